@@ -1,0 +1,4 @@
+from parking_desktop.cli.main import run
+
+if __name__ == "__main__":
+    raise SystemExit(run())

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage: models, engines, units of work, migrations."""

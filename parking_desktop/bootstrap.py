@@ -1,0 +1,69 @@
+"""The one place that wires adapters and services together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db.engine import Database
+from parking_desktop.adapters.passwords import Argon2Hasher
+from parking_desktop.config import Settings, load_settings
+from parking_desktop.domain.clock import Clock, SystemClock
+from parking_desktop.services.activity import ActivityService
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.lots import LotService
+from parking_desktop.services.parking import ParkingService
+from parking_desktop.services.search import SearchService
+from parking_desktop.services.stats import StatsService
+from parking_desktop.services.users import PasswordHasher, UserService
+
+
+@dataclass
+class App:
+    """Everything a front end (desktop, kiosk, CLI, worker) needs."""
+
+    settings: Settings
+    db: Database
+    ctx: ServiceContext
+    users: UserService
+    lots: LotService
+    parking: ParkingService
+    search: SearchService
+    stats: StatsService
+    activity: ActivityService
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    upgrade: bool = True,
+) -> App:
+    settings = settings or load_settings()
+    settings.ensure_folders()
+    db = Database(settings.database_url)
+    if upgrade:
+        migrate.upgrade(db.engine)
+    ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
+    hasher = hasher or Argon2Hasher()
+    return App(
+        settings=settings,
+        db=db,
+        ctx=ctx,
+        users=UserService(ctx, hasher),
+        lots=LotService(ctx),
+        parking=ParkingService(ctx),
+        search=SearchService(ctx),
+        stats=StatsService(ctx),
+        activity=ActivityService(ctx),
+    )
+
+
+def build_for_paths(data_dir: Path, database_url: str | None = None, **kwargs: object) -> App:
+    return build_app(load_settings(data_dir=data_dir, database_url=database_url), **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Command line: `python main.py [--db URL] [--data-dir DIR] [COMMAND]`."""

@@ -1,0 +1,1 @@
+"""Pure parking rules: no Qt, no SQL, no I/O."""

@@ -1,0 +1,130 @@
+"""Input rules from DESIGN §2. Each function returns the cleaned value or raises ValidationError
+with a sentence that names the problem."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from parking_desktop.domain.errors import ValidationError
+from parking_desktop.domain.roles import Role
+
+MAX_SPOTS = 5000
+VEHICLE_RE = re.compile(r"^[A-Z0-9]{2,15}$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,80}$")
+PIN_RE = re.compile(r"^[A-Za-z0-9]{3,10}$")
+# Deliberately simple: one @, something on both sides, a dot in the domain, no spaces.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalise_vehicle(raw: str) -> str:
+    """Upper case, spaces and dashes removed; 2 to 15 letters or digits."""
+    cleaned = re.sub(r"[\s\-]", "", raw or "").upper()
+    if not cleaned:
+        raise ValidationError("Enter a vehicle number.")
+    if not VEHICLE_RE.fullmatch(cleaned):
+        raise ValidationError(
+            f"Vehicle number '{raw.strip()}' is not valid: use 2 to 15 letters or digits."
+        )
+    return cleaned
+
+
+def lot_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name:
+        raise ValidationError("Enter the lot's name.")
+    if len(name) > 100:
+        raise ValidationError(f"The lot's name is {len(name)} characters; at most 100 are allowed.")
+    return name
+
+
+def address(raw: str) -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Enter the lot's address.")
+    if len(text) > 500:
+        raise ValidationError("The address is too long: at most 500 characters.")
+    return text
+
+
+def pin_code(raw: str) -> str:
+    text = (raw or "").strip().upper()
+    if not PIN_RE.fullmatch(text):
+        raise ValidationError("The pin code must be 3 to 10 letters or digits.")
+    return text
+
+
+def price_per_hour(raw: Decimal | str | int | float) -> Decimal:
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(f"Price per hour '{raw}' is not a number.") from None
+    if not value.is_finite():
+        raise ValidationError(f"Price per hour '{raw}' is not a number.")
+    if value <= 0:
+        raise ValidationError("Price per hour must be more than 0.")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationError("Price per hour can have at most 2 decimals.")
+    if value >= Decimal("100000"):
+        raise ValidationError("Price per hour must be less than 100000.")
+    return value.quantize(Decimal("0.01"))
+
+
+def number_of_spots(raw: int | str) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValidationError(f"Number of spots '{raw}' is not a whole number.") from None
+    if not 1 <= value <= MAX_SPOTS:
+        raise ValidationError(f"Number of spots must be between 1 and {MAX_SPOTS}.")
+    return value
+
+
+def username(raw: str) -> str:
+    text = (raw or "").strip()
+    if not USERNAME_RE.fullmatch(text):
+        raise ValidationError(
+            "Username must be 3 to 80 characters: letters, digits or underscore."
+        )
+    return text
+
+
+def email(raw: str | None) -> str | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if len(text) > 254 or not EMAIL_RE.fullmatch(text):
+        raise ValidationError(f"'{text}' is not a valid e-mail address.")
+    return text.lower()
+
+
+def password(raw: str) -> str:
+    if len(raw or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(raw) > 1024:
+        raise ValidationError("Password is too long.")
+    return raw
+
+
+def role(raw: str | Role) -> Role:
+    try:
+        return Role(str(raw).strip().lower())
+    except ValueError:
+        raise ValidationError(
+            f"Role '{raw}' is not valid: choose manager, attendant or driver."
+        ) from None
+
+
+def reason(raw: str | None) -> str:
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Give a reason for the force-release.")
+    if len(text) > 500:
+        raise ValidationError("The reason is too long: at most 500 characters.")
+    return text
+
+
+def spot_number(position: int) -> str:
+    """P001 … P999, then P1000 …: existing spots keep their painted numbers when a lot grows."""
+    return f"P{position:03d}"

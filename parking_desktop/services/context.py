@@ -1,0 +1,65 @@
+"""What every service needs: the database, the clock, the site's time zone, and a way to tell
+the rest of the program (cache, other screens) that data changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.engine import Database
+from parking_desktop.domain.clock import Clock
+from parking_desktop.domain.errors import ConflictError, DomainError
+
+# Topics published after a successful write: "lots", "spots", "reservations", "users", "activity".
+ChangeListener = Callable[[frozenset[str]], None]
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    clock: Clock
+    tz: ZoneInfo
+    listeners: list[ChangeListener] = field(default_factory=list)
+
+    def changed(self, *topics: str) -> None:
+        for listener in list(self.listeners):
+            listener(frozenset(topics))
+
+    @contextmanager
+    def write(
+        self, *topics: str, conflict: str = "That change clashes with another one; try again."
+    ) -> Iterator[Session]:
+        """A write unit of work. Database constraint failures become a ConflictError with
+        ``conflict`` as the message; on success, ``topics`` are announced."""
+        try:
+            with self.db.write() as session:
+                yield session
+        except DomainError:
+            raise
+        except IntegrityError:
+            raise ConflictError(conflict) from None
+        except OperationalError as exc:
+            raise ConflictError(_operational_message(exc)) from None
+        if topics:
+            self.changed(*topics)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        try:
+            with self.db.read() as session:
+                yield session
+        except OperationalError as exc:
+            raise DomainError(_operational_message(exc)) from None
+
+
+def _operational_message(exc: OperationalError) -> str:
+    text: Any = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" in text or "busy" in text:
+        return "The database is busy; try again in a moment."
+    return "The database cannot be reached right now; try again in a moment."

@@ -1,0 +1,365 @@
+"""Reservations: reserve → park → release, cancel, attendant check-in/out, force-release."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.domain import validation
+from parking_desktop.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from parking_desktop.domain.fee import compute_fee
+from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.activity import record
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.guards import require_self_or_staff, require_staff
+from parking_desktop.services.lots import ACTIVE_SPOT
+from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
+
+OPEN = ("reserved", "active")
+TOPICS = ("spots", "reservations", "lots", "users", "activity")
+SPOT_TAKEN = "That spot was just taken by someone else; try again."
+
+
+def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
+                     username: str | None) -> ReservationView:
+    return ReservationView(
+        id=r.id, spot_id=spot.id, spot_number=spot.number, lot_id=lot.id, lot_name=lot.name,
+        lot_address=lot.address, user_id=r.user_id, username=username,
+        vehicle_number=r.vehicle_number, status=r.status, reserved_at=r.reserved_at,
+        parked_at=r.parked_at, left_at=r.left_at, price_per_hour=r.price_per_hour, cost=r.cost,
+        note=r.note,
+    )
+
+
+class ParkingService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # --- driver flow ------------------------------------------------------------------------
+    def reserve(
+        self, actor: Actor, lot_id: int, vehicle: str, *, user_id: int | None = None
+    ) -> ReservationView:
+        """Book the first available spot of a lot. A driver books for themselves; staff may
+        book for a driver (``user_id``) or a walk-in (None)."""
+        if actor.role is Role.DRIVER:
+            if user_id not in (None, actor.user_id):
+                raise PermissionDeniedError("You can only book for your own account.")
+            user_id = actor.user_id
+        else:
+            require_staff(actor, "book for someone else")
+        plate = validation.normalise_vehicle(vehicle)
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN) as session:
+            reservation, spot, lot, username = self._book(
+                session, actor, lot_id, plate, user_id, now, park=False
+            )
+            return reservation_view(reservation, spot, lot, username)
+
+    def park(self, actor: Actor, reservation_id: int) -> ReservationView:
+        """'I have parked': a reserved spot becomes occupied and the clock starts."""
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            r, spot, lot = self._load(session, reservation_id, lock=True)
+            require_self_or_staff(actor, r.user_id, "park")
+            if r.status != "reserved":
+                raise ConflictError(f"Reservation {r.id} is {r.status}; only a reserved booking "
+                                    "can be marked as parked.")
+            r.status = "active"
+            r.parked_at = now
+            spot.status = "O"
+            record(session, actor.user_id, "parked",
+                   {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                    "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
+            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+
+    def quote(self, actor: Actor, reservation_id: int) -> CheckoutQuote:
+        """The fee if the car left now (shown before the release is confirmed)."""
+        now = self.ctx.clock.now()
+        with self.ctx.read() as session:
+            r, spot, lot = self._load(session, reservation_id)
+            require_self_or_staff(actor, r.user_id, "see this booking")
+            if r.status != "active" or r.parked_at is None:
+                raise ConflictError(f"Vehicle {r.vehicle_number} is not parked.")
+            fee = compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour)
+            return CheckoutQuote(
+                reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
+                spot_number=spot.number, parked_at=r.parked_at, until=now, hours=fee.hours,
+                price_per_hour=r.price_per_hour, cost=fee.cost,
+            )
+
+    def release(self, actor: Actor, reservation_id: int) -> Receipt:
+        """The car leaves: spot available again, fee charged at the reservation's price."""
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            r, spot, lot = self._load(session, reservation_id, lock=True)
+            require_self_or_staff(actor, r.user_id, "release this spot")
+            if r.status != "active":
+                raise ConflictError(
+                    f"Reservation {r.id} is {r.status}; only a parked car can be released"
+                    + (" (cancel the booking instead)." if r.status == "reserved" else ".")
+                )
+            return self._complete(session, actor, r, spot, lot, now, "booking_completed", {})
+
+    def cancel(self, actor: Actor, reservation_id: int) -> ReservationView:
+        """Cancel before parking: no charge."""
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            r, spot, lot = self._load(session, reservation_id, lock=True)
+            require_self_or_staff(actor, r.user_id, "cancel this booking")
+            if r.status != "reserved":
+                raise ConflictError(
+                    f"Reservation {r.id} is {r.status}; only a booking not yet parked can be "
+                    "cancelled."
+                )
+            r.status = "cancelled"
+            r.left_at = now
+            r.cost = None
+            spot.status = "A"
+            record(session, actor.user_id, "booking_cancelled",
+                   {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                    "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
+            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+
+    # --- attendant flow ---------------------------------------------------------------------
+    def check_in(
+        self, actor: Actor, lot_id: int, vehicle: str, *, driver_id: int | None = None
+    ) -> ReservationView:
+        """Reserve and park in one step (an attendant at the gate)."""
+        require_staff(actor, "check vehicles in")
+        plate = validation.normalise_vehicle(vehicle)
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN) as session:
+            reservation, spot, lot, username = self._book(
+                session, actor, lot_id, plate, driver_id, now, park=True
+            )
+            return reservation_view(reservation, spot, lot, username)
+
+    def find_open_by_vehicle(self, actor: Actor, vehicle: str) -> ReservationView:
+        plate = validation.normalise_vehicle(vehicle)
+        with self.ctx.read() as session:
+            row = session.execute(
+                self._open_query().where(Reservation.vehicle_number == plate)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"Vehicle {plate} is not checked in anywhere.")
+            r, spot, lot = row
+            require_self_or_staff(actor, r.user_id, "look up this vehicle")
+            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+
+    def quote_vehicle(self, actor: Actor, vehicle: str) -> CheckoutQuote:
+        return self.quote(actor, self.find_open_by_vehicle(actor, vehicle).id)
+
+    def check_out(self, actor: Actor, vehicle: str) -> Receipt:
+        """Release by vehicle number (the attendant's check-out)."""
+        require_staff(actor, "check vehicles out")
+        return self.release(actor, self.find_open_by_vehicle(actor, vehicle).id)
+
+    def force_release(self, actor: Actor, spot_id: int, reason: str) -> Receipt | None:
+        """Free a reserved or occupied spot with a required reason. An occupied spot is charged
+        as a normal release; a reserved one is cancelled. Returns the receipt when charged."""
+        require_staff(actor, "force-release a spot")
+        why = validation.reason(reason)
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            row = session.execute(
+                self._open_query().where(Reservation.spot_id == spot_id)
+                .with_for_update(of=[Reservation, ParkingSpot])
+            ).first()
+            if row is None:
+                spot = session.get(ParkingSpot, spot_id)
+                if spot is None:
+                    raise NotFoundError(f"There is no spot with id {spot_id}.")
+                raise ConflictError(f"Spot {spot.number} is already free.")
+            r, spot, lot = row
+            extra = {"reason": why}
+            r.note = f"Force-released by {actor.username}: {why}"
+            if r.status == "reserved":
+                r.status = "cancelled"
+                r.left_at = now
+                spot.status = "A"
+                record(session, actor.user_id, "force_released",
+                       {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                        "vehicle": r.vehicle_number, "for_user_id": r.user_id, "cost": None,
+                        **extra}, now)
+                return None
+            return self._complete(session, actor, r, spot, lot, now, "force_released", extra)
+
+    # --- spots ------------------------------------------------------------------------------
+    def spots(self, actor: Actor, lot_id: int) -> list[SpotView]:
+        """Every active spot of a lot, with who is on it and the fee so far (staff only)."""
+        require_staff(actor, "see the spot map")
+        now = self.ctx.clock.now()
+        with self.ctx.read() as session:
+            lot = session.get(ParkingLot, lot_id)
+            if lot is None:
+                raise NotFoundError(f"There is no parking lot with id {lot_id}.")
+            open_by_spot: dict[int, tuple[Reservation, str | None]] = {
+                r.spot_id: (r, name)
+                for r, name in session.execute(
+                    select(Reservation, User.username)
+                    .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+                    .outerjoin(User, User.id == Reservation.user_id)
+                    .where(ParkingSpot.lot_id == lot_id, Reservation.status.in_(OPEN))
+                ).all()
+            }
+            views = []
+            for spot in session.scalars(
+                select(ParkingSpot).where(ParkingSpot.lot_id == lot_id, ACTIVE_SPOT)
+                .order_by(ParkingSpot.position)
+            ):
+                found = open_by_spot.get(spot.id)
+                if found is None:
+                    views.append(SpotView(id=spot.id, lot_id=lot_id, number=spot.number,
+                                          status=spot.status))
+                    continue
+                r, name = found
+                since = r.parked_at or r.reserved_at
+                fee = (compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour).cost
+                       if r.parked_at else None)
+                views.append(SpotView(
+                    id=spot.id, lot_id=lot_id, number=spot.number, status=spot.status,
+                    reservation_id=r.id, vehicle_number=r.vehicle_number, driver=name,
+                    since=since, price_per_hour=r.price_per_hour, fee_so_far=fee,
+                ))
+            return views
+
+    def open_reservation(self, actor: Actor, user_id: int | None = None) -> ReservationView | None:
+        """A driver's current reserved/active booking, if any."""
+        uid = actor.user_id if user_id is None else user_id
+        require_self_or_staff(actor, uid, "see bookings")
+        with self.ctx.read() as session:
+            row = session.execute(self._open_query().where(Reservation.user_id == uid)).first()
+            if row is None:
+                return None
+            r, spot, lot = row
+            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+
+    # --- internals ----------------------------------------------------------------------------
+    def _book(
+        self, session: Session, actor: Actor, lot_id: int, plate: str, user_id: int | None,
+        now: datetime, *, park: bool,
+    ) -> tuple[Reservation, ParkingSpot, ParkingLot, str | None]:
+        # Lock the lot row (shared on PostgreSQL) so a concurrent resize/archive waits for us.
+        lot = session.scalar(
+            select(ParkingLot).where(ParkingLot.id == lot_id).with_for_update(read=True)
+        )
+        if lot is None or lot.archived_at is not None:
+            raise NotFoundError(f"There is no active parking lot with id {lot_id}.")
+        username: str | None = None
+        if user_id is not None:
+            driver = session.get(User, user_id)
+            if driver is None:
+                raise NotFoundError(f"There is no user with id {user_id}.")
+            if not driver.is_active:
+                raise ConflictError(f"The account '{driver.username}' is deactivated.")
+            if driver.role != Role.DRIVER.value:
+                raise ValidationError(f"'{driver.username}' is not a driver account.")
+            username = driver.username
+            if session.scalar(select(Reservation.id).where(
+                Reservation.user_id == user_id, Reservation.status.in_(OPEN)
+            )):
+                raise ConflictError(
+                    f"{driver.username} already has an open booking; release or cancel it first."
+                )
+        if session.scalar(select(Reservation.id).where(
+            Reservation.vehicle_number == plate, Reservation.status.in_(OPEN)
+        )):
+            raise ConflictError(f"Vehicle {plate} already has an open booking.")
+        spot = self._claim_first_free_spot(session, lot.id)
+        if spot is None:
+            raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
+        spot.status = "O" if park else "R"
+        reservation = Reservation(
+            spot_id=spot.id, user_id=user_id, vehicle_number=plate,
+            status="active" if park else "reserved", reserved_at=now,
+            parked_at=now if park else None, price_per_hour=lot.price_per_hour,
+            created_by=actor.user_id,
+        )
+        session.add(reservation)
+        if user_id is not None:
+            session.get(User, user_id).last_booking = now  # type: ignore[union-attr]
+        session.flush()
+        data: dict[str, Any] = {
+            "reservation_id": reservation.id, "lot": lot.name, "spot": spot.number,
+            "vehicle": plate, "for_user_id": user_id,
+            "price_per_hour": str(lot.price_per_hour),
+        }
+        record(session, actor.user_id, "booking_created", data, now)
+        if park:
+            record(session, actor.user_id, "parked", data, now)
+        return reservation, spot, lot, username
+
+    def _claim_first_free_spot(self, session: Session, lot_id: int) -> ParkingSpot | None:
+        query = (
+            select(ParkingSpot)
+            .where(ParkingSpot.lot_id == lot_id, ParkingSpot.status == "A", ACTIVE_SPOT)
+            .order_by(ParkingSpot.position)
+            .limit(1)
+        )
+        if not self.ctx.db.is_sqlite:
+            # Concurrent bookings each lock a different row instead of queueing on the first.
+            # (On SQLite, the write transaction already holds the database's write lock.)
+            query = query.with_for_update(skip_locked=True)
+        return session.scalar(query)
+
+    def _complete(
+        self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
+        now: datetime, activity: str, extra: dict[str, Any],
+    ) -> Receipt:
+        assert r.parked_at is not None
+        fee = compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour)
+        r.status = "completed"
+        r.left_at = now
+        r.cost = fee.cost
+        spot.status = "A"
+        record(session, actor.user_id, activity,
+               {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                "vehicle": r.vehicle_number, "for_user_id": r.user_id,
+                "hours": str(fee.hours), "cost": str(fee.cost), **extra}, now)
+        return Receipt(
+            reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
+            spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
+            price_per_hour=r.price_per_hour, cost=fee.cost,
+        )
+
+    @staticmethod
+    def _open_query() -> Any:
+        return (
+            select(Reservation, ParkingSpot, ParkingLot)
+            .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+            .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+            .where(Reservation.status.in_(OPEN))
+        )
+
+    @staticmethod
+    def _load(session: Session, reservation_id: int,
+              lock: bool = False) -> tuple[Reservation, ParkingSpot, ParkingLot]:
+        query = (
+            select(Reservation, ParkingSpot, ParkingLot)
+            .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+            .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+            .where(Reservation.id == reservation_id)
+        )
+        if lock:
+            query = query.with_for_update(of=[Reservation, ParkingSpot])
+        row = session.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"There is no reservation with id {reservation_id}.")
+        return row[0], row[1], row[2]
+
+    @staticmethod
+    def _username(session: Session, user_id: int | None) -> str | None:
+        return None if user_id is None else session.scalar(
+            select(User.username).where(User.id == user_id)
+        )
+
+

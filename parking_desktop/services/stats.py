@@ -1,0 +1,176 @@
+"""Dashboard figures for managers and a driver's own summary."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.domain.errors import NotFoundError
+from parking_desktop.domain.fee import money
+from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.guards import require_self_or_staff, require_staff
+from parking_desktop.services.lots import spot_counts_query
+from parking_desktop.services.parking import OPEN
+from parking_desktop.services.search import recent_reservations
+from parking_desktop.services.sqlhelpers import hour_bucket, parse_hour_bucket, seconds_between
+from parking_desktop.services.views import DashboardStats, DriverSummary, LotOccupancy
+
+CHART_DAYS = 30
+
+
+class StatsService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def dashboard(self, actor: Actor) -> DashboardStats:
+        require_staff(actor, "see the dashboard")
+        now = self.ctx.clock.now()
+        tz = self.ctx.tz
+        local_now = now.astimezone(tz)
+        month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        since = now - timedelta(days=CHART_DAYS)
+        with self.ctx.read() as session:
+            dialect = session.get_bind().dialect.name
+            counts = spot_counts_query().subquery()
+            per_lot = [
+                LotOccupancy(lot_id=i, name=n, available=int(a or 0), reserved=int(r or 0),
+                             occupied=int(o or 0))
+                for i, n, a, r, o in session.execute(
+                    select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
+                           counts.c.occupied)
+                    .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
+                    .where(ParkingLot.archived_at.is_(None))
+                    .order_by(ParkingLot.name)
+                ).all()
+            ]
+            drivers = session.scalar(
+                select(func.count(User.id)).where(User.role == Role.DRIVER.value, User.is_active)
+            ) or 0
+            total = session.scalar(select(func.count(Reservation.id))) or 0
+            active = session.scalar(
+                select(func.count(Reservation.id)).where(Reservation.status.in_(OPEN))
+            ) or 0
+            revenue_total = session.scalar(
+                select(func.sum(Reservation.cost)).where(Reservation.status == "completed")
+            )
+            revenue_month = session.scalar(
+                select(func.sum(Reservation.cost)).where(
+                    Reservation.status == "completed", Reservation.left_at >= month_start
+                )
+            )
+            revenue_hours = session.execute(
+                select(hour_bucket(Reservation.left_at, dialect), func.sum(Reservation.cost))
+                .where(Reservation.status == "completed", Reservation.left_at >= since)
+                .group_by(hour_bucket(Reservation.left_at, dialect))
+            ).all()
+            booking_hours = session.execute(
+                select(hour_bucket(Reservation.reserved_at, dialect), func.count(Reservation.id))
+                .where(Reservation.reserved_at >= since)
+                .group_by(hour_bucket(Reservation.reserved_at, dialect))
+            ).all()
+            recent = recent_reservations(session, limit=5)
+
+        spots = sum(p.available + p.reserved + p.occupied for p in per_lot)
+        reserved = sum(p.reserved for p in per_lot)
+        occupied = sum(p.occupied for p in per_lot)
+        return DashboardStats(
+            lots=len(per_lot), spots=spots, available=spots - reserved - occupied,
+            reserved=reserved, occupied=occupied,
+            occupancy_pct=round(100.0 * (reserved + occupied) / spots, 1) if spots else 0.0,
+            drivers=int(drivers), reservations_total=int(total), reservations_active=int(active),
+            revenue_total=money(_dec(revenue_total)), revenue_month=money(_dec(revenue_month)),
+            per_lot=per_lot,
+            revenue_per_day=_revenue_per_day(revenue_hours, local_now, tz),
+            bookings_by_hour=_bookings_by_hour(booking_hours, tz),
+            recent=recent,
+        )
+
+    def driver_summary(self, actor: Actor, user_id: int | None = None) -> DriverSummary:
+        uid = actor.user_id if user_id is None else user_id
+        require_self_or_staff(actor, uid, "see a driver's summary")
+        now = self.ctx.clock.now()
+        with self.ctx.read() as session:
+            user = session.get(User, uid)
+            if user is None:
+                raise NotFoundError(f"There is no user with id {uid}.")
+            return driver_summary(session, user, now, self.ctx.tz)
+
+
+def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> DriverSummary:
+    dialect = session.get_bind().dialect.name
+    mine = Reservation.user_id == user.id
+    bookings = session.scalar(
+        select(func.count(Reservation.id)).where(mine, Reservation.status != "cancelled")
+    ) or 0
+    spent = session.scalar(select(func.sum(Reservation.cost)).where(mine))
+    seconds = session.scalar(
+        select(func.sum(seconds_between(Reservation.parked_at, Reservation.left_at, dialect)))
+        .where(mine, Reservation.status == "completed")
+    )
+    most_used = session.execute(
+        select(ParkingLot.name, func.count(Reservation.id).label("n"))
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .where(mine, Reservation.status != "cancelled")
+        .group_by(ParkingLot.name)
+        .order_by(func.count(Reservation.id).desc(), ParkingLot.name)
+        .limit(1)
+    ).first()
+    year_ago = now - timedelta(days=366)
+    per_month: dict[str, Decimal] = defaultdict(Decimal)
+    for left_at, cost in session.execute(
+        select(Reservation.left_at, Reservation.cost)
+        .where(mine, Reservation.status == "completed", Reservation.left_at >= year_ago)
+    ).all():
+        per_month[left_at.astimezone(tz).strftime("%Y-%m")] += cost or Decimal(0)
+    months = _last_months(now.astimezone(tz), 12)
+    return DriverSummary(
+        user_id=user.id, username=user.username, bookings=int(bookings),
+        total_spent=money(_dec(spent)),
+        hours_parked=(Decimal(str(seconds or 0)) / 3600).quantize(Decimal("0.01")),
+        most_used_lot=most_used[0] if most_used else None,
+        recent=recent_reservations(session, limit=5, user_id=user.id),
+        spend_per_month=[(m, money(per_month.get(m, Decimal(0)))) for m in months],
+    )
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def _revenue_per_day(
+    rows: Sequence[Any], local_now: datetime, tz: Any
+) -> list[tuple[str, Decimal]]:
+    per_day: dict[str, Decimal] = defaultdict(Decimal)
+    for bucket, amount in rows:
+        day = parse_hour_bucket(bucket).astimezone(tz).date().isoformat()
+        per_day[day] += _dec(amount)
+    today = local_now.date()
+    days = [(today - timedelta(days=i)).isoformat() for i in range(CHART_DAYS - 1, -1, -1)]
+    return [(d, money(per_day.get(d, Decimal(0)))) for d in days]
+
+
+def _bookings_by_hour(rows: Sequence[Any], tz: Any) -> list[int]:
+    hours: Counter[int] = Counter()
+    for bucket, count in rows:
+        hours[parse_hour_bucket(bucket).astimezone(tz).hour] += int(count)
+    return [hours.get(h, 0) for h in range(24)]
+
+
+def _last_months(local_now: datetime, count: int) -> list[str]:
+    year, month = local_now.year, local_now.month
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(out))

@@ -1,0 +1,295 @@
+"""Accounts: create, sign in (argon2, lockout), roles, deactivate, reset password."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import User
+from parking_desktop.domain import validation
+from parking_desktop.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ValidationError,
+)
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.services.activity import record
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.guards import require_manager, require_self_or_staff
+from parking_desktop.services.views import Page, UserView
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=5)
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+def user_view(user: User) -> UserView:
+    return UserView(
+        id=user.id, username=user.username, email=user.email, full_name=user.full_name or "",
+        role=Role(user.role), is_active=user.is_active, last_login=user.last_login,
+        last_booking=user.last_booking, created_at=user.created_at,
+        locked_until=user.locked_until,
+    )
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, username=user.username, role=Role(user.role))
+
+
+class UserService:
+    def __init__(self, ctx: ServiceContext, hasher: PasswordHasher) -> None:
+        self.ctx = ctx
+        self.hasher = hasher
+
+    # --- queries -------------------------------------------------------------------------
+    def has_manager(self) -> bool:
+        """False on a fresh database: the first-run screen then creates the first manager."""
+        with self.ctx.read() as session:
+            found = session.scalar(
+                select(User.id).where(User.role == Role.MANAGER.value, User.is_active).limit(1)
+            )
+        return found is not None
+
+    def get(self, actor: Actor, user_id: int) -> UserView:
+        require_self_or_staff(actor, user_id, "see account details")
+        with self.ctx.read() as session:
+            return user_view(self._load(session, user_id))
+
+    def find_by_username(self, actor: Actor, username: str) -> UserView:
+        with self.ctx.read() as session:
+            user = session.scalar(select(User).where(User.username == username.strip()))
+            if user is None:
+                raise NotFoundError(f"There is no user '{username}'.")
+            require_self_or_staff(actor, user.id, "see account details")
+            return user_view(user)
+
+    def search(
+        self,
+        actor: Actor,
+        text: str = "",
+        *,
+        role: Role | None = None,
+        include_inactive: bool = True,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page[UserView]:
+        """Drivers and staff by username, name or e-mail (staff only)."""
+        if not actor.is_staff:
+            require_manager(actor, "search people")
+        conditions: list[Any] = []
+        if text.strip():
+            pattern = f"%{text.strip().lower()}%"
+            conditions.append(or_(
+                func.lower(User.username).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(User.full_name).like(pattern),
+            ))
+        if role is not None:
+            conditions.append(User.role == role.value)
+        if not include_inactive:
+            conditions.append(User.is_active)
+        limit = max(1, min(limit, 1000))
+        with self.ctx.read() as session:
+            total = session.scalar(select(func.count(User.id)).where(*conditions)) or 0
+            users = session.scalars(
+                select(User).where(*conditions).order_by(User.username)
+                .offset(max(0, offset)).limit(limit)
+            ).all()
+            return Page([user_view(u) for u in users], total, offset, limit)
+
+    # --- sign-in ---------------------------------------------------------------------------
+    def authenticate(self, login: str, password: str) -> tuple[Actor, UserView]:
+        """Sign in with username or e-mail. Five wrong passwords lock the account for five
+        minutes. The message never tells which of the two was wrong."""
+        login = (login or "").strip()
+        if not login or not password:
+            raise AuthenticationError("Enter your username (or e-mail) and password.")
+        now = self.ctx.clock.now()
+        wrong = AuthenticationError("Wrong username or password.")
+        with self.ctx.write("users", "activity") as session:
+            user = session.scalar(
+                select(User).where(or_(User.username == login, User.email == login.lower()))
+                .with_for_update()
+            )
+            if user is None:
+                raise wrong
+            if user.locked_until is not None and user.locked_until > now:
+                minutes = max(1, int((user.locked_until - now).total_seconds() + 59) // 60)
+                raise AuthenticationError(
+                    f"Too many failed sign-ins: this account is locked for {minutes} more "
+                    f"minute{'s' if minutes != 1 else ''}."
+                )
+            if not self.hasher.verify(user.password_hash, password):
+                user.failed_logins = (user.failed_logins or 0) + 1
+                data: dict[str, Any] = {"attempts": user.failed_logins}
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.locked_until = now + LOCKOUT
+                    user.failed_logins = 0
+                    data["locked_until"] = user.locked_until.isoformat()
+                record(session, user.id, "login_failed", data, now)
+                # Commit the counter, then refuse: the failed attempt must be remembered.
+                session.commit()
+                if user.locked_until is not None and user.locked_until > now:
+                    raise AuthenticationError(
+                        "Too many failed sign-ins: this account is locked for 5 minutes."
+                    )
+                raise wrong
+            if not user.is_active:
+                raise AuthenticationError("This account is deactivated; ask a manager.")
+            if self.hasher.needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
+            user.failed_logins = 0
+            user.locked_until = None
+            user.last_login = now
+            record(session, user.id, "login", {}, now)
+            return actor_for(user), user_view(user)
+
+    # --- changes ----------------------------------------------------------------------------
+    def create(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        password: str,
+        role: Role | str,
+        email: str | None = None,
+        full_name: str = "",
+    ) -> UserView:
+        """Managers create any account. On a database without a manager, the first manager
+        can be created by anyone (first run)."""
+        name = validation.username(username)
+        chosen_role = validation.role(role)
+        address = validation.email(email)
+        validation.password(password)
+        full = " ".join((full_name or "").split())[:120]
+        first_manager = chosen_role is Role.MANAGER and not self.has_manager()
+        if actor is not SYSTEM and not actor.is_manager and not first_manager:
+            require_manager(actor, "create accounts")
+        now = self.ctx.clock.now()
+        password_hash = self.hasher.hash(password)
+        with self.ctx.write(
+            "users", "activity", conflict=f"The username '{name}' or that e-mail is already taken."
+        ) as session:
+            self._check_unique(session, name, address)
+            user = User(
+                username=name, email=address, full_name=full, password_hash=password_hash,
+                role=chosen_role.value, is_active=True, created_at=now, failed_logins=0,
+            )
+            session.add(user)
+            session.flush()
+            record(session, actor.user_id, "user_created",
+                   {"user_id": user.id, "username": name, "role": chosen_role.value,
+                    "email": address}, now)
+            return user_view(user)
+
+    def update(
+        self,
+        actor: Actor,
+        user_id: int,
+        *,
+        email: str | None = None,
+        full_name: str | None = None,
+        role: Role | str | None = None,
+    ) -> UserView:
+        require_manager(actor, "edit accounts")
+        now = self.ctx.clock.now()
+        with self.ctx.write("users", "activity", conflict="That e-mail is already taken.") as s:
+            user = self._load(s, user_id, lock=True)
+            before = {"email": user.email, "full_name": user.full_name, "role": user.role}
+            if email is not None:
+                address = validation.email(email)
+                if address and s.scalar(
+                    select(User.id).where(User.email == address, User.id != user_id)
+                ):
+                    raise ConflictError(f"The e-mail {address} is already used by another account.")
+                user.email = address
+            if full_name is not None:
+                user.full_name = " ".join(full_name.split())[:120]
+            if role is not None:
+                new_role = validation.role(role)
+                if user.id == actor.user_id and new_role is not Role.MANAGER:
+                    raise ConflictError("You cannot remove your own manager role.")
+                if user.role == Role.MANAGER.value and new_role is not Role.MANAGER:
+                    self._ensure_other_manager(s, user.id)
+                user.role = new_role.value
+            after = {"email": user.email, "full_name": user.full_name, "role": user.role}
+            if after != before:
+                record(s, actor.user_id, "user_updated",
+                       {"user_id": user.id, "username": user.username,
+                        "before": before, "after": after}, now)
+            return user_view(user)
+
+    def set_active(self, actor: Actor, user_id: int, active: bool) -> UserView:
+        require_manager(actor, "deactivate or reactivate accounts")
+        now = self.ctx.clock.now()
+        with self.ctx.write("users", "activity") as session:
+            user = self._load(session, user_id, lock=True)
+            if not active and user.id == actor.user_id:
+                raise ConflictError("You cannot deactivate your own account.")
+            if not active and user.role == Role.MANAGER.value:
+                self._ensure_other_manager(session, user.id)
+            if user.is_active != active:
+                user.is_active = active
+                record(session, actor.user_id,
+                       "user_reactivated" if active else "user_deactivated",
+                       {"user_id": user.id, "username": user.username,
+                        "before": {"is_active": not active}, "after": {"is_active": active}}, now)
+            return user_view(user)
+
+    def reset_password(self, actor: Actor, user_id: int, new_password: str) -> None:
+        """A manager resets anyone's password; anyone may change their own."""
+        if actor.user_id != user_id:
+            require_manager(actor, "reset other people's passwords")
+        validation.password(new_password)
+        password_hash = self.hasher.hash(new_password)
+        now = self.ctx.clock.now()
+        with self.ctx.write("users", "activity") as session:
+            user = self._load(session, user_id, lock=True)
+            user.password_hash = password_hash
+            user.failed_logins = 0
+            user.locked_until = None
+            record(session, actor.user_id, "password_reset",
+                   {"user_id": user.id, "username": user.username}, now)
+
+    def verify_manager_password(self, password: str) -> bool:
+        """True if ``password`` belongs to any active manager (the kiosk's exit check)."""
+        with self.ctx.read() as session:
+            hashes = session.scalars(
+                select(User.password_hash).where(User.role == Role.MANAGER.value, User.is_active)
+            ).all()
+        return any(self.hasher.verify(h, password) for h in hashes)
+
+    # --- helpers ----------------------------------------------------------------------------
+    @staticmethod
+    def _load(session: Session, user_id: int, lock: bool = False) -> User:
+        query = select(User).where(User.id == user_id)
+        user = session.scalar(query.with_for_update() if lock else query)
+        if user is None:
+            raise NotFoundError(f"There is no user with id {user_id}.")
+        return user
+
+    @staticmethod
+    def _check_unique(session: Session, name: str, address: str | None) -> None:
+        if session.scalar(select(User.id).where(User.username == name)):
+            raise ConflictError(f"The username '{name}' is already taken.")
+        if address and session.scalar(select(User.id).where(User.email == address)):
+            raise ConflictError(f"The e-mail {address} is already used by another account.")
+
+    @staticmethod
+    def _ensure_other_manager(session: Session, user_id: int) -> None:
+        others = session.scalar(
+            select(func.count(User.id)).where(
+                User.role == Role.MANAGER.value, User.is_active, User.id != user_id
+            )
+        )
+        if not others:
+            raise ValidationError("This is the last active manager; create another one first.")

@@ -1,0 +1,166 @@
+"""Plain, immutable results that services hand to the UI, CLI and jobs (never ORM objects,
+so they can cross threads safely)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from parking_desktop.domain.roles import Role
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    email: str | None
+    full_name: str
+    role: Role
+    is_active: bool
+    last_login: datetime | None
+    last_booking: datetime | None
+    created_at: datetime
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LotView:
+    id: int
+    name: str
+    address: str
+    pin_code: str
+    price_per_hour: Decimal
+    number_of_spots: int
+    available: int
+    reserved: int
+    occupied: int
+    created_at: datetime
+    archived_at: datetime | None = None
+
+    @property
+    def free(self) -> int:
+        return self.available
+
+
+@dataclass(frozen=True)
+class SpotView:
+    id: int
+    lot_id: int
+    number: str
+    status: str  # 'A', 'R' or 'O'
+    # Set when the spot is reserved or occupied:
+    reservation_id: int | None = None
+    vehicle_number: str | None = None
+    driver: str | None = None
+    since: datetime | None = None
+    price_per_hour: Decimal | None = None
+    fee_so_far: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ReservationView:
+    id: int
+    spot_id: int
+    spot_number: str
+    lot_id: int
+    lot_name: str
+    lot_address: str
+    user_id: int | None
+    username: str | None
+    vehicle_number: str
+    status: str
+    reserved_at: datetime
+    parked_at: datetime | None
+    left_at: datetime | None
+    price_per_hour: Decimal
+    cost: Decimal | None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckoutQuote:
+    reservation_id: int
+    vehicle_number: str
+    lot_name: str
+    spot_number: str
+    parked_at: datetime
+    until: datetime
+    hours: Decimal
+    price_per_hour: Decimal
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reservation_id: int
+    vehicle_number: str
+    lot_name: str
+    spot_number: str
+    parked_at: datetime
+    left_at: datetime
+    hours: Decimal
+    price_per_hour: Decimal
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    id: int
+    user_id: int | None
+    username: str | None
+    activity_type: str
+    activity_data: dict[str, Any]
+    timestamp: datetime
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class DriverSummary:
+    user_id: int
+    username: str
+    bookings: int
+    total_spent: Decimal
+    hours_parked: Decimal
+    most_used_lot: str | None
+    recent: list[ReservationView] = field(default_factory=list)
+    spend_per_month: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LotOccupancy:
+    lot_id: int
+    name: str
+    available: int
+    reserved: int
+    occupied: int
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    lots: int
+    spots: int
+    available: int
+    reserved: int
+    occupied: int
+    occupancy_pct: float
+    drivers: int
+    reservations_total: int
+    reservations_active: int
+    revenue_total: Decimal
+    revenue_month: Decimal
+    per_lot: list[LotOccupancy] = field(default_factory=list)
+    revenue_per_day: list[tuple[str, Decimal]] = field(default_factory=list)
+    bookings_by_hour: list[int] = field(default_factory=list)
+    recent: list[ReservationView] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""PySide6 front ends. The only package that imports Qt."""

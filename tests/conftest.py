@@ -1,0 +1,124 @@
+"""Shared fixtures: real SQLite files and the real PostgreSQL server.
+
+``app`` is parametrised over both databases, so every test that uses it runs twice.
+PostgreSQL is never skipped silently: if it cannot be reached, the PostgreSQL tests fail
+(set PARKING_TEST_SKIP_PG=1 to skip them on a laptop without a server; CI never sets it)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db.engine import make_engine
+from parking_desktop.adapters.db.models import Base
+from parking_desktop.adapters.passwords import Argon2Hasher
+from parking_desktop.bootstrap import App, build_app
+from parking_desktop.config import load_settings
+from parking_desktop.domain.clock import FixedClock
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
+
+PG_ADMIN_URL = os.environ.get(
+    "PARKING_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
+PASSWORD = "correct-horse-1"
+
+
+def _pg_admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session, migrated once."""
+    if os.environ.get("PARKING_TEST_SKIP_PG") == "1":
+        pytest.skip("PostgreSQL tests skipped by PARKING_TEST_SKIP_PG=1")
+    name = f"pd_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = _pg_admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - only when the server is missing
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty, migrated-on-demand database URL of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'parking.db'}"
+    url: str = request.getfixturevalue("pg_database_url")
+    truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def fast_hasher() -> Argon2Hasher:
+    return Argon2Hasher(fast=True)
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path, clock: FixedClock, fast_hasher: Argon2Hasher) -> Iterator[App]:
+    settings = load_settings(
+        data_dir=tmp_path / "data", database_url=db_url, environ={"APP_TIMEZONE": "Europe/Paris"},
+        dotenv_path=tmp_path / "no.env",
+    )
+    application = build_app(settings, clock=clock, hasher=fast_hasher)
+    yield application
+    application.close()
+
+
+def _make(app: App, username: str, role: Role, email: str | None = None) -> Actor:
+    view = app.users.create(SYSTEM, username=username, password=PASSWORD, role=role, email=email)
+    return Actor(user_id=view.id, username=view.username, role=view.role)
+
+
+@pytest.fixture
+def manager(app: App) -> Actor:
+    return _make(app, "manager1", Role.MANAGER, "manager1@example.com")
+
+
+@pytest.fixture
+def attendant(app: App) -> Actor:
+    return _make(app, "attendant1", Role.ATTENDANT)
+
+
+@pytest.fixture
+def driver(app: App) -> Actor:
+    return _make(app, "driver1", Role.DRIVER, "driver1@example.com")
+
+
+@pytest.fixture
+def make_user(app: App):  # type: ignore[no-untyped-def]
+    def factory(username: str, role: Role = Role.DRIVER, email: str | None = None) -> Actor:
+        return _make(app, username, role, email)
+
+    return factory
