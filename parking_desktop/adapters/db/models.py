@@ -229,3 +229,7 @@ class JobRun(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# Other model modules register their tables on Base.metadata (imported last: they use Base).
+from parking_desktop.adapters.db import models_mail  # noqa: E402, F401
