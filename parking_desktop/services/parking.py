@@ -89,7 +89,7 @@ class ParkingService:
             require_self_or_staff(actor, r.user_id, "see this booking")
             if r.status != "active" or r.parked_at is None:
                 raise ConflictError(f"Vehicle {r.vehicle_number} is not parked.")
-            fee = compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour)
+            fee = compute_fee(now - r.parked_at, r.price_per_hour)
             return CheckoutQuote(
                 reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
                 spot_number=spot.number, parked_at=r.parked_at, until=now, hours=fee.hours,
@@ -223,7 +223,7 @@ class ParkingService:
                     continue
                 r, name = found
                 since = r.parked_at or r.reserved_at
-                fee = (compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour).cost
+                fee = (compute_fee(now - r.parked_at, r.price_per_hour).cost
                        if r.parked_at else None)
                 views.append(SpotView(
                     id=spot.id, lot_id=lot_id, number=spot.number, status=spot.status,
@@ -316,7 +316,7 @@ class ParkingService:
         now: datetime, activity: str, extra: dict[str, Any],
     ) -> Receipt:
         assert r.parked_at is not None
-        fee = compute_fee((now - r.parked_at).total_seconds(), r.price_per_hour)
+        fee = compute_fee(now - r.parked_at, r.price_per_hour)
         r.status = "completed"
         r.left_at = now
         r.cost = fee.cost
