@@ -43,13 +43,13 @@ def billable_hours(parked: Duration) -> Decimal:
 
 
 def compute_fee(parked: Duration, price_per_hour: Decimal) -> Fee:
-    """cost = billed hours × price, rounded half-up to cents."""
+    """cost = billed hours * price, rounded half-up to cents."""
     if not price_per_hour.is_finite() or price_per_hour < 0:
         raise ValueError("price per hour must be a finite amount of at least 0")
     seconds = _billed_seconds(parked)
-    # Multiply before dividing: seconds × price is exact, so the single division by 3600 is
+    # Multiply before dividing: seconds * price is exact, so the single division by 3600 is
     # the only rounding step, and a cost landing exactly on half a cent rounds up as it must
-    # (hours first gives 7000 s × 1.17/h = 1.9444…×1.17 = 2.27499… → 2.27 instead of 2.28).
+    # (hours first gives 7000 s * 1.17/h = 1.9444…*1.17 = 2.27499… → 2.27 instead of 2.28).
     cost = (seconds * price_per_hour / SECONDS_PER_HOUR).quantize(CENT, rounding=ROUND_HALF_UP)
     hours = (seconds / SECONDS_PER_HOUR).quantize(HOURS_SHOWN, rounding=ROUND_HALF_UP)
     return Fee(hours=hours, cost=cost)

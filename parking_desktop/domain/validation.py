@@ -10,6 +10,8 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Role
 
 MAX_SPOTS = 5000
+MAX_PRICE = Decimal("100000")
+CENT = Decimal("0.01")
 VEHICLE_RE = re.compile(r"^[A-Z0-9]{2,15}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,80}$")
 PIN_RE = re.compile(r"^[A-Za-z0-9]{3,10}$")
@@ -20,12 +22,15 @@ MIN_PASSWORD_LENGTH = 8
 
 def normalise_vehicle(raw: str) -> str:
     """Upper case, spaces and dashes removed; 2 to 15 letters or digits."""
-    cleaned = re.sub(r"[\s\-]", "", raw or "").upper()
-    if not cleaned:
+    stripped = re.sub(r"[\s\-]", "", raw or "")
+    if not stripped:
         raise ValidationError("Enter a vehicle number.")
-    if not VEHICLE_RE.fullmatch(cleaned):
+    cleaned = stripped.upper()
+    # isascii: upper() turns 'ß' into 'SS' and 'ﬁ' into 'FI'; refuse them rather than guess.
+    if not stripped.isascii() or not VEHICLE_RE.fullmatch(cleaned):
+        shown = raw.strip() if len(raw.strip()) <= 30 else raw.strip()[:30] + "…"
         raise ValidationError(
-            f"Vehicle number '{raw.strip()}' is not valid: use 2 to 15 letters or digits."
+            f"Vehicle number '{shown}' is not valid: use 2 to 15 letters or digits."
         )
     return cleaned
 
@@ -64,11 +69,12 @@ def price_per_hour(raw: Decimal | str | int | float) -> Decimal:
         raise ValidationError(f"Price per hour '{raw}' is not a number.")
     if value <= 0:
         raise ValidationError("Price per hour must be more than 0.")
-    if value != value.quantize(Decimal("0.01")):
+    # The upper bound first: quantizing a huge value (1E+30) raises InvalidOperation.
+    if value >= MAX_PRICE:
+        raise ValidationError(f"Price per hour must be less than {MAX_PRICE}.")
+    if value != value.quantize(CENT):
         raise ValidationError("Price per hour can have at most 2 decimals.")
-    if value >= Decimal("100000"):
-        raise ValidationError("Price per hour must be less than 100000.")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(CENT)
 
 
 def number_of_spots(raw: int | str) -> int:
