@@ -218,7 +218,12 @@ def load_settings(
     if values.get("mail_use_tls") and values.get("mail_use_ssl"):
         raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be on: choose one.")
 
-    url = database_url or lookup("DATABASE_URL") or sqlite_url(base_dir / "parking.db")
+    url = (database_url or lookup("DATABASE_URL") or sqlite_url(base_dir / "parking.db")).strip()
+    if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:
+        # The URL itself is not repeated: it may hold a password.
+        raise ConfigError(
+            "DATABASE_URL (or --db) must be sqlite:///FILE or postgresql://USER@HOST/DATABASE."
+        )
     cache_dir = Path(lookup("CACHE_DIR") or base_dir / "cache").expanduser()
     upload = Path(lookup("UPLOAD_FOLDER") or base_dir / "exports").expanduser()
     return Settings(

@@ -1,0 +1,209 @@
+"""Configuration: environment > .env in the working directory > settings file > defaults; a bad
+value is refused with a ConfigError that names the variable; folders are private."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import time
+from pathlib import Path
+
+import pytest
+
+from parking_desktop.config import (
+    ConfigError,
+    load_settings,
+    make_private_dir,
+    read_settings_file,
+    settings_as_env,
+    write_settings_file,
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the platform folders and the working directory at a private temporary home."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return tmp_path
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_defaults_use_the_platform_folders(home: Path) -> None:
+    settings = load_settings(environ={})
+    data = home / "xdg-data" / "ParkingDesktop"
+    assert settings.data_dir == data
+    assert settings.database_url == f"sqlite:///{data / 'parking.db'}"
+    assert settings.cache_dir == data / "cache"
+    assert settings.upload_folder == data / "exports"
+    assert settings.settings_file == home / "xdg-config" / "ParkingDesktop" / "settings.json"
+    assert settings.mail_port == 25
+    assert settings.daily_reminder_time == time(18, 0)
+    assert settings.monthly_report_day == 1
+    assert settings.app_timezone == "UTC"
+    assert settings.scheduler_enabled is True
+
+
+def test_env_beats_dotenv_beats_settings_file_beats_defaults(home: Path) -> None:
+    config_file = home / "xdg-config" / "ParkingDesktop" / "settings.json"
+    write_settings_file(config_file, {
+        "MAIL_SERVER": "file.example.com", "MAIL_PORT": "2525", "CLEANUP_TIME": "03:30",
+        "APP_TIMEZONE": "Asia/Tokyo",
+    })
+    (home / "work" / ".env").write_text(
+        "MAIL_SERVER=dotenv.example.com\nMAIL_PORT=587\n", encoding="utf-8"
+    )
+    settings = load_settings(environ={"MAIL_SERVER": "env.example.com"})
+    assert settings.mail_server == "env.example.com"  # environment wins
+    assert settings.mail_port == 587  # .env beats the settings file
+    assert settings.cleanup_time == time(3, 30)  # settings file beats the default
+    assert settings.app_timezone == "Asia/Tokyo"
+    assert settings.monthly_report_time == time(9, 0)  # default
+
+
+def test_an_empty_environment_variable_does_not_hide_the_settings_file(home: Path) -> None:
+    write_settings_file(home / "xdg-config" / "ParkingDesktop" / "settings.json",
+                        {"MAIL_SERVER": "file.example.com"})
+    assert load_settings(environ={"MAIL_SERVER": ""}).mail_server == "file.example.com"
+
+
+def test_command_line_overrides_win_over_everything(home: Path, tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path / "portable", database_url="postgresql://db.example/parking",
+        environ={"DATABASE_URL": "sqlite:///elsewhere.db", "PARKING_DATA_DIR": str(tmp_path)},
+    )
+    assert settings.data_dir == (tmp_path / "portable").resolve()
+    assert settings.database_url == "postgresql://db.example/parking"
+    # A portable data folder keeps its settings file with it.
+    assert settings.settings_file == (tmp_path / "portable" / "settings.json").resolve()
+
+
+def test_a_portable_data_dir_reads_its_own_settings_file(home: Path, tmp_path: Path) -> None:
+    portable = tmp_path / "portable"
+    write_settings_file(portable / "settings.json", {"MAIL_PORT": "465", "MAIL_USE_SSL": "true"})
+    settings = load_settings(data_dir=portable, environ={})
+    assert (settings.mail_port, settings.mail_use_ssl) == (465, True)
+
+
+def test_database_cache_and_upload_folders_from_the_environment(home: Path,
+                                                                tmp_path: Path) -> None:
+    settings = load_settings(environ={
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1/parking",
+        "CACHE_DIR": str(tmp_path / "c"), "UPLOAD_FOLDER": str(tmp_path / "u"),
+    })
+    assert settings.database_url == "postgresql://postgres@127.0.0.1/parking"
+    assert settings.cache_dir == tmp_path / "c"
+    assert settings.upload_folder == tmp_path / "u"
+    assert not settings.is_sqlite
+
+
+def test_every_typed_variable_is_parsed(home: Path) -> None:
+    settings = load_settings(environ={
+        "MAIL_PORT": "587", "MAIL_USE_TLS": "yes", "MAIL_USE_SSL": "0", "SCHEDULER_ENABLED": "off",
+        "DAILY_REMINDER_TIME": "7:05", "MONTHLY_REPORT_DAY": "28", "CSV_EXPORT_EXPIRY_HOURS": "48",
+        "APP_TIMEZONE": " Europe/Paris ", "MAIL_DEFAULT_SENDER": " lots@example.com ",
+    })
+    assert settings.mail_port == 587
+    assert settings.mail_use_tls is True
+    assert settings.mail_use_ssl is False
+    assert settings.scheduler_enabled is False
+    assert settings.daily_reminder_time == time(7, 5)
+    assert settings.monthly_report_day == 28
+    assert settings.csv_export_expiry_hours == 48
+    assert settings.app_timezone == "Europe/Paris"
+    assert str(settings.tz) == "Europe/Paris"
+    assert settings.mail_default_sender == "lots@example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MAIL_PORT", "smtp", "MAIL_PORT must be a whole number, not 'smtp'"),
+        ("MAIL_PORT", "70000", "MAIL_PORT must be between 1 and 65535, not 70000"),
+        ("MAIL_USE_TLS", "maybe", "MAIL_USE_TLS must be true or false, not 'maybe'"),
+        ("SCHEDULER_ENABLED", "2", "SCHEDULER_ENABLED must be true or false"),
+        ("DAILY_REMINDER_TIME", "25:00", "DAILY_REMINDER_TIME must be a time like 18:00"),
+        ("MONTHLY_REPORT_TIME", "9am", "MONTHLY_REPORT_TIME must be a time like 18:00, not '9am'"),
+        ("CLEANUP_TIME", "02:00:00", "CLEANUP_TIME must be a time like 18:00"),
+        ("MONTHLY_REPORT_DAY", "31", "MONTHLY_REPORT_DAY must be between 1 and 28, not 31"),
+        ("CSV_EXPORT_EXPIRY_HOURS", "0", "CSV_EXPORT_EXPIRY_HOURS must be between 1"),
+        ("APP_TIMEZONE", "Mars/Olympus", "APP_TIMEZONE 'Mars/Olympus' is not a known time zone"),
+        ("APP_TIMEZONE", "Europe", "APP_TIMEZONE 'Europe' is not a known time zone"),
+        ("APP_TIMEZONE", "../etc/passwd", "APP_TIMEZONE '../etc/passwd' is not a known"),
+        ("DATABASE_URL", "mysql://root:secret@db/parking", "DATABASE_URL (or --db) must be"),
+    ],
+)
+def test_a_bad_value_names_the_variable(home: Path, name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as info:
+        load_settings(environ={name: value})
+    assert "secret" not in str(info.value)  # a URL's password is never echoed
+
+
+def test_a_bad_value_in_the_settings_file_is_named_too(home: Path) -> None:
+    write_settings_file(home / "xdg-config" / "ParkingDesktop" / "settings.json",
+                        {"MAIL_PORT": "many"})
+    with pytest.raises(ConfigError, match="MAIL_PORT must be a whole number"):
+        load_settings(environ={})
+
+
+def test_tls_and_ssl_together_are_refused(home: Path) -> None:
+    with pytest.raises(ConfigError, match="MAIL_USE_TLS and MAIL_USE_SSL cannot both be on"):
+        load_settings(environ={"MAIL_USE_TLS": "true", "MAIL_USE_SSL": "true"})
+
+
+def test_an_unreadable_settings_file_is_a_config_error(home: Path) -> None:
+    path = home / "xdg-config" / "ParkingDesktop" / "settings.json"
+    make_private_dir(path.parent)
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"settings file .* cannot be read"):
+        load_settings(environ={})
+    path.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ConfigError, match="must hold a JSON object"):
+        load_settings(environ={})
+
+
+def test_folders_are_created_private(home: Path) -> None:
+    settings = load_settings(environ={})
+    settings.ensure_folders()
+    for folder in (settings.data_dir, settings.cache_dir, settings.upload_folder):
+        assert folder.is_dir()
+        assert mode(folder) == 0o700, folder
+
+
+def test_an_existing_open_folder_is_made_private(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    make_private_dir(folder)
+    assert mode(folder) == 0o700
+
+
+def test_settings_file_is_private_and_round_trips(home: Path, tmp_path: Path) -> None:
+    settings = load_settings(environ={"MAIL_PORT": "587", "APP_TIMEZONE": "Europe/Paris",
+                                      "DAILY_REMINDER_TIME": "17:45", "MAIL_USE_TLS": "1"})
+    path = tmp_path / "cfg" / "settings.json"
+    write_settings_file(path, settings_as_env(settings))
+    assert mode(path) == 0o600
+    assert mode(path.parent) == 0o700
+    saved = read_settings_file(path)
+    assert "MAIL_PASSWORD" not in saved  # the SMTP password lives in the keyring only
+    assert json.loads(path.read_text(encoding="utf-8"))["MAIL_PORT"] == "587"
+    again = load_settings(data_dir=tmp_path / "cfg", environ={})
+    assert settings_as_env(again) == settings_as_env(settings)
+
+
+def test_dotenv_path_can_be_given_explicitly(home: Path, tmp_path: Path) -> None:
+    dotenv = tmp_path / "site.env"
+    dotenv.write_text("APP_TIMEZONE=America/New_York\n", encoding="utf-8")
+    assert load_settings(environ={}, dotenv_path=dotenv).app_timezone == "America/New_York"
+    # ...and the working directory's .env is then not read.
+    (home / "work" / ".env").write_text("APP_TIMEZONE=Asia/Tokyo\n", encoding="utf-8")
+    assert load_settings(environ={}, dotenv_path=dotenv).app_timezone == "America/New_York"
+    assert load_settings(environ={}).app_timezone == "Asia/Tokyo"
