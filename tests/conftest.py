@@ -122,3 +122,30 @@ def make_user(app: App):  # type: ignore[no-untyped-def]
         return _make(app, username, role, email)
 
     return factory
+
+
+def database_rows(app: App) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, in id order: compare before/after to prove a refused
+    operation changed nothing."""
+    rows: dict[str, list[tuple[object, ...]]] = {}
+    with app.db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            result = conn.execute(table.select().order_by(*table.primary_key.columns))
+            rows[table.name] = [tuple(row) for row in result]
+        conn.rollback()
+    return rows
+
+
+@pytest.fixture
+def unchanged(app: App):  # type: ignore[no-untyped-def]
+    """``with unchanged(): <refused call>`` fails the test if any row changed."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard() -> Iterator[None]:
+        before = database_rows(app)
+        yield
+        after = database_rows(app)
+        assert after == before, "a refused operation changed the database"
+
+    return guard

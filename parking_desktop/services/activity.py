@@ -80,11 +80,11 @@ class ActivityService:
                 query.order_by(UserActivity.timestamp.desc(), UserActivity.id.desc())
                 .offset(max(0, offset)).limit(limit)
             ).all()
-        items = [
-            ActivityView(
-                id=a.id, user_id=a.user_id, username=name, activity_type=a.activity_type,
-                activity_data=dict(a.activity_data or {}), timestamp=a.timestamp,
-            )
-            for a, name in rows
-        ]
+            items = [
+                ActivityView(
+                    id=a.id, user_id=a.user_id, username=name, activity_type=a.activity_type,
+                    activity_data=dict(a.activity_data or {}), timestamp=a.timestamp,
+                )
+                for a, name in rows
+            ]
         return Page(items=items, total=total, offset=offset, limit=limit)

@@ -15,6 +15,7 @@ from parking_desktop.domain.roles import Actor
 from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
+from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import LotView
 
 ACTIVE_SPOT = ParkingSpot.removed_at.is_(None)
@@ -61,11 +62,11 @@ class LotService:
         if not include_archived:
             conditions.append(ParkingLot.archived_at.is_(None))
         if text.strip():
-            pattern = f"%{text.strip().lower()}%"
+            needle = text.strip()
             conditions.append(or_(
-                func.lower(ParkingLot.name).like(pattern),
-                func.lower(ParkingLot.pin_code).like(pattern),
-                func.lower(ParkingLot.address).like(pattern),
+                contains(ParkingLot.name, needle),
+                contains(ParkingLot.pin_code, needle),
+                contains(ParkingLot.address, needle),
             ))
         counts = spot_counts_query().subquery()
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservat
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import Page, ReservationView
 
 STATUSES = ("reserved", "active", "completed", "cancelled")
@@ -102,14 +104,12 @@ class SearchService:
             user_id = actor.user_id
         if user_id is not None:
             conditions.append(Reservation.user_id == user_id)
-        if flt.vehicle.strip():
-            plate = flt.vehicle.replace(" ", "").replace("-", "").upper()
-            conditions.append(Reservation.vehicle_number.like(f"%{plate}%"))
+        plate = re.sub(r"[\s\-]", "", flt.vehicle)
+        if plate:
+            conditions.append(contains(Reservation.vehicle_number, plate))
         if flt.driver.strip() and actor.role is not Role.DRIVER:
-            pattern = f"%{flt.driver.strip().lower()}%"
-            conditions.append(
-                (func.lower(User.username).like(pattern)) | (func.lower(User.email).like(pattern))
-            )
+            needle = flt.driver.strip()
+            conditions.append(contains(User.username, needle) | contains(User.email, needle))
         if flt.lot_id is not None:
             conditions.append(ParkingSpot.lot_id == flt.lot_id)
         if flt.status:
@@ -137,4 +137,4 @@ class SearchService:
                 base_reservation_query().where(*conditions).order_by(*order)
                 .offset(max(0, offset)).limit(limit)
             ).all()
-        return Page([to_view(r) for r in rows], total, offset, limit)
+            return Page([to_view(r) for r in rows], total, offset, limit)

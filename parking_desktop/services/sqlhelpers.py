@@ -24,3 +24,10 @@ def seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
     if dialect == "sqlite":
         return (func.julianday(end) - func.julianday(start)) * 86400.0
     return func.extract("epoch", end - start)
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """Case-insensitive "column contains text"; % and _ typed by a user are matched literally
+    instead of acting as LIKE wildcards."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")

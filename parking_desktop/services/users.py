@@ -20,6 +20,7 @@ from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager, require_self_or_staff
+from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import Page, UserView
 
 MAX_FAILED_LOGINS = 5
@@ -87,11 +88,11 @@ class UserService:
             require_manager(actor, "search people")
         conditions: list[Any] = []
         if text.strip():
-            pattern = f"%{text.strip().lower()}%"
+            needle = text.strip()
             conditions.append(or_(
-                func.lower(User.username).like(pattern),
-                func.lower(User.email).like(pattern),
-                func.lower(User.full_name).like(pattern),
+                contains(User.username, needle),
+                contains(User.email, needle),
+                contains(User.full_name, needle),
             ))
         if role is not None:
             conditions.append(User.role == role.value)

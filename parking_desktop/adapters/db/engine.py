@@ -124,7 +124,9 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
+            # close() ends the transaction and detaches the objects without expiring them, so
+            # attributes already loaded stay readable after the block (rollback() would expire
+            # them and a later access would raise DetachedInstanceError).
             session.close()
 
     def dispose(self) -> None:
