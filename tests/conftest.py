@@ -149,3 +149,35 @@ def unchanged(app: App):  # type: ignore[no-untyped-def]
         assert after == before, "a refused operation changed the database"
 
     return guard
+
+
+# --- mail: an in-memory keyring and a real SMTP server (helpers in tests/mail_support.py) ---
+@pytest.fixture
+def memory_keyring():  # type: ignore[no-untyped-def]
+    import keyring
+
+    from tests.mail_support import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def smtp_server():  # type: ignore[no-untyped-def]
+    from tests.mail_support import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(app: App, smtp_server, memory_keyring) -> App:  # type: ignore[no-untyped-def]
+    """``app`` whose mail goes to ``smtp_server`` (plain SMTP, no login)."""
+    box = app.email.box
+    box.settings = box.settings.with_overrides(
+        mail_server="127.0.0.1", mail_port=smtp_server.port, mail_default_sender="parking@example.com")
+    return app

@@ -1,0 +1,1 @@
+"""Outgoing mail: SMTP transport, message building (CSS inlined), templates, HTML charts."""

@@ -1,0 +1,1 @@
+"""Notifications to managers outside e-mail: Google Chat webhook, SMS."""

@@ -1,0 +1,452 @@
+"""The e-mail outbox: queue first, deliver later, never lose or double a mail.
+
+Enqueueing writes a row (in the caller's transaction if it has one); the idempotency key makes
+queueing the same mail twice a no-op. The dispatcher claims due rows — status 'sending', its
+token and a lease — in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
+serialises writers with BEGIN IMMEDIATE), so two dispatchers never take the same row. It then
+sends them over one SMTP connection and records each outcome as soon as it is known:
+sent; failed (a 5xx reply, or the retry budget is spent); or back to pending with an
+exponential backoff (connection trouble, timeouts, 4xx). A dispatcher that dies leaves its
+rows 'sending' with a lease that runs out; the next dispatcher takes them again.
+
+The one window that cannot be closed from our side: the server accepted a mail and the
+process died before the row was marked sent. That mail is sent again after the lease — with
+the same Message-ID, which receiving systems use to drop duplicates."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import User
+from parking_desktop.adapters.db.models_mail import EmailOutbox
+from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
+from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
+from parking_desktop.domain.errors import NotFoundError, ValidationError
+from parking_desktop.domain.roles import Actor
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.guards import require_manager
+from parking_desktop.services.views import Page
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "sending", "sent", "failed")
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    recipient: str
+    subject: str
+    text: str
+    html: str | None
+    kind: str
+    idempotency_key: str
+    user_id: int | None = None
+    attachments: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    created: bool  # False: the same idempotency key was already queued
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 10
+    base_delay: timedelta = timedelta(minutes=1)
+    max_delay: timedelta = timedelta(hours=4)
+
+    def delay(self, attempts: int) -> timedelta:
+        """Wait after the ``attempts``-th failed attempt: 1, 2, 4, 8 ... minutes, capped."""
+        wait: timedelta = self.base_delay * (2 ** max(0, attempts - 1))
+        return min(self.max_delay, wait)
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    id: int
+    kind: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    user_id: int | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxDetail:
+    entry: OutboxView
+    body_text: str
+    has_html: bool
+    attachments: tuple[str, ...]  # file names
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0  # transient failures put back with a later attempt time
+    pending: int = 0  # still waiting in the outbox when the run ended (due later)
+    errors: list[str] = field(default_factory=list)  # distinct last errors of this run
+
+    def add(self, other: DispatchReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retrying += other.retrying
+        for error in other.errors:
+            if error not in self.errors:
+                self.errors.append(error)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: tuple[Mapping[str, Any], ...]
+    message_id: str
+    attempts: int
+
+
+def enqueue_in(session: Session, mail: OutgoingMail, *, now: datetime, sender: str) -> Enqueued:
+    """Queue ``mail`` inside the caller's transaction (it commits or rolls back with it)."""
+    recipient = mail.recipient.strip()
+    if not recipient or "@" not in recipient or any(c in recipient for c in "\r\n,;<>"):
+        raise ValidationError(f"'{mail.recipient}' is not an e-mail address.")
+    key = mail.idempotency_key.strip()
+    if not key or len(key) > 200:
+        raise ValidationError("A mail needs an idempotency key of 1 to 200 characters.")
+    values = {
+        "idempotency_key": key, "kind": mail.kind, "user_id": mail.user_id,
+        "recipient": recipient, "subject": one_line(mail.subject), "body_text": mail.text,
+        "body_html": mail.html, "attachments": [dict(a) for a in mail.attachments],
+        "message_id": new_message_id(sender), "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    }
+    table = EmailOutbox.__table__
+    assert isinstance(table, Table)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(table).values(**values)
+                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(table.c.id))
+    new_id = session.execute(statement).scalar()
+    if new_id is not None:
+        return Enqueued(id=int(new_id), created=True)
+    existing = session.scalar(select(EmailOutbox.id).where(EmailOutbox.idempotency_key == key))
+    assert existing is not None
+    return Enqueued(id=int(existing), created=False)
+
+
+class OutboxService:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        transport_factory: Callable[[], MailTransport],
+        sender: Callable[[], str],
+        *,
+        policy: RetryPolicy | None = None,
+        lease: timedelta = timedelta(minutes=10),
+        batch_size: int = 50,
+        reuse_connection: bool = True,
+    ) -> None:
+        self.ctx = ctx
+        self._transport_factory = transport_factory
+        self._sender = sender
+        self.policy = policy or RetryPolicy()
+        self.lease = lease
+        self.batch_size = batch_size
+        # False opens a new connection per mail (only the throughput benchmark wants that).
+        self.reuse_connection = reuse_connection
+
+    # --- queueing -------------------------------------------------------------------------
+    def enqueue(self, mail: OutgoingMail, *, session: Session | None = None) -> Enqueued:
+        now = self.ctx.clock.now()
+        if session is not None:
+            return enqueue_in(session, mail, now=now, sender=self._sender())
+        with self.ctx.write("outbox") as own:
+            return enqueue_in(own, mail, now=now, sender=self._sender())
+
+    def enqueue_many(self, mails: Sequence[OutgoingMail], *,
+                     session: Session | None = None) -> list[Enqueued]:
+        """Queue a batch in one transaction (jobs queue thousands this way)."""
+        now = self.ctx.clock.now()
+        sender = self._sender()
+        if session is not None:
+            return [enqueue_in(session, m, now=now, sender=sender) for m in mails]
+        with self.ctx.write("outbox") as own:
+            return [enqueue_in(own, m, now=now, sender=sender) for m in mails]
+
+    # --- delivery -------------------------------------------------------------------------
+    def dispatch(self, *, limit: int | None = None,
+                 only_ids: Sequence[int] | None = None) -> DispatchReport:
+        """Deliver what is due now (at most ``limit`` mails), batch by batch."""
+        token = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        report = DispatchReport()
+        done = 0
+        while limit is None or done < limit:
+            size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+            batch = self._claim(token, size, only_ids)
+            if not batch:
+                break
+            report.add(self._deliver(token, batch))
+            done += len(batch)
+            self.ctx.changed("outbox")
+        report.pending = self._count_waiting()
+        return report
+
+    def flush(self) -> DispatchReport:
+        """Everything due now is sent, failed, or rescheduled; then return."""
+        return self.dispatch()
+
+    def _claim(self, token: str, size: int, only_ids: Sequence[int] | None) -> list[_Claimed]:
+        now = self.ctx.clock.now()
+        o = EmailOutbox
+        due = or_(
+            and_(o.status == "pending", o.next_attempt_at <= now),
+            and_(o.status == "sending", o.lease_until < now),  # its dispatcher died
+        )
+        query = select(o.id).where(due)
+        if only_ids is not None:
+            query = query.where(o.id.in_(list(only_ids)))
+        query = query.order_by(o.next_attempt_at, o.id).limit(size)
+        with self.ctx.write() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(session.scalars(query))
+            if not ids:
+                return []
+            session.execute(
+                update(o).where(o.id.in_(ids))
+                .values(status="sending", claimed_by=token, lease_until=now + self.lease,
+                        attempts=o.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            rows = session.scalars(
+                select(o).where(o.id.in_(ids), o.claimed_by == token).order_by(o.id)
+            ).all()
+            return [
+                _Claimed(id=r.id, recipient=r.recipient, subject=r.subject,
+                         body_text=r.body_text, body_html=r.body_html,
+                         attachments=tuple(r.attachments or ()), message_id=r.message_id,
+                         attempts=r.attempts)
+                for r in rows
+            ]
+
+    def _deliver(self, token: str, batch: list[_Claimed]) -> DispatchReport:
+        report = DispatchReport()
+        started = time.monotonic()
+        # Stop with a safety margin before our lease could run out under another dispatcher.
+        budget = self.lease.total_seconds() * 0.8
+        transport: MailTransport | None = None
+        broken: DeliveryError | None = None
+        sender = self._sender()
+        try:
+            for mail in batch:
+                if mail.attempts > self.policy.max_attempts:
+                    self._finish_failed(token, mail.id, "Delivery was interrupted "
+                                        f"{mail.attempts - 1} times; gave up.", report)
+                    continue
+                if broken is not None:  # the connection is down: the rest waits too
+                    self._record_error(token, mail, broken, report)
+                    continue
+                if time.monotonic() - started > budget:
+                    self._release(token, mail.id)
+                    continue
+                if transport is None:
+                    transport = self._transport_factory()
+                message = build_message(
+                    sender=sender, recipient=mail.recipient, subject=mail.subject,
+                    text=mail.body_text, html=mail.body_html, message_id=mail.message_id,
+                    date=self.ctx.clock.now(), attachments=mail.attachments,
+                )
+                try:
+                    transport.send(message)
+                except DeliveryError as exc:
+                    if exc.connection:
+                        broken = exc
+                    self._record_error(token, mail, exc, report)
+                    continue
+                finally:
+                    if not self.reuse_connection and transport is not None:
+                        transport.close()
+                        transport = None
+                self._mark_sent(token, mail.id)
+                report.sent += 1
+        finally:
+            if transport is not None:
+                transport.close()
+        return report
+
+    def _mark_sent(self, token: str, mail_id: int) -> None:
+        o = EmailOutbox
+        with self.ctx.write() as session:
+            result = session.execute(
+                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
+                .values(status="sent", sent_at=self.ctx.clock.now(), lease_until=None,
+                        last_error=None)
+                .execution_options(synchronize_session=False)
+            )
+            done = result.rowcount if isinstance(result, CursorResult) else 1
+        if not done:
+            log.warning("Outbox mail %s was sent after its lease ran out", mail_id)
+
+    def _record_error(self, token: str, mail: _Claimed, error: DeliveryError,
+                      report: DispatchReport) -> None:
+        message = str(error)
+        if message not in report.errors:
+            report.errors.append(message)
+        if not error.transient:
+            self._finish_failed(token, mail.id, message, report)
+        elif mail.attempts >= self.policy.max_attempts:
+            self._finish_failed(
+                token, mail.id, f"{message} (gave up after {mail.attempts} attempts)", report)
+        else:
+            o = EmailOutbox
+            later = self.ctx.clock.now() + self.policy.delay(mail.attempts)
+            with self.ctx.write() as session:
+                session.execute(
+                    update(o).where(o.id == mail.id, o.claimed_by == token,
+                                    o.status == "sending")
+                    .values(status="pending", next_attempt_at=later, last_error=message,
+                            lease_until=None, claimed_by=None)
+                    .execution_options(synchronize_session=False)
+                )
+            report.retrying += 1
+
+    def _finish_failed(self, token: str, mail_id: int, message: str,
+                       report: DispatchReport) -> None:
+        o = EmailOutbox
+        with self.ctx.write() as session:
+            session.execute(
+                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
+                .values(status="failed", last_error=message, lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        report.failed += 1
+        log.warning("Outbox mail %s failed: %s", mail_id, message)
+
+    def _release(self, token: str, mail_id: int) -> None:
+        """Give an untried row back (the attempt it was charged did not happen)."""
+        o = EmailOutbox
+        with self.ctx.write() as session:
+            session.execute(
+                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
+                .values(status="pending", lease_until=None, claimed_by=None,
+                        attempts=o.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _count_waiting(self) -> int:
+        o = EmailOutbox
+        with self.ctx.read() as session:
+            return int(session.scalar(
+                select(func.count(o.id)).where(o.status.in_(("pending", "sending")))) or 0)
+
+    # --- the Outbox screen ----------------------------------------------------------------
+    def counts(self, actor: Actor) -> dict[str, int]:
+        require_manager(actor, "see the outbox")
+        with self.ctx.read() as session:
+            rows = session.execute(
+                select(EmailOutbox.status, func.count(EmailOutbox.id))
+                .group_by(EmailOutbox.status)).all()
+        found = {str(status): int(n) for status, n in rows}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    def list(self, actor: Actor, *, status: str | None = None, offset: int = 0,
+             limit: int = 100) -> Page[OutboxView]:
+        """Newest first. ``status`` 'pending' includes mails being sent right now."""
+        require_manager(actor, "see the outbox")
+        if status is not None and status not in STATUSES:
+            raise ValidationError(f"Unknown outbox status '{status}'.")
+        limit = max(1, min(limit, 1000))
+        o = EmailOutbox
+        conditions: list[ColumnElement[bool]] = []
+        if status == "pending":
+            conditions.append(o.status.in_(("pending", "sending")))
+        elif status is not None:
+            conditions.append(o.status == status)
+        with self.ctx.read() as session:
+            total = int(session.scalar(select(func.count(o.id)).where(*conditions)) or 0)
+            rows = session.execute(
+                select(o, User.username).outerjoin(User, User.id == o.user_id)
+                .where(*conditions).order_by(o.created_at.desc(), o.id.desc())
+                .offset(max(0, offset)).limit(limit)
+            ).all()
+            items = [_view(row, username) for row, username in rows]
+        return Page(items=items, total=total, offset=offset, limit=limit)
+
+    def detail(self, actor: Actor, mail_id: int) -> OutboxDetail:
+        require_manager(actor, "see the outbox")
+        with self.ctx.read() as session:
+            row = session.execute(
+                select(EmailOutbox, User.username).outerjoin(User, User.id == EmailOutbox.user_id)
+                .where(EmailOutbox.id == mail_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no mail {mail_id} in the outbox.")
+            mail, username = row
+            return OutboxDetail(
+                entry=_view(mail, username), body_text=mail.body_text,
+                has_html=mail.body_html is not None,
+                attachments=tuple(str(a.get("filename", "")) for a in mail.attachments or ()),
+            )
+
+    def retry(self, actor: Actor, ids: Sequence[int] | None = None) -> DispatchReport:
+        """"Retry now": failed mails get a fresh retry budget, waiting ones become due now;
+        then they are delivered at once."""
+        require_manager(actor, "retry mails")
+        o = EmailOutbox
+        now = self.ctx.clock.now()
+        scope = [o.id.in_(list(ids))] if ids is not None else []
+        with self.ctx.write("outbox") as session:
+            chosen = list(session.scalars(
+                select(o.id).where(o.status.in_(("pending", "failed")), *scope)))
+            if not chosen:
+                return DispatchReport(pending=self._count_waiting())
+            session.execute(
+                update(o).where(o.id.in_(chosen), o.status == "failed")
+                .values(status="pending", attempts=0)
+                .execution_options(synchronize_session=False)
+            )
+            session.execute(
+                update(o).where(o.id.in_(chosen), o.status == "pending")
+                .values(next_attempt_at=now).execution_options(synchronize_session=False)
+            )
+        return self.dispatch(only_ids=chosen)
+
+    def deliver_now(self, mail_id: int) -> OutboxView:
+        """Send one queued mail right away (the Settings screen's test mail) and return its fate."""
+        self.dispatch(only_ids=[mail_id])
+        with self.ctx.read() as session:
+            row = session.get(EmailOutbox, mail_id)
+            if row is None:
+                raise NotFoundError(f"There is no mail {mail_id} in the outbox.")
+            return _view(row, None)
+
+
+def _view(row: EmailOutbox, username: str | None) -> OutboxView:
+    return OutboxView(
+        id=row.id, kind=row.kind, recipient=row.recipient, subject=row.subject,
+        status=row.status, attempts=row.attempts, next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
+        user_id=row.user_id, username=username,
+    )
