@@ -12,6 +12,7 @@ from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
 from parking_desktop.services.activity import ActivityService
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.email import EmailService, build_email_service
 from parking_desktop.services.lots import LotService
 from parking_desktop.services.parking import ParkingService
 from parking_desktop.services.search import SearchService
@@ -33,6 +34,7 @@ class App:
     stats: StatsService
     activity: ActivityService
     extras: dict[str, object] = field(default_factory=dict)
+    email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
 
     def close(self) -> None:
         self.db.dispose()
@@ -62,6 +64,7 @@ def build_app(
         search=SearchService(ctx),
         stats=StatsService(ctx),
         activity=ActivityService(ctx),
+        email=build_email_service(ctx, settings),
     )
 
 
