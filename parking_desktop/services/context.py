@@ -3,7 +3,7 @@ the rest of the program (cache, other screens) that data changed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.db.engine import Database
+from parking_desktop.adapters.db.engine import Database, violated_constraint
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError
 
@@ -33,17 +33,22 @@ class ServiceContext:
 
     @contextmanager
     def write(
-        self, *topics: str, conflict: str = "That change clashes with another one; try again."
+        self,
+        *topics: str,
+        conflict: str = "That change clashes with another one; try again.",
+        conflicts: Mapping[str, str] | None = None,
     ) -> Iterator[Session]:
-        """A write unit of work. Database constraint failures become a ConflictError with
-        ``conflict`` as the message; on success, ``topics`` are announced."""
+        """A write unit of work. A database constraint failure (another writer got there
+        first) becomes a ConflictError: ``conflicts`` maps a constraint or unique index name to
+        its message, ``conflict`` covers the rest. On success, ``topics`` are announced."""
         try:
             with self.db.write() as session:
                 yield session
         except DomainError:
             raise
-        except IntegrityError:
-            raise ConflictError(conflict) from None
+        except IntegrityError as exc:
+            name = violated_constraint(exc)
+            raise ConflictError((conflicts or {}).get(name or "", conflict)) from None
         except OperationalError as exc:
             raise ConflictError(_operational_message(exc)) from None
         if topics:
@@ -58,8 +63,14 @@ class ServiceContext:
             raise DomainError(_operational_message(exc)) from None
 
 
+BUSY_HINTS = ("locked", "busy", "deadlock", "could not serialize", "lock timeout",
+              "could not obtain lock", "canceling statement due to")
+
+
 def _operational_message(exc: OperationalError) -> str:
     text: Any = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" in text or "busy" in text:
+    # SQLITE_BUSY, and PostgreSQL's deadlock / serialization / lock-timeout aborts: the
+    # database is fine, another writer was in the way.
+    if any(hint in text.lower() for hint in BUSY_HINTS):
         return "The database is busy; try again in a moment."
     return "The database cannot be reached right now; try again in a moment."

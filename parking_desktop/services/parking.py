@@ -29,6 +29,17 @@ TOPICS = ("spots", "reservations", "lots", "users", "activity")
 SPOT_TAKEN = "That spot was just taken by someone else; try again."
 
 
+def booking_conflicts(plate: str) -> dict[str, str]:
+    """What to say when a concurrent booking wins a race the checks in _book could not see
+    (the partial unique indexes keep the rule on PostgreSQL's READ COMMITTED)."""
+    return {
+        "uq_reservations_open_spot": SPOT_TAKEN,
+        "uq_reservations_open_user":
+            "That driver already has an open booking; release or cancel it first.",
+        "uq_reservations_open_vehicle": f"Vehicle {plate} already has an open booking.",
+    }
+
+
 def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
                      username: str | None) -> ReservationView:
     return ReservationView(
@@ -58,7 +69,8 @@ class ParkingService:
             require_staff(actor, "book for someone else")
         plate = validation.normalise_vehicle(vehicle)
         now = self.ctx.clock.now()
-        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN) as session:
+        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN,
+                            conflicts=booking_conflicts(plate)) as session:
             reservation, spot, lot, username = self._book(
                 session, actor, lot_id, plate, user_id, now, park=False
             )
@@ -137,7 +149,8 @@ class ParkingService:
         require_staff(actor, "check vehicles in")
         plate = validation.normalise_vehicle(vehicle)
         now = self.ctx.clock.now()
-        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN) as session:
+        with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN,
+                            conflicts=booking_conflicts(plate)) as session:
             reservation, spot, lot, username = self._book(
                 session, actor, lot_id, plate, driver_id, now, park=True
             )
@@ -236,6 +249,8 @@ class ParkingService:
         """A driver's current reserved/active booking, if any."""
         uid = actor.user_id if user_id is None else user_id
         require_self_or_staff(actor, uid, "see bookings")
+        if uid is None:  # the system actor has no bookings (and must not match walk-ins)
+            return None
         with self.ctx.read() as session:
             row = session.execute(self._open_query().where(Reservation.user_id == uid)).first()
             if row is None:

@@ -178,7 +178,12 @@ class UserService:
         now = self.ctx.clock.now()
         password_hash = self.hasher.hash(password)
         with self.ctx.write(
-            "users", "activity", conflict=f"The username '{name}' or that e-mail is already taken."
+            "users", "activity",
+            conflict=f"The username '{name}' or that e-mail is already taken.",
+            conflicts={
+                "uq_users_username": f"The username '{name}' is already taken.",
+                "uq_users_email": f"The e-mail {address} is already used by another account.",
+            },
         ) as session:
             self._check_unique(session, name, address)
             user = User(

@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from parking_desktop.adapters.db.models import Base
 from parking_desktop.config import make_private_dir
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -131,3 +132,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint or unique index an IntegrityError broke, on either database
+    (None when it cannot be told), so a service can say *which* rule a racing writer hit."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # psycopg
+        name = getattr(diag, "constraint_name", None)
+        return str(name) if name else None
+    text = str(orig)
+    if text.startswith("CHECK constraint failed: "):
+        return text.removeprefix("CHECK constraint failed: ").strip()
+    if not text.startswith("UNIQUE constraint failed: "):
+        return None
+    # SQLite names the columns, not the index: "UNIQUE constraint failed: users.email".
+    qualified = [c.strip() for c in text.removeprefix("UNIQUE constraint failed: ").split(",")]
+    table_name = qualified[0].split(".", 1)[0]
+    columns = [c.split(".", 1)[1] for c in qualified if "." in c]
+    table = Base.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    for index in table.indexes:
+        if index.unique and [c.name for c in index.columns] == columns:
+            return str(index.name)
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and [c.name for c in constraint.columns] \
+                == columns:
+            return str(constraint.name)
+    return None
