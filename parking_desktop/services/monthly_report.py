@@ -1,0 +1,389 @@
+"""The monthly activity report (DESIGN §2), for every driver at once.
+
+A stay belongs to the month (site time zone) in which it ended - when it was charged - so every
+completed stay appears in exactly one report with its cost and its hours together. Per driver:
+stays, total spent, hours parked (real time between parking and leaving), most-used lot, the last
+five stays, and spending per day of the month. Drivers with no stay that month get the short
+"no parking this month" version.
+
+The figures for all drivers come from three grouped queries over the month's reservations (plus
+one for the recipients), so the number of statements does not grow with the number of drivers.
+Day boundaries are computed in Python from the site's time zone and handed to SQL as a CASE over
+UTC instants: exact on both SQLite and PostgreSQL, across daylight-saving changes, for any
+offset (also half-hour ones)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.domain.errors import NotFoundError, ValidationError
+from parking_desktop.domain.fee import money
+from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.guards import require_self_or_manager
+from parking_desktop.services.mail_batches import (
+    JobMail,
+    MailQueue,
+    Recipient,
+    queue_in_batches,
+)
+from parking_desktop.services.sqlhelpers import seconds_between
+
+LAST_STAYS = 5
+BATCH_SIZE = 1000
+ACTIVITY = "monthly_report_sent"
+HOURS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        try:
+            year, month = (int(part) for part in text.strip().split("-"))
+            return cls.of(year, month)
+        except ValueError:
+            raise ValidationError(f"'{text}' is not a month like 2026-02.") from None
+
+    @classmethod
+    def of(cls, year: int, month: int) -> Month:
+        if not (1 <= month <= 12 and 2000 <= year <= 9999):
+            raise ValidationError(f"{year}-{month:02d} is not a month we can report on.")
+        return cls(year, month)
+
+    @classmethod
+    def previous(cls, moment: datetime, tz: ZoneInfo) -> Month:
+        """The calendar month before the one ``moment`` falls in, in ``tz``."""
+        local = moment.astimezone(tz)
+        return cls(local.year, local.month).shift(-1)
+
+    def shift(self, months: int) -> Month:
+        index = self.year * 12 + (self.month - 1) + months
+        return Month(index // 12, index % 12 + 1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return date(self.year, self.month, 1).strftime("%B %Y")
+
+    def days(self) -> list[date]:
+        first = date(self.year, self.month, 1)
+        nxt = self.shift(1)
+        count = (date(nxt.year, nxt.month, 1) - first).days
+        return [first + timedelta(days=i) for i in range(count)]
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """[start, end) of the month in UTC."""
+        nxt = self.shift(1)
+        start = datetime(self.year, self.month, 1, tzinfo=tz).astimezone(UTC)
+        end = datetime(nxt.year, nxt.month, 1, tzinfo=tz).astimezone(UTC)
+        return start, end
+
+    def day_starts(self, tz: ZoneInfo) -> list[datetime]:
+        """The UTC instant each local day begins (a day can be 23 or 25 hours long)."""
+        return [datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC) for d in self.days()]
+
+
+@dataclass(frozen=True)
+class StayLine:
+    reservation_id: int
+    lot_name: str
+    spot_number: str
+    vehicle_number: str
+    parked_at: datetime
+    left_at: datetime
+    hours: Decimal
+    cost: Decimal
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    user_id: int
+    username: str
+    full_name: str
+    email: str | None
+    month: Month
+    timezone: str
+    bookings: int = 0
+    total_spent: Decimal = Decimal("0.00")
+    hours_parked: Decimal = Decimal("0.00")
+    most_used_lot: str | None = None
+    most_used_lot_visits: int = 0
+    last_bookings: tuple[StayLine, ...] = ()
+    # (lot name, amount), largest first.
+    spending_by_lot: tuple[tuple[str, Decimal], ...] = ()
+    # One entry per day of the month, in order (zeros included: the chart's x axis).
+    daily_spending: tuple[tuple[date, Decimal], ...] = field(default_factory=tuple)
+
+    @property
+    def has_activity(self) -> bool:
+        return self.bookings > 0
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    def as_template_data(self) -> dict[str, Any]:
+        """Plain values for the e-mail templates (times shown in the site's time zone)."""
+        tz = ZoneInfo(self.timezone)
+        peak = max((amount for _, amount in self.daily_spending), default=Decimal(0))
+        return {
+            "name": self.display_name,
+            "username": self.username,
+            "month": self.month.key,
+            "month_label": self.month.label,
+            "has_activity": self.has_activity,
+            "bookings": self.bookings,
+            "total_spent": f"{self.total_spent:.2f}",
+            "hours_parked": f"{self.hours_parked:.2f}",
+            "most_used_lot": self.most_used_lot,
+            "most_used_lot_visits": self.most_used_lot_visits,
+            "last_bookings": [
+                {
+                    "reservation_id": s.reservation_id, "lot": s.lot_name, "spot": s.spot_number,
+                    "vehicle": s.vehicle_number,
+                    "parked_at": s.parked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "left_at": s.left_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "hours": f"{s.hours:.2f}", "cost": f"{s.cost:.2f}",
+                }
+                for s in self.last_bookings
+            ],
+            "spending_by_lot": [{"lot": name, "amount": f"{amount:.2f}"}
+                                for name, amount in self.spending_by_lot],
+            "daily_spending": [
+                {"day": d.isoformat(), "label": str(d.day), "amount": f"{amount:.2f}",
+                 "percent": round(100 * amount / peak) if peak else 0}
+                for d, amount in self.daily_spending
+            ],
+            "timezone": self.timezone,
+        }
+
+
+@dataclass
+class _Totals:
+    bookings: int = 0
+    spent: Decimal = field(default_factory=Decimal)
+    seconds: Decimal = field(default_factory=Decimal)
+    per_day: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def compute_reports(
+    session: Session,
+    month: Month,
+    tz: ZoneInfo,
+    recipients: Sequence[Recipient],
+    *,
+    only_user: int | None = None,
+) -> Iterator[MonthlyReport]:
+    """Reports for ``recipients`` (in their order) from three set-based queries."""
+    dialect = session.get_bind().dialect.name
+    start, end = month.bounds(tz)
+    day_starts = month.day_starts(tz)
+    days = month.days()
+    conditions = [
+        Reservation.status == "completed",
+        Reservation.left_at >= start,
+        Reservation.left_at < end,
+        Reservation.user_id.is_not(None),
+    ]
+    if only_user is not None:
+        conditions.append(Reservation.user_id == only_user)
+    parked_at = func.coalesce(Reservation.parked_at, Reservation.reserved_at)
+    # Day index of left_at: the last day whose start is <= left_at.
+    day_index = case(
+        *[(Reservation.left_at < boundary, i) for i, boundary in enumerate(day_starts[1:])],
+        else_=len(day_starts) - 1,
+    )
+
+    totals: dict[int, _Totals] = defaultdict(_Totals)
+    for uid, index, count, spent, seconds in session.execute(
+        select(Reservation.user_id, day_index, func.count(Reservation.id),
+               func.sum(Reservation.cost),
+               func.sum(seconds_between(parked_at, Reservation.left_at, dialect)))
+        .where(*conditions)
+        .group_by(Reservation.user_id, day_index)
+    ):
+        t = totals[int(uid)]
+        t.bookings += int(count)
+        t.spent += _dec(spent)
+        t.seconds += _dec(seconds)
+        t.per_day[int(index)] += _dec(spent)
+
+    lots: dict[int, tuple[str, int]] = {}
+    per_lot: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for uid, name, count, spent in session.execute(
+        select(Reservation.user_id, ParkingLot.name, func.count(Reservation.id),
+               func.sum(Reservation.cost))
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .where(*conditions)
+        .group_by(Reservation.user_id, ParkingLot.name)
+    ):
+        per_lot[int(uid)].append((name, money(_dec(spent))))
+        best = lots.get(int(uid))
+        # Most stays wins; a tie goes to the name first in alphabetical order.
+        if best is None or (-int(count), name) < (-best[1], best[0]):
+            lots[int(uid)] = (name, int(count))
+
+    ranked = (
+        select(
+            Reservation.id.label("rid"),
+            Reservation.user_id.label("uid"),
+            func.row_number().over(
+                partition_by=Reservation.user_id,
+                order_by=(Reservation.left_at.desc(), Reservation.id.desc()),
+            ).label("rn"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    recent: dict[int, list[StayLine]] = defaultdict(list)
+    for rid, uid, plate, parked, left, cost, lot_name, spot_number in session.execute(
+        select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number, parked_at,
+               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number)
+        .join(Reservation, Reservation.id == ranked.c.rid)
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .where(ranked.c.rn <= LAST_STAYS)
+        .order_by(ranked.c.uid, ranked.c.rn)
+    ):
+        parked_utc = _utc(parked)
+        recent[int(uid)].append(StayLine(
+            reservation_id=int(rid), lot_name=lot_name, spot_number=spot_number,
+            vehicle_number=plate, parked_at=parked_utc, left_at=left,
+            hours=_hours(Decimal((left - parked_utc).total_seconds())),
+            cost=money(_dec(cost)),
+        ))
+
+    for r in recipients:
+        found = totals.get(r.user_id)
+        if found is None:
+            yield MonthlyReport(
+                user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
+                month=month, timezone=tz.key,
+                daily_spending=tuple((d, Decimal("0.00")) for d in days),
+            )
+            continue
+        t, lot = found, lots.get(r.user_id)
+        yield MonthlyReport(
+            user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
+            month=month, timezone=tz.key, bookings=t.bookings, total_spent=money(t.spent),
+            hours_parked=_hours(t.seconds),
+            most_used_lot=lot[0] if lot else None, most_used_lot_visits=lot[1] if lot else 0,
+            last_bookings=tuple(recent.get(r.user_id, ())),
+            spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
+                                         key=lambda item: (-item[1], item[0]))),
+            daily_spending=tuple((d, money(t.per_day.get(i, Decimal(0))))
+                                 for i, d in enumerate(days)),
+        )
+
+
+def _utc(value: Any) -> datetime:
+    # coalesce() loses the column type on SQLite, where the value comes back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    moment: datetime = value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _hours(seconds: Decimal) -> Decimal:
+    return (seconds / 3600).quantize(HOURS)
+
+
+def monthly_key(user_id: int, month: Month) -> str:
+    return f"monthly:{user_id}:{month.key}"
+
+
+def _recipients(session: Session, user_id: int | None = None) -> list[Recipient]:
+    query = select(User.id, User.username, User.email, User.full_name)
+    if user_id is None:
+        query = query.where(User.role == Role.DRIVER.value, User.is_active.is_(True),
+                            User.email.is_not(None), User.email != "")
+    else:
+        query = query.where(User.id == user_id)
+    rows = session.execute(query.order_by(User.id)).all()
+    return [Recipient(user_id=i, username=u, email=e or "", full_name=f or "")
+            for i, u, e, f in rows]
+
+
+@dataclass(frozen=True)
+class MonthlySummary:
+    month: str
+    recipients: int
+    with_activity: int
+    queued: int
+    already_sent: int
+
+    def as_counts(self) -> dict[str, Any]:
+        return {"month": self.month, "recipients": self.recipients,
+                "with_activity": self.with_activity, "queued": self.queued,
+                "skipped": self.recipients - self.queued, "already_sent": self.already_sent}
+
+    def text(self) -> str:
+        return (f"Monthly reports for {self.month}: {self.queued} queued for "
+                f"{self.recipients} drivers ({self.with_activity} parked that month).")
+
+
+def run_monthly_report(
+    ctx: ServiceContext,
+    queue: MailQueue[MonthlyReport],
+    month: Month,
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+    batch_size: int = BATCH_SIZE,
+) -> MonthlySummary:
+    """Queue ``month``'s report for every active driver with an e-mail address. Running it
+    again for the same month queues nothing twice."""
+    with ctx.read() as session:
+        recipients = _recipients(session)
+        reports = list(compute_reports(session, month, ctx.tz, recipients))
+    with_activity = sum(1 for r in reports if r.has_activity)
+
+    def mails() -> Iterator[JobMail[MonthlyReport]]:
+        for report, recipient in zip(reports, recipients, strict=True):
+            yield JobMail(recipient, monthly_key(recipient.user_id, month), report)
+
+    start, _ = month.bounds(ctx.tz)
+    result = queue_in_batches(
+        ctx, mails(), queue,
+        activity_type=ACTIVITY, period_field="month", period_value=month.key,
+        activity_since=start,
+        activity_data=lambda m: {"bookings": m.payload.bookings,
+                                 "total_spent": f"{m.payload.total_spent:.2f}"},
+        heartbeat=heartbeat, batch_size=batch_size,
+    )
+    return MonthlySummary(month=month.key, recipients=len(recipients),
+                          with_activity=with_activity, queued=result.queued,
+                          already_sent=result.repeated)
+
+
+def preview_report(
+    ctx: ServiceContext, actor: Actor, user_id: int, month: Month
+) -> MonthlyReport:
+    """One driver's report for any month (managers: anyone; a driver: their own)."""
+    require_self_or_manager(actor, user_id, "see this monthly report")
+    with ctx.read() as session:
+        recipients = _recipients(session, user_id)
+        if not recipients:
+            raise NotFoundError(f"There is no user with id {user_id}.")
+        return next(compute_reports(session, month, ctx.tz, recipients, only_user=user_id))

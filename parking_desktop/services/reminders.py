@@ -1,0 +1,143 @@
+"""The daily reminder (DESIGN §2): nudge drivers who have not been around lately.
+
+Who gets one: active drivers with an e-mail address whose last sign-in is older than 7 days OR
+whose last booking is older than 14 days; a missing date counts as old. "Older than" is strict:
+a sign-in exactly 7 days ago does not count, one a second earlier does. The mail says how many
+lots have free spots right now. Selection is one query for all drivers, whatever their number."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.db.models import ParkingLot, User
+from parking_desktop.domain.roles import Role
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.lots import spot_counts_query
+from parking_desktop.services.mail_batches import (
+    JobMail,
+    MailQueue,
+    Recipient,
+    queue_in_batches,
+)
+
+LOGIN_AFTER = timedelta(days=7)
+BOOKING_AFTER = timedelta(days=14)
+BATCH_SIZE = 2000
+ACTIVITY = "reminder_sent"
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """What one reminder mail says."""
+
+    lots_with_free_spots: int
+    period: date  # the day the reminder belongs to (site time zone)
+
+
+@dataclass(frozen=True)
+class ReminderSummary:
+    checked: int  # active drivers with an e-mail address
+    due: int  # of those, the ones the rule selects
+    queued: int  # reminders queued by this run
+    skipped: int  # checked but not queued (recently active, or already reminded this period)
+    already_sent: int  # due, but an earlier run of this period had queued theirs
+    lots_with_free_spots: int
+
+    def as_counts(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked, "due": self.due, "queued": self.queued,
+            "skipped": self.skipped, "already_sent": self.already_sent,
+            "lots_with_free_spots": self.lots_with_free_spots,
+        }
+
+    def text(self, period: date) -> str:
+        return (f"Daily reminders for {period.isoformat()}: {self.checked} drivers checked, "
+                f"{self.queued} reminders queued, {self.skipped} skipped "
+                f"({self.lots_with_free_spots} lots with free spots).")
+
+
+def reminder_key(user_id: int, period: date) -> str:
+    return f"reminder:{user_id}:{period.isoformat()}"
+
+
+def _reachable_drivers() -> list[Any]:
+    return [
+        User.role == Role.DRIVER.value,
+        User.is_active.is_(True),
+        User.email.is_not(None),
+        User.email != "",
+    ]
+
+
+def due_condition(now: datetime) -> Any:
+    return or_(
+        User.last_login.is_(None),
+        User.last_login < now - LOGIN_AFTER,
+        User.last_booking.is_(None),
+        User.last_booking < now - BOOKING_AFTER,
+    )
+
+
+def lots_with_free_spots(session: Session) -> int:
+    counts = spot_counts_query().subquery()
+    return int(session.scalar(
+        select(func.count()).select_from(ParkingLot)
+        .join(counts, counts.c.lot_id == ParkingLot.id)
+        .where(ParkingLot.archived_at.is_(None), counts.c.available > 0)
+    ) or 0)
+
+
+def select_due(session: Session, now: datetime) -> list[Recipient]:
+    """The drivers due a reminder at ``now``, in id order."""
+    rows = session.execute(
+        select(User.id, User.username, User.email, User.full_name)
+        .where(*_reachable_drivers(), due_condition(now))
+        .order_by(User.id)
+    ).all()
+    return [Recipient(user_id=i, username=u, email=e, full_name=f or "") for i, u, e, f in rows]
+
+
+def count_reachable(session: Session) -> int:
+    return int(session.scalar(select(func.count(User.id)).where(*_reachable_drivers())) or 0)
+
+
+def run_daily_reminder(
+    ctx: ServiceContext,
+    queue: MailQueue[Reminder],
+    period: date,
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+    batch_size: int = BATCH_SIZE,
+) -> ReminderSummary:
+    """Queue the reminders of ``period`` (a local date). Safe to run again for the same period:
+    drivers already reminded for it get nothing more."""
+    now = ctx.clock.now()
+    with ctx.read() as session:
+        checked = count_reachable(session)
+        due = select_due(session, now)
+        free_lots = lots_with_free_spots(session)
+    reminder = Reminder(lots_with_free_spots=free_lots, period=period)
+
+    def mails() -> Iterator[JobMail[Reminder]]:
+        for recipient in due:
+            yield JobMail(recipient, reminder_key(recipient.user_id, period), reminder)
+
+    # Activity rows of this period are at most a day or two older than the period's midnight.
+    since = datetime.combine(period, time(0), ctx.tz) - timedelta(days=2)
+    result = queue_in_batches(
+        ctx, mails(), queue,
+        activity_type=ACTIVITY, period_field="period", period_value=period.isoformat(),
+        activity_since=since,
+        activity_data=lambda m: {"lots_with_free_spots": m.payload.lots_with_free_spots},
+        heartbeat=heartbeat, batch_size=batch_size,
+    )
+    return ReminderSummary(
+        checked=checked, due=len(due), queued=result.queued, skipped=checked - result.queued,
+        already_sent=result.repeated, lots_with_free_spots=free_lots,
+    )
