@@ -1,0 +1,139 @@
+"""The scheduled jobs, defined in code from the settings (never stored in a job store).
+
+Each job is a ``JobSpec``: a schedule, the work (a function of a ``RunContext`` returning a
+``JobOutcome``), and how a due time maps to the period it claims in the ``job_runs`` ledger:
+the local date for daily jobs, the reported month for the monthly report. The outbox
+dispatcher runs every minute without periods: the outbox itself makes it safe to run anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from parking_desktop.config import Settings
+from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.export_cleanup import cleanup_exports
+from parking_desktop.services.mail_batches import MailQueue
+from parking_desktop.services.monthly_report import Month, MonthlyReport, run_monthly_report
+from parking_desktop.services.reminders import Reminder, run_daily_reminder
+
+DAILY_REMINDER = "daily_reminder"
+MONTHLY_REPORT = "monthly_report"
+CLEANUP_EXPORTS = "cleanup_exports"
+OUTBOX_DISPATCH = "outbox_dispatch"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, OUTBOX_DISPATCH)
+DISPATCH_EVERY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RunContext:
+    job: str
+    period: str | None  # the logical period (a date or a month); None for interval jobs
+    manual: bool
+    heartbeat: Callable[[], None]  # call between steps; raises JobInterrupted on shutdown
+    resumed: bool = False  # an earlier attempt at this period died or failed
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    counts: dict[str, Any]
+    summary: str | None = None  # one line for the managers' chat
+    worth_recording: bool = True  # an interval job that did nothing leaves no history row
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    title: str
+    description: str
+    schedule: Schedule
+    work: Callable[[RunContext], JobOutcome]
+    # Due time (UTC) -> the period key it claims; None for jobs without periods.
+    period_of: Callable[[datetime], str] | None = None
+    # A missed period is caught up only this long after it fell due (a reminder from
+    # yesterday evening is pointless tomorrow evening; a month's report is not).
+    catch_up_within: timedelta = field(default=timedelta(0))
+    notify: bool = False
+
+    @property
+    def ledgered(self) -> bool:
+        return self.period_of is not None
+
+
+@dataclass
+class JobDeps:
+    """What the jobs need besides the settings (wired in bootstrap)."""
+
+    ctx: ServiceContext
+    reminder_queue: MailQueue[Reminder]
+    monthly_queue: MailQueue[MonthlyReport]
+    dispatch: Callable[[], dict[str, Any]] | None = None  # the outbox dispatcher
+
+
+def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
+    return lambda due: due.astimezone(tz).date().isoformat()
+
+
+def _report_month(tz: ZoneInfo) -> Callable[[datetime], str]:
+    # The report that falls due in March is February's.
+    return lambda due: Month.previous(due, tz).key
+
+
+def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
+    tz = settings.tz
+    ctx = deps.ctx
+
+    def reminders(run: RunContext) -> JobOutcome:
+        assert run.period is not None
+        period = date.fromisoformat(run.period)
+        summary = run_daily_reminder(ctx, deps.reminder_queue, period, heartbeat=run.heartbeat)
+        return JobOutcome(summary.as_counts(), summary.text(period))
+
+    def monthly(run: RunContext) -> JobOutcome:
+        assert run.period is not None
+        summary = run_monthly_report(ctx, deps.monthly_queue, Month.parse(run.period),
+                                     heartbeat=run.heartbeat)
+        return JobOutcome(summary.as_counts(), summary.text())
+
+    def cleanup(run: RunContext) -> JobOutcome:
+        summary = cleanup_exports(ctx, settings.upload_folder, settings.csv_export_expiry_hours)
+        return JobOutcome(summary.as_counts(), summary.text())
+
+    specs = [
+        JobSpec(
+            DAILY_REMINDER, "Daily reminders",
+            "E-mails drivers who have not signed in for 7 days or booked for 14 days.",
+            DailyAt(settings.daily_reminder_time), reminders, _daily_period(tz),
+            catch_up_within=timedelta(hours=12), notify=True,
+        ),
+        JobSpec(
+            MONTHLY_REPORT, "Monthly reports",
+            "E-mails every driver their activity report for the previous month.",
+            MonthlyAt(settings.monthly_report_day, settings.monthly_report_time), monthly,
+            _report_month(tz), catch_up_within=timedelta(days=27), notify=True,
+        ),
+        JobSpec(
+            CLEANUP_EXPORTS, "Export cleanup",
+            "Deletes expired CSV export files and marks their exports expired.",
+            DailyAt(settings.cleanup_time), cleanup, _daily_period(tz),
+            catch_up_within=timedelta(hours=23),
+        ),
+    ]
+    if deps.dispatch is not None:
+        dispatch = deps.dispatch
+
+        def outbox(run: RunContext) -> JobOutcome:
+            counts = dispatch()
+            busy = bool(counts.get("sent") or counts.get("failed") or counts.get("retrying"))
+            return JobOutcome(counts, worth_recording=busy or run.manual)
+
+        specs.append(JobSpec(
+            OUTBOX_DISPATCH, "Mail outbox",
+            "Delivers queued e-mails, retrying the ones the server could not take.",
+            Every(DISPATCH_EVERY_SECONDS), outbox,
+        ))
+    return {spec.name: spec for spec in specs}

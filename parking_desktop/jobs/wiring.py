@@ -1,0 +1,114 @@
+"""Builds the SchedulerService for an App (called from bootstrap) and keeps its schedule in step
+with the settings: when the Settings screen saves (change topic "settings"), the job times are
+read again - environment first, then the settings file - and the jobs are rescheduled."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from parking_desktop.config import (
+    ConfigError,
+    Settings,
+    _parse_int,
+    _parse_time,
+    read_settings_file,
+)
+from parking_desktop.domain.errors import ValidationError
+from parking_desktop.domain.roles import Actor
+from parking_desktop.jobs.definitions import JobDeps, build_specs
+from parking_desktop.jobs.mail import (
+    MonthlyReportQueue,
+    ReminderQueue,
+    dispatch_counts,
+    render_report_html,
+)
+from parking_desktop.jobs.runner import JobRunner
+from parking_desktop.jobs.scheduler import SchedulerService
+from parking_desktop.services.job_ledger import JobLedger
+from parking_desktop.services.monthly_report import Month, MonthlyReport, preview_report
+
+if TYPE_CHECKING:
+    from parking_desktop.bootstrap import App
+
+log = logging.getLogger("parking_desktop.jobs")
+
+SCHEDULE_VARIABLES = {
+    "DAILY_REMINDER_TIME": "daily_reminder_time",
+    "MONTHLY_REPORT_TIME": "monthly_report_time",
+    "MONTHLY_REPORT_DAY": "monthly_report_day",
+    "CLEANUP_TIME": "cleanup_time",
+}  # APP_TIMEZONE is not here: the whole program reads it at start.
+
+
+def schedule_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> Settings:
+    """``settings`` with the job times as they are now in the environment / settings file."""
+    env = os.environ if environ is None else environ
+    stored = read_settings_file(settings.settings_file)
+    changes: dict[str, Any] = {}
+    for name, attr in SCHEDULE_VARIABLES.items():
+        raw = env.get(name) or stored.get(name)
+        if not raw:
+            continue
+        if name == "MONTHLY_REPORT_DAY":
+            changes[attr] = _parse_int(name, raw, 1, 28)
+        else:
+            changes[attr] = _parse_time(name, raw)
+    return replace(settings, **changes)
+
+
+class JobsAdmin:
+    """What the Jobs screen, ``jobs`` commands and ``worker`` use: the scheduler plus the
+    monthly-report preview."""
+
+    def __init__(self, app: App, scheduler: SchedulerService) -> None:
+        self._app = app
+        self.scheduler = scheduler
+
+    def preview_report(self, actor: Actor, user_id: int, month: str) -> tuple[MonthlyReport, str]:
+        """A driver's report for a month ('YYYY-MM'), and its HTML as the mail shows it."""
+        report = preview_report(self._app.ctx, actor, user_id, Month.parse(month))
+        return report, render_report_html(self._app.email, report)
+
+    def previous_month(self) -> str:
+        return Month.previous(self._app.ctx.clock.now(), self._app.ctx.tz).key
+
+
+def build_jobs(app: App, *, environ: Mapping[str, str] | None = None) -> JobsAdmin:
+    return JobsAdmin(app, build_scheduler(app, environ=environ))
+
+
+def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> SchedulerService:
+    ctx, email = app.ctx, app.email
+    deps = JobDeps(
+        ctx=ctx,
+        reminder_queue=ReminderQueue(email),
+        monthly_queue=MonthlyReportQueue(email),
+        dispatch=lambda: dispatch_counts(email),
+    )
+
+    def factory(settings: Settings) -> dict[str, Any]:
+        return build_specs(settings, deps)
+
+    runner = JobRunner(JobLedger(ctx), factory(app.settings), clock=ctx.clock,
+                       tz=app.settings.tz, notifier=email.notify_chat)
+    scheduler = SchedulerService(runner, app.settings, factory)
+    ctx.listeners.append(_settings_listener(scheduler, environ))
+    return scheduler
+
+
+def _settings_listener(
+    scheduler: SchedulerService, environ: Mapping[str, str] | None
+) -> Callable[[frozenset[str]], None]:
+    def on_change(topics: frozenset[str]) -> None:
+        if "settings" not in topics:
+            return
+        try:
+            scheduler.apply_settings(schedule_settings(scheduler.settings, environ))
+        except (ConfigError, ValidationError) as exc:
+            log.warning("Job times not changed: %s", exc)
+
+    return on_change
