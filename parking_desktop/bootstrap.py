@@ -10,6 +10,7 @@ from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
+from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
 from parking_desktop.services.activity import ActivityService
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.email import EmailService, build_email_service
@@ -35,8 +36,11 @@ class App:
     activity: ActivityService
     extras: dict[str, object] = field(default_factory=dict)
     email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
+    jobs: JobsAdmin = field(default=None)  # type: ignore[assignment]  # set by build_app
 
     def close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.scheduler.shutdown()
         self.db.dispose()
 
 
@@ -54,7 +58,7 @@ def build_app(
         migrate.upgrade(db.engine)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
     hasher = hasher or Argon2Hasher()
-    return App(
+    app = App(
         settings=settings,
         db=db,
         ctx=ctx,
@@ -66,6 +70,8 @@ def build_app(
         activity=ActivityService(ctx),
         email=build_email_service(ctx, settings),
     )
+    app.jobs = build_jobs(app)
+    return app
 
 
 def build_for_paths(data_dir: Path, database_url: str | None = None, **kwargs: object) -> App:
