@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from PySide6.QtCore import QThreadPool
+
 from parking_desktop.bootstrap import App
 from parking_desktop.config import ConfigError
 from parking_desktop.ui.common.qtapp import (
@@ -42,10 +44,13 @@ def run_desktop(app_factory: AppFactory) -> int:
         return 1
     from parking_desktop.ui.desktop.startup import DesktopStartup
 
+    qapp.setQuitOnLastWindowClosed(False)  # between sign-in and the window, none is open
     startup = DesktopStartup(app)
+    startup.finished.connect(qapp.quit)
     startup.start()
     code = qapp.exec()
     startup.close()
+    QThreadPool.globalInstance().waitForDone(10_000)  # let calls in flight end before closing
     return int(code)
 
 
@@ -57,4 +62,6 @@ def run_kiosk(app_factory: AppFactory, fullscreen: bool = True) -> int:
         return 1
     from parking_desktop.ui.kiosk.window import run_kiosk_window
 
-    return int(run_kiosk_window(app, fullscreen))
+    code = int(run_kiosk_window(app, fullscreen))
+    QThreadPool.globalInstance().waitForDone(10_000)
+    return code

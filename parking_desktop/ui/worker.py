@@ -37,7 +37,8 @@ def user_message(exc: BaseException) -> str:
 class _Signals(QObject):
     succeeded = Signal(object)
     failed = Signal(str, object)  # message, exception
-    finished = Signal()
+    finished = Signal()  # not emitted once discarded (its receiver may be gone)
+    done = Signal()  # always emitted last: bookkeeping only
 
 
 class Operation(QRunnable):
@@ -68,7 +69,9 @@ class Operation(QRunnable):
             if not self.discarded:
                 self.signals.succeeded.emit(result)
         finally:
-            self.signals.finished.emit()
+            if not self.discarded:
+                self.signals.finished.emit()
+            self.signals.done.emit()
 
     def discard(self) -> None:
         """Ignore this operation's result (e.g. the screen was closed or a newer query began)."""
@@ -85,13 +88,16 @@ def run_in_thread(
     **kwargs: Any,
 ) -> Operation:
     op = Operation(fn, *args, **kwargs)
+    # Results are queued to the GUI thread; check ``discarded`` again on arrival, because
+    # discard() may have been called after the worker emitted but before delivery.
     if on_success is not None:
-        op.signals.succeeded.connect(on_success)
+        op.signals.succeeded.connect(lambda result: None if op.discarded else on_success(result))
     if on_error is not None:
-        op.signals.failed.connect(lambda message, _exc: on_error(message))
+        op.signals.failed.connect(
+            lambda message, _exc: None if op.discarded else on_error(message))
     if on_finished is not None:
-        op.signals.finished.connect(on_finished)
+        op.signals.finished.connect(lambda: None if op.discarded else on_finished())
     Operation._live.add(op)
-    op.signals.finished.connect(lambda: Operation._live.discard(op))
+    op.signals.done.connect(lambda: Operation._live.discard(op))
     (pool or QThreadPool.globalInstance()).start(op)
     return op

@@ -36,10 +36,12 @@ def ensure_qapplication(argv: list[str] | None = None) -> QApplication:
 
 def style_sheet() -> str:
     try:
-        return STYLE_SHEET.read_text(encoding="utf-8")
+        text = STYLE_SHEET.read_text(encoding="utf-8")
     except OSError:  # a missing style must never stop the app
         log.warning("style sheet %s could not be read", STYLE_SHEET)
         return ""
+    # url() in a style sheet is relative to the working directory: make icon paths absolute.
+    return text.replace("@ICONS@", (RESOURCES / "icons").as_posix())
 
 
 def apply_style(qapp: QApplication) -> None:

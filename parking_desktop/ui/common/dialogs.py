@@ -1,0 +1,158 @@
+"""Building blocks for dialogs: a header, a message banner, busy state and OK/Cancel buttons
+(Enter submits, Esc cancels), plus a helper that runs the dialog's service call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from parking_desktop.ui.common.banner import Banner
+from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.worker import Operation, run_in_thread
+
+
+class ServiceDialog(QDialog):
+    """A dialog whose OK button runs one service call; a refusal keeps it open with the
+    service's message shown at the top."""
+
+    def __init__(self, parent: QWidget | None, title: str, *, subtitle: str = "",
+                 ok_text: str = "Save", destructive: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.setModal(True)
+        self.setMinimumWidth(460)
+        self.result_value: Any = None
+        self._op: Operation | None = None
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.busy = BusyBar(self)
+        outer.addWidget(self.busy)
+        body = QWidget(self)
+        body.setObjectName("dialogBody")
+        outer.addWidget(body)
+        self.layout_ = QVBoxLayout(body)
+        self.layout_.setContentsMargins(24, 20, 24, 20)
+        self.layout_.setSpacing(14)
+        heading = QLabel(title, body)
+        heading.setObjectName("dialogTitle")
+        self.layout_.addWidget(heading)
+        if subtitle:
+            sub = QLabel(subtitle, body)
+            sub.setObjectName("dialogSubtitle")
+            sub.setWordWrap(True)
+            self.layout_.addWidget(sub)
+        self.banner = Banner(body)
+        self.layout_.addWidget(self.banner)
+        self.body = body
+        self.buttons = QDialogButtonBox(self)
+        self.ok_button = QPushButton(ok_text, self)
+        self.ok_button.setObjectName("dangerButton" if destructive else "primaryButton")
+        self.ok_button.setAccessibleName(ok_text)
+        self.ok_button.setDefault(True)
+        self.ok_button.setAutoDefault(True)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAccessibleName("Cancel")
+        self.cancel_button.setAutoDefault(False)
+        self.buttons.addButton(self.ok_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        footer = QWidget(self)
+        footer.setObjectName("dialogFooter")
+        footer_layout = QVBoxLayout(footer)
+        footer_layout.setContentsMargins(24, 12, 24, 16)
+        footer_layout.addWidget(self.buttons)
+        outer.addWidget(footer)
+
+    @property
+    def working(self) -> bool:
+        return self._op is not None
+
+    def submit(self) -> None:  # overridden: validate, then self.run(...)
+        raise NotImplementedError
+
+    def run(self, fn: Callable[..., Any], *args: Any,
+            on_success: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
+        """Run the dialog's service call; accept with its result unless ``on_success`` decides."""
+        if self._op is not None:
+            return
+        self.banner.clear()
+        self._set_working(True)
+        self._op = run_in_thread(
+            fn, *args, **kwargs,
+            on_success=lambda value: self._done(value, on_success),
+            on_error=self._failed,
+        )
+
+    def reject(self) -> None:
+        if self._op is not None:
+            self._op.discard()
+            self._op = None
+        super().reject()
+
+    def _done(self, value: Any, on_success: Callable[[Any], None] | None) -> None:
+        self._op = None
+        self._set_working(False)
+        if on_success is not None:
+            on_success(value)
+        else:
+            self.result_value = value
+            self.accept()
+
+    def _failed(self, message: str) -> None:
+        self._op = None
+        self._set_working(False)
+        self.banner.show_error(message)
+
+    def _set_working(self, working: bool) -> None:
+        (self.busy.push if working else self.busy.pop)()
+        self.body.setEnabled(not working)
+        self.ok_button.setEnabled(not working and self.can_submit())
+        if not working:
+            self.focus_first_problem()
+
+    def can_submit(self) -> bool:
+        return True
+
+    def focus_first_problem(self) -> None:
+        """Where the cursor goes after a refusal (overridden by forms)."""
+
+
+def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
+            destructive: bool = False) -> bool:
+    """A yes/no question; Esc and Cancel answer no."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setIcon(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question)
+    box.setAccessibleName(title)
+    ok = box.addButton(ok_text, QMessageBox.ButtonRole.AcceptRole)
+    ok.setAccessibleName(ok_text)
+    ok.setObjectName("dangerButton" if destructive else "primaryButton")
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    cancel.setAccessibleName("Cancel")
+    box.setDefaultButton(cancel if destructive else ok)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is ok
+
+
+def section_label(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("sectionLabel")
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft)
+    return label

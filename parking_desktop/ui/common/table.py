@@ -1,0 +1,285 @@
+"""Table models: a base class with column definitions and ``set_rows()``, and a paged variant
+that fetches rows incrementally off the GUI thread (a million rows never freeze the window).
+
+Subclasses list their columns once, in order, and name the positions as constants::
+
+    class LotsModel(RowTableModel[LotView]):
+        NAME, PRICE = range(2)
+        COLUMNS = [Column("Name", lambda lot: lot.name), Column("Price", ..., numeric=True)]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor
+
+from parking_desktop.services.views import Page
+from parking_desktop.ui.worker import Operation, run_in_thread
+
+R = TypeVar("R")
+Index = QModelIndex | QPersistentModelIndex
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts correctly (numbers, datetimes)
+_NO_INDEX = QModelIndex()
+
+
+@dataclass(frozen=True)
+class Column(Generic[R]):
+    title: str
+    text: Callable[[R], str]
+    sort_value: Callable[[R], Any] | None = None  # defaults to the text
+    numeric: bool = False  # right-aligned
+    server_sort: str | None = None  # sort key understood by the service (paged models)
+    tooltip: Callable[[R], str] | None = None
+    colour: Callable[[R], str | None] | None = None  # foreground colour name
+
+
+class RowTableModel(QAbstractTableModel, Generic[R]):
+    COLUMNS: Sequence[Column[Any]] = ()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[R] = []
+
+    # --- data in ---------------------------------------------------------------------------
+    def set_rows(self, rows: Sequence[R]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def append_rows(self, rows: Sequence[R]) -> None:
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(_NO_INDEX, first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    def rows(self) -> list[R]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> R:
+        return self._rows[row]
+
+    # --- QAbstractTableModel ------------------------------------------------------------------
+    def rowCount(self, parent: Index = _NO_INDEX) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = _NO_INDEX) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows) \
+                or index.column() >= len(self.COLUMNS):
+            return None
+        row = self._rows[index.row()]
+        column = self.COLUMNS[index.column()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return column.text(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            horizontal = (Qt.AlignmentFlag.AlignRight if column.numeric
+                          else Qt.AlignmentFlag.AlignLeft)
+            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
+            return column.tooltip(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column.colour is not None:
+            name = column.colour(row)
+            return QColor(name) if name else None
+        if role == SORT_ROLE:
+            value = column.sort_value(row) if column.sort_value else column.text(row)
+            return _sortable(value)
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.COLUMNS):
+            column = self.COLUMNS[section]
+            if role == Qt.ItemDataRole.DisplayRole:
+                return column.title
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                horizontal = (Qt.AlignmentFlag.AlignRight if column.numeric
+                              else Qt.AlignmentFlag.AlignLeft)
+                return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
+            return section + 1
+        return None
+
+
+def _sortable(value: Any) -> Any:
+    """Qt sorts QVariants; give it numbers or text, never None or Decimal."""
+    if value is None:
+        return ""
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)  # Decimal
+    except (TypeError, ValueError):
+        return str(value).lower()
+
+
+Fetch = Callable[[int, int, str, bool], Page[Any]]
+
+
+class PagedTableModel(RowTableModel[R]):
+    """Rows arrive a page at a time as the view scrolls (canFetchMore/fetchMore), fetched with
+    ``fetch(offset, limit, sort_key, descending)`` on the worker pool. Sorting by a column asks
+    the service for a new order (``Column.server_sort``); a newer query drops older results."""
+
+    loading_changed = Signal(bool)
+    total_changed = Signal(int)  # -1 while unknown
+    failed = Signal(str)
+    page_loaded = Signal()
+
+    def __init__(self, parent: QObject | None = None, *, page_size: int = 200) -> None:
+        super().__init__(parent)
+        self.page_size = page_size
+        self._fetch: Fetch | None = None
+        self._count: Callable[[], int] | None = None
+        self._sort_key = ""
+        self._descending = True
+        self._sort_column = -1
+        self._has_more = False
+        self._generation = 0
+        self._in_flight: Operation | None = None
+        self._count_op: Operation | None = None
+        self.total = -1
+
+    # --- configuration ------------------------------------------------------------------------
+    def set_query(self, fetch: Fetch, count: Callable[[], int] | None = None) -> None:
+        """A new query: clear the rows and load the first page (and the total, if ``count``)."""
+        self._fetch = fetch
+        self._count = count
+        self.reload()
+
+    def set_default_sort(self, column: int, descending: bool = True) -> None:
+        self._sort_column = column
+        self._sort_key = self.COLUMNS[column].server_sort or ""
+        self._descending = descending
+
+    @property
+    def sort_column(self) -> int:
+        return self._sort_column
+
+    @property
+    def sort_order(self) -> Qt.SortOrder:
+        return (Qt.SortOrder.DescendingOrder if self._descending
+                else Qt.SortOrder.AscendingOrder)
+
+    @property
+    def loading(self) -> bool:
+        return self._in_flight is not None
+
+    def reload(self) -> None:
+        self._generation += 1
+        self._cancel()
+        self.set_rows([])
+        self._has_more = self._fetch is not None
+        self._set_total(-1)
+        if self._fetch is not None:
+            self._load_page()
+            if self._count is not None:
+                generation = self._generation
+                self._count_op = run_in_thread(
+                    self._count,
+                    on_success=lambda total: self._count_done(generation, total),
+                    on_error=lambda message: self._count_failed(generation, message),
+                )
+
+    def discard(self) -> None:
+        """Stop caring about results in flight (the screen is closing)."""
+        self._generation += 1
+        self._cancel()
+
+    # --- Qt incremental fetching -----------------------------------------------------------
+    def canFetchMore(self, parent: Index = _NO_INDEX) -> bool:
+        return not parent.isValid() and self._has_more and self._in_flight is None
+
+    def fetchMore(self, parent: Index = _NO_INDEX) -> None:
+        if self.canFetchMore(parent):
+            self._load_page()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self.COLUMNS) or not self.COLUMNS[column].server_sort:
+            return
+        key = self.COLUMNS[column].server_sort or ""
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort_key, self._descending):
+            return
+        self._sort_column, self._sort_key, self._descending = column, key, descending
+        self.reload()
+
+    # --- internals --------------------------------------------------------------------------
+    def _load_page(self) -> None:
+        assert self._fetch is not None
+        generation = self._generation
+        offset = len(self._rows)
+        self._in_flight = run_in_thread(
+            self._fetch, offset, self.page_size, self._sort_key, self._descending,
+            on_success=lambda page: self._page_done(generation, page),
+            on_error=lambda message: self._page_failed(generation, message),
+        )
+        self.loading_changed.emit(True)
+
+    def _page_done(self, generation: int, page: Page[R]) -> None:
+        if generation != self._generation:
+            return
+        self._in_flight = None
+        self._has_more = len(page.items) >= self.page_size
+        self.append_rows(page.items)
+        if page.total >= 0 and self._count is None:
+            self._set_total(page.total)
+        elif not self._has_more and self.total < 0:
+            self._set_total(len(self._rows))
+        self.loading_changed.emit(False)
+        self.page_loaded.emit()
+
+    def _page_failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._in_flight = None
+        self._has_more = False
+        self.loading_changed.emit(False)
+        self.failed.emit(message)
+
+    def _count_done(self, generation: int, total: int) -> None:
+        if generation == self._generation:
+            self._count_op = None
+            self._set_total(int(total))
+
+    def _count_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._count_op = None
+            self.failed.emit(message)
+
+    def _set_total(self, total: int) -> None:
+        if total != self.total:
+            self.total = total
+            self.total_changed.emit(total)
+
+    def _cancel(self) -> None:
+        was_loading = self._in_flight is not None
+        for op in (self._in_flight, self._count_op):
+            if op is not None:
+                op.discard()
+        self._in_flight = None
+        self._count_op = None
+        if was_loading:
+            self.loading_changed.emit(False)

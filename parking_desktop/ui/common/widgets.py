@@ -1,0 +1,159 @@
+"""Small presentational widgets: cards, figure tiles, a search box, labelled values."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from parking_desktop.ui.common.qtapp import icon
+
+
+class Card(QFrame):
+    """A white, rounded panel with an optional title; put content in ``content``."""
+
+    def __init__(self, title: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setAccessibleName(title or "Panel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(10)
+        self.header = QHBoxLayout()
+        self.title_label = QLabel(title, self)
+        self.title_label.setObjectName("cardTitle")
+        self.header.addWidget(self.title_label, 1)
+        if title:
+            layout.addLayout(self.header)
+        self.content = QVBoxLayout()
+        self.content.setSpacing(8)
+        layout.addLayout(self.content, 1)
+
+
+class FigureTile(QFrame):
+    """One key figure: a caption, a big number and an optional note."""
+
+    def __init__(self, caption: str, accent: str = "blue", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tile")
+        self.setProperty("accent", accent)
+        self.setAccessibleName(caption)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 9, 14, 9)
+        layout.setSpacing(1)
+        self.caption = QLabel(caption, self)
+        self.caption.setObjectName("tileLabel")
+        layout.addWidget(self.caption)
+        self.value = QLabel("—", self)
+        self.value.setObjectName("tileValue")
+        layout.addWidget(self.value)
+        self.note = QLabel("", self)
+        self.note.setObjectName("tileNote")
+        layout.addWidget(self.note)
+
+    def set_value(self, value: str, note: str = "") -> None:
+        self.value.setText(value)
+        self.note.setText(note)
+        self.setAccessibleDescription(f"{value} {note}".strip())
+
+    @property
+    def text(self) -> str:
+        return self.value.text()
+
+
+class SearchBox(QLineEdit):
+    """A line edit that announces its text shortly after typing stops (and at once on Enter)."""
+
+    search = Signal(str)
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None,
+                 delay_ms: int = 300) -> None:
+        super().__init__(parent)
+        self.setPlaceholderText(placeholder)
+        self.setAccessibleName(placeholder)
+        self.setClearButtonEnabled(True)
+        self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.setMinimumWidth(260)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self._emit)
+        self.textChanged.connect(lambda _t: self._timer.start())
+        self.returnPressed.connect(self._emit)
+
+    def _emit(self) -> None:
+        self._timer.stop()
+        self.search.emit(self.text().strip())
+
+
+def tool_button(text: str, icon_name: str, parent: QWidget, *, primary: bool = False,
+                danger: bool = False, tooltip: str = "") -> QPushButton:
+    button = QPushButton(icon(icon_name), text, parent)
+    button.setAccessibleName(text)
+    if primary:
+        button.setObjectName("primaryButton")
+    elif danger:
+        button.setObjectName("dangerButton")
+    if tooltip:
+        button.setToolTip(tooltip)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    return button
+
+
+class DetailGrid(QWidget):
+    """Key/value rows ("Vehicle  AB123CD")."""
+
+    def __init__(self, keys: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(8)
+        self.values: dict[str, QLabel] = {}
+        for row, key in enumerate(keys):
+            caption = QLabel(key, self)
+            caption.setObjectName("detailKey")
+            value = QLabel("—", self)
+            value.setObjectName("detailValue")
+            value.setWordWrap(True)
+            value.setAccessibleName(key)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(caption, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+        grid.setColumnStretch(1, 1)
+
+    def set(self, key: str, text: str) -> None:
+        self.values[key].setText(text)
+
+    def get(self, key: str) -> str:
+        return self.values[key].text()
+
+
+def configure_table(view: QTableView, name: str, *, sortable: bool = True) -> None:
+    """The look and behaviour every table shares."""
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setSortingEnabled(sortable)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(34)
+    view.horizontalHeader().setHighlightSections(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setMinimumSectionSize(60)
+    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    view.setTabKeyNavigation(False)  # Tab leaves the table (keyboard users)
