@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -124,6 +125,17 @@ def make_user(app: App):  # type: ignore[no-untyped-def]
     return factory
 
 
+# Types of the fixtures below, for test signatures.
+Unchanged = Callable[[], AbstractContextManager[None]]
+MakeUser = Callable[..., Actor]
+
+
+def uid(actor: Actor) -> int:
+    """The user id of a signed-in (non-system) actor."""
+    assert actor.user_id is not None
+    return actor.user_id
+
+
 def database_rows(app: App) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table, in id order: compare before/after to prove a refused
     operation changed nothing."""
@@ -137,9 +149,8 @@ def database_rows(app: App) -> dict[str, list[tuple[object, ...]]]:
 
 
 @pytest.fixture
-def unchanged(app: App):  # type: ignore[no-untyped-def]
+def unchanged(app: App) -> Unchanged:
     """``with unchanged(): <refused call>`` fails the test if any row changed."""
-    from contextlib import contextmanager
 
     @contextmanager
     def guard() -> Iterator[None]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, UserActivity
 from parking_desktop.bootstrap import App
@@ -17,7 +18,9 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.search import ReservationFilter
 from parking_desktop.services.views import LotView
+from tests.conftest import Unchanged
 
 
 def make_lot(app: App, manager: Actor, name: str = "City Center", spots: int = 5,
@@ -40,7 +43,7 @@ def active_numbers(app: App, lot_id: int) -> list[str]:
     return [n for n, _, _, retired in spot_rows(app, lot_id) if not retired]
 
 
-def activities(app: App, activity_type: str) -> list[dict[str, object]]:
+def activities(app: App, activity_type: str) -> list[dict[str, Any]]:
     with app.db.read() as s:
         return [dict(d) for d in s.scalars(
             select(UserActivity.activity_data).where(UserActivity.activity_type == activity_type)
@@ -69,7 +72,7 @@ def test_a_lot_of_more_than_999_spots_numbers_them_wider(app: App, manager: Acto
     assert numbers[998:] == ["P999", "P1000", "P1001"]
     # P1000 is the thousandth spot, booked after P999 (not after P100 as text sorting would).
     with app.db.write() as s:
-        s.execute(ParkingSpot.__table__.update()
+        s.execute(update(ParkingSpot)
                   .where(ParkingSpot.lot_id == lot.id, ParkingSpot.position <= 999)
                   .values(status="O"))
     booked = app.parking.check_in(manager, lot.id, "WIDE1")
@@ -98,17 +101,19 @@ def test_lot_fields_are_cleaned(app: App, manager: Actor) -> None:
     ],
 )
 def test_bad_lot_fields_are_refused_and_change_nothing(
-    app: App, manager: Actor, unchanged, field: str, value: object, message: str  # type: ignore[no-untyped-def]
+    app: App, manager: Actor, unchanged: Unchanged, field: str, value: object,
+    message: str,
 ) -> None:
-    fields: dict[str, object] = {"name": "North", "address": "2 North Rd", "pin_code": "75002",
+    fields: dict[str, Any] = {"name": "North", "address": "2 North Rd", "pin_code": "75002",
                                  "price_per_hour": "1.50", "number_of_spots": 3}
     fields[field] = value
     with unchanged(), pytest.raises(ValidationError) as info:
-        app.lots.create(manager, **fields)  # type: ignore[arg-type]
+        app.lots.create(manager, **fields)
     assert message in str(info.value)
 
 
-def test_an_active_lot_name_is_unique(app: App, manager: Actor, unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_an_active_lot_name_is_unique(app: App, manager: Actor,
+                                      unchanged: Unchanged) -> None:
     make_lot(app, manager, name="City Center")
     with unchanged(), pytest.raises(ConflictError,
                                     match="A lot named 'city center' already exists"):
@@ -160,7 +165,7 @@ def test_shrinking_removes_the_highest_spots(app: App, manager: Actor) -> None:
 
 
 def test_shrinking_over_busy_spots_is_refused_naming_them(
-    app: App, manager: Actor, driver: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, manager: Actor, driver: Actor, unchanged: Unchanged
 ) -> None:
     lot = make_lot(app, manager, spots=12)
     for plate in [f"CAR{i}" for i in range(1, 8)]:
@@ -198,13 +203,13 @@ def test_resize_records_before_and_after(app: App, manager: Actor) -> None:
     resized = activities(app, "lot_resized")
     assert resized == [{"lot_id": lot.id, "lot": "City Center", "before": 3, "after": 6}]
     updated = activities(app, "lot_updated")[-1]
-    assert updated["before"]["number_of_spots"] == 3  # type: ignore[index]
-    assert updated["after"]["number_of_spots"] == 6  # type: ignore[index]
+    assert updated["before"]["number_of_spots"] == 3
+    assert updated["after"]["number_of_spots"] == 6
 
 
 # --- archive ---------------------------------------------------------------------------------
 def test_archiving_is_refused_while_a_spot_is_busy(
-    app: App, manager: Actor, driver: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, manager: Actor, driver: Actor, unchanged: Unchanged
 ) -> None:
     lot = make_lot(app, manager, spots=3)
     booking = app.parking.reserve(driver, lot.id, "DRV1")
@@ -233,7 +238,7 @@ def test_an_archived_lot_keeps_its_history_and_frees_its_name(
         assert s.get(ParkingLot, lot.id) is not None
         assert s.scalar(select(func.count()).select_from(ParkingSpot)
                         .where(ParkingSpot.lot_id == lot.id)) == 2
-    history = app.search.reservations(manager, _filter(vehicle="OLD1")).items
+    history = app.search.reservations(manager, ReservationFilter(vehicle="OLD1")).items
     assert [(r.lot_name, r.cost) for r in history] == [("City Center", Decimal("5.00"))]
 
     # Gone from the active lists and from booking.
@@ -250,7 +255,7 @@ def test_an_archived_lot_keeps_its_history_and_frees_its_name(
     again = make_lot(app, manager, name="City Center", spots=1)
     assert again.id != lot.id
     assert app.lots.find_by_name("City Center").id == again.id
-    assert activities(app, "lot_archived")[0]["before"]["name"] == "City Center"  # type: ignore[index]
+    assert activities(app, "lot_archived")[0]["before"]["name"] == "City Center"
 
 
 def test_archiving_twice_is_not_found(app: App, manager: Actor) -> None:
@@ -282,9 +287,9 @@ def test_manager_edits_are_audited_with_before_and_after(app: App, manager: Acto
     lot = make_lot(app, manager)
     app.lots.update(manager, lot.id, name="Centre Ville", address="2 Rue", pin_code="75002")
     created = activities(app, "lot_created")[0]
-    assert created["after"]["name"] == "City Center"  # type: ignore[index]
+    assert created["after"]["name"] == "City Center"
     updated = activities(app, "lot_updated")[0]
-    assert updated["before"]["name"] == "City Center"  # type: ignore[index]
+    assert updated["before"]["name"] == "City Center"
     assert updated["after"] == {"name": "Centre Ville", "address": "2 Rue",
                                 "pin_code": "75002", "price_per_hour": "2.50",
                                 "number_of_spots": 5}
@@ -300,7 +305,8 @@ def test_an_edit_that_changes_nothing_records_nothing(app: App, manager: Actor) 
     assert activities(app, "lot_updated") == []
 
 
-def test_a_bad_field_in_an_edit_changes_nothing(app: App, manager: Actor, unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_field_in_an_edit_changes_nothing(app: App, manager: Actor,
+                                                unchanged: Unchanged) -> None:
     lot = make_lot(app, manager)
     # The valid name change must not be saved when the price in the same edit is bad.
     with unchanged(), pytest.raises(ValidationError, match="more than 0"):
@@ -311,7 +317,7 @@ def test_a_bad_field_in_an_edit_changes_nothing(app: App, manager: Actor, unchan
 
 # --- roles -----------------------------------------------------------------------------------
 def test_only_a_manager_changes_lots_and_prices(
-    app: App, manager: Actor, attendant: Actor, driver: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, manager: Actor, attendant: Actor, driver: Actor, unchanged: Unchanged
 ) -> None:
     lot = make_lot(app, manager)
     for who in (attendant, driver):
@@ -345,9 +351,3 @@ def test_lot_changes_announce_topics(app: App, manager: Actor) -> None:
     with pytest.raises(ValidationError):
         app.lots.resize(manager, lot.id, 0)
     assert heard == []  # nothing changed, nothing announced
-
-
-def _filter(**kwargs: object):  # type: ignore[no-untyped-def]
-    from parking_desktop.services.search import ReservationFilter
-
-    return ReservationFilter(**kwargs)  # type: ignore[arg-type]

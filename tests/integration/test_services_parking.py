@@ -19,6 +19,7 @@ from parking_desktop.domain.errors import (
 )
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.views import LotView
+from tests.conftest import MakeUser, Unchanged, uid
 
 
 @pytest.fixture
@@ -29,9 +30,10 @@ def lot(app: App, manager: Actor) -> LotView:
 
 def statuses(app: App, lot_id: int) -> dict[str, str]:
     with app.db.read() as s:
-        return dict(s.execute(select(ParkingSpot.number, ParkingSpot.status)
-                              .where(ParkingSpot.lot_id == lot_id)
-                              .order_by(ParkingSpot.position)).all())
+        return {number: status for number, status in s.execute(
+            select(ParkingSpot.number, ParkingSpot.status)
+            .where(ParkingSpot.lot_id == lot_id).order_by(ParkingSpot.position)
+        ).all()}
 
 
 def reservation(app: App, reservation_id: int) -> Reservation:
@@ -103,7 +105,7 @@ def test_booking_takes_the_first_available_spot_by_number(
 
 
 def test_a_full_lot_refuses_cleanly_and_changes_nothing(
-    app: App, manager: Actor, lot: LotView, unchanged  # type: ignore[no-untyped-def]
+    app: App, manager: Actor, lot: LotView, unchanged: Unchanged
 ) -> None:
     for plate in ("CAR1", "CAR2", "CAR3"):
         app.parking.check_in(manager, lot.id, plate)
@@ -124,7 +126,7 @@ def test_cancel_before_parking_is_free(app: App, lot: LotView, driver: Actor,
 
 
 def test_a_parked_booking_cannot_be_cancelled_and_a_reserved_one_cannot_be_released(
-    app: App, lot: LotView, driver: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, driver: Actor, unchanged: Unchanged
 ) -> None:
     booked = app.parking.reserve(driver, lot.id, "AB12")
     with unchanged(), pytest.raises(ConflictError, match="cancel the booking instead"):
@@ -148,7 +150,7 @@ def test_unknown_reservation(app: App, driver: Actor) -> None:
 
 # --- one open booking per driver and per vehicle ---------------------------------------------
 def test_a_driver_has_at_most_one_open_booking(
-    app: App, lot: LotView, driver: Actor, manager: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, driver: Actor, manager: Actor, unchanged: Unchanged
 ) -> None:
     app.parking.reserve(driver, lot.id, "AB12")
     with unchanged(), pytest.raises(
@@ -161,7 +163,8 @@ def test_a_driver_has_at_most_one_open_booking(
 
 
 def test_a_vehicle_has_at_most_one_open_booking(
-    app: App, lot: LotView, driver: Actor, make_user, manager: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, driver: Actor, make_user: MakeUser, manager: Actor,
+    unchanged: Unchanged,
 ) -> None:
     other = make_user("driver2")
     app.parking.reserve(driver, lot.id, "AB-12")
@@ -213,11 +216,11 @@ def test_check_in_reserves_and_parks_in_one_step(
 def test_check_in_for_a_driver_updates_last_booking(
     app: App, lot: LotView, attendant: Actor, driver: Actor, clock: FixedClock
 ) -> None:
-    assert app.users.get(driver, driver.user_id).last_booking is None  # type: ignore[arg-type]
+    assert app.users.get(driver, uid(driver)).last_booking is None
     clock.advance(hours=1)
     booked = app.parking.check_in(attendant, lot.id, "DRV1", driver_id=driver.user_id)
     assert (booked.user_id, booked.username) == (driver.user_id, "driver1")
-    assert app.users.get(driver, driver.user_id).last_booking == clock.now()  # type: ignore[arg-type]
+    assert app.users.get(driver, uid(driver)).last_booking == clock.now()
     with app.db.read() as s:
         assert s.scalar(select(Reservation.created_by)) == attendant.user_id
 
@@ -231,13 +234,14 @@ def test_driver_booking_updates_last_booking(app: App, lot: LotView, driver: Act
 
 
 def test_only_active_driver_accounts_can_be_booked_for(
-    app: App, lot: LotView, manager: Actor, driver: Actor, attendant: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, manager: Actor, driver: Actor, attendant: Actor,
+    unchanged: Unchanged,
 ) -> None:
     with unchanged(), pytest.raises(ValidationError, match="'attendant1' is not a driver"):
         app.parking.check_in(manager, lot.id, "X1", driver_id=attendant.user_id)
     with unchanged(), pytest.raises(NotFoundError, match="no user with id 999"):
         app.parking.check_in(manager, lot.id, "X1", driver_id=999)
-    app.users.set_active(manager, driver.user_id, False)  # type: ignore[arg-type]
+    app.users.set_active(manager, uid(driver), False)
     with unchanged(), pytest.raises(ConflictError, match="'driver1' is deactivated"):
         app.parking.check_in(manager, lot.id, "X1", driver_id=driver.user_id)
     with unchanged(), pytest.raises(ConflictError, match="deactivated"):
@@ -245,7 +249,7 @@ def test_only_active_driver_accounts_can_be_booked_for(
 
 
 def test_bad_vehicle_numbers_are_refused(app: App, lot: LotView, attendant: Actor,
-                                         unchanged) -> None:  # type: ignore[no-untyped-def]
+                                         unchanged: Unchanged) -> None:
     with unchanged(), pytest.raises(ValidationError, match="use 2 to 15 letters or digits"):
         app.parking.check_in(attendant, lot.id, "A")
     with unchanged(), pytest.raises(ValidationError, match="Enter a vehicle number"):
@@ -259,7 +263,7 @@ def test_booking_an_unknown_lot(app: App, attendant: Actor) -> None:
 
 # --- force-release ---------------------------------------------------------------------------
 def test_force_release_requires_a_reason(app: App, lot: LotView, attendant: Actor,
-                                         unchanged) -> None:  # type: ignore[no-untyped-def]
+                                         unchanged: Unchanged) -> None:
     booked = app.parking.check_in(attendant, lot.id, "STUCK1")
     with unchanged(), pytest.raises(ValidationError, match="Give a reason for the force-release"):
         app.parking.force_release(attendant, booked.spot_id, "   ")
@@ -294,7 +298,7 @@ def test_force_release_of_a_reserved_spot_cancels_without_charge(
 
 
 def test_force_release_of_a_free_spot_is_refused(app: App, lot: LotView, manager: Actor,
-                                                 unchanged) -> None:  # type: ignore[no-untyped-def]
+                                                 unchanged: Unchanged) -> None:
     with unchanged(), pytest.raises(ConflictError, match="Spot P002 is already free"):
         app.parking.force_release(manager, _spot_id(app, lot.id, "P002"), "why not")
     with unchanged(), pytest.raises(NotFoundError, match="no spot with id 9999"):
@@ -303,7 +307,7 @@ def test_force_release_of_a_free_spot_is_refused(app: App, lot: LotView, manager
 
 # --- roles -----------------------------------------------------------------------------------
 def test_a_driver_cannot_touch_someone_elses_booking(
-    app: App, lot: LotView, driver: Actor, make_user, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, driver: Actor, make_user: MakeUser, unchanged: Unchanged
 ) -> None:
     other = make_user("driver2")
     booked = app.parking.reserve(other, lot.id, "THEIRS1")
@@ -326,7 +330,7 @@ def test_a_driver_cannot_touch_someone_elses_booking(
 
 
 def test_attendant_only_actions_are_refused_to_drivers(
-    app: App, lot: LotView, driver: Actor, attendant: Actor, unchanged  # type: ignore[no-untyped-def]
+    app: App, lot: LotView, driver: Actor, attendant: Actor, unchanged: Unchanged
 ) -> None:
     booked = app.parking.check_in(attendant, lot.id, "WALK1")
     with unchanged():
@@ -392,7 +396,8 @@ def test_booking_announces_the_changed_topics(app: App, lot: LotView, driver: Ac
     assert heard == []
 
 
-def test_a_driver_role_actor_cannot_book_as_staff(app: App, lot: LotView, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_driver_role_actor_cannot_book_as_staff(app: App, lot: LotView,
+                                                  make_user: MakeUser) -> None:
     """A driver booking for 'nobody' (user_id None) still books for themselves."""
     driver = make_user("driver3", Role.DRIVER)
     booked = app.parking.reserve(driver, lot.id, "DRV3", user_id=None)
