@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -13,7 +13,10 @@ def hour_bucket(column: Any, dialect: str) -> ColumnElement[Any]:
     """The UTC hour a timestamp falls in, as text 'YYYY-MM-DD HH'."""
     if dialect == "sqlite":
         return func.strftime("%Y-%m-%d %H", column)
-    return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+    # Literal constants, not bind parameters: PostgreSQL only matches the SELECT expression
+    # with the identical GROUP BY expression when no parameters differ between them.
+    return func.to_char(func.timezone(literal_column("'UTC'"), column),
+                        literal_column("'YYYY-MM-DD HH24'"))
 
 
 def parse_hour_bucket(text: str) -> datetime:
