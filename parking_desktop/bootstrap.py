@@ -11,13 +11,17 @@ from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
 from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
+from parking_desktop.services import cache_wiring
 from parking_desktop.services.activity import ActivityService
+from parking_desktop.services.cache_sync import CacheSync
+from parking_desktop.services.caching import CacheService, namespace_for
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.email import EmailService, build_email_service
 from parking_desktop.services.lots import LotService
 from parking_desktop.services.parking import ParkingService
 from parking_desktop.services.search import SearchService
 from parking_desktop.services.stats import StatsService
+from parking_desktop.services.timing import Timings, instrument
 from parking_desktop.services.users import PasswordHasher, UserService
 
 
@@ -37,10 +41,13 @@ class App:
     extras: dict[str, object] = field(default_factory=dict)
     email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
     jobs: JobsAdmin = field(default=None)  # type: ignore[assignment]  # set by build_app
+    cache: CacheService = field(default_factory=CacheService.disabled)
+    timings: Timings = field(default_factory=Timings)
 
     def close(self) -> None:
         if self.jobs is not None:
             self.jobs.scheduler.shutdown()
+        self.cache.close()
         self.db.dispose()
 
 
@@ -70,8 +77,28 @@ def build_app(
         activity=ActivityService(ctx),
         email=build_email_service(ctx, settings),
     )
+    _wire_cache_and_timings(app)
     app.jobs = build_jobs(app)
     return app
+
+
+def _wire_cache_and_timings(app: App) -> None:
+    """Screens' reads go through the machine's cache; every write invalidates it here and, on
+    PostgreSQL, on the other machines; every service call is timed (DESIGN §2 "Caching")."""
+    settings, ctx = app.settings, app.ctx
+    cache = CacheService(settings.cache_dir, ctx.clock, timings=app.timings,
+                         namespace=namespace_for(settings.database_url, settings.app_timezone))
+    app.cache = cache
+    ctx.listeners.insert(0, cache.on_change)  # before anyone who re-reads on a change
+    if not settings.is_sqlite:
+        sync = CacheSync(settings.database_url, cache.on_change).start()
+        cache.sync = sync
+        ctx.listeners.append(sync.publish)
+    cache_wiring.install(cache, lots=app.lots, stats=app.stats, search=app.search,
+                         parking=app.parking, timings=app.timings)
+    for name, service in vars(app).items():
+        if getattr(service, "ctx", None) is ctx:  # every service, including later additions
+            instrument(app.timings, name, service)
 
 
 def build_for_paths(data_dir: Path, database_url: str | None = None, **kwargs: object) -> App:

@@ -1,0 +1,141 @@
+"""Cross-machine cache invalidation over PostgreSQL LISTEN/NOTIFY.
+
+Each machine caches on its own disk. When several machines share one PostgreSQL database, a
+write on one must reach the others' caches: every local write is announced with
+``pg_notify('parking_desktop_changes', payload)``, and a background thread LISTENs on a
+dedicated connection and invalidates the local families when another process announces a
+change. Delivery is immediate (well under the 2 s we promise); the loop wakes at least every
+``poll`` seconds to send what was queued.
+
+If the connection drops, notices may be missed, so after reconnecting the whole cache is
+invalidated. SQLite needs none of this: one file means one machine."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "parking_desktop_changes"
+EVERYTHING = frozenset({"lots", "spots", "reservations", "users", "activity"})
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URI psycopg can connect with."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class CacheSync:
+    """Publishes local changes and applies other processes' changes to the local cache."""
+
+    def __init__(
+        self, database_url: str, on_remote_change: Callable[[frozenset[str]], None],
+        *, poll: float = 0.2, retry: float = 2.0,
+    ) -> None:
+        self.conninfo = libpq_conninfo(database_url)
+        self.on_remote_change = on_remote_change
+        self.origin = uuid.uuid4().hex
+        self.poll = poll
+        self.retry = retry
+        self.received = 0
+        self._outbox: queue.SimpleQueue[frozenset[str]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._problem: str | None = "Not connected yet."
+        self._thread = threading.Thread(target=self._run, name="cache-sync", daemon=True)
+
+    def start(self) -> CacheSync:
+        self._thread.start()
+        return self
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    def publish(self, topics: frozenset[str]) -> None:
+        """ServiceContext listener: queue the change for the other machines (never blocks)."""
+        if topics and not self._stop.is_set():
+            self._outbox.put(frozenset(topics))
+
+    def status(self) -> tuple[bool, str]:
+        problem = self._problem
+        if problem is None:
+            return True, "Listening for changes made on other machines."
+        return False, problem
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    # --- background thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        import psycopg
+
+        first = True
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    if not first:  # notices sent while we were away are lost
+                        self._apply(EVERYTHING)
+                    first = False
+                    self._problem = None
+                    self._connected.set()
+                    self._loop(conn)
+            except psycopg.Error as exc:
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                if self._problem is None or self._problem == "Not connected yet.":
+                    log.warning("Cache sync lost its database connection (%s); retrying.",
+                                message)
+                self._problem = (f"Changes made on other machines may show late: the change "
+                                 f"listener cannot reach the database ({message}).")
+                self._connected.clear()
+                first = False
+                self._stop.wait(self.retry)
+
+    def _loop(self, conn: Any) -> None:
+        while True:
+            stopping = self._stop.is_set()  # one more round to send what is queued
+            for notice in conn.notifies(timeout=0 if stopping else self.poll):
+                self._receive(notice.payload)
+            topics: set[str] = set()
+            while True:
+                try:
+                    topics |= self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+            if topics:
+                payload = json.dumps({"o": self.origin, "t": sorted(topics)})
+                try:
+                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                except Exception:
+                    self._outbox.put(frozenset(topics))  # send again after reconnecting
+                    raise
+            if stopping:
+                return
+
+    def _receive(self, payload: str) -> None:
+        try:
+            message = json.loads(payload)
+            origin, topics = message["o"], frozenset(str(t) for t in message["t"])
+        except (ValueError, KeyError, TypeError):
+            topics, origin = EVERYTHING, None  # unknown sender: be safe
+        if origin == self.origin:
+            return  # our own change: already invalidated locally
+        self.received += 1
+        self._apply(topics)
+
+    def _apply(self, topics: frozenset[str]) -> None:
+        try:
+            self.on_remote_change(topics)
+        except Exception:  # the listener thread must survive anything a callback does
+            log.exception("Applying a change from another machine failed")
