@@ -55,6 +55,13 @@ class RecordingHandler:
     received: list[Received] = field(default_factory=list)
     reject: dict[str, str] = field(default_factory=dict)  # recipient -> SMTP reply
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ehlos: int = 0  # one per connection (and one more after STARTTLS)
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.ehlos += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -82,7 +89,7 @@ class Authenticator:
         login = auth_data.login.decode()
         self.attempts.append(login)
         ok = login == self.username and auth_data.password.decode() == self.password
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
 
 class SmtpServer:
@@ -115,7 +122,7 @@ class SmtpServer:
 
 # --- TLS -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TestPki:
+class Pki:
     ca_file: Path
     cert_file: Path
     key_file: Path
@@ -126,7 +133,7 @@ class TestPki:
         return context
 
 
-def make_test_pki(folder: Path) -> TestPki:
+def make_test_pki(folder: Path) -> Pki:
     """A throw-away CA and a server certificate for localhost / 127.0.0.1 signed by it."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -167,7 +174,7 @@ def make_test_pki(folder: Path) -> TestPki:
         .sign(ca_key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
-    pki = TestPki(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    pki = Pki(folder / "ca.pem", folder / "server.pem", folder / "server.key")
     pki.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     pki.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pki.key_file.write_bytes(key.private_bytes(

@@ -1,0 +1,93 @@
+"""`smtp set-password`, `mail test --to ADDRESS`, `mail flush [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from parking_desktop.cli.base import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    AppFactory,
+    CommandError,
+    print_json,
+)
+from parking_desktop.domain.roles import SYSTEM
+
+
+def register(sub: Any) -> None:
+    smtp = sub.add_parser("smtp", help="SMTP credentials")
+    smtp_sub = smtp.add_subparsers(dest="smtp_command", metavar="ACTION", required=True)
+    setpw = smtp_sub.add_parser(
+        "set-password",
+        help="store the SMTP password in the OS keyring (read from standard input)",
+        description="Reads the password from standard input (one line) and stores it in the OS "
+                    "keyring for MAIL_USERNAME. On a terminal it is asked for without echo. "
+                    "Where no secure keyring exists, set MAIL_PASSWORD in the environment "
+                    "of the program that sends mail instead.",
+    )
+    setpw.set_defaults(func=_set_password)
+
+    mail = sub.add_parser("mail", help="send a test mail, deliver the outbox")
+    mail_sub = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
+    test = mail_sub.add_parser("test", help="send a test e-mail now and report the result")
+    test.add_argument("--to", required=True, metavar="ADDRESS", help="recipient")
+    test.set_defaults(func=_test)
+    flush = mail_sub.add_parser(
+        "flush", help="deliver every mail that is due; report sent, failed and pending")
+    flush.add_argument("--json", action="store_true", help="print the result as JSON")
+    flush.set_defaults(func=_flush)
+
+
+def _read_password() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass("SMTP password: ")
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+def _set_password(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    app = app_factory()
+    username = app.email.box.settings.mail_username
+    if not username:
+        raise CommandError("MAIL_USERNAME is not set: a server that needs no login needs no "
+                           "password.")
+    status = app.email.secrets.status()
+    if not status.secure:
+        raise CommandError(status.message)
+    password = _read_password()
+    if not password:
+        raise CommandError("No password was given on standard input.")
+    app.email.set_smtp_password(SYSTEM, password)
+    print(f"The SMTP password for {username} is stored in the {status.backend}.")
+    return EXIT_OK
+
+
+def _test(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    app = app_factory()
+    result = app.email.send_test(SYSTEM, args.to)
+    if not result.ok:
+        raise CommandError(result.message)
+    print(result.message)
+    return EXIT_OK
+
+
+def _flush(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    app = app_factory()
+    report = app.email.outbox.flush()
+    document = {"sent": report.sent, "failed": report.failed, "pending": report.pending,
+                "retrying": report.retrying, "errors": report.errors}
+    if args.json:
+        print_json(document)
+    else:
+        print(f"sent {report.sent}, failed {report.failed}, pending {report.pending}"
+              + (f" ({report.retrying} to retry later)" if report.retrying else ""))
+        for error in report.errors:
+            print(f"  {error}")
+    if report.failed or report.retrying:
+        sys.stderr.write(f"error: {report.failed} failed, {report.retrying} wait for a retry: "
+                         f"{report.errors[-1] if report.errors else 'see the outbox'}\n")
+        return EXIT_REFUSED
+    return EXIT_OK
