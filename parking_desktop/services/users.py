@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
@@ -42,6 +43,15 @@ def user_view(user: User) -> UserView:
     )
 
 
+def _refuse_if_locked(locked_until: datetime | None, now: datetime) -> None:
+    if locked_until is not None and locked_until > now:
+        minutes = max(1, int((locked_until - now).total_seconds() + 59) // 60)
+        raise AuthenticationError(
+            f"Too many failed sign-ins: this account is locked for {minutes} more "
+            f"minute{'s' if minutes != 1 else ''}."
+        )
+
+
 def actor_for(user: User) -> Actor:
     return Actor(user_id=user.id, username=user.username, role=Role(user.role))
 
@@ -50,6 +60,7 @@ class UserService:
     def __init__(self, ctx: ServiceContext, hasher: PasswordHasher) -> None:
         self.ctx = ctx
         self.hasher = hasher
+        self._dummy: str | None = None
 
     # --- queries -------------------------------------------------------------------------
     def has_manager(self) -> bool:
@@ -66,10 +77,14 @@ class UserService:
             return user_view(self._load(session, user_id))
 
     def find_by_username(self, actor: Actor, username: str) -> UserView:
+        name = (username or "").strip()
+        if not actor.is_staff and name != actor.username:
+            # Refused before looking: a driver must not learn which usernames exist.
+            require_self_or_staff(actor, None, "see account details")
         with self.ctx.read() as session:
-            user = session.scalar(select(User).where(User.username == username.strip()))
+            user = session.scalar(select(User).where(User.username == name))
             if user is None:
-                raise NotFoundError(f"There is no user '{username}'.")
+                raise NotFoundError(f"There is no user '{name}'.")
             require_self_or_staff(actor, user.id, "see account details")
             return user_view(user)
 
@@ -110,49 +125,63 @@ class UserService:
     # --- sign-in ---------------------------------------------------------------------------
     def authenticate(self, login: str, password: str) -> tuple[Actor, UserView]:
         """Sign in with username or e-mail. Five wrong passwords lock the account for five
-        minutes. The message never tells which of the two was wrong."""
+        minutes. The message never tells which of the two was wrong.
+
+        The (deliberately slow) argon2 check runs outside any write transaction: on SQLite a
+        write transaction holds the database's only write lock, and every kiosk would wait."""
         login = (login or "").strip()
         if not login or not password:
             raise AuthenticationError("Enter your username (or e-mail) and password.")
         now = self.ctx.clock.now()
         wrong = AuthenticationError("Wrong username or password.")
+        by_login = or_(User.username == login, User.email == login.lower())
+        with self.ctx.read() as session:
+            found = session.execute(
+                select(User.id, User.password_hash, User.locked_until).where(by_login)
+            ).first()
+        if found is None:
+            # Same work as a real check, so the time taken does not reveal unknown names.
+            self.hasher.verify(self._dummy_hash(), password)
+            raise wrong
+        user_id, password_hash, locked_until = found
+        _refuse_if_locked(locked_until, now)
+        password_ok = self.hasher.verify(password_hash, password)
+        new_hash = (self.hasher.hash(password)
+                    if password_ok and self.hasher.needs_rehash(password_hash) else None)
         with self.ctx.write("users", "activity") as session:
-            user = session.scalar(
-                select(User).where(or_(User.username == login, User.email == login.lower()))
-                .with_for_update()
-            )
-            if user is None:
-                raise wrong
-            if user.locked_until is not None and user.locked_until > now:
-                minutes = max(1, int((user.locked_until - now).total_seconds() + 59) // 60)
-                raise AuthenticationError(
-                    f"Too many failed sign-ins: this account is locked for {minutes} more "
-                    f"minute{'s' if minutes != 1 else ''}."
-                )
-            if not self.hasher.verify(user.password_hash, password):
+            user = self._load(session, user_id, lock=True)
+            # Another kiosk may have locked the account while we were hashing.
+            _refuse_if_locked(user.locked_until, now)
+            if not password_ok or user.password_hash != password_hash:
                 user.failed_logins = (user.failed_logins or 0) + 1
                 data: dict[str, Any] = {"attempts": user.failed_logins}
-                if user.failed_logins >= MAX_FAILED_LOGINS:
+                locked = user.failed_logins >= MAX_FAILED_LOGINS
+                if locked:
                     user.locked_until = now + LOCKOUT
                     user.failed_logins = 0
                     data["locked_until"] = user.locked_until.isoformat()
                 record(session, user.id, "login_failed", data, now)
                 # Commit the counter, then refuse: the failed attempt must be remembered.
                 session.commit()
-                if user.locked_until is not None and user.locked_until > now:
+                if locked:
                     raise AuthenticationError(
                         "Too many failed sign-ins: this account is locked for 5 minutes."
                     )
                 raise wrong
             if not user.is_active:
                 raise AuthenticationError("This account is deactivated; ask a manager.")
-            if self.hasher.needs_rehash(user.password_hash):
-                user.password_hash = self.hasher.hash(password)
+            if new_hash is not None:
+                user.password_hash = new_hash
             user.failed_logins = 0
             user.locked_until = None
             user.last_login = now
             record(session, user.id, "login", {}, now)
             return actor_for(user), user_view(user)
+
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = self.hasher.hash("not-a-password-" + secrets.token_hex(8))
+        return self._dummy
 
     # --- changes ----------------------------------------------------------------------------
     def create(
