@@ -1,0 +1,51 @@
+"""Small compositions of service calls that one kiosk action needs. They run on the worker
+pool (never on the GUI thread) and return plain values; no Qt here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from parking_desktop.bootstrap import App
+from parking_desktop.domain.roles import Actor
+from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.views import CheckoutQuote, LotView, ReservationView
+
+
+def check_in(app: App, actor: Actor, lot_id: int, vehicle: str,
+             driver_username: str = "") -> ReservationView:
+    """An attendant's check-in, optionally for a driver account named by username."""
+    driver_id = None
+    if driver_username.strip():
+        driver_id = app.users.find_by_username(actor, driver_username.strip()).id
+    return app.parking.check_in(actor, lot_id, vehicle, driver_id=driver_id)
+
+
+@dataclass(frozen=True)
+class Found:
+    booking: ReservationView
+    quote: CheckoutQuote | None  # the fee so far, when the car is parked
+
+
+def find_vehicle(app: App, actor: Actor, vehicle: str) -> Found:
+    booking = app.parking.find_open_by_vehicle(actor, vehicle)
+    quote = app.parking.quote(actor, booking.id) if booking.status == "active" else None
+    return Found(booking, quote)
+
+
+@dataclass(frozen=True)
+class DriverState:
+    booking: ReservationView | None
+    quote: CheckoutQuote | None = None  # fee so far while parked
+    lots: list[LotView] = field(default_factory=list)  # for booking, when nothing is open
+    last_vehicle: str = ""  # suggested for the next booking
+
+
+def driver_state(app: App, actor: Actor) -> DriverState:
+    """What the driver's page shows: the open booking (and its fee so far), or the lots to book."""
+    booking = app.parking.open_reservation(actor)
+    if booking is not None:
+        quote = app.parking.quote(actor, booking.id) if booking.status == "active" else None
+        return DriverState(booking=booking, quote=quote)
+    latest = app.search.reservations(actor, ReservationFilter(), limit=1, with_total=False)
+    last_vehicle = latest.items[0].vehicle_number if latest.items else ""
+    return DriverState(booking=None, lots=app.lots.search(), last_vehicle=last_vehicle)

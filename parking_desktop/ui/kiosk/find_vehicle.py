@@ -1,0 +1,135 @@
+"""Find a vehicle: where it is parked (or booked), since when, for whom, and the fee so far."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from parking_desktop.ui.common.formatting import duration, money, price_per_hour, status
+from parking_desktop.ui.kiosk import calls
+from parking_desktop.ui.kiosk.format import long_time
+from parking_desktop.ui.kiosk.screen import KioskScreen
+from parking_desktop.ui.kiosk.widgets import (
+    Card,
+    InfoGrid,
+    KioskButton,
+    SpotCard,
+    VehicleEdit,
+    field,
+)
+
+if TYPE_CHECKING:
+    from parking_desktop.ui.kiosk.window import KioskWindow
+
+
+class FindVehicleScreen(KioskScreen):
+    name = "find"
+    title = "Find a vehicle"
+
+    def __init__(self, kiosk: KioskWindow, parent: QWidget | None = None) -> None:
+        super().__init__(kiosk, parent)
+        self.found: calls.Found | None = None
+        row = QHBoxLayout()
+        row.setSpacing(18)
+        self.vehicle = VehicleEdit(self)
+        row.addWidget(field("Vehicle number", self.vehicle), 1)
+        self.find_button = KioskButton("Find", self, kind="primary")
+        self.find_button.setObjectName("findSubmit")
+        self.find_button.setMinimumWidth(220)
+        row.addWidget(self.find_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.body.addLayout(row)
+
+        self.result = QWidget(self)
+        result_row = QHBoxLayout(self.result)
+        result_row.setContentsMargins(0, 0, 0, 0)
+        result_row.setSpacing(24)
+        self.spot = SpotCard(self.result)
+        result_row.addWidget(self.spot, 2)
+        details = Card(self.result)
+        details_layout = QVBoxLayout(details)
+        details_layout.setContentsMargins(32, 24, 32, 24)
+        self.details = InfoGrid(details)
+        details_layout.addWidget(self.details)
+        details_layout.addStretch(1)
+        result_row.addWidget(details, 3)
+        self.result.hide()
+        self.body.addWidget(self.result, 1)
+        self.body.addStretch(0)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(18)
+        self.check_out_button = KioskButton("Check this vehicle out", self, kind="primary")
+        self.check_out_button.setObjectName("findCheckOut")
+        self.check_out_button.hide()
+        self.done_button = KioskButton("Done", self)
+        buttons.addWidget(self.check_out_button, 2)
+        buttons.addWidget(self.done_button, 1)
+        self.body.addStretch(1)
+        self.body.addLayout(buttons)
+
+        self.busy_widgets = [self.vehicle, self.find_button]
+        self.vehicle.returnPressed.connect(self.look_up)
+        self.find_button.clicked.connect(self.look_up)
+        self.check_out_button.clicked.connect(self._check_out)
+        self.done_button.clicked.connect(lambda: self.kiosk.go("staff"))
+        self.setTabOrder(self.vehicle, self.find_button)
+        self.setTabOrder(self.find_button, self.check_out_button)
+        self.setTabOrder(self.check_out_button, self.done_button)
+
+    def enter(self, **kwargs: Any) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.vehicle.clear()
+        self._show(None)
+
+    def back(self) -> None:
+        self.kiosk.go("staff")
+
+    def first_focus(self) -> QWidget | None:
+        return self.vehicle
+
+    def look_up(self) -> None:
+        if self.busy:
+            return
+        if not self.vehicle.text():
+            self.show_error("Enter the vehicle number.")
+            self.vehicle.setFocus()
+            return
+        self._show(None)
+        self.call(calls.find_vehicle, self.kiosk.app, self.kiosk.actor, self.vehicle.text(),
+                  on_success=self._show)
+
+    def _show(self, found: calls.Found | None) -> None:
+        self.found = found
+        self.result.setVisible(found is not None)
+        self.check_out_button.setVisible(found is not None and found.quote is not None)
+        if found is None:
+            self.spot.clear()
+            self.details.set_rows([])
+            return
+        booking, quote = found.booking, found.quote
+        tz = self.kiosk.app.settings.tz
+        parked = booking.status == "active"
+        self.spot.show_spot("Parked in spot" if parked else "Booked spot", booking.spot_number,
+                            booking.lot_name, booking.lot_address)
+        since = booking.parked_at if parked and booking.parked_at else booking.reserved_at
+        rows = [
+            ("Vehicle", booking.vehicle_number),
+            ("Status", status(booking.status)),
+            ("Parked since" if parked else "Booked at", long_time(since, tz)),
+            ("Driver", booking.username or "Walk-in (no account)"),
+            ("Price per hour", price_per_hour(booking.price_per_hour)),
+        ]
+        if quote is not None:
+            rows.insert(3, ("Time so far", duration(quote.until - quote.parked_at)))
+            rows.append(("Fee so far", money(quote.cost)))
+        self.details.set_rows(rows, emphasise="Fee so far")
+        self.focus(self.check_out_button if quote is not None else self.vehicle)
+
+    def _check_out(self) -> None:
+        if self.found is not None:
+            self.kiosk.go("checkout", vehicle=self.found.booking.vehicle_number)

@@ -1,0 +1,140 @@
+"""What a stay costs: the quote shown before a check-out or release is confirmed, and the
+receipt afterwards. Every figure comes from the service's CheckoutQuote / Receipt (the fee rule
+lives in the domain, never here); times are shown in the site's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from parking_desktop.services.views import CheckoutQuote, Receipt
+from parking_desktop.ui.common.formatting import duration, money
+from parking_desktop.ui.kiosk.format import billed_hours, long_time
+from parking_desktop.ui.kiosk.screen import KioskScreen
+from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, label
+
+if TYPE_CHECKING:
+    from parking_desktop.ui.kiosk.window import KioskWindow
+
+FEE = "Fee"
+TOTAL = "Total paid"
+
+
+def _billed(hours: Decimal, parked_at: datetime, until: datetime) -> str:
+    text = billed_hours(hours)
+    if until - parked_at < timedelta(hours=1):
+        text += " (one-hour minimum)"
+    return text
+
+
+def quote_rows(quote: CheckoutQuote, tz: tzinfo) -> list[tuple[str, str]]:
+    return [
+        ("Vehicle", quote.vehicle_number),
+        ("Lot · spot", f"{quote.lot_name} · {quote.spot_number}"),
+        ("Parked at", long_time(quote.parked_at, tz)),
+        ("Duration", duration(quote.until - quote.parked_at)),
+        ("Billed time", _billed(quote.hours, quote.parked_at, quote.until)),
+        ("Price per hour", money(quote.price_per_hour)),
+        (FEE, money(quote.cost)),
+    ]
+
+
+def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
+    return [
+        ("Receipt no.", str(receipt.reservation_id)),
+        ("Vehicle", receipt.vehicle_number),
+        ("Lot · spot", f"{receipt.lot_name} · {receipt.spot_number}"),
+        ("Arrived", long_time(receipt.parked_at, tz)),
+        ("Left", long_time(receipt.left_at, tz)),
+        ("Duration", duration(receipt.left_at - receipt.parked_at)),
+        ("Billed time", _billed(receipt.hours, receipt.parked_at, receipt.left_at)),
+        ("Price per hour", money(receipt.price_per_hour)),
+        (TOTAL, money(receipt.cost)),
+    ]
+
+
+class QuoteCard(Card):
+    """The fee if the car left now, with the figures that make it up."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("quoteCard")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(36, 28, 36, 28)
+        layout.setSpacing(16)
+        self.grid = InfoGrid(self)
+        layout.addWidget(self.grid)
+        self.quote: CheckoutQuote | None = None
+
+    def show_quote(self, quote: CheckoutQuote, tz: tzinfo) -> None:
+        self.quote = quote
+        self.grid.set_rows(quote_rows(quote, tz), emphasise=FEE)
+
+    def fee_text(self) -> str:
+        return self.grid.text(FEE)
+
+
+class ReceiptScreen(KioskScreen):
+    name = "receipt"
+    title = "Receipt"
+
+    def __init__(self, kiosk: KioskWindow, parent: QWidget | None = None) -> None:
+        super().__init__(kiosk, parent)
+        self.then = "home"
+        self.receipt: Receipt | None = None
+        card = Card(self)
+        card.setObjectName("receiptCard")
+        card.setMaximumWidth(900)
+        column = QVBoxLayout(card)
+        column.setContentsMargins(44, 30, 44, 34)
+        column.setSpacing(12)
+        self.headline = label("", "lead", card, wrap=True)
+        column.addWidget(self.headline)
+        self.total = label("", "amount", card, align=Qt.AlignmentFlag.AlignLeft)
+        self.total.setAccessibleName("Total paid")
+        column.addWidget(self.total)
+        self.grid = InfoGrid(card)
+        column.addWidget(self.grid)
+        self.done_button = KioskButton("Done", card, kind="primary")
+        self.done_button.setObjectName("receiptDone")
+        self.done_button.clicked.connect(self.back)
+        column.addSpacing(8)
+        column.addWidget(self.done_button)
+        centre = QHBoxLayout()
+        centre.addStretch(1)
+        centre.addWidget(card, 4)
+        centre.addStretch(1)
+        self.body.addLayout(centre)
+        self.body.addStretch(1)
+
+    def enter(self, receipt: Receipt | None = None, then: str = "home",
+              headline: str = "", **kwargs: Any) -> None:
+        self.then = then
+        if receipt is None:
+            return
+        self.receipt = receipt
+        tz = self.kiosk.app.settings.tz
+        self.headline.setText(headline or f"Vehicle {receipt.vehicle_number} has left "
+                              f"{receipt.lot_name}. Thank you!")
+        self.total.setText(money(receipt.cost))
+        self.grid.set_rows(receipt_rows(receipt, tz), emphasise=TOTAL)
+
+    def reset(self) -> None:
+        super().reset()
+        self.receipt = None
+        self.headline.clear()
+        self.total.clear()
+        self.grid.set_rows([])
+
+    def back(self) -> None:
+        self.kiosk.go(self.then)
+
+    def first_focus(self) -> QWidget | None:
+        return self.done_button
+
+    def total_text(self) -> str:
+        return self.grid.text(TOTAL)
