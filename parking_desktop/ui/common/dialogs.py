@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.common.forms import Form
 from parking_desktop.ui.worker import Operation, run_in_thread
 
 
@@ -128,6 +131,48 @@ class ServiceDialog(QDialog):
 
     def focus_first_problem(self) -> None:
         """Where the cursor goes after a refusal (overridden by forms)."""
+
+class FormDialog(ServiceDialog):
+    """A ServiceDialog around a Form: OK is enabled only while every field passes its rule;
+    subclasses add fields to ``self.form``/``self.rows``, call ``finish_layout()`` and
+    implement ``save()``."""
+
+    def __init__(self, parent: QWidget | None, title: str, subtitle: str, ok_text: str) -> None:
+        super().__init__(parent, title, subtitle=subtitle, ok_text=ok_text)
+        self.form = Form(self)
+        self.rows = QFormLayout()
+        self.rows.setSpacing(8)
+        self.rows.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.layout_.addLayout(self.rows)
+        self.form.valid_changed.connect(lambda _v: self.ok_button.setEnabled(self.can_submit()))
+
+    def finish_layout(self) -> None:
+        editors = [f.editor for f in self.form.fields.values()]
+        chain = [*editors, self.ok_button, self.cancel_button]
+        for first, second in itertools.pairwise(chain):
+            self.setTabOrder(first, second)
+        self.ok_button.setEnabled(self.can_submit())
+        if editors:
+            editors[0].setFocus()
+
+    def can_submit(self) -> bool:
+        return self.form.valid
+
+    def focus_first_problem(self) -> None:
+        field = self.form.first_invalid()
+        if field is not None:
+            field.editor.setFocus()
+
+    def submit(self) -> None:
+        if not self.form.valid:
+            self.form.reveal_all()
+            self.focus_first_problem()
+            return
+        self.save()
+
+    def save(self) -> None:
+        raise NotImplementedError
+
 
 
 def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,

@@ -1,0 +1,184 @@
+"""QtCharts helpers with the app's look: light, no shadows, slate axes, few grid lines."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from PySide6.QtCharts import (
+    QAreaSeries,
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QHorizontalStackedBarSeries,
+    QLineSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+GREEN, AMBER, RED, BLUE = "#22c55e", "#f59e0b", "#ef4444", "#3b82f6"
+AXIS = QColor("#64748b")
+GRID = QColor("#eef2f7")
+
+
+def chart_view(name: str, parent: QWidget | None = None) -> QChartView:
+    view = QChartView(parent)
+    view.setAccessibleName(name)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(200)
+    view.setStyleSheet("background: transparent;")
+    view.setChart(_new_chart())
+    return view
+
+
+def _new_chart() -> QChart:
+    chart = QChart()
+    chart.setBackgroundVisible(False)
+    chart.setDropShadowEnabled(False)
+    chart.setMargins(QMargins(2, 4, 10, 12))  # room for bottom axis labels
+    chart.layout().setContentsMargins(0, 0, 0, 0)
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    legend = chart.legend()
+    legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+    legend.setLabelColor(AXIS)
+    font = QFont(legend.font())
+    font.setPointSizeF(8.5)
+    legend.setFont(font)
+    return chart
+
+
+def _replace(view: QChartView, chart: QChart) -> None:
+    old = view.chart()
+    view.setChart(chart)
+    if old is not None:
+        old.deleteLater()
+
+
+def _style_axis(axis: QValueAxis | QBarCategoryAxis | QDateTimeAxis) -> None:
+    font = QFont(axis.labelsFont())
+    font.setPointSizeF(8.0)
+    axis.setLabelsFont(font)
+    axis.setLabelsColor(AXIS)
+    axis.setGridLineColor(GRID)
+    axis.setLinePen(QPen(QColor("#cbd5e1")))
+    axis.setShadesVisible(False)
+    axis.setTruncateLabels(False)
+
+
+def _value_axis(maximum: float, label_format: str = "%d") -> QValueAxis:
+    top, step = nice_scale(maximum)
+    axis = QValueAxis()
+    axis.setRange(0, top)
+    axis.setTickCount(round(top / step) + 1)
+    axis.setLabelFormat(label_format)
+    _style_axis(axis)
+    return axis
+
+
+def nice_scale(maximum: float, max_ticks: int = 5) -> tuple[float, float]:
+    """A round top and step, so an axis reads 0, 50, 100, 150 rather than 0, 37.5, 75, …"""
+    if maximum <= 0:
+        return 4.0, 1.0
+    magnitude = 10 ** math.floor(math.log10(maximum / max_ticks)) if maximum >= max_ticks else 1
+    for factor in (1, 2, 5, 10, 20, 50):  # whole-number steps only
+        step = factor * magnitude
+        if maximum / step <= max_ticks:
+            return step * math.ceil(maximum / step), float(step)
+    return float(maximum), float(maximum)
+
+
+def set_occupancy(view: QChartView, names: Sequence[str], available: Sequence[int],
+                  reserved: Sequence[int], occupied: Sequence[int]) -> None:
+    """Spots per lot, stacked: occupied, reserved, free."""
+    chart = _new_chart()
+    series = QHorizontalStackedBarSeries()
+    series.setBarWidth(0.6)
+    # A horizontal category axis starts at the bottom: reverse so the first lot is on top.
+    for label, values, colour in (("Occupied", occupied, RED), ("Reserved", reserved, AMBER),
+                                  ("Free", available, GREEN)):
+        bar = QBarSet(label)
+        bar.setColor(QColor(colour))
+        bar.setBorderColor(QColor(colour))
+        bar.append([float(v) for v in reversed(values)])
+        series.append(bar)
+    chart.addSeries(series)
+    categories = QBarCategoryAxis()
+    categories.append([_short(n) for n in reversed(names)])
+    _style_axis(categories)
+    categories.setGridLineVisible(False)
+    totals = [a + r + o for a, r, o in zip(available, reserved, occupied, strict=True)]
+    values = _value_axis(max(totals, default=0))
+    chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+    chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+    series.attachAxis(categories)
+    series.attachAxis(values)
+    _replace(view, chart)
+
+
+def set_revenue_per_day(view: QChartView, days: Sequence[tuple[str, Decimal]]) -> None:
+    """Revenue per day as a filled line over the last weeks."""
+    chart = _new_chart()
+    upper = QLineSeries()
+    lower = QLineSeries()
+    for day, amount in days:
+        x = float(datetime.combine(date.fromisoformat(day), time(12)).timestamp() * 1000)
+        upper.append(x, float(amount))
+        lower.append(x, 0.0)
+    area = QAreaSeries(upper, lower)
+    upper.setParent(area)  # QAreaSeries does not own its lines; keep them alive with it
+    lower.setParent(area)
+    area.setName("Revenue")
+    colour = QColor(BLUE)
+    area.setPen(QPen(colour, 2))
+    fill = QColor(BLUE)
+    fill.setAlpha(50)
+    area.setBrush(QBrush(fill))
+    chart.addSeries(area)
+    chart.legend().setVisible(False)
+    axis_x = QDateTimeAxis()
+    axis_x.setFormat("d MMM")
+    axis_x.setTickCount(6)
+    _style_axis(axis_x)
+    axis_x.setGridLineVisible(False)
+    axis_y = _value_axis(max((float(a) for _, a in days), default=0), "%.0f")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    area.attachAxis(axis_x)
+    area.attachAxis(axis_y)
+    _replace(view, chart)
+
+
+def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], name: str,
+             colour: str = BLUE, label_format: str = "%d") -> None:
+    """One series of vertical bars (bookings by hour, spend per month)."""
+    chart = _new_chart()
+    series = QBarSeries()
+    series.setBarWidth(0.7)
+    bar = QBarSet(name)
+    bar.setColor(QColor(colour))
+    bar.setBorderColor(QColor(colour))
+    bar.append([float(v) for v in values])
+    series.append(bar)
+    chart.addSeries(series)
+    chart.legend().setVisible(False)
+    axis_x = QBarCategoryAxis()
+    axis_x.append(list(labels))
+    _style_axis(axis_x)
+    axis_x.setGridLineVisible(False)
+    axis_y = _value_axis(max((float(v) for v in values), default=0), label_format)
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_x)
+    series.attachAxis(axis_y)
+    _replace(view, chart)
+
+
+def _short(name: str, limit: int = 22) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"

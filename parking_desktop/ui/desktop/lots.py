@@ -1,0 +1,164 @@
+"""Lots: a searchable table; managers create, edit, resize and archive lots."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QWidget
+
+from parking_desktop.services.views import LotView
+from parking_desktop.ui.common import dialogs
+from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.table import SORT_ROLE
+from parking_desktop.ui.common.widgets import SearchBox, configure_table, tool_button
+from parking_desktop.ui.desktop.lot_dialogs import LotDialog, ResizeDialog
+from parking_desktop.ui.desktop.models import LotsModel
+from parking_desktop.ui.desktop.screen import Screen, SignedIn
+
+
+class LotsScreen(Screen):
+    TITLE = "Lots"
+    SUBTITLE = "Parking lots, their prices and how full they are"
+    TOPICS = frozenset({"lots", "spots"})
+
+    def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.can_edit = session.actor.is_manager
+        self.dialog: dialogs.ServiceDialog | None = None
+        self._select_after: int | None = None
+        if self.can_edit:
+            self.new_button = tool_button("New lot", "add", self, primary=True)
+            self.new_button.clicked.connect(self.create_lot)
+            self.actions.addWidget(self.new_button)
+        else:
+            self.subtitle_label.setText("Parking lots and how full they are (only a manager "
+                                        "can change them)")
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.search = SearchBox("Search by name, address or pin code", self)
+        self.search.search.connect(lambda _text: self.refresh())
+        bar.addWidget(self.search, 1)
+        self.show_archived = QCheckBox("Show archived", self)
+        self.show_archived.setAccessibleName("Show archived lots")
+        self.show_archived.toggled.connect(lambda _on: self.refresh())
+        bar.addWidget(self.show_archived)
+        bar.addStretch(1)
+        self.edit_button = tool_button("Edit", "edit", self)
+        self.resize_button = tool_button("Resize", "resize", self)
+        self.archive_button = tool_button("Archive", "archive", self,
+                                          tooltip="Delete the lot; its history is kept")
+        for button, slot in ((self.edit_button, self.edit_lot),
+                             (self.resize_button, self.resize_lot),
+                             (self.archive_button, self.archive_lot)):
+            button.clicked.connect(slot)
+            button.setVisible(self.can_edit)
+            bar.addWidget(button)
+        self.body.addLayout(bar)
+
+        self.model = LotsModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        configure_table(self.table, "Parking lots")
+        self.table.sortByColumn(LotsModel.NAME, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(LotsModel.ADDRESS, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.table.activated.connect(self._activated)
+        self.body.addWidget(self.table, 1)
+        self.footer = QLabel("", self)
+        self.footer.setObjectName("tableFooter")
+        self.body.addWidget(self.footer)
+        self.setTabOrder(self.search, self.show_archived)
+        self.setTabOrder(self.show_archived, self.table)
+        self._update_buttons()
+
+    # --- loading --------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        super().refresh()
+        self.call(self.app.lots.search, self.search.text(),
+                  include_archived=self.show_archived.isChecked(), on_success=self.show_lots)
+
+    def show_lots(self, lots: list[LotView]) -> None:
+        selected = self.selected_lot()
+        target = self._select_after or (selected.id if selected is not None else None)
+        self._select_after = None
+        self.model.set_rows(lots)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(LotsModel.ADDRESS,
+                                                           QHeaderView.ResizeMode.Stretch)
+        if target is not None:
+            self.select_lot(target)
+        active = [lot for lot in lots if lot.archived_at is None]
+        self.footer.setText(
+            f"{fmt.count(len(lots))} lot{'s' if len(lots) != 1 else ''} · "
+            f"{fmt.count(sum(lot.number_of_spots for lot in active))} spots · "
+            f"{fmt.count(sum(lot.available for lot in active))} free now")
+        self._update_buttons()
+        self.loaded()
+
+    # --- selection --------------------------------------------------------------------------
+    def selected_lot(self) -> LotView | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.model.row_at(self.proxy.mapToSource(rows[0]).row())
+
+    def select_lot(self, lot_id: int) -> None:
+        for row, lot in enumerate(self.model.rows()):
+            if lot.id == lot_id:
+                self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
+                return
+
+    def _update_buttons(self) -> None:
+        lot = self.selected_lot()
+        usable = lot is not None and lot.archived_at is None
+        for button in (self.edit_button, self.resize_button, self.archive_button):
+            button.setEnabled(usable)
+
+    def _activated(self, _index: QModelIndex) -> None:
+        if self.can_edit:
+            self.edit_lot()
+
+    # --- actions ---------------------------------------------------------------------------
+    def create_lot(self) -> None:
+        self._open(LotDialog(self.session, None, self), "Lot '{}' created.")
+
+    def edit_lot(self) -> None:
+        lot = self.selected_lot()
+        if lot is not None and lot.archived_at is None:
+            self._open(LotDialog(self.session, lot, self), "Lot '{}' saved.")
+
+    def resize_lot(self) -> None:
+        lot = self.selected_lot()
+        if lot is not None and lot.archived_at is None:
+            self._open(ResizeDialog(self.session, lot, self), "Lot '{}' now has {} spots.")
+
+    def _open(self, dialog: dialogs.ServiceDialog, message: str) -> None:
+        self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._saved(dialog.result_value, message))
+        dialog.finished.connect(lambda _r: setattr(self, "dialog", None))
+        dialog.open()
+
+    def _saved(self, lot: LotView, message: str) -> None:
+        self.show_success(message.format(lot.name, fmt.count(lot.number_of_spots)))
+        self._select_after = lot.id
+        self.refresh()
+
+    def archive_lot(self) -> None:
+        lot = self.selected_lot()
+        if lot is None or lot.archived_at is not None:
+            return
+        if not dialogs.confirm(
+                self, "Archive lot",
+                f"Archive '{lot.name}'? It disappears from the kiosks and the lists; its history, "
+                "reports and exports keep its name. A lot with reserved or occupied spots "
+                "cannot be archived.", "Archive lot", destructive=True):
+            return
+        self.call(self.app.lots.archive, self.actor, lot.id,
+                  on_success=lambda archived: (
+                      self.show_success(f"Lot '{archived.name}' archived."), self.refresh()))

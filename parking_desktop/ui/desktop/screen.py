@@ -1,0 +1,181 @@
+"""What every desktop screen shares: a heading, a busy bar, a message banner, service calls
+off the GUI thread, and refreshing itself when the data it shows changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from parking_desktop.bootstrap import App
+from parking_desktop.domain.roles import Actor
+from parking_desktop.services.views import UserView
+from parking_desktop.ui.common.banner import Banner
+from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.worker import Operation, run_in_thread
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The signed-in person and the app they work in."""
+
+    app: App
+    actor: Actor
+    user: UserView
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.app.ctx.tz
+
+    def now(self) -> datetime:
+        return self.app.ctx.clock.now()
+
+
+class Screen(QWidget):
+    """Base class. Subclasses build their body into ``self.body`` and implement ``refresh``.
+
+    ``TOPICS`` lists the change topics that make the screen reload: when it is visible it reloads
+    shortly after; when hidden it reloads the next time it is shown."""
+
+    TITLE = ""
+    SUBTITLE = ""
+    TOPICS: frozenset[str] = frozenset()
+    AUTO_REFRESH_MS = 0  # > 0: also reload periodically while visible (other machines' changes)
+
+    def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        self.setAccessibleName(self.TITLE)
+        self.session = session
+        self.app = session.app
+        self.actor = session.actor
+        self._ops: set[Operation] = set()
+        self._stale = True
+        self.loads = 0  # finished refreshes (tests wait on this)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.busy = BusyBar(self)
+        outer.addWidget(self.busy)
+        inner = QWidget(self)
+        outer.addWidget(inner, 1)
+        self.page_layout = QVBoxLayout(inner)
+        self.page_layout.setContentsMargins(28, 20, 28, 20)
+        self.page_layout.setSpacing(14)
+        header = QHBoxLayout()
+        header.setSpacing(10)
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        self.title_label = QLabel(self.TITLE, inner)
+        self.title_label.setObjectName("pageTitle")
+        titles.addWidget(self.title_label)
+        self.subtitle_label = QLabel(self.SUBTITLE, inner)
+        self.subtitle_label.setObjectName("pageSubtitle")
+        self.subtitle_label.setVisible(bool(self.SUBTITLE))
+        titles.addWidget(self.subtitle_label)
+        header.addLayout(titles, 1)
+        self.actions = QHBoxLayout()
+        self.actions.setSpacing(8)
+        header.addLayout(self.actions)
+        self.page_layout.addLayout(header)
+        self.banner = Banner(inner)
+        self.page_layout.addWidget(self.banner)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(14)
+        self.page_layout.addLayout(self.body, 1)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(250)
+        self._debounce.timeout.connect(self.refresh)
+        self._periodic = QTimer(self)
+        self._periodic.timeout.connect(self._periodic_refresh)
+        if self.AUTO_REFRESH_MS > 0:
+            self._periodic.setInterval(self.AUTO_REFRESH_MS)
+
+    # --- service calls ------------------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any,
+             on_success: Callable[[Any], None] | None = None,
+             on_error: Callable[[str], None] | None = None, **kwargs: Any) -> Operation:
+        """Run a service call on the worker pool with the busy bar on; errors go to the banner
+        unless ``on_error`` handles them."""
+        self.busy.push()
+        holder: list[Operation] = []
+
+        def finished() -> None:
+            self.busy.pop()
+            if holder:
+                self._ops.discard(holder[0])
+
+        op = run_in_thread(fn, *args, **kwargs, on_success=on_success,
+                           on_error=on_error or self.show_error, on_finished=finished)
+        holder.append(op)
+        self._ops.add(op)
+        return op
+
+    def show_error(self, message: str) -> None:
+        self.banner.show_error(message)
+
+    def show_success(self, message: str) -> None:
+        self.banner.show_success(message)
+
+    # --- refreshing ----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reload what the screen shows (subclasses); call ``loaded()`` when the data arrived."""
+        self._stale = False
+
+    def loaded(self) -> None:
+        self.loads += 1
+
+    def data_changed(self, topics: frozenset[str]) -> None:
+        if not topics & self.TOPICS:
+            return
+        if self.isVisible():
+            self._debounce.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
+        if self.AUTO_REFRESH_MS > 0:
+            self._periodic.start()
+
+    def hideEvent(self, event: Any) -> None:
+        super().hideEvent(event)
+        self._periodic.stop()
+
+    def _periodic_refresh(self) -> None:
+        if self.isVisible() and not self.busy.pending:
+            self.refresh()
+
+    def shutdown(self) -> None:
+        """The window is closing: ignore results still in flight."""
+        self._debounce.stop()
+        self._periodic.stop()
+        for op in list(self._ops):
+            op.discard()
+        self._ops.clear()
+
+
+class RefusedScreen(Screen):
+    """Shown instead of a screen the signed-in role may not open."""
+
+    TITLE = "Not available"
+
+    def __init__(self, session: SignedIn, title: str, message: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(session, parent)
+        self.title_label.setText(title)
+        self.setAccessibleName(title)
+        self._stale = False
+        self.banner.show_error(message)
+        self.banner.close_button.hide()
+        self.body.addStretch(1)

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Render every screen offscreen on demo data into docs/screenshots/*.png.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only NAME ...]
+
+Screens are listed in SHOTS as (file name, builder, size). A builder receives the Studio (the demo
+app, signed-in sessions, helpers to wait for data) and returns the widget to photograph; to add a
+screen, append one entry (the kiosk's entries live in KIOSK_SHOTS)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QThreadPool  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from parking_desktop.adapters.passwords import Argon2Hasher  # noqa: E402
+from parking_desktop.bootstrap import App, build_app  # noqa: E402
+from parking_desktop.config import load_settings  # noqa: E402
+from parking_desktop.domain.clock import FixedClock  # noqa: E402
+from parking_desktop.domain.roles import Actor, Role  # noqa: E402
+from parking_desktop.ui.common.qtapp import ensure_qapplication  # noqa: E402
+from parking_desktop.ui.desktop.screen import SignedIn  # noqa: E402
+
+NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+SMALL = (1280, 800)
+LARGE = (1920, 1080)
+DIALOG = (0, 0)  # use the widget's own size hint
+
+
+@dataclass
+class Studio:
+    """What builders need: the demo app, sessions for each role, and waiting helpers."""
+
+    app: App
+    qapp: QApplication
+    sessions: dict[str, SignedIn] = field(default_factory=dict)
+    keep: list[Any] = field(default_factory=list)  # widgets/objects kept alive until the end
+
+    def session(self, role: str = "manager") -> SignedIn:
+        return self.sessions[role]
+
+    def wait(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the screen did not finish loading")
+            self.qapp.processEvents()
+            time.sleep(0.01)
+
+    def settle(self) -> None:
+        """Let queued results arrive and layouts/paints finish."""
+        self.wait(lambda: QThreadPool.globalInstance().activeThreadCount() == 0)
+        for _ in range(5):
+            self.qapp.processEvents()
+            time.sleep(0.02)
+
+
+Builder = Callable[[Studio], QWidget]
+
+
+# --- demo data ---------------------------------------------------------------------------------
+LOTS = [  # name, address, pin, price, spots
+    ("City Center", "12 Rue de Rivoli, 75001 Paris", "75001", "3.50", 48),
+    ("Central Station", "1 Place de la Gare, 75010 Paris", "75010", "3.00", 64),
+    ("Airport Long Stay", "Terminal 2 Road, 95700 Roissy", "95700", "1.80", 96),
+    ("Old Town", "4 Rue du Chateau, 75004 Paris", "75004", "4.00", 24),
+    ("Riverside", "28 Quai de la Seine, 75019 Paris", "75019", "2.20", 40),
+    ("University Campus", "5 Avenue des Sciences, 91190 Gif", "91190", "1.20", 36),
+]
+FIRST = ["Emma", "Louis", "Jade", "Gabriel", "Louise", "Raphael", "Alice", "Arthur", "Chloe",
+         "Jules", "Lina", "Adam", "Rose", "Hugo", "Anna", "Leo", "Mia", "Lucas", "Julia", "Nathan"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
+        "Leroy", "Moreau", "Simon", "Laurent"]
+DEMO_PASSWORD = "demo-password-1"
+
+
+def seed(app: App, clock: FixedClock, *, days: int = 40, drivers: int = 60) -> dict[str, Actor]:
+    """A small, realistic data set made through the services (so activity is recorded too)."""
+    import random
+
+    from parking_desktop.domain.errors import DomainError
+    from parking_desktop.domain.roles import SYSTEM
+
+    rng = random.Random(7)
+    clock.set(NOW - timedelta(days=days + 1))
+
+    def make(username: str, role: Role, full: str, email: str | None) -> Actor:
+        view = app.users.create(SYSTEM, username=username, password=DEMO_PASSWORD, role=role,
+                                email=email, full_name=full)
+        return Actor(view.id, view.username, view.role)
+
+    manager = make("manager", Role.MANAGER, "Camille Laurent", "manager@example.com")
+    attendant = make("attendant", Role.ATTENDANT, "Hugo Petit", None)
+    people = []
+    for i in range(drivers):
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        username = f"{first.lower()}{last.lower()}{i}"
+        people.append(make(username, Role.DRIVER, f"{first} {last}",
+                           f"{username}@example.com"))
+    lots = [app.lots.create(manager, name=n, address=a, pin_code=p, price_per_hour=price,
+                            number_of_spots=size) for n, a, p, price, size in LOTS]
+    weights = [size for *_, size in LOTS]
+    plates: dict[int, str] = {}
+
+    def plate_for(actor: Actor) -> str:
+        if actor.user_id not in plates:
+            plates[actor.user_id] = (f"{rng.choice('ABCDEFGHJKLMN')}{rng.choice('PQRSTVWXYZ')}"
+                                     f"{rng.randint(100, 999)}{rng.choice('ABCDEFGH')}"
+                                     f"{rng.choice('JKLMNPQRST')}")
+        return plates[actor.user_id]
+
+    for day in range(days, 0, -1):
+        start_of_day = NOW.replace(hour=6, minute=0) - timedelta(days=day)
+        trips = sorted(rng.sample(range(14 * 60), rng.randint(8, 22)))
+        for minute in trips:
+            driver = rng.choice(people)
+            lot = rng.choices(lots, weights)[0]
+            clock.set(start_of_day + timedelta(minutes=minute))
+            try:
+                booking = app.parking.reserve(driver, lot.id, plate_for(driver))
+                if rng.random() < 0.08:
+                    clock.advance(minutes=rng.randint(5, 40))
+                    app.parking.cancel(driver, booking.id)
+                    continue
+                clock.advance(minutes=rng.randint(5, 30))
+                app.parking.park(driver, booking.id)
+                clock.advance(minutes=rng.randint(40, 360))
+                app.parking.release(driver, booking.id)
+            except DomainError:
+                continue
+    # The present: cars parked now, bookings waiting, walk-ins checked in by the attendant.
+    busy = rng.sample(people, 34)
+    for index, driver in enumerate(busy):
+        clock.set(NOW - timedelta(minutes=rng.randint(10, 300)))
+        lot = lots[index % 3] if index < 24 else rng.choice(lots)
+        try:
+            booking = app.parking.reserve(driver, lot.id, plate_for(driver))
+            if index % 4 != 0:
+                app.parking.park(driver, booking.id)
+        except DomainError:
+            continue
+    for n in range(6):
+        clock.set(NOW - timedelta(minutes=20 + 15 * n))
+        try:
+            app.parking.check_in(attendant, lots[n % 2].id, f"WK{400 + n}AB")
+        except DomainError:
+            continue
+    clock.set(NOW)
+    return {"manager": manager, "attendant": attendant, "driver": people[0]}
+
+
+def seed_demo(app: App, clock: FixedClock) -> dict[str, Actor]:
+    """Demo data for the pictures (the CLI demo generator makes far bigger sets)."""
+    return seed(app, clock)
+
+
+def build_studio(workdir: Path) -> Studio:
+    clock = FixedClock(NOW)
+    settings = load_settings(data_dir=workdir / "data", environ={"APP_TIMEZONE": "Europe/Paris"},
+                             dotenv_path=workdir / "no.env")
+    app = build_app(settings, clock=clock, hasher=Argon2Hasher(fast=True))
+    actors = seed_demo(app, clock)
+    qapp = ensure_qapplication()
+    studio = Studio(app=app, qapp=qapp)
+    for role, actor in actors.items():
+        user = app.users.get(actor, actor.user_id)  # type: ignore[arg-type]
+        studio.sessions[role] = SignedIn(app, actor, user)
+    return studio
+
+
+# --- desktop builders ----------------------------------------------------------------------
+def _main_window(studio: Studio, screen_key: str, role: str = "manager") -> Any:
+    from parking_desktop.ui.desktop.mainwindow import MainWindow
+
+    window = MainWindow(studio.session(role))
+    studio.keep.append(window)
+    window.show()
+    screen = window.navigate(screen_key)
+    studio.wait(lambda: screen.loads > 0)
+    studio.settle()
+    return window, screen
+
+
+def desktop_screen(key: str, role: str = "manager") -> Builder:
+    def build(studio: Studio) -> QWidget:
+        window, _screen = _main_window(studio, key, role)
+        return window  # type: ignore[no-any-return]
+
+    return build
+
+
+def spots_with_selection(studio: Studio) -> QWidget:
+    window, screen = _main_window(studio, "spots")
+    studio.wait(lambda: screen.spot_loads > 0)
+    occupied = next(s for s in screen.model.rows() if s.status == "O")
+    screen.select_spot(occupied.id)
+    screen.reason.setText("Vehicle towed at the owner's request")
+    return window  # type: ignore[no-any-return]
+
+
+def person_page(studio: Studio) -> QWidget:
+    window, screen = _main_window(studio, "people")
+    driver = studio.session("driver").user
+    screen.show_person(driver)
+    studio.wait(lambda: screen.person_page.loads > 0)
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
+def lot_dialog(studio: Studio) -> QWidget:
+    from parking_desktop.ui.desktop.lot_dialogs import LotDialog
+
+    dialog = LotDialog(studio.session("manager"))
+    studio.keep.append(dialog)
+    dialog.name.editor.setText("Harbour Front")
+    dialog.address.editor.setText("9 Quai des Docks, 76600 Le Havre")
+    dialog.pin.editor.setText("76600")
+    dialog.price.editor.setText("2.555")
+    dialog.price.reveal()
+    dialog.spots.editor.setText("120")
+    return dialog
+
+
+def sign_in_refused(studio: Studio) -> QWidget:
+    from parking_desktop.ui.common.signin import SignInDialog
+
+    dialog = SignInDialog(studio.app)
+    studio.keep.append(dialog)
+    dialog.show()
+    dialog.login.setText("manager")
+    dialog.password.setText("not-the-password")
+    dialog.submit()
+    studio.wait(lambda: bool(dialog.banner.text))
+    return dialog
+
+
+def first_run(studio: Studio) -> QWidget:
+    from parking_desktop.ui.common.signin import FirstManagerDialog
+
+    dialog = FirstManagerDialog(studio.app)
+    studio.keep.append(dialog)
+    dialog.username.editor.setText("site_manager")
+    dialog.full_name.editor.setText("Camille Laurent")
+    dialog.email.editor.setText("camille@example")
+    dialog.email.reveal()
+    dialog.password.editor.setText("long-enough-1")
+    return dialog
+
+
+SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
+    ("desktop-first-run", first_run, DIALOG),
+    ("desktop-sign-in", sign_in_refused, DIALOG),
+    ("desktop-dashboard", desktop_screen("dashboard"), SMALL),
+    ("desktop-dashboard-1920", desktop_screen("dashboard"), LARGE),
+    ("desktop-lots", desktop_screen("lots"), SMALL),
+    ("desktop-lot-dialog", lot_dialog, DIALOG),
+    ("desktop-spots", spots_with_selection, SMALL),
+    ("desktop-people", desktop_screen("people"), SMALL),
+    ("desktop-person", person_page, SMALL),
+    ("desktop-reservations", desktop_screen("reservations"), SMALL),
+    ("desktop-reservations-1920", desktop_screen("reservations"), LARGE),
+    ("desktop-activity", desktop_screen("activity"), SMALL),
+    ("desktop-attendant-lots", desktop_screen("lots", "attendant"), SMALL),
+]
+KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = []
+
+
+def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],
+           out: Path) -> Path:
+    widget = builder(studio)
+    if size != DIALOG:
+        widget.resize(*size)
+    else:
+        widget.adjustSize()
+    widget.show()
+    studio.settle()
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    widget.close()
+    studio.settle()
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", nargs="*", help="render only these names")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="pd-shots-") as tmp:
+        studio = build_studio(Path(tmp))
+        try:
+            for name, builder, size in [*SHOTS, *KIOSK_SHOTS]:
+                if args.only and name not in args.only:
+                    continue
+                started = time.perf_counter()
+                path = render(studio, name, builder, size, args.out)
+                print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}"
+                      f"  ({time.perf_counter() - started:.1f} s)")
+        finally:
+            for widget in studio.keep:
+                if isinstance(widget, QWidget):
+                    widget.close()
+            studio.settle()
+            QThreadPool.globalInstance().waitForDone()
+            studio.app.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
