@@ -1,0 +1,465 @@
+"""CSV exports (the seed's csv_export job and its endpoints): request, status, save, history,
+cancel, the manager's list of all jobs, clean-up, and crash recovery at start.
+
+A request creates a ``pending`` job and starts it in the background (export_runner); screens
+poll ``status``. ``save`` copies the finished file to where the user chose (the desktop's save
+dialog); once the job has expired that is refused with a clear message (the seed's 410).
+Scopes and roles: export_scope. The file itself: adapters.csv_export."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from parking_desktop.adapters.csv_export import temporary_path
+from parking_desktop.adapters.db.models import ExportJob, User
+from parking_desktop.adapters.job_lease import JobLeases, Lease
+from parking_desktop.config import Settings
+from parking_desktop.domain.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.services.activity import record
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.export_cleanup import CleanupSummary, cleanup_exports
+from parking_desktop.services.export_runner import ExportRunner, ProgressHook, export_path
+from parking_desktop.services.export_scope import ExportScope, resolve
+from parking_desktop.services.guards import require_manager
+from parking_desktop.services.views import Page, UserView
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "processing", "completed", "failed", "cancelled", "expired")
+OPEN_STATUSES = ("pending", "processing")
+HISTORY_SIZE = 10
+ONE_OPEN_JOB = ("You already have an export in progress; wait for it to finish or cancel it "
+                "before asking for another.")
+INTERRUPTED = ("The export was interrupted: the program stopped before it finished. "
+               "Request it again.")
+KEY_FILE = "export-pseudonym.key"
+
+
+class ExportExpiredError(ConflictError):
+    """The export's file is gone for good (the seed's 410 Gone)."""
+
+
+@dataclass(frozen=True)
+class ExportJobView:
+    job_id: str
+    requested_by: int | None
+    requester: str  # username, or "system"
+    label: str  # the scope in words
+    scope: dict[str, Any]
+    status: str
+    progress: int
+    row_count: int
+    total_rows: int | None
+    file_path: str | None
+    error_message: str | None
+    created_at: datetime
+    completed_at: datetime | None
+    expires_at: datetime | None
+    expired: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def can_save(self) -> bool:
+        return self.status == "completed" and not self.expired
+
+    @property
+    def status_text(self) -> str:
+        if self.expired:
+            return "expired"
+        if self.status == "processing" and self.total_rows:
+            return f"processing ({self.row_count:,} of {self.total_rows:,} rows)"
+        return self.status
+
+
+# Called when a job the requester wanted e-mailed is complete (see mail_notifier).
+Notify = Callable[[UserView, ExportJobView], None]
+
+
+class _ExportMailer(Protocol):
+    outbox: Any
+
+    def send_export_ready(self, user: Any, job: Any) -> Any: ...
+
+
+def mail_notifier(email: _ExportMailer) -> Notify:
+    """Queue the export-ready mail (file attached when small) and try to deliver it at once;
+    if the server is unreachable it stays in the outbox and is retried by the dispatcher."""
+
+    def notify(user: UserView, job: ExportJobView) -> None:
+        if not user.email:
+            return
+        queued = email.send_export_ready(user, job)
+        email.outbox.deliver_now(queued.id)
+
+    return notify
+
+
+class ExportService:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        upload_folder: Path,
+        expiry_hours: int,
+        *,
+        key_file: Path | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.folder = upload_folder
+        self.expiry_hours = expiry_hours
+        self._key_file = key_file or upload_folder.parent / KEY_FILE
+        self._notify = notify
+        self.leases = JobLeases(ctx.db.engine, upload_folder)
+        self._held: dict[str, Lease] = {}  # leases of jobs created with start=False
+        self.runner = ExportRunner(ctx, upload_folder, expiry_hours, self.pseudonym_key,
+                                   on_finished=self._after_job)
+
+    # --- asking for an export -------------------------------------------------------------
+    def request(self, actor: Actor, scope: ExportScope, *,
+                on_progress: ProgressHook | None = None, start: bool = True) -> str:
+        """Create a job and start it in the background; returns its job id.
+
+        ``start=False`` leaves it pending for ``run`` (the CLI runs it in the foreground)."""
+        job_id = str(uuid.uuid4())
+        now = self.ctx.clock.now()
+        lease = self.leases.acquire(job_id)  # held from before the row exists: see recover()
+        try:
+            with self.ctx.write("exports", "activity", conflict=ONE_OPEN_JOB) as session:
+                resolved = resolve(session, actor, scope, now, self.ctx.tz)
+                if resolved.scope.email:
+                    self._check_mail_address(session, actor)
+                if actor.user_id is not None and session.scalar(
+                    select(ExportJob.id).where(ExportJob.requested_by == actor.user_id,
+                                               ExportJob.status.in_(OPEN_STATUSES))
+                ):
+                    raise ConflictError(ONE_OPEN_JOB)
+                session.add(ExportJob(
+                    job_id=job_id, requested_by=actor.user_id, scope=resolved.to_json(),
+                    status="pending", progress=0, row_count=0, created_at=now,
+                ))
+                record(session, actor.user_id, "csv_export_requested",
+                       {"job_id": job_id, "scope": resolved.label}, now)
+        except BaseException:
+            lease.release()
+            raise
+        if start:
+            self.runner.start(job_id, lease, on_progress)
+        else:
+            self._held[job_id] = lease
+        return job_id
+
+    def run(self, job_id: str, on_progress: ProgressHook | None = None) -> ExportJobView:
+        """Run a job created with ``start=False`` on the calling thread; returns its end state."""
+        lease = self._held.pop(job_id, None)
+        if lease is None:
+            raise ConflictError("That export is not waiting to be run here.")
+        self.runner.run(job_id, lease, on_progress)
+        return self._view_of(job_id)
+
+    def email_my_history(self, actor: Actor) -> str:
+        """The kiosk's "E-mail me my history": export the driver's own history and mail it."""
+        if actor.role is not Role.DRIVER:
+            raise PermissionDeniedError("Only a driver can have their history e-mailed.")
+        return self.request(actor, ExportScope.driver(actor.user_id or 0, email=True))
+
+    # --- following it ---------------------------------------------------------------------
+    def status(self, actor: Actor, job_id: str) -> ExportJobView:
+        with self.ctx.read() as session:
+            job, username = self._load(session, job_id)
+            self._check_owner(actor, job, "see")
+            return self._view(job, username)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> bool:
+        """Wait for a job running in this process to end (tests, CLI, shutdown)."""
+        return self.runner.wait(job_id, timeout)
+
+    def history(self, actor: Actor) -> list[ExportJobView]:
+        """The actor's own last ten exports, newest first, each with its expired flag."""
+        owner = (ExportJob.requested_by.is_(None) if actor.user_id is None
+                 else ExportJob.requested_by == actor.user_id)
+        with self.ctx.read() as session:
+            rows = session.execute(
+                self._query().where(owner)
+                .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(HISTORY_SIZE)
+            ).all()
+            return [self._view(job, name) for job, name in rows]
+
+    def jobs(self, actor: Actor, *, status: str | None = None, offset: int = 0,
+             limit: int = 50) -> Page[ExportJobView]:
+        """Every export (managers): newest first, optionally one status, in pages. "expired"
+        includes finished exports whose time is up but which the clean-up has not reached."""
+        require_manager(actor, "see everyone's exports")
+        if status and status not in STATUSES:
+            raise ValidationError(f"Status '{status}' is not one of {', '.join(STATUSES)}.")
+        now = self.ctx.clock.now()
+        condition: Any = None
+        if status == "expired":
+            condition = or_(ExportJob.status == "expired",
+                            and_(ExportJob.status == "completed", ExportJob.expires_at <= now))
+        elif status == "completed":
+            condition = and_(ExportJob.status == "completed",
+                             or_(ExportJob.expires_at.is_(None), ExportJob.expires_at > now))
+        elif status:
+            condition = ExportJob.status == status
+        limit = max(1, min(limit, 500))
+        query = self._query()
+        count = select(func.count(ExportJob.id))
+        if condition is not None:
+            query = query.where(condition)
+            count = count.where(condition)
+        with self.ctx.read() as session:
+            total = session.scalar(count) or 0
+            rows = session.execute(
+                query.order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+                .offset(max(0, offset)).limit(limit)
+            ).all()
+            items = [self._view(job, name) for job, name in rows]
+        return Page(items=items, total=total, offset=offset, limit=limit)
+
+    # --- cancelling and saving ------------------------------------------------------------
+    def cancel(self, actor: Actor, job_id: str) -> ExportJobView:
+        now = self.ctx.clock.now()
+        with self.ctx.write("exports", "activity") as session:
+            job, username = self._load(session, job_id, lock=True)
+            self._check_owner(actor, job, "cancel")
+            if job.status not in OPEN_STATUSES:
+                raise ConflictError(f"This export is {self._status_word(job)}; only an export "
+                                    "that is waiting or running can be cancelled.")
+            job.status = "cancelled"
+            job.completed_at = now
+            record(session, actor.user_id, "csv_export_cancelled",
+                   {"job_id": job_id, "rows_done": job.row_count,
+                    "for_user_id": job.requested_by}, now)
+            view = self._view(job, username)
+        self.runner.cancel(job_id)  # this process's thread stops at once; others at next tick
+        return view
+
+    def save(self, actor: Actor, job_id: str, destination: Path | str) -> Path:
+        """Copy the finished file to ``destination`` (the path the save dialog returned)."""
+        target = Path(destination).expanduser()
+        with self.ctx.read() as session:
+            job, _ = self._load(session, job_id)
+            self._check_owner(actor, job, "save")
+            if self._expired(job):
+                raise ExportExpiredError(self._expired_message(job))
+            if job.status != "completed" or not job.file_path:
+                raise ConflictError(f"This export is {self._status_word(job)}; only a finished "
+                                    "export can be saved.")
+            source = Path(job.file_path)
+            rows = job.row_count
+        if not source.is_file():
+            raise NotFoundError("The export's file is missing (it may have been cleaned up); "
+                                "request a new export.")
+        if target.is_dir():
+            raise ValidationError(f"{target} is a folder; choose a file name.")
+        _copy_private(source, target)
+        with self.ctx.write("activity") as session:
+            record(session, actor.user_id, "csv_export_downloaded",
+                   {"job_id": job_id, "rows": rows, "to": str(target)}, self.ctx.clock.now())
+        return target
+
+    # --- housekeeping ---------------------------------------------------------------------
+    def cleanup(self, actor: Actor = SYSTEM) -> CleanupSummary:
+        """Delete expired files and mark their jobs expired ("Clean up now", the nightly job);
+        also removes temporary files that crashed exports left behind."""
+        require_manager(actor, "clean up exports")
+        summary = cleanup_exports(self.ctx, self.folder, self.expiry_hours)
+        self._remove_stray_temporaries()
+        return summary
+
+    def recover(self) -> int:
+        """At start: a job still pending or processing whose lease nobody holds was left by a
+        process that stopped (a crash, a power cut). Mark it failed, saying why."""
+        now = self.ctx.clock.now()
+        with self.ctx.read() as session:
+            candidates = session.execute(
+                select(ExportJob.job_id, ExportJob.requested_by)
+                .where(ExportJob.status.in_(OPEN_STATUSES))
+            ).all()
+        recovered = 0
+        for job_id, requester in candidates:
+            if self.runner.is_running(job_id) or not self.leases.is_free(job_id):
+                continue
+            with self.ctx.write("exports", "activity") as session:
+                changed = session.execute(
+                    update(ExportJob)
+                    .where(ExportJob.job_id == job_id, ExportJob.status.in_(OPEN_STATUSES))
+                    .values(status="failed", error_message=INTERRUPTED, completed_at=now)
+                ).rowcount  # type: ignore[attr-defined]
+                if changed:
+                    record(session, requester, "csv_export_failed",
+                           {"job_id": job_id, "reason": INTERRUPTED}, now)
+                    recovered += 1
+            with contextlib.suppress(OSError):
+                temporary_path(export_path(self.folder, job_id)).unlink()
+        if recovered:
+            log.warning("%d interrupted export(s) marked failed", recovered)
+        return recovered
+
+    def shutdown(self) -> None:
+        """Stop this process's running exports (they end as failed, saying why)."""
+        self.runner.shutdown()
+        for lease in self._held.values():
+            with contextlib.suppress(Exception):
+                lease.release()
+        self._held.clear()
+
+    def pseudonym_key(self) -> str:
+        """The site's key for driver pseudonyms (same driver, same pseudonym, every export).
+        Kept in a private file next to the exports folder, created on first use."""
+        with contextlib.suppress(FileNotFoundError):
+            key = self._key_file.read_text(encoding="ascii").strip()
+            if key:
+                return key
+        self._key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(self._key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first: use theirs
+            return self._key_file.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        return key
+
+    # --- internals ------------------------------------------------------------------------
+    def _after_job(self, job_id: str) -> None:
+        """E-mail the requester when they asked for it (the kiosk), attaching small files."""
+        if self._notify is None:
+            return
+        with self.ctx.read() as session:
+            job, username = self._load(session, job_id)
+            if job.status != "completed" or not job.scope.get("email") or not job.requested_by:
+                return
+            user = session.get(User, job.requested_by)
+            if user is None:
+                return
+            view = self._view(job, username)
+            recipient = UserView(
+                id=user.id, username=user.username, email=user.email, full_name=user.full_name,
+                role=Role(user.role), is_active=user.is_active, last_login=user.last_login,
+                last_booking=user.last_booking, created_at=user.created_at,
+            )
+        self._notify(recipient, view)
+
+    @staticmethod
+    def _check_mail_address(session: Session, actor: Actor) -> None:
+        address = session.scalar(select(User.email).where(User.id == actor.user_id))
+        if not address:
+            raise ValidationError("Your account has no e-mail address; ask the staff to add "
+                                  "one, then try again.")
+
+    def _remove_stray_temporaries(self) -> None:
+        for temp in self.folder.glob(".export-*.csv.part"):
+            job_id = temp.name[len(".export-"):-len(".csv.part")]
+            if not self.runner.is_running(job_id) and self.leases.is_free(job_id):
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+
+    @staticmethod
+    def _query() -> Any:
+        return select(ExportJob, User.username).outerjoin(User, User.id == ExportJob.requested_by)
+
+    def _load(self, session: Session, job_id: str,
+              lock: bool = False) -> tuple[ExportJob, str | None]:
+        query = self._query().where(ExportJob.job_id == str(job_id).strip())
+        if lock:
+            query = query.with_for_update(of=ExportJob)
+        row = session.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"There is no export {job_id}.")
+        return row[0], row[1]
+
+    def _view_of(self, job_id: str) -> ExportJobView:
+        with self.ctx.read() as session:
+            job, username = self._load(session, job_id)
+            return self._view(job, username)
+
+    @staticmethod
+    def _check_owner(actor: Actor, job: ExportJob, verb: str) -> None:
+        if actor.is_manager or job.requested_by == actor.user_id:
+            return
+        raise PermissionDeniedError(f"You can only {verb} your own exports.")
+
+    def _expired(self, job: ExportJob) -> bool:
+        if job.status == "expired":
+            return True
+        return (job.status == "completed" and job.expires_at is not None
+                and job.expires_at <= self.ctx.clock.now())
+
+    def _expired_message(self, job: ExportJob) -> str:
+        when = (job.expires_at.astimezone(self.ctx.tz).strftime("%Y-%m-%d %H:%M")
+                if job.expires_at else "")
+        return (f"This export expired{' on ' + when if when else ''} and its file has been "
+                "deleted; request a new export.")
+
+    def _status_word(self, job: ExportJob) -> str:
+        if self._expired(job):
+            return "expired"
+        return {"pending": "waiting to start", "processing": "still running"}.get(
+            job.status, job.status)
+
+    def _view(self, job: ExportJob, username: str | None) -> ExportJobView:
+        scope = dict(job.scope or {})
+        return ExportJobView(
+            job_id=job.job_id, requested_by=job.requested_by,
+            requester=username or ("system" if job.requested_by is None else "(deleted)"),
+            label=str(scope.get("label", "")), scope=scope, status=job.status,
+            progress=job.progress, row_count=job.row_count, total_rows=job.total_rows,
+            file_path=job.file_path, error_message=job.error_message, created_at=job.created_at,
+            completed_at=job.completed_at, expires_at=job.expires_at, expired=self._expired(job),
+        )
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy through a temporary file in the target folder, then rename: the user never sees a
+    half-copied file under the name they chose. The copy is private (0600): it holds personal
+    data."""
+    if not target.parent.is_dir():
+        raise ValidationError(f"The folder {target.parent} does not exist.")
+    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600)
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            while chunk := src.read(1 << 20):
+                out.write(chunk)
+        os.replace(temp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise DomainError(f"The export could not be saved to {target}: "
+                          f"{exc.strerror or exc}.") from None
+
+
+def build_export_service(ctx: ServiceContext, settings: Settings,
+                         email: _ExportMailer | None = None) -> ExportService:
+    """The export service for ``build_app``; marks exports a crash left behind as failed."""
+    service = ExportService(
+        ctx, settings.upload_folder, settings.csv_export_expiry_hours,
+        key_file=settings.data_dir / KEY_FILE,
+        notify=mail_notifier(email) if email is not None else None,
+    )
+    service.recover()
+    return service
