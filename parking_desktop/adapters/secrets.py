@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import keyring
 from keyring.backend import KeyringBackend
+from keyring.backends.chainer import ChainerBackend
 from keyring.errors import KeyringError, PasswordDeleteError
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,8 @@ def is_secure(backend: KeyringBackend) -> bool:
 def choose_backend(configured: KeyringBackend | None = None) -> KeyringBackend | None:
     """The secure backend to use, or None. A chain is narrowed to its secure members."""
     backend = configured if configured is not None else keyring.get_keyring()
-    members = getattr(backend, "backends", None)
-    if type(backend).__name__ == "ChainerBackend" and members is not None:
-        secure = [b for b in members if is_secure(b)]
+    if isinstance(backend, ChainerBackend):
+        secure = [b for b in backend.backends if is_secure(b)]
         return secure[0] if secure else None
     return backend if is_secure(backend) else None
 
