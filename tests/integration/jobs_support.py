@@ -68,7 +68,8 @@ def add_stay(
 def spot_ids(app: App, lot_id: int) -> list[int]:
     with app.db.read() as session:
         return list(session.scalars(
-            select(ParkingSpot.id).where(ParkingSpot.lot_id == lot_id).order_by(ParkingSpot.position)))
+            select(ParkingSpot.id).where(ParkingSpot.lot_id == lot_id)
+            .order_by(ParkingSpot.position)))
 
 
 def outbox_rows(app: App, kind: str | None = None) -> list[EmailOutbox]:
@@ -97,3 +98,80 @@ def job_runs(app: App, job: str | None = None) -> list[JobRun]:
 def count(app: App, model: Any) -> int:
     with app.db.read() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# --- child processes (spawned: each is a separate program with its own scheduler) -----------
+def child_app(url: str, data_dir: str, now: datetime):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from parking_desktop.adapters.passwords import Argon2Hasher
+    from parking_desktop.bootstrap import build_app
+    from parking_desktop.config import load_settings
+    from parking_desktop.domain.clock import FixedClock
+
+    settings = load_settings(data_dir=Path(data_dir), database_url=url,
+                             environ={"APP_TIMEZONE": "Europe/Paris"},
+                             dotenv_path=Path(data_dir) / "no.env")
+    return build_app(settings, clock=FixedClock(now), hasher=Argon2Hasher(fast=True))
+
+
+def child_scheduler(url: str, data_dir: str, now: datetime, barrier: Any, out: Any) -> None:
+    """Start a real scheduler (its catch-up sweep runs at once), wait until the periods are
+    done by someone, stop; report the runs this process completed."""
+    import time
+
+    from parking_desktop.jobs.events import FINISHED, JobEvent
+
+    app = child_app(url, data_dir, now)
+    mine: list[tuple[str, str]] = []
+
+    def listen(event: JobEvent) -> None:
+        if event.kind == FINISHED and event.run is not None:
+            mine.append((event.job, event.run.period_key))
+
+    app.jobs.scheduler.subscribe(listen)
+    barrier.wait(timeout=60)
+    app.jobs.scheduler.start()
+    deadline = time.monotonic() + 60
+    wanted = {"daily_reminder", "monthly_report", "cleanup_exports"}
+    while time.monotonic() < deadline:
+        done = {r.job for r in job_runs(app) if r.status == "completed"}
+        if wanted <= done:
+            break
+        time.sleep(0.1)
+    app.jobs.scheduler.shutdown(wait=True)
+    app.close()
+    out.put(mine)
+
+
+def child_dies_half_way(url: str, data_dir: str, now: datetime) -> None:
+    """Run the day's reminders two mails per batch and lose the machine (os._exit, no clean
+    up at all) right after the second batch was committed."""
+    import os
+    from dataclasses import replace as dc_replace
+    from datetime import date
+
+    from parking_desktop.jobs.definitions import JobOutcome, RunContext
+    from parking_desktop.jobs.mail import ReminderQueue
+    from parking_desktop.services.reminders import run_daily_reminder
+
+    app = child_app(url, data_dir, now)
+    runner = app.jobs.scheduler.runner
+    beats = 0
+
+    def beat() -> None:
+        nonlocal beats
+        beats += 1
+        if beats == 2:
+            os._exit(9)
+
+    def work(run: RunContext) -> JobOutcome:
+        assert run.period is not None
+        run_daily_reminder(app.ctx, ReminderQueue(app.email), date.fromisoformat(run.period),
+                           heartbeat=beat, batch_size=2)
+        return JobOutcome({})
+
+    spec = runner.spec("daily_reminder")
+    runner.set_specs({**runner.specs, "daily_reminder": dc_replace(spec, work=work)})
+    runner.run_due("daily_reminder", now)
+    os._exit(1)  # not reached
