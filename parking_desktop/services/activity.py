@@ -69,9 +69,9 @@ class ActivityService:
         if activity_type:
             conditions.append(UserActivity.activity_type == activity_type)
         if since is not None:
-            conditions.append(UserActivity.timestamp >= since)
+            conditions.append(UserActivity.timestamp >= self.ctx.aware(since))
         if until is not None:
-            conditions.append(UserActivity.timestamp < until)
+            conditions.append(UserActivity.timestamp < self.ctx.aware(until))
         query = query.where(*conditions)
         count = count.where(*conditions)
         with self.ctx.read() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +54,12 @@ class ServiceContext:
             raise ConflictError(_operational_message(exc)) from None
         if topics:
             self.changed(*topics)
+
+    def aware(self, moment: datetime | None) -> datetime | None:
+        """A date filter typed by a person: a naive datetime means the site's local time."""
+        if moment is None or moment.tzinfo is not None:
+            return moment
+        return moment.replace(tzinfo=self.tz)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

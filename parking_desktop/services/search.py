@@ -94,7 +94,8 @@ class SearchService:
         """A page of reservations. Drivers only ever see their own."""
         if flt.status and flt.status not in STATUSES:
             raise ValidationError(f"Status '{flt.status}' is not one of {', '.join(STATUSES)}.")
-        if flt.since and flt.until and flt.since >= flt.until:
+        since, until = self.ctx.aware(flt.since), self.ctx.aware(flt.until)
+        if since and until and since >= until:
             raise ValidationError("The start date must be before the end date.")
         if sort not in SORTABLE:
             raise ValidationError(f"Cannot sort by '{sort}'.")
@@ -114,12 +115,14 @@ class SearchService:
             conditions.append(ParkingSpot.lot_id == flt.lot_id)
         if flt.status:
             conditions.append(Reservation.status == flt.status)
-        if flt.since is not None:
-            conditions.append(Reservation.reserved_at >= flt.since)
-        if flt.until is not None:
-            conditions.append(Reservation.reserved_at < flt.until)
+        if since is not None:
+            conditions.append(Reservation.reserved_at >= since)
+        if until is not None:
+            conditions.append(Reservation.reserved_at < until)
         column = SORTABLE[sort]
-        order = [column.desc() if descending else column.asc(),
+        # Empty values (not parked yet, no cost yet) last either way, on both databases
+        # (SQLite puts NULL first when ascending, PostgreSQL last).
+        order = [(column.desc() if descending else column.asc()).nulls_last(),
                  Reservation.id.desc() if descending else Reservation.id.asc()]
         limit = max(1, min(limit, 5000))
         with self.ctx.read() as session:
