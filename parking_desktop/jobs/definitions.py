@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from parking_desktop.config import Settings
 from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.export_cleanup import cleanup_exports
+from parking_desktop.services.export_cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.mail_batches import MailQueue
 from parking_desktop.services.monthly_report import Month, MonthlyReport, run_monthly_report
 from parking_desktop.services.reminders import Reminder, run_daily_reminder
@@ -72,6 +72,9 @@ class JobDeps:
     reminder_queue: MailQueue[Reminder]
     monthly_queue: MailQueue[MonthlyReport]
     dispatch: Callable[[], dict[str, Any]] | None = None  # the outbox dispatcher
+    # The export feature's cleanup (it also removes stray temporary files); by default the
+    # bare cleanup of expired exports.
+    cleanup: Callable[[], CleanupSummary] | None = None
 
 
 def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
@@ -100,7 +103,11 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
         return JobOutcome(summary.as_counts(), summary.text())
 
     def cleanup(run: RunContext) -> JobOutcome:
-        summary = cleanup_exports(ctx, settings.upload_folder, settings.csv_export_expiry_hours)
+        if deps.cleanup is not None:
+            summary = deps.cleanup()
+        else:
+            summary = cleanup_exports(ctx, settings.upload_folder,
+                                      settings.csv_export_expiry_hours)
         return JobOutcome(summary.as_counts(), summary.text())
 
     specs = [

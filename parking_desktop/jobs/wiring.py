@@ -89,6 +89,9 @@ def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> Sc
         monthly_queue=MonthlyReportQueue(email),
         dispatch=lambda: dispatch_counts(email),
     )
+    exports = getattr(app, "exports", None)
+    if exports is not None:
+        deps.cleanup = exports.cleanup
 
     def factory(settings: Settings) -> dict[str, Any]:
         return build_specs(settings, deps)
