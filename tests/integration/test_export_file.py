@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,11 +28,14 @@ HEADER = ("Reservation ID,Spot Number,Parking Lot,Address,Vehicle Number,Parking
           "Parking End,Duration (Hours),Cost,Status,Created At")
 A = '"\'=HYPERLINK(""http://x"",""y"")","\'-1 Main St, ""Old Town"""'
 B = "Gare Sud,'@Station Road 2"
-ROW1 = f"1,P001,{A},AB12CD,2026-03-02 10:15:00,2026-03-02 11:52:30,1.63,4.06,completed,2026-03-02 10:00:00"
-ROW2 = f"2,P001,{B},XY99Z,2026-03-02 11:52:30,2026-03-02 12:22:30,0.50,3.00,completed,2026-03-02 11:52:30"
+ROW1 = (f"1,P001,{A},AB12CD,2026-03-02 10:15:00,2026-03-02 11:52:30,1.63,4.06,completed,"
+        "2026-03-02 10:00:00")
+ROW2 = (f"2,P001,{B},XY99Z,2026-03-02 11:52:30,2026-03-02 12:22:30,0.50,3.00,completed,"
+        "2026-03-02 11:52:30")
 ROW3 = f"3,P001,{B},GH77,,,,,cancelled,2026-03-02 12:22:30"
 ROW4 = f"4,P001,{A},JK55,2026-03-02 12:27:30,Active,,,active,2026-03-02 12:27:30"
-ROW5 = f"5,P001,{B},AB12CD,2026-03-29 01:30:00,2026-03-29 04:30:00,2.00,6.00,completed,2026-03-29 01:30:00"
+ROW5 = (f"5,P001,{B},AB12CD,2026-03-29 01:30:00,2026-03-29 04:30:00,2.00,6.00,completed,"
+        "2026-03-29 01:30:00")
 
 
 @pytest.fixture
@@ -119,7 +122,7 @@ def test_file_is_private_complete_and_in_the_upload_folder(
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert [p.name for p in app.settings.upload_folder.iterdir()] == [path.name]
     assert view.completed_at is not None and view.expires_at is not None
-    assert view.expires_at - view.completed_at == __import__("datetime").timedelta(
+    assert view.expires_at - view.completed_at == timedelta(
         hours=app.settings.csv_export_expiry_hours)
     kinds = [a.activity_type for a in app.activity.history(SYSTEM, limit=100).items]
     assert "csv_export_requested" in kinds and "csv_export_completed" in kinds
