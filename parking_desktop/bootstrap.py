@@ -17,6 +17,7 @@ from parking_desktop.services.cache_sync import CacheSync
 from parking_desktop.services.caching import CacheService, namespace_for
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.email import EmailService, build_email_service
+from parking_desktop.services.exports import ExportService, build_export_service
 from parking_desktop.services.lots import LotService
 from parking_desktop.services.parking import ParkingService
 from parking_desktop.services.search import SearchService
@@ -41,10 +42,13 @@ class App:
     extras: dict[str, object] = field(default_factory=dict)
     email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
     jobs: JobsAdmin = field(default=None)  # type: ignore[assignment]  # set by build_app
+    exports: ExportService = field(default=None)  # type: ignore[assignment]  # set by build_app
     cache: CacheService = field(default_factory=CacheService.disabled)
     timings: Timings = field(default_factory=Timings)
 
     def close(self) -> None:
+        if self.exports is not None:
+            self.exports.shutdown()  # running exports end as failed, saying why
         if self.jobs is not None:
             self.jobs.scheduler.shutdown()
         self.cache.close()
@@ -77,6 +81,7 @@ def build_app(
         activity=ActivityService(ctx),
         email=build_email_service(ctx, settings),
     )
+    app.exports = build_export_service(ctx, settings, app.email)
     _wire_cache_and_timings(app)
     app.jobs = build_jobs(app)
     return app
