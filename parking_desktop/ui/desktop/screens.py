@@ -44,6 +44,10 @@ SCREENS: list[ScreenEntry] = [
                 "parking_desktop.ui.desktop.reservations:ReservationsScreen"),
     ScreenEntry("activity", "Activity log", "activity",
                 "parking_desktop.ui.desktop.activity:ActivityScreen"),
+    ScreenEntry("outbox", "Outbox", "outbox", "parking_desktop.ui.desktop.outbox:OutboxScreen",
+                MANAGER_ONLY),
+    ScreenEntry("mail", "Mail settings", "mail",
+                "parking_desktop.ui.desktop.mail_settings:MailSettingsScreen", MANAGER_ONLY),
 ]
 
 
