@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,14 +13,18 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.domain.errors import NotFoundError
-from parking_desktop.domain.fee import money
+from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.lots import spot_counts_query
 from parking_desktop.services.parking import OPEN
 from parking_desktop.services.search import recent_reservations
-from parking_desktop.services.sqlhelpers import hour_bucket, parse_hour_bucket, seconds_between
+from parking_desktop.services.sqlhelpers import (
+    parse_quarter_bucket,
+    quarter_bucket,
+    seconds_between,
+)
 from parking_desktop.services.views import DashboardStats, DriverSummary, LotOccupancy
 
 CHART_DAYS = 30
@@ -66,15 +70,18 @@ class StatsService:
                     Reservation.status == "completed", Reservation.left_at >= month_start
                 )
             )
+            # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
+            left_bucket = quarter_bucket(Reservation.left_at, dialect)
             revenue_hours = session.execute(
-                select(hour_bucket(Reservation.left_at, dialect), func.sum(Reservation.cost))
+                select(left_bucket, func.sum(Reservation.cost))
                 .where(Reservation.status == "completed", Reservation.left_at >= since)
-                .group_by(hour_bucket(Reservation.left_at, dialect))
+                .group_by(left_bucket)
             ).all()
+            booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
             booking_hours = session.execute(
-                select(hour_bucket(Reservation.reserved_at, dialect), func.count(Reservation.id))
+                select(booked_bucket, func.count(Reservation.id))
                 .where(Reservation.reserved_at >= since)
-                .group_by(hour_bucket(Reservation.reserved_at, dialect))
+                .group_by(booked_bucket)
             ).all()
             recent = recent_reservations(session, limit=5)
 
@@ -120,8 +127,8 @@ def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> Driv
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
         .where(mine, Reservation.status != "cancelled")
-        .group_by(ParkingLot.name)
-        .order_by(func.count(Reservation.id).desc(), ParkingLot.name)
+        .group_by(ParkingLot.id, ParkingLot.name)  # an archived lot and its namesake differ
+        .order_by(func.count(Reservation.id).desc(), ParkingLot.name, ParkingLot.id)
         .limit(1)
     ).first()
     year_ago = now - timedelta(days=366)
@@ -135,7 +142,7 @@ def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> Driv
     return DriverSummary(
         user_id=user.id, username=user.username, bookings=int(bookings),
         total_spent=money(_dec(spent)),
-        hours_parked=(Decimal(str(seconds or 0)) / 3600).quantize(Decimal("0.01")),
+        hours_parked=(Decimal(str(seconds or 0)) / 3600).quantize(CENT, rounding=ROUND_HALF_UP),
         most_used_lot=most_used[0] if most_used else None,
         recent=recent_reservations(session, limit=5, user_id=user.id),
         spend_per_month=[(m, money(per_month.get(m, Decimal(0)))) for m in months],
@@ -151,7 +158,7 @@ def _revenue_per_day(
 ) -> list[tuple[str, Decimal]]:
     per_day: dict[str, Decimal] = defaultdict(Decimal)
     for bucket, amount in rows:
-        day = parse_hour_bucket(bucket).astimezone(tz).date().isoformat()
+        day = parse_quarter_bucket(bucket).astimezone(tz).date().isoformat()
         per_day[day] += _dec(amount)
     today = local_now.date()
     days = [(today - timedelta(days=i)).isoformat() for i in range(CHART_DAYS - 1, -1, -1)]
@@ -161,7 +168,7 @@ def _revenue_per_day(
 def _bookings_by_hour(rows: Sequence[Any], tz: Any) -> list[int]:
     hours: Counter[int] = Counter()
     for bucket, count in rows:
-        hours[parse_hour_bucket(bucket).astimezone(tz).hour] += int(count)
+        hours[parse_quarter_bucket(bucket).astimezone(tz).hour] += int(count)
     return [hours.get(h, 0) for h in range(24)]
 
 
