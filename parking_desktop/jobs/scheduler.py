@@ -166,8 +166,15 @@ class SchedulerService:
             scheduler = self._scheduler
             for name in names:
                 spec = specs[name]
-                job = scheduler.get_job(name) if scheduler is not None else None
-                next_run = getattr(job, "next_run_time", None) if job is not None else None
+                if scheduler is not None:
+                    job = scheduler.get_job(name)
+                    next_run = getattr(job, "next_run_time", None) if job is not None else None
+                elif name in self._paused:
+                    next_run = None
+                else:  # not running here (the CLI): when it would run next
+                    now = self.runner.clock.now().astimezone(self.settings.tz)
+                    next_run = spec.schedule.trigger(self.settings.tz).get_next_fire_time(
+                        None, now)
                 out.append(JobInfo(
                     name=name, title=spec.title, description=spec.description,
                     schedule=spec.schedule.describe(), next_run=next_run,
