@@ -40,6 +40,7 @@ ProgressHook = Callable[[str, int, int], None]  # job_id, rows done, total rows
 FinishedHook = Callable[[str], None]  # job_id, after the job reached its final status
 FAILED_PREFIX = "The export failed: "
 CLOSED_REASON = "The program was closed while the export was running. Request it again."
+STOPPED_REASON = "The export was stopped before it finished. Request it again."
 
 
 def export_path(folder: Path, job_id: str) -> Path:
@@ -158,6 +159,9 @@ class ExportRunner:
             log.exception("Export %s failed", job_id)
             self._fail(job_id, requester, FAILED_PREFIX + _plain(exc))
             return
+        except BaseException:  # Ctrl+C in the CLI: the job must not stay "processing"
+            self._fail(job_id, requester, STOPPED_REASON)
+            raise
         self._complete(job_id, requester, path, result.rows)
 
     def _store_progress(self, job_id: str, done: int, total: int) -> bool:
