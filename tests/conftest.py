@@ -190,5 +190,6 @@ def mail_app(app: App, smtp_server, memory_keyring) -> App:  # type: ignore[no-u
     """``app`` whose mail goes to ``smtp_server`` (plain SMTP, no login)."""
     box = app.email.box
     box.settings = box.settings.with_overrides(
-        mail_server="127.0.0.1", mail_port=smtp_server.port, mail_default_sender="parking@example.com")
+        mail_server="127.0.0.1", mail_port=smtp_server.port,
+        mail_default_sender="parking@example.com")
     return app
