@@ -158,3 +158,22 @@ class SecretStore:
         if self._stored(username):
             return "keyring"
         return "environment" if self._env().get(ENV_PASSWORD) else "none"
+
+
+def smtp_password_health(username: str, environ: Mapping[str, str] | None = None
+                         ) -> tuple[bool, str]:
+    """For `health`: can this machine log in to the SMTP server without a plaintext secret?"""
+    store = SecretStore(environ=environ)
+    status = store.status()
+    env = os.environ if environ is None else environ
+    if not username:
+        return True, f"no SMTP login configured (MAIL_USERNAME empty); {status.message}"
+    if status.secure:
+        where = store.password_source(username)
+        if where == "none":
+            return False, (f"{status.message} No password is stored for {username}: run "
+                           "`smtp set-password` or set MAIL_PASSWORD.")
+        return True, f"{status.message} Password for {username}: from the {where}."
+    if env.get(ENV_PASSWORD):
+        return True, status.message
+    return False, status.message

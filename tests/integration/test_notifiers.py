@@ -163,3 +163,19 @@ def test_mail_password_environment_is_the_headless_fallback() -> None:
         assert "MAIL_PASSWORD is set" in store.status().message
     finally:
         keyring.set_keyring(previous)
+
+
+def test_health_says_plainly_when_no_secure_keyring_holds_the_password(
+        memory_keyring: MemoryKeyring) -> None:
+    from parking_desktop.adapters.secrets import smtp_password_health
+
+    assert smtp_password_health("")[0]  # a relay without login needs no password
+    ok, detail = smtp_password_health("mailer", environ={})
+    assert not ok and "No password is stored for mailer" in detail
+    SecretStore(environ={}).set_smtp_password("mailer", "pw")
+    ok, detail = smtp_password_health("mailer", environ={})
+    assert ok and detail.endswith("Password for mailer: from the keyring.")
+    keyring.set_keyring(fail.Keyring())
+    ok, detail = smtp_password_health("mailer", environ={})
+    assert not ok and detail.startswith("No secure keyring is available")
+    assert smtp_password_health("mailer", environ={"MAIL_PASSWORD": "x"})[0]
