@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
@@ -113,6 +114,12 @@ class HistoryScreen(KioskScreen):
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setAccessibleName("Rows")
+        self.table.horizontalHeader().setAccessibleName("Columns (choose one to sort)")
+        self.table.setCornerButtonEnabled(False)
+        corner = self.table.findChild(QAbstractButton, "qt_tableview_cornerbutton")
+        if corner is not None:
+            corner.setAccessibleName("Select all")
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self._size_columns()
         QScroller.grabGesture(self.table.viewport(),

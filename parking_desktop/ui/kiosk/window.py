@@ -64,18 +64,19 @@ def scale_for(height: int) -> float:
 
 class KioskWindow(QWidget):
     """``idle_ms`` and ``refresh_ms`` default to the setting (KIOSK_IDLE_SECONDS) and five
-    seconds; tests pass short values."""
+    seconds; tests pass short values. ``locked=False`` lets the window close without a
+    manager's password (screenshots and tests that are not about the lock)."""
 
     quit_requested = Signal()
     scale_changed = Signal(float)
 
     def __init__(self, app: App, *, idle_ms: int | None = None, refresh_ms: int = REFRESH_MS,
-                 parent: QWidget | None = None) -> None:
+                 locked: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.user: UserView | None = None
         self._actor: Actor | None = None
-        self._may_close = False
+        self._may_close = not locked
         self._shut_down = False
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -174,7 +175,8 @@ class KioskWindow(QWidget):
         if self.current is self.home and not self.signed_in:
             return
         seconds = self.idle_seconds
-        self.sign_out(f"Signed out after {seconds} seconds without activity."
+        unit = "second" if seconds == 1 else "seconds"
+        self.sign_out(f"Signed out after {seconds} {unit} without activity."
                       if self.signed_in else "")
 
     def _data_changed(self, topics: frozenset[str]) -> None:
@@ -205,10 +207,12 @@ class KioskWindow(QWidget):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop timers and drop work in flight (idempotent)."""
+        """Stop timers and drop work in flight (idempotent). Afterwards the window may close:
+        whoever calls this is ending the program, not a passer-by."""
         if self._shut_down:
             return
         self._shut_down = True
+        self._may_close = True
         self.idle.stop()
         self.bridge.detach()
         self.home.timer.stop()
