@@ -152,7 +152,12 @@ class SchedulerService:
 
     # --- administration -----------------------------------------------------------------
     def run_job_now(self, name: str) -> JobRunView:
-        """Run a job at once in the caller's thread (the GUI calls this through a worker)."""
+        """Run a job at once in the caller's thread (the seed's API; the system acts)."""
+        return self.runner.run_now(name)
+
+    def run_now(self, actor: Actor, name: str) -> JobRunView:
+        """"Run now" from the Jobs screen: managers only (the GUI calls it on a worker)."""
+        require_manager(actor, "run a job")
         return self.runner.run_now(name)
 
     def jobs(self, actor: Actor | None = None) -> list[JobInfo]:

@@ -36,6 +36,18 @@ def _build(app_factory: AppFactory) -> App | None:
         return None
 
 
+def _start_jobs(app: App) -> None:
+    """The scheduled jobs run with the desktop and kiosk unless SCHEDULER_ENABLED is false
+    (a kiosk beside a back-office worker); a scheduler that cannot start never stops the GUI."""
+    if not app.settings.scheduler_enabled:
+        log.info("SCHEDULER_ENABLED is false: no scheduled jobs in this process")
+        return
+    try:
+        app.jobs.scheduler.start()
+    except Exception:
+        log.error("The job scheduler could not start", exc_info=True)
+
+
 def run_desktop(app_factory: AppFactory) -> int:
     qapp = ensure_qapplication()
     install_crash_handler()
@@ -47,9 +59,14 @@ def run_desktop(app_factory: AppFactory) -> int:
     qapp.setQuitOnLastWindowClosed(False)  # between sign-in and the window, none is open
     startup = DesktopStartup(app)
     startup.finished.connect(qapp.quit)
+    from parking_desktop.ui.desktop.jobs_screen import attach_job_notices
+
+    startup.window_shown.connect(lambda window: attach_job_notices(window, app))
+    _start_jobs(app)
     startup.start()
     code = qapp.exec()
     startup.close()
+    app.jobs.scheduler.shutdown()  # a running job stops at its next step
     QThreadPool.globalInstance().waitForDone(10_000)  # let calls in flight end before closing
     return int(code)
 
@@ -62,6 +79,8 @@ def run_kiosk(app_factory: AppFactory, fullscreen: bool = True) -> int:
         return 1
     from parking_desktop.ui.kiosk.window import run_kiosk_window
 
+    _start_jobs(app)
     code = int(run_kiosk_window(app, fullscreen))
+    app.jobs.scheduler.shutdown()
     QThreadPool.globalInstance().waitForDone(10_000)
     return code
