@@ -67,8 +67,12 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     def ensure_folders(self) -> None:
-        for folder in (self.data_dir, self.cache_dir, self.upload_folder):
+        for folder in (self.data_dir, self.upload_folder):
             make_private_dir(folder)
+        # The cache is optional: when its folder is unusable the program runs uncached and
+        # the cache itself reports why (services/caching.py), so this must not stop a start.
+        with contextlib.suppress(OSError):
+            make_private_dir(self.cache_dir)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -172,14 +172,21 @@ class DiskStore:
             self._cache.delete(key)
 
     def incr(self, key: str, delta: int = 1) -> int:
-        with _guard(self.directory):
-            return int(self._cache.incr(key, delta))
+        with _guard(self.directory), self._cache.transact():
+            return self._incr(key, delta)
 
     def incr_many(self, deltas: dict[str, int]) -> None:
         """Several increments in one transaction (one disk sync instead of many)."""
         with _guard(self.directory), self._cache.transact():
             for key, delta in deltas.items():
-                self._cache.incr(key, delta)
+                self._incr(key, delta)
+
+    def _incr(self, key: str, delta: int) -> int:
+        try:
+            return int(self._cache.incr(key, delta))
+        except TypeError:  # not an integer (damaged or planted): start the counter again
+            self._cache.delete(key)
+            return int(self._cache.incr(key, delta))
 
     def evict(self, *tags: str) -> int:
         """Remove every entry carrying one of ``tags``, in one transaction."""
@@ -201,7 +208,7 @@ class CacheBackend:
     def __init__(self, directory: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.directory = directory
         with _guard_open(directory):
-            make_private_dir(directory)
+            _check_private(make_private_dir(directory))
         self.data = DiskStore(directory / "data", timeout=timeout)
         try:
             self.meta = DiskStore(directory / "meta", timeout=timeout, size_limit=64 * 2**20)

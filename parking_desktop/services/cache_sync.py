@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 
 CHANNEL = "parking_desktop_changes"
+APPLICATION_NAME = "parking-desktop-cache-sync"  # how the listener shows in pg_stat_activity
 EVERYTHING = frozenset({"lots", "spots", "reservations", "users", "activity"})
 
 
@@ -83,7 +84,8 @@ class CacheSync:
         first = True
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5,
+                                     application_name=APPLICATION_NAME) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     if not first:  # notices sent while we were away are lost
                         self._apply(EVERYTHING)

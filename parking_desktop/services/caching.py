@@ -226,6 +226,10 @@ class CacheService:
             return wrapper
         return decorator
 
+    def full_key(self, family: str, key: str) -> str:
+        """The key as stored on disk (namespace, family, key)."""
+        return self._ns + family + ":" + key
+
     # --- the seed's explicit operations ------------------------------------------------------
     def cache_parking_lots(self, data: list[LotView]) -> None:
         """Store the active-lot list (what LotService.search() returns) for 5 minutes."""
