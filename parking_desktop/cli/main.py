@@ -19,6 +19,7 @@ log = logging.getLogger("parking_desktop")
 # Each module has register(subparsers). Add a module here to add a command group.
 COMMAND_MODULES = [
     "parking_desktop.cli.app_commands",
+    "parking_desktop.cli.cache_commands",
     "parking_desktop.cli.job_commands",
     "parking_desktop.cli.mail_commands",
 
