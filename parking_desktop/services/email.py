@@ -283,7 +283,7 @@ class EmailService:
             mail = self._mail(manager, "system_alert", f"alert:{key}:{manager.id}",
                               f"[{self.site_name}] {title}", body.text, body.html)
             queued.append(self.outbox.enqueue(mail, session=session))
-        if chat and (session is None or any(q.created for q in queued) or not managers):
+        if chat and (any(q.created for q in queued) or not managers):  # once, like the mails
             self.notify_chat(f"*{title}*\n{message}")
         return queued
 

@@ -106,11 +106,13 @@ class DispatchReport:
     retrying: int = 0  # transient failures put back with a later attempt time
     pending: int = 0  # still waiting in the outbox when the run ended (due later)
     errors: list[str] = field(default_factory=list)  # distinct last errors of this run
+    server_unreachable: bool = False  # a batch ended because the connection failed
 
     def add(self, other: DispatchReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retrying += other.retrying
+        self.server_unreachable = self.server_unreachable or other.server_unreachable
         for error in other.errors:
             if error not in self.errors:
                 self.errors.append(error)
@@ -128,21 +130,53 @@ class _Claimed:
     attempts: int
 
 
-def enqueue_in(session: Session, mail: OutgoingMail, *, now: datetime, sender: str) -> Enqueued:
-    """Queue ``mail`` inside the caller's transaction (it commits or rolls back with it)."""
+def _row_values(mail: OutgoingMail, *, now: datetime, sender: str) -> dict[str, Any]:
     recipient = mail.recipient.strip()
     if not recipient or "@" not in recipient or any(c in recipient for c in "\r\n,;<>"):
         raise ValidationError(f"'{mail.recipient}' is not an e-mail address.")
     key = mail.idempotency_key.strip()
     if not key or len(key) > 200:
         raise ValidationError("A mail needs an idempotency key of 1 to 200 characters.")
-    values = {
+    return {
         "idempotency_key": key, "kind": mail.kind, "user_id": mail.user_id,
         "recipient": recipient, "subject": one_line(mail.subject), "body_text": mail.text,
         "body_html": mail.html, "attachments": [dict(a) for a in mail.attachments],
         "message_id": new_message_id(sender), "status": "pending", "attempts": 0,
         "next_attempt_at": now, "created_at": now,
     }
+
+
+def enqueue_many_in(session: Session, mails: Sequence[OutgoingMail], *, now: datetime,
+                    sender: str) -> list[Enqueued]:
+    """Queue a batch inside the caller's transaction with multi-row INSERTs (one statement per
+    1,000 mails) and one SELECT for keys queued before: the number of statements does not
+    grow mail by mail (the jobs queue a mail per driver)."""
+    rows = [_row_values(m, now=now, sender=sender) for m in mails]
+    if not rows:
+        return []
+    table = EmailOutbox.__table__
+    assert isinstance(table, Table)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+                 .returning(table.c.id, table.c.idempotency_key))
+    created = {key: int(i) for i, key in session.execute(statement, rows)}
+    before = [r["idempotency_key"] for r in rows if r["idempotency_key"] not in created]
+    existing = {key: int(i) for key, i in session.execute(
+        select(EmailOutbox.idempotency_key, EmailOutbox.id)
+        .where(EmailOutbox.idempotency_key.in_(before)))} if before else {}
+    out, seen = [], set()
+    for row in rows:
+        key = row["idempotency_key"]
+        new = key in created and key not in seen  # a key twice in one batch: queued once
+        seen.add(key)
+        out.append(Enqueued(id=created[key] if key in created else existing[key], created=new))
+    return out
+
+
+def enqueue_in(session: Session, mail: OutgoingMail, *, now: datetime, sender: str) -> Enqueued:
+    """Queue ``mail`` inside the caller's transaction (it commits or rolls back with it)."""
+    values = _row_values(mail, now=now, sender=sender)
+    key = values["idempotency_key"]
     table = EmailOutbox.__table__
     assert isinstance(table, Table)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -192,9 +226,9 @@ class OutboxService:
         now = self.ctx.clock.now()
         sender = self._sender()
         if session is not None:
-            return [enqueue_in(session, m, now=now, sender=sender) for m in mails]
+            return enqueue_many_in(session, mails, now=now, sender=sender)
         with self.ctx.write("outbox") as own:
-            return [enqueue_in(own, m, now=now, sender=sender) for m in mails]
+            return enqueue_many_in(own, mails, now=now, sender=sender)
 
     # --- delivery -------------------------------------------------------------------------
     def dispatch(self, *, limit: int | None = None,
@@ -208,9 +242,12 @@ class OutboxService:
             batch = self._claim(token, size, only_ids)
             if not batch:
                 break
-            report.add(self._deliver(token, batch))
+            outcome = self._deliver(token, batch)
+            report.add(outcome)
             done += len(batch)
             self.ctx.changed("outbox")
+            if outcome.server_unreachable:
+                break  # the rest waits for the next run instead of timing out batch by batch
         report.pending = self._count_waiting()
         return report
 
@@ -284,6 +321,7 @@ class OutboxService:
                 except DeliveryError as exc:
                     if exc.connection:
                         broken = exc
+                        report.server_unreachable = True
                     self._record_error(token, mail, exc, report)
                     continue
                 finally:

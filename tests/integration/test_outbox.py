@@ -264,3 +264,17 @@ def test_leases_are_visible_as_sending(mail_app: App, manager: Actor) -> None:
     assert [m.status for m in outbox.list(manager, status="pending").items] == ["sending"]
     with mail_app.db.write() as session:  # tidy: the claim is never finished
         session.execute(update(EmailOutbox).values(status="failed"))
+
+
+def test_an_unreachable_server_stops_the_run_after_one_batch(app: App) -> None:
+    box = app.email.box
+    box.settings = box.settings.with_overrides(mail_server="127.0.0.1", mail_port=free_port())
+    outbox = app.email.outbox
+    outbox.batch_size = 4
+    outbox.enqueue_many([_mail(n) for n in range(10)])
+
+    report = outbox.flush()
+
+    assert (report.retrying, report.pending, report.server_unreachable) == (4, 10, True)
+    rows = _rows(app)
+    assert sorted(r.attempts for r in rows) == [0] * 6 + [1] * 4  # the rest was not tried
