@@ -20,6 +20,10 @@ log = logging.getLogger("parking_desktop")
 COMMAND_MODULES = [
     "parking_desktop.cli.app_commands",
     "parking_desktop.cli.cache_commands",
+    "parking_desktop.cli.core_commands",
+    "parking_desktop.cli.db_commands",
+    "parking_desktop.cli.export_commands",
+    "parking_desktop.cli.health_commands",
     "parking_desktop.cli.job_commands",
     "parking_desktop.cli.mail_commands",
 

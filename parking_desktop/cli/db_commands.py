@@ -1,0 +1,73 @@
+"""`db upgrade` and `db copy --to URL`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db.copy import CopyError, CopyMismatch, CopyReport, copy_database
+from parking_desktop.adapters.db.engine import Database
+from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_table
+from parking_desktop.config import load_settings
+
+
+def register(sub: Any) -> None:
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="create or migrate the schema")
+    upgrade.set_defaults(func=_upgrade)
+    copy = db_sub.add_parser(
+        "copy", help="copy every row into another, empty database; counts and money totals "
+                     "are checked after the copy")
+    copy.add_argument("--to", required=True, metavar="URL",
+                      help="e.g. postgresql://user@host/parking or sqlite:///path/parking.db")
+    copy.set_defaults(func=_copy)
+
+
+def _upgrade(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    # Not through app_factory: building the app would migrate before we could report "from".
+    settings = load_settings(data_dir=args.data_dir, database_url=args.db)
+    settings.ensure_folders()
+    db = Database(settings.database_url)
+    try:
+        before = migrate.current_revision(db.engine)
+        migrate.upgrade(db.engine)
+        after = migrate.current_revision(db.engine)
+    finally:
+        db.dispose()
+    if before == after:
+        print(f"{db.description}: the schema is already current (revision {after}).")
+    else:
+        how = "created" if before is None else f"upgraded from revision {before}"
+        print(f"{db.description}: schema {how} to revision {after}.")
+    return EXIT_OK
+
+
+def _copy(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    app = app_factory()
+    print(f"Copying {app.db.description} into the database at the target URL...", flush=True)
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows:,} rows", flush=True)
+
+    try:
+        report = copy_database(app.db.engine, args.to, progress=progress)
+    except CopyMismatch as exc:
+        _print_report(exc.report)
+        raise CommandError(str(exc)) from None
+    except CopyError as exc:
+        raise CommandError(str(exc)) from None
+    _print_report(report)
+    print(f"Copied {report.rows:,} rows from {report.source} to {report.target} in "
+          f"{report.seconds:.1f} s; row counts and money totals match.")
+    return EXIT_OK
+
+
+def _print_report(report: CopyReport) -> None:
+    print_table(["Table", "Source rows", "Copied rows", ""],
+                [[t.table, f"{t.source:,}", f"{t.target:,}",
+                  "ok" if t.source == t.target else "DIFFERENT"] for t in report.tables])
+    print_table(["Money total", "Source", "Copied", ""],
+                [[m.column, f"{m.source:,}", f"{m.target:,}",
+                  "ok" if m.source == m.target else "DIFFERENT"] for m in report.money])
