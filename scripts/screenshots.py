@@ -34,6 +34,7 @@ from parking_desktop.domain.clock import FixedClock  # noqa: E402
 from parking_desktop.domain.roles import Actor, Role  # noqa: E402
 from parking_desktop.ui.common.qtapp import ensure_qapplication  # noqa: E402
 from parking_desktop.ui.desktop.screen import SignedIn  # noqa: E402
+from parking_desktop.ui.kiosk.tour import kiosk_shots  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 SMALL = (1280, 800)
@@ -276,7 +277,7 @@ SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-activity", desktop_screen("activity"), SMALL),
     ("desktop-attendant-lots", desktop_screen("lots", "attendant"), SMALL),
 ]
-KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = []
+KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = kiosk_shots(SMALL, LARGE)
 
 
 def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],

@@ -116,8 +116,8 @@ class ServiceDialog(QDialog):
 
     def _failed(self, message: str) -> None:
         self._op = None
-        self._set_working(False)
         self.banner.show_error(message)
+        self._set_working(False)
 
     def _set_working(self, working: bool) -> None:
         (self.busy.push if working else self.busy.pop)()

@@ -190,10 +190,11 @@ class PagedTableModel(RowTableModel[R]):
     def reload(self) -> None:
         self._generation += 1
         self._cancel()
+        self._has_more = False  # a view reacting to the reset must not fetch the old query
         self.set_rows([])
-        self._has_more = self._fetch is not None
         self._set_total(-1)
         if self._fetch is not None:
+            self._has_more = True
             self._load_page()
             if self._count is not None:
                 generation = self._generation
@@ -229,6 +230,8 @@ class PagedTableModel(RowTableModel[R]):
     # --- internals --------------------------------------------------------------------------
     def _load_page(self) -> None:
         assert self._fetch is not None
+        if self._in_flight is not None:
+            return
         generation = self._generation
         offset = len(self._rows)
         self._in_flight = run_in_thread(
@@ -241,9 +244,11 @@ class PagedTableModel(RowTableModel[R]):
     def _page_done(self, generation: int, page: Page[R]) -> None:
         if generation != self._generation:
             return
-        self._in_flight = None
+        # Rows first, then "not loading": a view asks canFetchMore() while rows are inserted,
+        # and must not start a fetch at the old offset.
         self._has_more = len(page.items) >= self.page_size
         self.append_rows(page.items)
+        self._in_flight = None
         if page.total >= 0 and self._count is None:
             self._set_total(page.total)
         elif not self._has_more and self.total < 0:

@@ -25,11 +25,7 @@ class LotsScreen(Screen):
         self.can_edit = session.actor.is_manager
         self.dialog: dialogs.ServiceDialog | None = None
         self._select_after: int | None = None
-        if self.can_edit:
-            self.new_button = tool_button("New lot", "add", self, primary=True)
-            self.new_button.clicked.connect(self.create_lot)
-            self.actions.addWidget(self.new_button)
-        else:
+        if not self.can_edit:
             self.subtitle_label.setText("Parking lots and how full they are (only a manager "
                                         "can change them)")
 
@@ -43,6 +39,7 @@ class LotsScreen(Screen):
         self.show_archived.toggled.connect(lambda _on: self.refresh())
         bar.addWidget(self.show_archived)
         bar.addStretch(1)
+        self.body.addLayout(bar)
         self.edit_button = tool_button("Edit", "edit", self)
         self.resize_button = tool_button("Resize", "resize", self)
         self.archive_button = tool_button("Archive", "archive", self,
@@ -52,8 +49,11 @@ class LotsScreen(Screen):
                              (self.archive_button, self.archive_lot)):
             button.clicked.connect(slot)
             button.setVisible(self.can_edit)
-            bar.addWidget(button)
-        self.body.addLayout(bar)
+            self.actions.addWidget(button)
+        self.new_button = tool_button("New lot", "add", self, primary=True)
+        self.new_button.clicked.connect(self.create_lot)
+        self.new_button.setVisible(self.can_edit)
+        self.actions.addWidget(self.new_button)
 
         self.model = LotsModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -88,8 +88,8 @@ class LotsScreen(Screen):
         self._select_after = None
         self.model.set_rows(lots)
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(LotsModel.ADDRESS,
-                                                           QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(LotsModel.ADDRESS, QHeaderView.ResizeMode.Stretch)
         if target is not None:
             self.select_lot(target)
         active = [lot for lot in lots if lot.archived_at is None]

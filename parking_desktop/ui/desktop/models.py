@@ -28,7 +28,7 @@ class LotsModel(RowTableModel[LotView]):
         Column("Name", lambda lot: lot.name),
         Column("Address", lambda lot: lot.address, tooltip=lambda lot: lot.address),
         Column("Pin code", lambda lot: lot.pin_code),
-        Column("Price per hour", lambda lot: fmt.money(lot.price_per_hour),
+        Column("Price / h", lambda lot: fmt.money(lot.price_per_hour),
                sort_value=lambda lot: lot.price_per_hour, numeric=True),
         Column("Spots", lambda lot: fmt.count(lot.number_of_spots),
                sort_value=lambda lot: lot.number_of_spots, numeric=True),
@@ -39,7 +39,7 @@ class LotsModel(RowTableModel[LotView]):
                sort_value=lambda lot: lot.reserved, numeric=True),
         Column("Occupied", lambda lot: fmt.count(lot.occupied),
                sort_value=lambda lot: lot.occupied, numeric=True),
-        Column("Occupancy", lambda lot: fmt.percent(_occupancy(lot)),
+        Column("In use", lambda lot: fmt.percent(_occupancy(lot)),
                sort_value=_occupancy, numeric=True),
     ]
 
@@ -121,26 +121,54 @@ class RecentReservationsModel(RowTableModel[ReservationView]):
         ]
 
 
+HIDDEN_KEYS = {"for_user_id", "user_id", "lot_id", "before", "after"}
+
+
 def describe_activity(data: dict[str, Any]) -> str:
-    """A one-line, readable summary of an activity's data."""
+    """A readable one-line summary of an activity's data (the full JSON is in the tooltip)."""
     if not data:
         return ""
-    parts = []
+    parts: list[str] = []
+    if "reservation_id" in data:
+        parts.append(f"reservation #{data['reservation_id']}")
+    place = " ".join(str(data[k]) for k in ("lot", "spot") if data.get(k))
+    if place:
+        parts.append(place)
+    if data.get("vehicle"):
+        parts.append(str(data["vehicle"]))
+    if data.get("hours"):
+        parts.append(f"{data['hours']} h")
+    if data.get("cost"):
+        parts.append(f"fee {data['cost']}")
+    if data.get("price_per_hour") and "before" not in data:
+        parts.append(f"at {data['price_per_hour']} / h")
+    if data.get("reason"):
+        parts.append(f"reason: {data['reason']}")
+    if data.get("username"):
+        parts.append(f"account {data['username']}")
+    if data.get("attempts"):
+        parts.append(f"failed attempt {data['attempts']}")
+    if data.get("locked_until"):
+        parts.append("account locked")
+    shown = {"reservation_id", "lot", "spot", "vehicle", "hours", "cost", "price_per_hour",
+             "reason", "username", "attempts", "locked_until"}
     for key, value in data.items():
-        if key in {"before", "after"} and isinstance(value, dict):
-            continue
-        if value is None or value == "":
+        if key in shown or key in HIDDEN_KEYS or value in (None, "", [], {}):
             continue
         parts.append(f"{key.replace('_', ' ')}: {value}")
-    before, after = data.get("before"), data.get("after")
+    parts.extend(_changes(data.get("before"), data.get("after")))
+    return " · ".join(parts)
+
+
+def _changes(before: Any, after: Any) -> list[str]:
     if isinstance(before, dict) and isinstance(after, dict):
-        changes = [f"{k.replace('_', ' ')} {before.get(k)} → {after.get(k)}"
-                   for k in after if before.get(k) != after.get(k)]
-        if changes:
-            parts.append("changed " + ", ".join(changes))
-    elif isinstance(after, dict):
-        parts.append(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in after.items()))
-    return "; ".join(parts)
+        return [f"{k.replace('_', ' ')} {before.get(k)} → {after.get(k)}"
+                for k in after if before.get(k) != after.get(k)]
+    if isinstance(after, dict):
+        return [", ".join(f"{k.replace('_', ' ')} {v}" for k, v in after.items())]
+    if before is not None and after is not None and not isinstance(before, dict):
+        return [f"{before} → {after}"]
+    return []
 
 
 class ActivityModel(PagedTableModel[ActivityView]):

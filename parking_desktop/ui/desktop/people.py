@@ -4,6 +4,7 @@ passwords; opening a person shows their page (summary, spending, history, activi
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,9 +37,6 @@ class PeopleScreen(Screen):
                  *, page_size: int = 200) -> None:
         super().__init__(session, parent)
         self.dialog: dialogs.ServiceDialog | None = None
-        self.new_button = tool_button("New person", "add", self, primary=True)
-        self.new_button.clicked.connect(self.create_person)
-        self.actions.addWidget(self.new_button)
         self.pages = QStackedWidget(self)
         self.body.addWidget(self.pages, 1)
         self.list_page = QWidget(self.pages)
@@ -73,7 +71,10 @@ class PeopleScreen(Screen):
                              (self.active_button, self.toggle_active),
                              (self.password_button, self.reset_password)):
             button.clicked.connect(slot)
-            bar.addWidget(button)
+            self.actions.addWidget(button)
+        self.new_button = tool_button("New person", "add", self, primary=True)
+        self.new_button.clicked.connect(self.create_person)
+        self.actions.addWidget(self.new_button)
         column.addLayout(bar)
         self.model = PeopleModel(session.tz, self, page_size=page_size)
         self.model.failed.connect(self.show_error)
@@ -94,6 +95,9 @@ class PeopleScreen(Screen):
         self.pages.addWidget(self.list_page)
         self.person_page = PersonPage(self, self.pages)
         self.person_page.back.connect(self.show_list)
+        self.actions.insertWidget(0, self.person_page.back_button)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.person_page, self.show_list,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.pages.addWidget(self.person_page)
         self._sized = False
         self._update_buttons()
@@ -103,7 +107,7 @@ class PeopleScreen(Screen):
         super().refresh()
         if self.pages.currentWidget() is self.person_page and self.person_page.user is not None:
             self.call(self.app.users.get, self.actor, self.person_page.user.id,
-                      on_success=self.person_page.show_user)
+                      on_success=self.show_person)
         self.load_people()
 
     def load_people(self) -> None:
@@ -139,6 +143,9 @@ class PeopleScreen(Screen):
 
     # --- selection ----------------------------------------------------------------------------
     def selected_user(self) -> UserView | None:
+        """The person the buttons act on: the open page's, or the table's selection."""
+        if self.pages.currentWidget() is self.person_page:
+            return self.person_page.user
         rows = self.table.selectionModel().selectedRows()
         return self.model.row_at(rows[0].row()) if rows else None
 
@@ -158,6 +165,11 @@ class PeopleScreen(Screen):
             self.active_button.setText("Reactivate" if not user.is_active else "Deactivate")
             self.active_button.setAccessibleName(self.active_button.text())
 
+    def _set_list_actions(self, visible: bool) -> None:
+        for button in (self.open_button, self.new_button):
+            button.setVisible(visible)
+        self.person_page.back_button.setVisible(not visible)
+
     def _activated(self, _index: QModelIndex) -> None:
         self.open_person()
 
@@ -171,14 +183,21 @@ class PeopleScreen(Screen):
         self.banner.clear()
         self.person_page.show_user(user)
         self.pages.setCurrentWidget(self.person_page)
+        self._update_buttons()
         self.title_label.setText(user.full_name or user.username)
-        self.subtitle_label.setText("Person")
+        extra = [user.username, fmt.role(user.role.value), user.email or "no e-mail"]
+        if not user.is_active:
+            extra.append("deactivated")
+        self.subtitle_label.setText("  ·  ".join(extra))
+        self._set_list_actions(False)
 
     def show_list(self) -> None:
         self.banner.clear()
         self.pages.setCurrentWidget(self.list_page)
         self.title_label.setText(self.TITLE)
         self.subtitle_label.setText(self.SUBTITLE)
+        self._set_list_actions(True)
+        self._update_buttons()
         self.table.setFocus()
 
     # --- actions ---------------------------------------------------------------------------

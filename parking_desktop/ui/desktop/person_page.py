@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -50,15 +49,11 @@ class PersonPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(14)
-        head = QHBoxLayout()
+        # The People screen puts this button in its header while the page is shown.
         self.back_button = tool_button("Back to people", "back", self)
+        self.back_button.setToolTip("Back to the list (Esc)")
         self.back_button.clicked.connect(self.back)
-        head.addWidget(self.back_button)
-        head.addSpacing(8)
-        self.heading = QLabel("", self)
-        self.heading.setObjectName("sectionLabel")
-        head.addWidget(self.heading, 1)
-        layout.addLayout(head)
+        self.back_button.hide()
 
         self.driver_part = QWidget(self)
         tiles = QHBoxLayout(self.driver_part)
@@ -73,7 +68,7 @@ class PersonPage(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(14)
-        self.spend_card = Card("Spend per month", self)
+        self.spend_card = Card("Spend per month, last 12 months", self)
         self.spend_chart = charts.chart_view("Spend per month chart", self.spend_card)
         self.spend_card.content.addWidget(self.spend_chart)
         self.history_card = Card("Booking history", self)
@@ -81,9 +76,12 @@ class PersonPage(QWidget):
         self.history_model.failed.connect(screen.show_error)
         self.history = QTableView(self.history_card)
         self.history.setModel(self.history_model)
-        configure_table(self.history, "Booking history")
+        configure_table(self.history, "Booking history", sortable=False)
         self.history.horizontalHeader().setSortIndicator(self.history_model.sort_column,
                                                          self.history_model.sort_order)
+        self.history.setSortingEnabled(True)
+        for column in (ReservationsModel.ID, ReservationsModel.DRIVER, ReservationsModel.PRICE):
+            self.history.setColumnHidden(column, True)
         self.history_model.page_loaded.connect(self._history_loaded)
         self.history_card.content.addWidget(self.history)
 
@@ -104,21 +102,16 @@ class PersonPage(QWidget):
         self.timeline.setColumnHidden(ActivityModel.WHO, True)
         self.timeline_card.content.addWidget(self.timeline)
         grid.addWidget(self.spend_card, 0, 0)
-        grid.addWidget(self.history_card, 1, 0)
-        grid.addWidget(self.timeline_card, 0, 1, 2, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
-        grid.setRowStretch(0, 2)
-        grid.setRowStretch(1, 3)
+        grid.addWidget(self.timeline_card, 0, 1)
+        grid.addWidget(self.history_card, 1, 0, 1, 2)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 3)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(1, 1)
         layout.addLayout(grid, 1)
 
     def show_user(self, user: UserView) -> None:
         self.user = user
-        name = user.full_name or user.username
-        extra = [fmt.role(user.role.value), user.email or "no e-mail"]
-        if not user.is_active:
-            extra.append("deactivated")
-        self.heading.setText(f"{name}  ·  {user.username}  ·  {'  ·  '.join(extra)}")
         is_driver = user.role is Role.DRIVER
         for part in (self.driver_part, self.spend_card, self.history_card):
             part.setVisible(is_driver)
@@ -183,8 +176,8 @@ class PersonPage(QWidget):
 
 
 def _month_label(month: str) -> str:
-    """'2026-03' -> 'Mar 26'."""
+    """'2026-03' -> 'Mar' (twelve consecutive months never repeat a name)."""
     from datetime import date
 
     year, number = (int(part) for part in month.split("-"))
-    return date(year, number, 1).strftime("%b %y")
+    return date(year, number, 1).strftime("%b")

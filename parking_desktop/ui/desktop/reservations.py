@@ -83,9 +83,11 @@ class ReservationsScreen(Screen):
         self.model.page_loaded.connect(self._first_page)
         self.table = QTableView(self)
         self.table.setModel(self.model)
-        configure_table(self.table, "Reservations")
+        configure_table(self.table, "Reservations", sortable=False)
+        # Indicator first, then sorting on: enabling sorts by the indicator (the default order).
         self.table.horizontalHeader().setSortIndicator(self.model.sort_column,
                                                        self.model.sort_order)
+        self.table.setSortingEnabled(True)
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")

@@ -119,7 +119,7 @@ class SpotsScreen(Screen):
         self.reason_error.setWordWrap(True)
         self.reason_error.hide()
         box.addWidget(self.reason_error)
-        self.release_button = tool_button("Force release", "release", self.release_box,
+        self.release_button = tool_button("Force release", "release-light", self.release_box,
                                           danger=True)
         self.release_button.clicked.connect(self.force_release)
         box.addWidget(self.release_button)
