@@ -7,8 +7,17 @@ while it is visible."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QGridLayout, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QWidget,
+)
 
 from parking_desktop.services.caching import CacheInfo
 from parking_desktop.services.timing import OperationTiming
@@ -76,8 +85,9 @@ class CacheScreen(Screen):
         self.clear_button = tool_button("Clear cache", "cancel", self, danger=True,
                                         tooltip="Remove every cached entry on this computer")
         self.clear_button.clicked.connect(self.clear_cache)
-        self.actions.addWidget(self.refresh_button)
-        self.actions.addWidget(self.clear_button)
+        actions = cast(QHBoxLayout, self.actions)  # the header's layout (shadows actions())
+        actions.addWidget(self.refresh_button)
+        actions.addWidget(self.clear_button)
 
         tiles = QGridLayout()
         tiles.setHorizontalSpacing(12)
@@ -152,9 +162,13 @@ class CacheScreen(Screen):
         self.clear_button.setEnabled(False)
 
         def cleared(removed: int) -> None:
+            self.clear_button.setEnabled(True)
             self.show_success(f"Cache cleared: {removed:,} "
                               f"entr{'y' if removed == 1 else 'ies'} removed.")
             self.refresh()
 
-        op = self.call(self.app.cache.clear, self.actor, on_success=cleared)
-        op.signals.finished.connect(lambda: self.clear_button.setEnabled(True))
+        def failed(message: str) -> None:
+            self.clear_button.setEnabled(True)
+            self.show_error(message)
+
+        self.call(self.app.cache.clear, self.actor, on_success=cleared, on_error=failed)
