@@ -45,8 +45,10 @@ class MailSettingsScreen(Screen):
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
         self.port.setAccessibleName("Port")
+        self.port.setMaximumWidth(140)
         self.security = QComboBox(self)
         self.security.setAccessibleName("Security")
+        self.security.setMaximumWidth(260)
         for label, key in SECURITY:
             self.security.addItem(label, key)
         self.username = self._line("User name", "leave empty when the server needs no login")

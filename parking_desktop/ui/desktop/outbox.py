@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import cast
 
 from PySide6.QtCore import QItemSelection
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTableView, QWidget
 
 from parking_desktop.services.outbox import DispatchReport, OutboxView
 from parking_desktop.services.views import Page
@@ -82,8 +82,7 @@ class OutboxScreen(Screen):
         self.table = QTableView(self)
         self.table.setModel(self.model)
         configure_table(self.table, "Outbox", sortable=False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(OutboxModel.SUBJECT, QHeaderView.ResizeMode.Stretch)
+        self._sized = False
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.body.addWidget(self.table, 1)
         self.error = QLabel("", self)
@@ -104,6 +103,12 @@ class OutboxScreen(Screen):
         counts, page = result
         selected = self.selected()
         self.model.set_rows(page.items)
+        if not self._sized and page.items:
+            self._sized = True
+            self.table.resizeColumnsToContents()
+            header = self.table.horizontalHeader()
+            for column, widest in ((OutboxModel.TO, 260), (OutboxModel.SUBJECT, 340)):
+                header.resizeSection(column, min(header.sectionSize(column), widest))
         waiting = counts["pending"] + counts["sending"]
         text = (f"{fmt.count(waiting)} waiting · {fmt.count(counts['sent'])} sent · "
                 f"{fmt.count(counts['failed'])} failed")
