@@ -1,16 +1,21 @@
-"""Mail throughput: N mails through the outbox to a local aiosmtpd server, delivered over one
-reused SMTP connection per batch against a new connection per mail, in the same run.
+"""Mail throughput: N mails to a local aiosmtpd server over one reused SMTP connection against
+a new connection per mail, in the same run, measured two ways:
+
+1. transport: N ready-built messages through SmtpTransport (only SMTP and the connection);
+2. outbox: N queued mails through the real dispatcher (claim, build the MIME message, send,
+   mark each one sent in its own transaction) on a fresh database.
 
     .venv/bin/python scripts/mail_throughput.py            # 10,000 mails each way, SQLite
     .venv/bin/python scripts/mail_throughput.py --count 2000 --db postgresql://postgres@127.0.0.1/x
 
-Both runs use the real dispatcher (claim, send, mark each mail sent) on a fresh database, so the
-difference is the connection handling. Figures only: it never fails on time."""
+Figures only: it never fails on time. The load average is printed because the machine's other
+work shows in the figures."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -93,6 +98,31 @@ def deliver(app: App, handler: CountingHandler, reuse: bool) -> tuple[float, int
     return elapsed, handler.messages - before_msgs, handler.connections - before_conns
 
 
+def transport_run(port: int, handler: CountingHandler, count: int, reuse: bool) -> float:
+    from datetime import UTC, datetime
+
+    from parking_desktop.adapters.mail.message import build_message
+    from parking_desktop.adapters.mail.transport import SmtpConfig, SmtpTransport
+
+    config = SmtpConfig(host="127.0.0.1", port=port, sender="parking@example.com", timeout=30)
+    messages = [build_message(sender="parking@example.com", recipient=f"d{n}@example.com",
+                              subject="Free spots", text="Free spots are waiting.\n",
+                              html="<p>Free spots are waiting.</p>",
+                              message_id=f"<bench{n}@example.com>", date=datetime.now(UTC))
+                for n in range(count)]
+    before = handler.messages
+    started = time.perf_counter()
+    transport = SmtpTransport(config, lambda: None)
+    for message in messages:
+        transport.send(message)
+        if not reuse:
+            transport.close()
+    transport.close()
+    elapsed = time.perf_counter() - started
+    assert handler.messages - before == count
+    return elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="mails per mode")
@@ -104,13 +134,24 @@ def main() -> int:
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    results = {}
+    results: dict[str, float] = {}
+    transport: dict[str, float] = {}
+    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
     try:
+        print(f"1. transport only, {args.count:,} ready-built messages per mode")
+        for mode, reuse in (("reused connection", True), ("connection per mail", False)):
+            elapsed = transport_run(port, handler, args.count, reuse)
+            transport[mode] = args.count / elapsed
+            print(f"  {mode:<20} {args.count / elapsed:>9,.0f} mails/s ({elapsed:6.1f} s)")
+        print(f"  reused connection is "
+              f"{transport['reused connection'] / transport['connection per mail']:.2f}x "
+              "a connection per mail")
         with tempfile.TemporaryDirectory() as tmp:
             app = make_app(Path(tmp), args.db, port)
             try:
-                print(f"{args.count:,} mails per mode; database: {app.db.description}; "
-                      f"server: aiosmtpd on 127.0.0.1:{port}")
+                print(f"2. outbox dispatcher, {args.count:,} mails per mode; database: "
+                      f"{app.db.description}")
                 for mode, reuse in (("reused connection", True), ("connection per mail", False)):
                     clear_outbox(app)
                     queued = queue(app, args.count, mode)
@@ -125,7 +166,8 @@ def main() -> int:
     finally:
         controller.stop()
     ratio = results["reused connection"] / results["connection per mail"]
-    print(f"reused connection is {ratio:.2f}x the throughput of a connection per mail")
+    print(f"  reused connection is {ratio:.2f}x a connection per mail")
+    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 
