@@ -29,13 +29,13 @@ TOPICS = ("spots", "reservations", "lots", "users", "activity")
 SPOT_TAKEN = "That spot was just taken by someone else; try again."
 
 
-def booking_conflicts(plate: str) -> dict[str, str]:
+def booking_conflicts(plate: str, driver: str | None = None) -> dict[str, str]:
     """What to say when a concurrent booking wins a race the checks in _book could not see
     (the partial unique indexes keep the rule on PostgreSQL's READ COMMITTED)."""
     return {
         "uq_reservations_open_spot": SPOT_TAKEN,
         "uq_reservations_open_user":
-            "That driver already has an open booking; release or cancel it first.",
+            f"{driver or 'That driver'} already has an open booking; release or cancel it first.",
         "uq_reservations_open_vehicle": f"Vehicle {plate} already has an open booking.",
     }
 
@@ -69,8 +69,9 @@ class ParkingService:
             require_staff(actor, "book for someone else")
         plate = validation.normalise_vehicle(vehicle)
         now = self.ctx.clock.now()
+        driver = actor.username if actor.role is Role.DRIVER else None
         with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN,
-                            conflicts=booking_conflicts(plate)) as session:
+                            conflicts=booking_conflicts(plate, driver)) as session:
             reservation, spot, lot, username = self._book(
                 session, actor, lot_id, plate, user_id, now, park=False
             )
