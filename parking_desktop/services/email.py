@@ -30,6 +30,7 @@ from parking_desktop.adapters.mail.templates import MailRenderer
 from parking_desktop.adapters.mail.transport import SmtpConfig
 from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.adapters.notifiers.google_chat import GoogleChatNotifier, check_webhook_url
+from parking_desktop.adapters.notifiers.sms import TwilioSmsNotifier
 from parking_desktop.adapters.secrets import KeyringStatus, SecretStore, SecretStoreError
 from parking_desktop.config import Settings, read_settings_file, write_settings_file
 from parking_desktop.domain.errors import ValidationError
@@ -187,6 +188,7 @@ class EmailService:
         *,
         renderer: MailRenderer | None = None,
         chat: GoogleChatNotifier | None = None,
+        sms: TwilioSmsNotifier | None = None,
         site_name: str = SITE_NAME,
         environ: Mapping[str, str] | None = None,
     ) -> None:
@@ -196,6 +198,8 @@ class EmailService:
         self.secrets = secrets
         self.renderer = renderer or MailRenderer(ctx.tz)
         self.chat = chat or GoogleChatNotifier(lambda: box.settings.google_chat_webhook_url)
+        # Disabled (records only) until TWILIO_ACCOUNT_SID/_AUTH_TOKEN/_FROM_NUMBER are set.
+        self.sms = sms or TwilioSmsNotifier()
         self.site_name = site_name
         self._environ = environ
 
@@ -535,4 +539,7 @@ def build_email_service(
         return SmtpTransport(config, lambda: store.smtp_password(config.username))
 
     outbox = OutboxService(ctx, transport, lambda: box.sender)
-    return EmailService(ctx, outbox, box, store, environ=environ)
+    env = os.environ if environ is None else environ
+    sms = TwilioSmsNotifier(env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", ""),
+                            env.get("TWILIO_FROM_NUMBER", ""))
+    return EmailService(ctx, outbox, box, store, sms=sms, environ=environ)

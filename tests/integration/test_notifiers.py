@@ -179,3 +179,9 @@ def test_health_says_plainly_when_no_secure_keyring_holds_the_password(
     ok, detail = smtp_password_health("mailer", environ={})
     assert not ok and detail.startswith("No secure keyring is available")
     assert smtp_password_health("mailer", environ={"MAIL_PASSWORD": "x"})[0]
+
+
+def test_the_app_has_sms_switched_off_until_configured(app: App) -> None:
+    assert not app.email.sms.configured
+    assert app.email.sms.send_sms("+33612345678", "x").skipped
+    assert len(app.email.sms.records) == 1
