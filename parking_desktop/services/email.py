@@ -326,7 +326,8 @@ class EmailService:
         self.box.settings = settings.with_overrides(**overrides)
         changed = {k: {"before": before[k], "after": v} for k, v in clean.items()
                    if before.get(k) != v and k != "GOOGLE_CHAT_WEBHOOK_URL"}
-        if before.get("GOOGLE_CHAT_WEBHOOK_URL") != clean.get("GOOGLE_CHAT_WEBHOOK_URL"):
+        hook = clean.get("GOOGLE_CHAT_WEBHOOK_URL")
+        if hook is not None and hook != before["GOOGLE_CHAT_WEBHOOK_URL"]:
             changed["GOOGLE_CHAT_WEBHOOK_URL"] = {"before": "(hidden)", "after": "(changed)"}
         if changed:
             with self.ctx.write("activity", "settings") as session:

@@ -69,3 +69,30 @@ def test_password_never_reaches_database_settings_file_or_log(
         assert plain_auth not in text, f"the AUTH exchange leaked into the {where}"
     assert "mailer" in places["settings file"]  # the file was written, without the secret
     assert "settings_changed" in places["database"]  # and the audit trail says so
+
+
+def test_saving_mail_settings_is_audited_without_the_webhook_token(
+        app: App, manager: Actor, memory_keyring: MemoryKeyring) -> None:
+    from parking_desktop.domain.errors import PermissionDeniedError, ValidationError
+    from parking_desktop.domain.roles import Role
+
+    hook = "https://chat.googleapis.com/v1/spaces/X/messages?key=K&token=TOPSECRET"
+    app.email.save_mail_settings(manager, {"MAIL_PORT": "587", "MAIL_USE_TLS": "true",
+                                           "GOOGLE_CHAT_WEBHOOK_URL": hook})
+    app.email.save_mail_settings(manager, {"MAIL_PORT": "587"})  # nothing changed: no record
+    with pytest.raises(ValidationError, match="not both"):
+        app.email.save_mail_settings(manager, {"MAIL_USE_SSL": "true"})
+    with pytest.raises(ValidationError, match="port"):
+        app.email.save_mail_settings(manager, {"MAIL_PORT": "70000"})
+    attendant = Actor(user_id=None, username="x", role=Role.ATTENDANT)
+    with pytest.raises(PermissionDeniedError):
+        app.email.save_mail_settings(attendant, {"MAIL_PORT": "25"})
+
+    settings = app.email.box.settings
+    assert (settings.mail_port, settings.mail_use_tls, settings.mail_use_ssl) == (587, True, False)
+    records = app.activity.history(manager, activity_type="settings_changed").items
+    assert len(records) == 1
+    changes = records[0].activity_data["changes"]
+    assert changes["MAIL_PORT"] == {"before": "25", "after": "587"}
+    assert changes["GOOGLE_CHAT_WEBHOOK_URL"] == {"before": "(hidden)", "after": "(changed)"}
+    assert "TOPSECRET" not in _dump_database(app)
