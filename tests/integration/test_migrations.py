@@ -1,0 +1,107 @@
+"""Migrations: an empty SQLite file and an empty PostgreSQL database go from nothing to head,
+and Alembic's autogenerate comparison finds no drift between the migrated schema and the
+models."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db.engine import make_engine
+from parking_desktop.adapters.db.models import Base
+from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
+
+CORE_TABLES = {"users", "parking_lots", "parking_spots", "reservations", "user_activity",
+               "export_jobs", "job_runs", "alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database that has never seen the schema."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'fresh' / 'parking.db'}")
+        yield engine
+        engine.dispose()
+        return
+    if os.environ.get("PARKING_TEST_SKIP_PG") == "1":
+        pytest.skip("PostgreSQL tests skipped by PARKING_TEST_SKIP_PG=1")
+    name = f"pd_migrate_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def schema_drift(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "compare_server_default": True})
+        diff: list[Any] = compare_metadata(context, Base.metadata)
+        conn.rollback()
+    return diff
+
+
+def test_an_empty_database_migrates_to_head_without_drift(empty_engine: Engine) -> None:
+    assert migrate.current_revision(empty_engine) is None
+    assert not migrate.is_current(empty_engine)
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+    assert migrate.is_current(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert tables >= CORE_TABLES  # the data contract (DESIGN §2)
+    assert schema_drift(empty_engine) == []
+
+
+def test_the_open_booking_rules_are_partial_unique_indexes(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    indexes = {ix["name"]: ix for ix in inspect(empty_engine).get_indexes("reservations")}
+    for name, column in [("uq_reservations_open_spot", "spot_id"),
+                         ("uq_reservations_open_user", "user_id"),
+                         ("uq_reservations_open_vehicle", "vehicle_number")]:
+        assert indexes[name]["unique"], name
+        assert indexes[name]["column_names"] == [column]
+    lots = {ix["name"]: ix for ix in inspect(empty_engine).get_indexes("parking_lots")}
+    assert lots["uq_parking_lots_active_name"]["unique"]
+
+
+def test_upgrade_is_idempotent_and_downgrade_round_trips(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine)  # a second start changes nothing
+    assert migrate.is_current(empty_engine)
+    from alembic import command
+
+    command.downgrade(migrate.alembic_config(empty_engine), "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(empty_engine)
+    assert schema_drift(empty_engine) == []
+
+
+def test_a_new_sqlite_database_is_private_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "site" / "parking.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15_000
+    finally:
+        engine.dispose()
+    assert (path.parent.stat().st_mode & 0o777) == 0o700
