@@ -43,6 +43,7 @@ LAST_STAYS = 5
 BATCH_SIZE = 1000
 ACTIVITY = "monthly_report_sent"
 HOURS = Decimal("0.01")
+ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -275,13 +276,13 @@ def compute_reports(
             cost=money(_dec(cost)),
         ))
 
+    no_spending = tuple((d, ZERO) for d in days)  # shared: reports are immutable
     for r in recipients:
         found = totals.get(r.user_id)
         if found is None:
             yield MonthlyReport(
                 user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
-                month=month, timezone=tz.key,
-                daily_spending=tuple((d, Decimal("0.00")) for d in days),
+                month=month, timezone=tz.key, daily_spending=no_spending,
             )
             continue
         t, lot = found, lots.get(r.user_id)
@@ -293,7 +294,7 @@ def compute_reports(
             last_bookings=tuple(recent.get(r.user_id, ())),
             spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
                                          key=lambda item: (-item[1], item[0]))),
-            daily_spending=tuple((d, money(t.per_day.get(i, Decimal(0))))
+            daily_spending=tuple((d, money(t.per_day[i]) if i in t.per_day else ZERO)
                                  for i, d in enumerate(days)),
         )
 
