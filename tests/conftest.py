@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -66,11 +67,24 @@ def truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database migrated once; each test gets a copy (migrating every test's
+    file took a third of a second each)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "parking.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection closing checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty, migrated-on-demand database URL of each kind."""
+    """A fresh database URL of each kind: migrated to head and empty."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'parking.db'}"
+        path = tmp_path / "parking.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database_url")
     truncate_all(url)
     return url
