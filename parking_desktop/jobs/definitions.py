@@ -75,6 +75,8 @@ class JobDeps:
     # The export feature's cleanup (it also removes stray temporary files); by default the
     # bare cleanup of expired exports.
     cleanup: Callable[[], CleanupSummary] | None = None
+    # Forgets old job history (the nightly cleanup calls it); returns rows removed.
+    prune_history: Callable[[], int] | None = None
 
 
 def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
@@ -108,7 +110,10 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
         else:
             summary = cleanup_exports(ctx, settings.upload_folder,
                                       settings.csv_export_expiry_hours)
-        return JobOutcome(summary.as_counts(), summary.text())
+        counts = summary.as_counts()
+        if deps.prune_history is not None:
+            counts["job_runs_pruned"] = deps.prune_history()
+        return JobOutcome(counts, summary.text())
 
     specs = [
         JobSpec(

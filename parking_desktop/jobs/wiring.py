@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from parking_desktop.config import (
@@ -19,7 +20,7 @@ from parking_desktop.config import (
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.jobs.definitions import JobDeps, build_specs
+from parking_desktop.jobs.definitions import OUTBOX_DISPATCH, JobDeps, build_specs
 from parking_desktop.jobs.mail import (
     MonthlyReportQueue,
     ReminderQueue,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from parking_desktop.bootstrap import App
 
 log = logging.getLogger("parking_desktop.jobs")
+
+OUTBOX_HISTORY = timedelta(days=31)
+JOB_HISTORY = timedelta(days=400)
 
 SCHEDULE_VARIABLES = {
     "DAILY_REMINDER_TIME": "daily_reminder_time",
@@ -96,11 +100,21 @@ def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> Sc
     def factory(settings: Settings) -> dict[str, Any]:
         return build_specs(settings, deps)
 
-    runner = JobRunner(JobLedger(ctx), factory(app.settings), clock=ctx.clock,
+    ledger = JobLedger(ctx)
+    deps.prune_history = lambda: _prune(ledger)
+    runner = JobRunner(ledger, factory(app.settings), clock=ctx.clock,
                        tz=app.settings.tz, notifier=email.notify_chat)
     scheduler = SchedulerService(runner, app.settings, factory)
     ctx.listeners.append(_settings_listener(scheduler, environ))
     return scheduler
+
+
+def _prune(ledger: JobLedger) -> int:
+    """Outbox runs (up to one a minute) are kept a month, the daily and monthly runs 13
+    months: far longer than any catch-up window."""
+    now = ledger.ctx.clock.now()
+    return (ledger.prune(now - OUTBOX_HISTORY, OUTBOX_DISPATCH)
+            + ledger.prune(now - JOB_HISTORY))
 
 
 def _settings_listener(

@@ -266,10 +266,13 @@ class JobLedger:
             rows = session.scalars(select(JobRun).join(latest, latest.c.id == JobRun.id)).all()
             return {r.job: _view(r) for r in rows}
 
-    def prune(self, older_than: datetime) -> int:
-        """Forget finished runs started before ``older_than`` (the history stays bounded)."""
+    def prune(self, older_than: datetime, job: str | None = None) -> int:
+        """Forget finished runs started before ``older_than`` (the history stays bounded).
+        Only ever used far outside every catch-up window: a forgotten period is not rerun
+        because catch-up looks at recent periods only."""
+        condition = [JobRun.started_at < older_than, JobRun.status != RUNNING]
+        if job is not None:
+            condition.append(JobRun.job == job)
         with self.ctx.db.write() as session:
-            result = session.execute(
-                delete(JobRun).where(JobRun.started_at < older_than, JobRun.status != RUNNING)
-            )
+            result = session.execute(delete(JobRun).where(*condition))
             return int(result.rowcount)  # type: ignore[attr-defined]

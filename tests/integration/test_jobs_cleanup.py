@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from parking_desktop.adapters.db.models import ExportJob
+from parking_desktop.adapters.db.models import ExportJob, JobRun
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor
@@ -85,3 +85,18 @@ def test_cleanup_deletes_expired_files_and_marks_jobs(
     again = app.jobs.scheduler.run_job_now("cleanup_exports")
     assert (again.counts["expired"], again.counts["files_deleted"]) == (1, 2)
     assert not fresh.exists() and not recent_partial.exists()
+
+
+def test_the_nightly_cleanup_keeps_the_job_history_bounded(app: App, clock: FixedClock) -> None:
+    ledger = app.jobs.scheduler.runner.ledger
+    now = clock.now()
+    for days, job, period in ((40, "outbox_dispatch", "at-old"), (5, "outbox_dispatch", "at-new"),
+                              (410, "daily_reminder", "2025-01-17"),
+                              (40, "daily_reminder", "2026-01-21")):
+        ledger.record(job, period, "completed", {}, now - timedelta(days=days))
+    clock.advance(seconds=1)
+    run = app.jobs.scheduler.run_job_now("cleanup_exports")
+    assert run.counts["job_runs_pruned"] == 2
+    with app.db.read() as session:
+        left = sorted(session.scalars(select(JobRun.period_key)))
+    assert [k for k in left if not k.startswith("manual-")] == ["2026-01-21", "at-new"]
