@@ -199,7 +199,8 @@ class LotService:
                 )
             lot.archived_at = now
             record(session, actor.user_id, "lot_archived",
-                   {"lot_id": lot.id, "before": _lot_snapshot(lot)}, now)
+                   {"lot_id": lot.id, "before": {**_lot_snapshot(lot), "archived_at": None},
+                    "after": {"archived_at": now.isoformat()}}, now)
             return lot_view(lot, self._counts(session, lot.id))
 
     # --- helpers ----------------------------------------------------------------------------

@@ -255,7 +255,10 @@ def test_an_archived_lot_keeps_its_history_and_frees_its_name(
     again = make_lot(app, manager, name="City Center", spots=1)
     assert again.id != lot.id
     assert app.lots.find_by_name("City Center").id == again.id
-    assert activities(app, "lot_archived")[0]["before"]["name"] == "City Center"
+    archived_entry = activities(app, "lot_archived")[0]
+    assert archived_entry["before"]["name"] == "City Center"
+    assert archived_entry["before"]["archived_at"] is None
+    assert archived_entry["after"] == {"archived_at": clock.now().isoformat()}
 
 
 def test_archiving_twice_is_not_found(app: App, manager: Actor) -> None:
