@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from parking_desktop.adapters.passwords import Argon2Hasher  # noqa: E402
 from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
 from parking_desktop.domain.clock import FixedClock  # noqa: E402
-from parking_desktop.domain.roles import Actor, Role  # noqa: E402
+from parking_desktop.domain.roles import Actor  # noqa: E402
 from parking_desktop.ui.common.qtapp import ensure_qapplication  # noqa: E402
 from parking_desktop.ui.desktop.screen import SignedIn  # noqa: E402
 from parking_desktop.ui.kiosk.tour import kiosk_shots  # noqa: E402
@@ -74,99 +74,31 @@ Builder = Callable[[Studio], QWidget]
 
 
 # --- demo data ---------------------------------------------------------------------------------
-LOTS = [  # name, address, pin, price, spots
-    ("City Center", "12 Rue de Rivoli, 75001 Paris", "75001", "3.50", 48),
-    ("Central Station", "1 Place de la Gare, 75010 Paris", "75010", "3.00", 64),
-    ("Airport Long Stay", "Terminal 2 Road, 95700 Roissy", "95700", "1.80", 96),
-    ("Old Town", "4 Rue du Chateau, 75004 Paris", "75004", "4.00", 24),
-    ("Riverside", "28 Quai de la Seine, 75019 Paris", "75019", "2.20", 40),
-    ("University Campus", "5 Avenue des Sciences, 91190 Gif", "91190", "1.20", 36),
-]
-FIRST = ["Emma", "Louis", "Jade", "Gabriel", "Louise", "Raphael", "Alice", "Arthur", "Chloe",
-         "Jules", "Lina", "Adam", "Rose", "Hugo", "Anna", "Leo", "Mia", "Lucas", "Julia", "Nathan"]
-LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
-        "Leroy", "Moreau", "Simon", "Laurent"]
 DEMO_PASSWORD = "demo-password-1"
 
 
-def seed(app: App, clock: FixedClock, *, days: int = 40, drivers: int = 60) -> dict[str, Actor]:
-    """A small, realistic data set made through the services (so activity is recorded too)."""
-    import random
+def seed_demo(app: App) -> dict[str, Actor]:
+    """The CLI's demo data set (services/demo.py), laid out relative to the fixed clock; returns
+    a signed-in actor for each role (the driver with the most bookings, for a full page)."""
+    from sqlalchemy import func, select
 
-    from parking_desktop.domain.errors import DomainError
+    from parking_desktop.adapters.db.models import Reservation
     from parking_desktop.domain.roles import SYSTEM
+    from parking_desktop.services.demo import DemoLoader, DemoOptions
 
-    rng = random.Random(7)
-    clock.set(NOW - timedelta(days=days + 1))
-
-    def make(username: str, role: Role, full: str, email: str | None) -> Actor:
-        view = app.users.create(SYSTEM, username=username, password=DEMO_PASSWORD, role=role,
-                                email=email, full_name=full)
-        return Actor(view.id, view.username, view.role)
-
-    manager = make("manager", Role.MANAGER, "Camille Laurent", "manager@example.com")
-    attendant = make("attendant", Role.ATTENDANT, "Hugo Petit", None)
-    people = []
-    for i in range(drivers):
-        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
-        username = f"{first.lower()}{last.lower()}{i}"
-        people.append(make(username, Role.DRIVER, f"{first} {last}",
-                           f"{username}@example.com"))
-    lots = [app.lots.create(manager, name=n, address=a, pin_code=p, price_per_hour=price,
-                            number_of_spots=size) for n, a, p, price, size in LOTS]
-    weights = [size for *_, size in LOTS]
-    plates: dict[int, str] = {}
-
-    def plate_for(actor: Actor) -> str:
-        if actor.user_id not in plates:
-            plates[actor.user_id] = (f"{rng.choice('ABCDEFGHJKLMN')}{rng.choice('PQRSTVWXYZ')}"
-                                     f"{rng.randint(100, 999)}{rng.choice('ABCDEFGH')}"
-                                     f"{rng.choice('JKLMNPQRST')}")
-        return plates[actor.user_id]
-
-    for day in range(days, 0, -1):
-        start_of_day = NOW.replace(hour=6, minute=0) - timedelta(days=day)
-        trips = sorted(rng.sample(range(14 * 60), rng.randint(8, 22)))
-        for minute in trips:
-            driver = rng.choice(people)
-            lot = rng.choices(lots, weights)[0]
-            clock.set(start_of_day + timedelta(minutes=minute))
-            try:
-                booking = app.parking.reserve(driver, lot.id, plate_for(driver))
-                if rng.random() < 0.08:
-                    clock.advance(minutes=rng.randint(5, 40))
-                    app.parking.cancel(driver, booking.id)
-                    continue
-                clock.advance(minutes=rng.randint(5, 30))
-                app.parking.park(driver, booking.id)
-                clock.advance(minutes=rng.randint(40, 360))
-                app.parking.release(driver, booking.id)
-            except DomainError:
-                continue
-    # The present: cars parked now, bookings waiting, walk-ins checked in by the attendant.
-    busy = rng.sample(people, 34)
-    for index, driver in enumerate(busy):
-        clock.set(NOW - timedelta(minutes=rng.randint(10, 300)))
-        lot = lots[index % 3] if index < 24 else rng.choice(lots)
-        try:
-            booking = app.parking.reserve(driver, lot.id, plate_for(driver))
-            if index % 4 != 0:
-                app.parking.park(driver, booking.id)
-        except DomainError:
-            continue
-    for n in range(6):
-        clock.set(NOW - timedelta(minutes=20 + 15 * n))
-        try:
-            app.parking.check_in(attendant, lots[n % 2].id, f"WK{400 + n}AB")
-        except DomainError:
-            continue
-    clock.set(NOW)
-    return {"manager": manager, "attendant": attendant, "driver": people[0]}
-
-
-def seed_demo(app: App, clock: FixedClock) -> dict[str, Actor]:
-    """Demo data for the pictures (the CLI demo generator makes far bigger sets)."""
-    return seed(app, clock)
+    DemoLoader(app.ctx, app.users.hasher).load(DemoOptions(drivers=300, lots=6, days=120),
+                                                DEMO_PASSWORD)
+    with app.db.read() as session:
+        busiest = session.scalar(
+            select(Reservation.user_id).where(Reservation.user_id.is_not(None))
+            .group_by(Reservation.user_id).order_by(func.count().desc()).limit(1))
+    actors = {}
+    for role, username in (("manager", "manager"), ("attendant", "attendant1")):
+        view = app.users.find_by_username(SYSTEM, username)
+        actors[role] = Actor(view.id, view.username, view.role)
+    driver = app.users.get(SYSTEM, busiest)
+    actors["driver"] = Actor(driver.id, driver.username, driver.role)
+    return actors
 
 
 def build_studio(workdir: Path) -> Studio:
@@ -174,7 +106,7 @@ def build_studio(workdir: Path) -> Studio:
     settings = load_settings(data_dir=workdir / "data", environ={"APP_TIMEZONE": "Europe/Paris"},
                              dotenv_path=workdir / "no.env")
     app = build_app(settings, clock=clock, hasher=Argon2Hasher(fast=True))
-    actors = seed_demo(app, clock)
+    actors = seed_demo(app)
     qapp = ensure_qapplication()
     studio = Studio(app=app, qapp=qapp)
     for role, actor in actors.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import Card, KioskButton, PasswordEdit, field, label
@@ -29,10 +29,8 @@ class ExitScreen(KioskScreen):
         outer = QVBoxLayout(card)
         outer.setContentsMargins(40, 30, 40, 34)
         outer.setSpacing(18)
-        self.pages = QStackedWidget(card)
-        outer.addWidget(self.pages)
-
-        ask = QWidget(self.pages)
+        # Two steps in one card; only the current one is shown (and takes room).
+        ask = QWidget(card)
         column = QVBoxLayout(ask)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(18)
@@ -48,10 +46,10 @@ class ExitScreen(KioskScreen):
         row.addWidget(self.unlock_button, 2)
         row.addWidget(self.cancel_button, 1)
         column.addLayout(row)
-        self.pages.addWidget(ask)
+        outer.addWidget(ask)
         self.ask_page = ask
 
-        choose = QWidget(self.pages)
+        choose = QWidget(card)
         column = QVBoxLayout(choose)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(18)
@@ -65,7 +63,8 @@ class ExitScreen(KioskScreen):
         self.stay_button.setObjectName("exitStay")
         for button in (self.stay_button, self.fullscreen_button, self.quit_button):
             column.addWidget(button)
-        self.pages.addWidget(choose)
+        outer.addWidget(choose)
+        choose.hide()
         self.choose_page = choose
 
         centre = QHBoxLayout()
@@ -95,11 +94,18 @@ class ExitScreen(KioskScreen):
         super().reset()
         self.unlocked = False
         self.password.clear()
-        self.pages.setCurrentWidget(self.ask_page)
+        self._show_page(self.ask_page)
 
     def leave(self) -> None:
         super().leave()
         self.reset()  # the unlocked state never outlives the page
+
+    def _show_page(self, page: QWidget) -> None:
+        self.ask_page.setVisible(page is self.ask_page)
+        self.choose_page.setVisible(page is self.choose_page)
+
+    def current_page(self) -> QWidget:
+        return self.choose_page if self.choose_page.isVisibleTo(self) else self.ask_page
 
     def back(self) -> None:
         self.kiosk.go(self.return_to)
@@ -128,7 +134,7 @@ class ExitScreen(KioskScreen):
         self.fullscreen_button.setText("Leave full screen" if self.kiosk.isFullScreen()
                                        else "Go full screen")
         self.fullscreen_button.setAccessibleName(self.fullscreen_button.text())
-        self.pages.setCurrentWidget(self.choose_page)
+        self._show_page(self.choose_page)
         self.focus(self.stay_button)
 
     def _toggle_full_screen(self) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
@@ -60,13 +60,11 @@ class KioskScreen(QWidget):
         top.addWidget(self.back_button)
         self.title_label = label(self.title, "title", self.header)
         self.title_label.setAccessibleName("Screen title")
+        self.title_label.setMinimumWidth(120)  # the title gives way first in a crowded header
         top.addWidget(self.title_label, 1)
         self.busy_label = label("Please wait…", "busy", self.header)
         self.busy_label.setAccessibleName("Busy")
-        keep = self.busy_label.sizePolicy()
-        keep.setRetainSizeWhenHidden(True)
-        self.busy_label.setSizePolicy(keep)
-        self.busy_label.hide()
+        self.busy_label.hide()  # takes the title's spare room while shown; nothing jumps
         top.addWidget(self.busy_label)
         self.user_label: QLabel = label("", "user", self.header)
         self.user_label.setAccessibleName("Signed in as")
@@ -190,7 +188,8 @@ class KioskScreen(QWidget):
         self._shown_busy = busy
         if busy:
             self.busy_bar.push()
-            self._focus_before_busy = QApplication.focusWidget()
+            # This page's focus child (also right while the window is not the active one).
+            self._focus_before_busy = self.focusWidget()
         else:
             self.busy_bar.pop()
         self.busy_label.setVisible(busy)
@@ -199,8 +198,8 @@ class KioskScreen(QWidget):
         if not busy:
             # Disabling the focused control sent the keyboard elsewhere; bring it back.
             focused, self._focus_before_busy = self._focus_before_busy, None
-            if focused is not None and self.isAncestorOf(focused) and focused.isVisible() \
-                    and focused.isEnabled():
+            if focused is not None and self.isAncestorOf(focused) \
+                    and focused.isVisibleTo(self) and focused.isEnabled():
                 focused.setFocus()
 
     # --- keyboard -------------------------------------------------------------------------

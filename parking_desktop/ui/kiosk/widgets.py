@@ -41,7 +41,8 @@ class KioskButton(QPushButton):
         self.setAccessibleName(accessible or text.replace("\n", " "))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        # Never narrower than the text: a crowded row squeezes labels, not button captions.
+        self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
 
     def set_kind(self, kind: str) -> None:
         self.setProperty("kind", kind)

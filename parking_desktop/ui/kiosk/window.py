@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
@@ -33,6 +33,7 @@ from parking_desktop.ui.kiosk.signin import SignInScreen
 from parking_desktop.ui.kiosk.staff_menu import StaffMenuScreen
 
 log = logging.getLogger(__name__)
+P = TypeVar("P", bound=KioskScreen)
 
 STYLE_SHEET = RESOURCES / "kiosk.qss"
 EXIT_KEYS = "Ctrl+Alt+Q"
@@ -143,6 +144,13 @@ class KioskWindow(QWidget):
         self.go("home", message=message)
 
     # --- navigation -------------------------------------------------------------------------
+    def page(self, kind: type[P]) -> P:
+        """The page of that class (typed access for scripts and tests)."""
+        screen = self.screens[kind.name]
+        if not isinstance(screen, kind):
+            raise TypeError(f"the {kind.name!r} page is a {type(screen).__name__}")
+        return screen
+
     def go(self, name: str, **kwargs: Any) -> None:
         if not self._may_see(name):
             name, kwargs = "home", {}

@@ -1,0 +1,257 @@
+"""Scripted visits of the kiosk pages on demo data, for docs/screenshots (scripts/screenshots.py
+lists them in KIOSK_SHOTS). Each builder opens an unlocked kiosk window, walks to a page through
+the pages' own actions, waits until the data has arrived, and returns the window to photograph.
+
+A builder receives the screenshot script's Studio: ``app``, ``sessions`` (role -> object with
+``actor`` and ``user``), ``keep``, ``wait(condition)`` and ``settle()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.views import UserView
+from parking_desktop.ui.kiosk.checkin import CheckInScreen
+from parking_desktop.ui.kiosk.checkout import CheckOutScreen
+from parking_desktop.ui.kiosk.driver import DriverScreen
+from parking_desktop.ui.kiosk.exit import ExitScreen
+from parking_desktop.ui.kiosk.find_vehicle import FindVehicleScreen
+from parking_desktop.ui.kiosk.history import HistoryScreen
+from parking_desktop.ui.kiosk.signin import SignInScreen
+from parking_desktop.ui.kiosk.window import KioskWindow
+
+Builder = Callable[[Any], QWidget]
+Size = tuple[int, int]
+LONG = 24 * 3600 * 1000  # no idle sign-out or refresh while a picture is taken
+
+# Chosen once per demo database, so that every picture shows the same people.
+_chosen: dict[tuple[int, str], UserView] = {}
+
+
+def _window(studio: Any) -> KioskWindow:
+    window = KioskWindow(studio.app, idle_ms=LONG, refresh_ms=LONG, locked=False)
+    studio.keep.append(window)
+    studio.wait(lambda: window.home.loaded > 0)
+    return window
+
+
+def _driver(studio: Any, want: str | None) -> UserView:
+    """A demo driver with no open booking (``want=None``) or with one that is ``want``
+    ('reserved' or 'active'), preferring drivers with a long history."""
+    key = (id(studio.app), str(want))
+    if key in _chosen:
+        return _chosen[key]
+    manager: Actor = studio.sessions["manager"].actor
+    app = studio.app
+    taken = {user.id for user in _chosen.values()}
+    best: tuple[int, UserView] | None = None
+    for user in app.users.search(manager, role=Role.DRIVER, include_inactive=False,
+                                 limit=1000).items:
+        if user.id in taken:
+            continue
+        booking = app.parking.open_reservation(manager, user.id)
+        if (booking.status if booking else None) != want:
+            continue
+        count = app.search.reservations(manager, ReservationFilter(user_id=user.id),
+                                        limit=1).total
+        if best is None or count > best[0]:
+            best = (count, user)
+    if best is None:
+        raise LookupError(f"the demo data has no driver with booking state {want!r}")
+    _chosen[key] = best[1]
+    return best[1]
+
+
+def _as_driver(studio: Any, window: KioskWindow, user: UserView) -> None:
+    window.sign_in(Actor(user.id, user.username, user.role), user)
+    page = window.page(DriverScreen)
+    studio.wait(lambda: page.state is not None and not page.busy)
+
+
+def _as_attendant(window: KioskWindow, studio: Any) -> None:
+    session = studio.sessions["attendant"]
+    window.sign_in(session.actor, session.user)
+
+
+def _settled(studio: Any, window: KioskWindow) -> KioskWindow:
+    studio.wait(lambda: not window.current.busy)
+    studio.settle()
+    return window
+
+
+# --- builders ------------------------------------------------------------------------------
+def home(studio: Any) -> QWidget:
+    return _settled(studio, _window(studio))
+
+
+def sign_in_refused(studio: Any) -> QWidget:
+    window = _window(studio)
+    window.go("signin", mode="staff")
+    page = window.page(SignInScreen)
+    page.login.setText(_driver(studio, None).username)
+    page.password.setText("demo-password-1")
+    page.submit()
+    studio.wait(lambda: bool(page.banner.text))
+    return _settled(studio, window)
+
+
+def attendant_menu(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    return _settled(studio, window)
+
+
+_plates = iter(f"GT{n}MV" for n in range(731, 10_000))
+
+
+def check_in_form(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkin")
+    page = window.page(CheckInScreen)
+    studio.wait(lambda: page.lots.selected() is not None)
+    page.vehicle.setText("FR482KL")
+    return _settled(studio, window)
+
+
+def check_in_spot(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkin")
+    page = window.page(CheckInScreen)
+    studio.wait(lambda: page.lots.selected() is not None)
+    page.vehicle.setText(next(_plates))  # each picture checks a new car in
+    page.submit()
+    studio.wait(lambda: page.result is not None or bool(page.banner.text))
+    return _settled(studio, window)
+
+
+def _open_walk_in(studio: Any, skip: int = 0) -> str:
+    """The vehicle number of an attendant's walk-in still parked (longest stay first)."""
+    manager: Actor = studio.sessions["manager"].actor
+    parked = studio.app.search.reservations(
+        manager, ReservationFilter(status="active"), sort="parked_at", descending=False,
+        limit=200).items
+    walk_ins = [r for r in parked if r.user_id is None]
+    return str(walk_ins[min(skip, len(walk_ins) - 1)].vehicle_number)
+
+
+def check_out_fee(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkout", vehicle=_open_walk_in(studio))
+    page = window.page(CheckOutScreen)
+    studio.wait(lambda: page.pages.currentWidget() is page.confirm_page)
+    return _settled(studio, window)
+
+
+def receipt(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkout", vehicle=_open_walk_in(studio, skip=1))
+    page = window.page(CheckOutScreen)
+    studio.wait(lambda: page.pages.currentWidget() is page.confirm_page and not page.busy)
+    page.confirm()
+    studio.wait(lambda: window.current.name == "receipt")
+    return _settled(studio, window)
+
+
+def check_out_refused(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkout", vehicle="ZZ999ZZ")
+    page = window.page(CheckOutScreen)
+    studio.wait(lambda: bool(page.banner.text))
+    return _settled(studio, window)
+
+
+def find_vehicle(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_attendant(window, studio)
+    booking = studio.app.parking.open_reservation(studio.sessions["manager"].actor,
+                                                  _driver(studio, "active").id)
+    window.go("find")
+    page = window.page(FindVehicleScreen)
+    page.vehicle.setText(booking.vehicle_number)
+    page.look_up()
+    studio.wait(lambda: page.found is not None)
+    return _settled(studio, window)
+
+
+def driver_book(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_driver(studio, window, _driver(studio, None))
+    return _settled(studio, window)
+
+
+def driver_booked(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_driver(studio, window, _driver(studio, None))
+    page = window.page(DriverScreen)
+    if page.state is not None and page.state.booking is None:
+        page.book()
+        studio.wait(lambda: page.pages.currentWidget() is page.booking_page)
+    return _settled(studio, window)
+
+
+def driver_parked(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_driver(studio, window, _driver(studio, "active"))
+    return _settled(studio, window)
+
+
+def driver_release(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_driver(studio, window, _driver(studio, "active"))
+    page = window.page(DriverScreen)
+    page.ask_release()
+    studio.wait(lambda: page.pages.currentWidget() is page.release_page)
+    return _settled(studio, window)
+
+
+def driver_history(studio: Any) -> QWidget:
+    window = _window(studio)
+    _as_driver(studio, window, _driver(studio, "active"))
+    window.go("history")
+    page = window.page(HistoryScreen)
+    studio.wait(lambda: page.summary is not None and page.model.rowCount() > 0)
+    return _settled(studio, window)
+
+
+def exit_lock(studio: Any) -> QWidget:
+    window = _window(studio)
+    window.request_exit()
+    page = window.page(ExitScreen)
+    page.password.setText("not-a-manager")
+    page.unlock()
+    studio.wait(lambda: bool(page.banner.text))
+    return _settled(studio, window)
+
+
+def kiosk_shots(small: Size, large: Size) -> list[tuple[str, Builder, Size]]:
+    """(file name, builder, window size) for every kiosk page worth a picture, in an order
+    where each picture's data is still there (check-outs come after the fee shown)."""
+    return [
+        ("kiosk_home", home, small),
+        ("kiosk_home_1920", home, large),
+        ("kiosk_sign_in_refused", sign_in_refused, small),
+        ("kiosk_attendant", attendant_menu, small),
+        ("kiosk_check_in", check_in_form, small),
+        ("kiosk_check_in_spot", check_in_spot, small),
+        ("kiosk_check_in_spot_1920", check_in_spot, large),
+        ("kiosk_check_out_fee", check_out_fee, small),
+        ("kiosk_receipt", receipt, small),
+        ("kiosk_check_out_refused", check_out_refused, small),
+        ("kiosk_find_vehicle", find_vehicle, small),
+        ("kiosk_driver_book", driver_book, small),
+        ("kiosk_driver_booked", driver_booked, small),
+        ("kiosk_driver_parked", driver_parked, small),
+        ("kiosk_driver_release", driver_release, small),
+        ("kiosk_driver_history", driver_history, small),
+        ("kiosk_driver_history_1920", driver_history, large),
+        ("kiosk_exit_lock", exit_lock, small),
+    ]
