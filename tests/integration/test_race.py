@@ -46,6 +46,7 @@ class Job:
     lot_id: int
     bookings: list[Booking] = field(default_factory=list)
     check_outs: list[tuple[Actor, str]] = field(default_factory=list)  # done before bookings
+    resize: tuple[Actor, int] | None = None  # a manager resizing the lot, before bookings
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ def _kiosk(index: int, inbox: Any, outbox: Any, go: Any) -> None:
             ready = True
             if not go.wait(timeout=TIMEOUT):
                 raise TimeoutError("never got the start signal")
+            if job.resize is not None:
+                try:
+                    resized = app.lots.resize(job.resize[0], job.lot_id, job.resize[1])
+                    outcomes.append(Outcome(index, "resize", "ok", str(resized.number_of_spots)))
+                except ConflictError as exc:
+                    outcomes.append(Outcome(index, "resize", "conflict", str(exc)))
             for actor, plate in job.check_outs:
                 try:
                     app.parking.check_out(actor, plate)
@@ -306,4 +313,36 @@ def test_one_plate_checked_in_at_several_gates_at_once_gets_one_spot(
     assert all("Vehicle SAME123 already has an open booking" in o.detail
                for o in outcomes if o.kind == "conflict")
     assert len(open_reservations(app, lot.id)) == 1
+    assert_spots_match_reservations(app, lot.id)
+
+
+def test_shrinking_while_kiosks_book_never_strands_a_booking(
+    app: App, manager: Actor, tmp_path: Path, kiosks: Kiosks
+) -> None:
+    """A manager shrinks the lot from 8 to 3 spots while five kiosks check cars in: either the
+    shrink wins (and no booking lands on a removed spot) or it is refused naming the spots
+    that block it; nothing in between."""
+    lot = app.lots.create(manager, name="Shrinking", address="5 Fast Lane", pin_code="RACE5",
+                          price_per_hour="2.00", number_of_spots=8)
+    attendant, _ = make_people(app, manager, 0)
+    jobs = [job(app, tmp_path, "shrink", lot.id, resize=(manager, 3))]
+    jobs += [job(app, tmp_path, f"gate{k}", lot.id,
+                 bookings=[Booking(attendant, f"CAR{k}{b}", walk_in=True) for b in range(2)])
+             for k in range(5)]
+    outcomes = kiosks.run(jobs)
+    [resize] = [o for o in outcomes if o.plate == "resize"]
+    won = [o for o in outcomes if o.plate != "resize" and o.kind == "ok"]
+    final = app.lots.get(lot.id)
+    spots = {s.number for s in app.parking.spots(manager, lot.id)}
+    if resize.kind == "ok":
+        assert final.number_of_spots == 3 and spots == {"P001", "P002", "P003"}
+        assert len(won) <= 3
+    else:
+        assert resize.detail.startswith("Lot 'Shrinking' has occupied spot")
+        assert resize.detail.endswith("free them before shrinking.")
+        assert final.number_of_spots == 8 and len(spots) == 8
+    # Every open booking is on a spot that still exists, and the map agrees.
+    assert {n for _, n, _ in open_reservations(app, lot.id)} <= spots
+    assert sorted(n for _, n, _ in open_reservations(app, lot.id)) == sorted(
+        o.detail for o in won)
     assert_spots_match_reservations(app, lot.id)
