@@ -30,9 +30,23 @@ from parking_desktop.ui.worker import Operation, run_in_thread
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row object itself
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts correctly (numbers, datetimes)
+ROW_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1  # the row object itself
+SORT_ROLE = int(Qt.ItemDataRole.UserRole.value) + 2  # sorts correctly (numbers, datetimes)
+DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole.value)
+ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole.value)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 _NO_INDEX = QModelIndex()
+_COLOURS: dict[str, QColor] = {}
+
+
+def _colour(name: str) -> QColor:
+    if name not in _COLOURS:
+        _COLOURS[name] = QColor(name)
+    return _COLOURS[name]
 
 
 @dataclass(frozen=True)
@@ -52,19 +66,28 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[R] = []
+        self._texts: list[tuple[str, ...]] = []
 
     # --- data in ---------------------------------------------------------------------------
-    def set_rows(self, rows: Sequence[R]) -> None:
+    def format_rows(self, rows: Sequence[R]) -> list[tuple[str, ...]]:
+        """Display texts of every column. Pure Python (no Qt), so paged models run it on the
+        worker thread: painting then only looks strings up."""
+        columns = self.COLUMNS
+        return [tuple(column.text(row) for column in columns) for row in rows]
+
+    def set_rows(self, rows: Sequence[R], texts: list[tuple[str, ...]] | None = None) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._texts = texts if texts is not None else self.format_rows(self._rows)
         self.endResetModel()
 
-    def append_rows(self, rows: Sequence[R]) -> None:
+    def append_rows(self, rows: Sequence[R], texts: list[tuple[str, ...]] | None = None) -> None:
         if not rows:
             return
         first = len(self._rows)
         self.beginInsertRows(_NO_INDEX, first, first + len(rows) - 1)
         self._rows.extend(rows)
+        self._texts.extend(texts if texts is not None else self.format_rows(rows))
         self.endInsertRows()
 
     def rows(self) -> list[R]:
@@ -80,28 +103,31 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     def columnCount(self, parent: Index = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) \
-                or index.column() >= len(self.COLUMNS):
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        # Called for every visible cell and role on each paint: plain int compares and lookups.
+        if not index.isValid():
             return None
-        row = self._rows[index.row()]
-        column = self.COLUMNS[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return column.text(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            horizontal = (Qt.AlignmentFlag.AlignRight if column.numeric
-                          else Qt.AlignmentFlag.AlignLeft)
-            return int(horizontal | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
-            return column.tooltip(row)
-        if role == Qt.ItemDataRole.ForegroundRole and column.colour is not None:
-            name = column.colour(row)
-            return QColor(name) if name else None
+        r, c = index.row(), index.column()
+        if r >= len(self._rows) or c >= len(self.COLUMNS):
+            return None
+        if role in (DISPLAY, ACCESSIBLE):
+            return self._texts[r][c]
+        column = self.COLUMNS[c]
+        if role == ALIGNMENT:
+            return RIGHT if column.numeric else LEFT
+        if role == FOREGROUND:
+            if column.colour is None:
+                return None
+            name = column.colour(self._rows[r])
+            return _colour(name) if name else None
+        if role == TOOLTIP:
+            return column.tooltip(self._rows[r]) if column.tooltip is not None else None
         if role == SORT_ROLE:
-            value = column.sort_value(row) if column.sort_value else column.text(row)
+            row = self._rows[r]
+            value = column.sort_value(row) if column.sort_value else self._texts[r][c]
             return _sortable(value)
         if role == ROW_ROLE:
-            return row
+            return self._rows[r]
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation,
@@ -234,20 +260,28 @@ class PagedTableModel(RowTableModel[R]):
             return
         generation = self._generation
         offset = len(self._rows)
+        fetch = self._fetch
+
+        def fetch_and_format(offset: int, limit: int, key: str,
+                             descending: bool) -> tuple[Page[R], list[tuple[str, ...]]]:
+            page = fetch(offset, limit, key, descending)  # worker thread
+            return page, self.format_rows(page.items)
+
         self._in_flight = run_in_thread(
-            self._fetch, offset, self.page_size, self._sort_key, self._descending,
-            on_success=lambda page: self._page_done(generation, page),
+            fetch_and_format, offset, self.page_size, self._sort_key, self._descending,
+            on_success=lambda result: self._page_done(generation, *result),
             on_error=lambda message: self._page_failed(generation, message),
         )
         self.loading_changed.emit(True)
 
-    def _page_done(self, generation: int, page: Page[R]) -> None:
+    def _page_done(self, generation: int, page: Page[R],
+                   texts: list[tuple[str, ...]]) -> None:
         if generation != self._generation:
             return
         # Rows first, then "not loading": a view asks canFetchMore() while rows are inserted,
         # and must not start a fetch at the old offset.
         self._has_more = len(page.items) >= self.page_size
-        self.append_rows(page.items)
+        self.append_rows(page.items, texts)
         self._in_flight = None
         if page.total >= 0 and self._count is None:
             self._set_total(page.total)

@@ -155,5 +155,7 @@ def configure_table(view: QTableView, name: str, *, sortable: bool = True) -> No
     view.horizontalHeader().setHighlightSections(False)
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setMinimumSectionSize(60)
+    # Fit columns to the first rows only: measuring every row of a big page costs seconds.
+    view.horizontalHeader().setResizeContentsPrecision(40)
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
     view.setTabKeyNavigation(False)  # Tab leaves the table (keyboard users)

@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
     def _build_sidebar(self, parent: QWidget) -> QWidget:
         side = QFrame(parent)
         side.setObjectName("sidebar")
-        side.setFixedWidth(236)
+        side.setFixedWidth(252)
         column = QVBoxLayout(side)
         column.setContentsMargins(16, 20, 16, 16)
         column.setSpacing(6)

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""GUI latency on a big database: time from start to the dashboard being shown, and the longest
+event-loop stall while visiting every desktop screen.
+
+    .venv/bin/python scripts/gui_latency.py [--data-dir DIR | --db URL] [--drivers N --days N]
+
+With no data in the database it is first filled with the demo data set
+(`main.py demo --drivers 10000 --days 365`, about a million reservations). The reference, measured
+in the same run, is the bare service call behind each screen (no Qt); the ratio shows what the
+GUI adds. Prints figures; never fails on time."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PASSWORD = os.environ.get("PARKING_PASSWORD", "bench-password-1")
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench-data" / "gui")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: SQLite in DIR)")
+    parser.add_argument("--drivers", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--scrolls", type=int, default=20,
+                        help="pages to scroll through on the Reservations screen")
+    return parser.parse_args()
+
+
+def ensure_demo(args: argparse.Namespace) -> None:
+    from parking_desktop.bootstrap import build_app
+    from parking_desktop.config import load_settings
+    from parking_desktop.services.demo import DemoLoader
+
+    app = build_app(load_settings(data_dir=args.data_dir, database_url=args.db))
+    try:
+        existing = DemoLoader(app.ctx, app.users.hasher).existing_data()
+    finally:
+        app.close()
+    if existing.get("reservations"):
+        print(f"Database: {existing['reservations']:,} reservations already there.")
+        return
+    command = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(args.data_dir)]
+    if args.db:
+        command += ["--db", args.db]
+    command += ["demo", "--drivers", str(args.drivers), "--days", str(args.days)]
+    print("Creating the demo database:", " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True, env={**os.environ, "PARKING_PASSWORD": PASSWORD})
+
+
+class LoopWatch:
+    """The longest gap between ticks of a 10 ms timer on the GUI thread."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self.tick)
+        self.last = 0
+        self.longest = 0
+
+    def start(self) -> None:
+        self.clock.start()
+        self.last = 0
+        self.longest = 0
+        self.timer.start()
+
+    def tick(self) -> None:
+        now = self.clock.elapsed()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def stop(self) -> int:
+        self.timer.stop()
+        self.tick()
+        return self.longest
+
+
+def wait(qapp: Any, condition: Any, timeout: float = 600.0) -> float:
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError("timed out waiting for the screen")
+        qapp.processEvents()
+        time.sleep(0.002)
+    return time.perf_counter() - started
+
+
+def reference_calls(app: Any, actor: Any) -> dict[str, float]:
+    """Bare service calls (no Qt), the work behind each screen's first load."""
+    from parking_desktop.services.search import ReservationFilter
+
+    def timed(fn: Any, *a: Any, **k: Any) -> float:
+        started = time.perf_counter()
+        fn(*a, **k)
+        return time.perf_counter() - started
+
+    flt = ReservationFilter()
+    return {
+        "dashboard": timed(app.stats.dashboard, actor),
+        "lots": timed(app.lots.search),
+        "spots": timed(app.parking.spots, actor, app.lots.search()[0].id),
+        "people": timed(app.users.search, actor, limit=200),
+        "reservations": timed(app.search.reservations, actor, flt, limit=200, with_total=False)
+        + timed(app.search.reservations, actor, flt, limit=1, with_total=True),
+        "activity": timed(app.activity.history, actor, limit=200),
+    }
+
+
+def main() -> int:
+    args = parse()
+    ensure_demo(args)
+    began = time.perf_counter()  # the GUI's own start (after the demo data exists)
+
+    from PySide6.QtCore import QThreadPool
+
+    from parking_desktop.bootstrap import build_app
+    from parking_desktop.config import load_settings
+    from parking_desktop.domain.roles import SYSTEM, Actor
+    from parking_desktop.ui.common.qtapp import ensure_qapplication
+    from parking_desktop.ui.desktop.mainwindow import MainWindow
+    from parking_desktop.ui.desktop.screen import SignedIn
+    from parking_desktop.ui.desktop.screens import SCREENS
+
+    qapp = ensure_qapplication()
+    app = build_app(load_settings(data_dir=args.data_dir, database_url=args.db))
+    built = time.perf_counter()
+    try:
+        signed_in_at = time.perf_counter()
+        try:
+            actor, user = app.users.authenticate("manager", PASSWORD)
+            sign_in = time.perf_counter() - signed_in_at
+        except Exception:  # a database made with another password: skip the sign-in figure
+            view = app.users.find_by_username(SYSTEM, "manager")
+            actor, user, sign_in = Actor(view.id, view.username, view.role), view, float("nan")
+        shown_at = time.perf_counter()
+        window = MainWindow(SignedIn(app, actor, user))
+        window.resize(1280, 800)
+        window.show()
+        dashboard = window.current_screen
+        assert dashboard is not None
+        watch = LoopWatch()
+        watch.start()
+        wait(qapp, lambda: dashboard.loads > 0)
+        qapp.processEvents()
+        dashboard_stall = watch.stop()
+        dashboard_at = time.perf_counter()
+
+        print(f"\nDatabase: {app.db.description}")
+        print(f"  start to dashboard shown ....... {dashboard_at - began:7.2f} s "
+              f"(process start: {dashboard_at - STARTED:.2f} s)")
+        print(f"    of which build app + migrate . {built - began:7.2f} s")
+        print(f"    sign-in (argon2) ............. {sign_in:7.2f} s")
+        print(f"    window to dashboard filled ... {dashboard_at - shown_at:7.2f} s "
+              f"(longest stall {dashboard_stall} ms)")
+
+        rows = []
+        stalls = [dashboard_stall]
+        for entry in SCREENS:
+            if actor.role not in entry.roles:
+                continue
+            watch.start()
+            started = time.perf_counter()
+            screen = window.navigate(entry.key)
+            try:
+                wait(qapp, lambda screen=screen: screen.loads > 0 and not screen.busy.pending)
+            except TimeoutError:
+                rows.append((entry.title, float("nan"), watch.stop()))
+                continue
+            loaded = time.perf_counter() - started
+            extra = ""
+            if entry.key == "reservations":
+                extra = scroll(qapp, screen, args.scrolls)
+            stall = watch.stop()
+            stalls.append(stall)
+            rows.append((entry.title + extra, loaded, stall))
+
+        reference = reference_calls(app, actor)
+        print("\nVisiting every screen (first load; longest event-loop stall while there):")
+        print(f"  {'screen':<44} {'load':>8} {'stall':>8} {'bare call':>10} {'ratio':>6}")
+        for (title, loaded, stall), entry in zip(rows, [e for e in SCREENS
+                                                        if actor.role in e.roles], strict=True):
+            ref = reference.get(entry.key)
+            ref_text = f"{ref:9.3f}s" if ref else f"{'—':>10}"
+            ratio = f"{loaded / ref:5.1f}x" if ref else f"{'—':>6}"
+            print(f"  {title:<44} {loaded:7.3f}s {stall:6d}ms {ref_text} {ratio}")
+        print(f"\nLongest event-loop stall over all screens: {max(stalls)} ms "
+              f"(median per screen {statistics.median(stalls):.0f} ms; 10 ms timer)")
+        window.shutdown()
+        QThreadPool.globalInstance().waitForDone()
+        window.close()
+    finally:
+        app.close()
+    return 0
+
+
+def scroll(qapp: Any, screen: Any, pages: int) -> str:
+    """Scroll the reservations table to the bottom ``pages`` times (incremental fetching)."""
+    bar = screen.table.verticalScrollBar()
+    started = time.perf_counter()
+    for _ in range(pages):
+        before = screen.model.rowCount()
+        bar.setValue(bar.maximum())
+        try:
+            wait(qapp, lambda before=before: screen.model.rowCount() > before
+                 or not screen.model.canFetchMore(), timeout=120)
+        except TimeoutError:
+            break
+    rows = screen.model.rowCount()
+    return f" (+{pages} pages: {rows:,} rows, {time.perf_counter() - started:.1f} s)"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
