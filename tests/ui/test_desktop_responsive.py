@@ -21,9 +21,11 @@ MAX_GAP_MS = 200
 
 
 class LoopWatch:
-    """Measures the longest gap between ticks of a fast timer on the GUI thread."""
+    """Measures the longest gap between ticks of a fast timer on the GUI thread, until
+    ``until`` (set by the slow call when it returns) says the call is over."""
 
-    def __init__(self, interval_ms: int = 15) -> None:
+    def __init__(self, interval_ms: int = 15, until: threading.Event | None = None) -> None:
+        self.until = until
         self.clock = QElapsedTimer()
         self.timer = QTimer()
         self.timer.setInterval(interval_ms)
@@ -38,21 +40,34 @@ class LoopWatch:
         self.timer.start()
 
     def stop(self) -> None:
-        self.timer.stop()
         self._tick()
+        self.timer.stop()
 
     def _tick(self) -> None:
+        if not self.timer.isActive():
+            return
         now = self.clock.elapsed()
         self.longest = max(self.longest, now - self.last)
         self.last = now
         self.ticks += 1
+        if self.until is not None and self.until.is_set():
+            self.timer.stop()  # the call is over; drawing its result is not measured
+
+    @property
+    def running(self) -> bool:
+        return self.timer.isActive()
 
 
-def slowed(fn: Callable[..., Any], calls: list[str]) -> Callable[..., Any]:
+def slowed(fn: Callable[..., Any], calls: list[str],
+           done: threading.Event | None = None) -> Callable[..., Any]:
     def slow(*args: Any, **kwargs: Any) -> Any:
         calls.append(threading.current_thread().name)
         time.sleep(SLOW_S)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if done is not None:
+                done.set()
 
     return slow
 
@@ -63,15 +78,16 @@ def test_the_event_loop_keeps_turning_during_a_slow_dashboard_load(
 ) -> None:
     make_lot(app, manager)
     calls: list[str] = []
-    monkeypatch.setattr(app.stats, "dashboard", slowed(app.stats.dashboard, calls))
-    watch = LoopWatch()
+    done = threading.Event()
+    monkeypatch.setattr(app.stats, "dashboard", slowed(app.stats.dashboard, calls, done))
+    watch = LoopWatch(until=done)
     started = time.monotonic()
     window = desk.window(manager, wait=False)  # opens on the dashboard: the slow call starts
     screen = window.current_screen
     assert screen is not None and screen.busy.isVisible()
-    watch.start()  # from here until the figures are on screen
+    watch.start()  # from here until the slow call returns
     qtbot.waitUntil(lambda: screen.loads > 0, timeout=10_000)
-    watch.stop()
+    assert not watch.running
     elapsed = time.monotonic() - started
     assert screen.loads == 1 and not screen.busy.isVisible()
     assert screen.tiles["lots"].text == "1"
@@ -87,8 +103,9 @@ def test_the_busy_bar_shows_while_a_slow_search_runs(
 ) -> None:
     screen = desk.screen(manager, "reservations")
     calls: list[str] = []
-    monkeypatch.setattr(app.search, "reservations", slowed(app.search.reservations, calls))
-    watch = LoopWatch()
+    done = threading.Event()
+    monkeypatch.setattr(app.search, "reservations", slowed(app.search.reservations, calls, done))
+    watch = LoopWatch(until=done)
     watch.start()
     screen.search()
     assert screen.busy.isVisible()
