@@ -22,6 +22,8 @@ from apscheduler.events import (
     JobSubmissionEvent,
     SchedulerEvent,
 )
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -88,7 +90,10 @@ class SchedulerService:
                 timezone=self.settings.tz,
                 job_defaults={"coalesce": True, "max_instances": 1,
                               "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-                executors={"default": {"type": "threadpool", "max_workers": 4}},
+                # Instances, not plugin names: no entry-point lookup (frozen builds), and the
+                # job store is memory only - never shared between processes.
+                jobstores={"default": MemoryJobStore()},
+                executors={"default": ThreadPoolExecutor(max_workers=4)},
             )
             for spec in self.runner.specs.values():
                 self._add(scheduler, spec)
