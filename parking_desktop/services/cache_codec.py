@@ -40,6 +40,43 @@ _FIELDS: dict[type[Any], tuple[str, ...]] = {
 }
 
 
+# Fields that can hold something mutable (a list or dict), per view class; the other views are
+# immutable all the way down and can be shared between callers as they are.
+_MUTABLE_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)
+               if any(word in str(f.type) for word in ("list", "dict", "Any", "set")))
+    for cls in VIEW_TYPES.values()
+}
+
+
+# Types whose values can be handed to several callers: nothing in them can change.
+_SHARED: frozenset[type[Any]] = frozenset(
+    {str, int, float, bool, type(None), Decimal, datetime, date, *ENUM_TYPES.values()}
+    | {cls for cls, fields in _MUTABLE_FIELDS.items() if not fields}
+)
+
+
+def private_copy(value: Any) -> Any:
+    """A copy of a decoded value that shares nothing mutable with ``value``: lists and dicts
+    are copied, views holding them are rebuilt, and immutable parts (scalars, Decimal,
+    datetime, enums, views without lists) are shared. Much cheaper than decoding again."""
+    kind = type(value)
+    if kind in _SHARED:
+        return value
+    if kind is list:
+        return [v if type(v) in _SHARED else private_copy(v) for v in value]
+    if kind is tuple:
+        if _SHARED.issuperset(map(type, value)):
+            return value
+        return tuple(private_copy(v) for v in value)
+    if kind is dict:
+        return {k: private_copy(v) for k, v in value.items()}
+    fields = _MUTABLE_FIELDS.get(kind)
+    if fields is None:  # not something the codec produces: leave it alone
+        return value
+    return dataclasses.replace(value, **{f: private_copy(getattr(value, f)) for f in fields})
+
+
 class CodecError(ValueError):
     """A value cannot be cached as JSON, or stored bytes are not a value we wrote."""
 

@@ -85,6 +85,7 @@ LOCK_TTL = 60.0  # a crashed lock holder frees the lock after this long
 FLUSH_EVERY = 2.0  # seconds between writes of this process's counters and timings
 TIMINGS_TTL = 24 * 3600.0
 _STRIPES = 64
+DECODED_MEMO = 256  # keys whose last decoded value is kept in memory
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,10 @@ class CacheService:
         self._counts = {"hits": 0, "misses": 0, "uncached": 0}
         self._next_flush = time.monotonic() + FLUSH_EVERY
         self._warned_unencodable: set[str] = set()
+        # Decoding is most of a hit's cost. The disk is still read on every lookup (that is
+        # what keeps processes coherent), but bytes identical to the last ones seen for a key
+        # are not decoded again; callers get a private copy of the mutable parts.
+        self._decoded: dict[str, tuple[bytes, float, Any]] = {}
         self._backend: CacheBackend | None = None
         self._problem: str | None = "The cache is turned off." if directory is None else None
         self._retry_at = float("inf") if directory is None else 0.0
@@ -386,8 +391,15 @@ class CacheService:
             raw = backend.data.get(full_key)
             if raw is None:
                 return MISS
-            envelope = cache_codec.decode(raw)
-            expires, value = envelope["x"], envelope["v"]
+            memo = self._decoded.get(full_key)
+            if memo is not None and memo[0] == raw:  # the very bytes decoded before
+                expires, value = memo[1], memo[2]
+            else:
+                envelope = cache_codec.decode(raw)
+                expires, value = envelope["x"], envelope["v"]
+                if len(self._decoded) >= DECODED_MEMO:
+                    self._decoded.clear()
+                self._decoded[full_key] = (raw, expires, value)
         except (UnsafeCacheEntry, cache_codec.CodecError, KeyError, TypeError) as exc:
             log.warning("Discarded a cache entry that is not data we wrote (%s); it was not "
                         "loaded.", exc)
@@ -398,7 +410,7 @@ class CacheService:
             return MISS
         if self.clock.now().timestamp() >= expires:
             return MISS
-        return value
+        return cache_codec.private_copy(value)
 
     def _discard(self, backend: CacheBackend, full_key: str) -> None:
         try:

@@ -163,3 +163,15 @@ _values = st.recursive(
 @given(_values)
 def test_any_plain_data_round_trips(value: Any) -> None:
     assert_same(value, round_trip(value))
+
+
+def test_private_copies_share_only_immutable_parts(busy_app: App, manager: Actor) -> None:
+    stats = busy_app.stats.dashboard(manager)
+    copy = cache_codec.private_copy(stats)
+    assert_same(copy, stats)
+    assert copy is not stats
+    for name in ("per_lot", "revenue_per_day", "bookings_by_hour", "recent"):
+        assert getattr(copy, name) is not getattr(stats, name)
+    assert copy.recent[0] is stats.recent[0]  # a view without lists is shared as it is
+    activity = busy_app.activity.history(manager).items[0]
+    assert cache_codec.private_copy(activity).activity_data is not activity.activity_data

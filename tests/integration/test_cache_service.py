@@ -395,3 +395,18 @@ def test_processes_sharing_the_folder_compute_once(tmp_path: Path, clock: FixedC
     assert computed == ["x"]
     first.close()
     second.close()
+
+
+def test_callers_may_change_what_they_get_without_harming_the_next_caller(
+    app: App, lot: LotView, manager: Actor
+) -> None:
+    lots = app.lots.search()
+    lots.clear()
+    stats = app.stats.dashboard(manager)
+    stats.per_lot.clear()
+    stats.revenue_per_day.append(("junk", stats.revenue_total))
+    again = app.stats.dashboard(manager)
+    assert [x.name for x in app.lots.search()] == ["Central"]
+    assert len(again.per_lot) == 1 and len(again.revenue_per_day) == 30
+    assert calls(app, "lots.search:uncached") == 1  # all of it came from the cache
+    assert calls(app, "stats.dashboard:uncached") == 1
