@@ -7,7 +7,7 @@ from typing import Any
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.copy import CopyError, CopyMismatch, CopyReport, copy_database
-from parking_desktop.adapters.db.engine import Database
+from parking_desktop.adapters.db.engine import Database, DatabaseUrlError, describe_url
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_table
 from parking_desktop.config import load_settings
 
@@ -45,8 +45,12 @@ def _upgrade(args: argparse.Namespace, app_factory: AppFactory) -> int:
 
 
 def _copy(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    try:
+        target = describe_url(args.to)
+    except DatabaseUrlError as exc:
+        raise CommandError(str(exc)) from None
     app = app_factory()
-    print(f"Copying {app.db.description} into the database at the target URL...", flush=True)
+    print(f"Copying {app.db.description} into {target}...", flush=True)
 
     def progress(table: str, rows: int) -> None:
         print(f"  {table}: {rows:,} rows", flush=True)
@@ -65,9 +69,9 @@ def _copy(args: argparse.Namespace, app_factory: AppFactory) -> int:
 
 
 def _print_report(report: CopyReport) -> None:
-    print_table(["Table", "Source rows", "Copied rows", ""],
+    print_table(["Table", "Source rows", "Copied rows", "Check"],
                 [[t.table, f"{t.source:,}", f"{t.target:,}",
                   "ok" if t.source == t.target else "DIFFERENT"] for t in report.tables])
-    print_table(["Money total", "Source", "Copied", ""],
+    print_table(["Money total", "Source", "Copied", "Check"],
                 [[m.column, f"{m.source:,}", f"{m.target:,}",
                   "ok" if m.source == m.target else "DIFFERENT"] for m in report.money])
