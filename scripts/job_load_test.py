@@ -52,7 +52,7 @@ from parking_desktop.services.demo import DemoLoader, DemoOptions  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 17, 5, tzinfo=UTC)  # just after 18:00 in Paris; February is done
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-DAYS = 61  # ~20 reservations per driver with the demo's booking rate
+DAYS = 72  # ~20 reservations per driver with the demo's booking rate
 SAMPLE = 500  # drivers for the per-driver reference
 
 
