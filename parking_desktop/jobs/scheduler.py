@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -97,11 +98,11 @@ class SchedulerService:
             )
             for spec in self.runner.specs.values():
                 self._add(scheduler, spec)
+            first: dict[str, Any] = {"next_run_time": datetime.now(self.settings.tz)}
             scheduler.add_job(
                 self._sweep, IntervalTrigger(seconds=self._sweep_every.total_seconds(),
                                              timezone=self.settings.tz),
-                id=SWEEP_ID, name="catch-up",
-                next_run_time=datetime.now(self.settings.tz) if catch_up else None,
+                id=SWEEP_ID, name="catch-up", **(first if catch_up else {}),
             )
             scheduler.add_listener(self._on_scheduler_event,
                                    EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -188,3 +188,21 @@ def test_latest_due_handles_month_and_year_ends() -> None:
         2026, 7, 1, 16, 0, tzinfo=UTC)
     assert daily.latest_due(datetime(2026, 7, 1, 15, 59, tzinfo=UTC), PARIS) == datetime(
         2026, 6, 30, 16, 0, tzinfo=UTC)
+
+
+def test_the_periodic_sweep_catches_a_period_missed_while_running(
+    app: App, scheduler: SchedulerService, clock: FixedClock
+) -> None:
+    """A laptop asleep at 18:00: APScheduler's trigger never fired, the sweep notices."""
+    add_driver(app, "sleepy")
+    quick = SchedulerService(scheduler.runner, scheduler.settings, scheduler._spec_factory,
+                             sweep_every=timedelta(seconds=1))
+    events = Events()
+    quick.subscribe(events)
+    try:
+        quick.start(catch_up=False)
+        clock.set(datetime(2026, 3, 2, 19, 0, tzinfo=UTC))  # "wakes up" at 20:00 Paris
+        done = events.wait_for(FINISHED, "daily_reminder")
+        assert done.run is not None and done.run.period_key == "2026-03-02"
+    finally:
+        quick.shutdown()
