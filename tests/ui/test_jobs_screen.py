@@ -48,6 +48,12 @@ def test_jobs_listed_and_run_now(desk: Desk, app: App, manager: Actor, qtbot: Qt
     assert "queued 1" in _cell(screen, "daily_reminder", JobsModel.COUNTS)
     wait_for(qtbot, lambda: [r.job for r in screen.runs.rows()] == ["daily_reminder"])
     assert screen.history_title.text() == "History of runs: Daily reminders"
+    screen.table.selectRow(_row(screen, "cleanup_exports"))
+    desk.wait_idle(screen)
+    assert screen.runs.rows() == []
+    assert screen.history_title.text() == "History of runs: Export cleanup"
+    screen.table.selectRow(_row(screen, "daily_reminder"))
+    wait_for(qtbot, lambda: [r.job for r in screen.runs.rows()] == ["daily_reminder"])
 
 
 def test_scheduler_events_show_notices(desk: Desk, app: App, manager: Actor,

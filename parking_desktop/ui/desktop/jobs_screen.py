@@ -195,6 +195,7 @@ class JobsScreen(Screen):
         self.bridge = JobEventBridge(self.scheduler, self)
         self.bridge.job_event.connect(self._on_event)
         self.preview: ReportPreviewDialog | None = None
+        self._history_for: str | None = None  # the job whose runs are listed (None: all)
         self._selected()
 
     # --- loading -------------------------------------------------------------------------
@@ -204,13 +205,14 @@ class JobsScreen(Screen):
         job = self.selected_job()
         name = job.name if job is not None else None
 
-        def fetch() -> tuple[list[JobInfo], list[JobRunView]]:
-            return scheduler.jobs(actor), scheduler.history(actor, name, HISTORY_LIMIT)
+        def fetch() -> tuple[list[JobInfo], list[JobRunView], str | None]:
+            return scheduler.jobs(actor), scheduler.history(actor, name, HISTORY_LIMIT), name
 
         self.call(fetch, on_success=self._show)
 
-    def _show(self, result: tuple[list[JobInfo], list[JobRunView]]) -> None:
-        jobs, runs = result
+    def _show(self, result: tuple[list[JobInfo], list[JobRunView], str | None]) -> None:
+        jobs, runs, history_for = result
+        self._history_for = history_for
         chosen = self.selected_job()
         self.model.scheduling = self.scheduler.running
         self.model.set_rows(jobs)
@@ -241,11 +243,11 @@ class JobsScreen(Screen):
         self.pause_button.setAccessibleName(self.pause_button.text())
         if job is not None:
             self.history_title.setText(f"History of runs: {job.title}")
-            shown = {r.job for r in self.runs.rows()}
-            if shown and shown != {job.name}:
+            if job.name != self._history_for:
                 self._load_history(job.name)
 
     def _load_history(self, name: str) -> None:
+        self._history_for = name
         self.call(self.scheduler.history, self.actor, name, HISTORY_LIMIT,
                   on_success=self.runs.set_rows)
 
