@@ -28,6 +28,7 @@ MANUAL_PREFIX = "manual-"
 HEARTBEAT_SECONDS = 30.0
 INTERRUPTED = "Stopped by a shutdown before it finished; it is finished at the next start."
 TOO_LATE = "The process running it stopped half-way, too long ago to finish it now."
+STOPPED = "The process running it stopped before it finished (run it again if needed)."
 
 Notifier = Callable[[str], object]  # its result, if any, is ignored
 
@@ -251,10 +252,10 @@ class JobRunner:
         for run in self.ledger.resumable([s.name for s in specs], since=now - longest
                                          - timedelta(days=1)):
             spec = self._specs[run.job]
-            if (run.period_key.startswith(MANUAL_PREFIX)
-                    or now - run.started_at > spec.catch_up_within):
-                if run.status == "running":
-                    self.ledger.abandon(run.id, TOO_LATE)
+            manual = run.period_key.startswith(MANUAL_PREFIX)
+            if manual or now - run.started_at > spec.catch_up_within:
+                if run.status == "running":  # its process is gone: say so in the history
+                    self.ledger.abandon(run.id, STOPPED if manual else TOO_LATE)
                 continue
             if (view := self.run_period(run.job, run.period_key)) is not None:
                 results.append(view)

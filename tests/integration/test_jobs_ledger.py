@@ -181,3 +181,20 @@ def test_manual_runs_do_not_take_the_periods_place(app: App, clock: FixedClock) 
     assert len(outbox_rows(app, "daily_reminder")) == 1
     with pytest.raises(NotFoundError, match="no job called 'nope'"):
         app.jobs.scheduler.run_job_now("nope")
+
+
+def test_dead_runs_that_cannot_be_finished_are_closed_with_a_reason(
+    app: App, clock: FixedClock
+) -> None:
+    clock.set(REMINDER_DUE)
+    lost = other_host(app)
+    manual = lost.claim("daily_reminder", "manual-20260302T170000-abcdef")
+    old = lost.claim("daily_reminder", "2026-03-01")
+    assert manual is not None and old is not None
+    clock.advance(hours=13)  # yesterday's period is out of its 12-hour window by now
+    app.jobs.scheduler.catch_up()
+    rows = {r.period_key: r for r in job_runs(app, "daily_reminder")}
+    assert rows["manual-20260302T170000-abcdef"].status == "failed"
+    assert "stopped before it finished" in (rows["manual-20260302T170000-abcdef"].error or "")
+    assert rows["2026-03-01"].status == "failed"
+    assert "too long ago" in (rows["2026-03-01"].error or "")
