@@ -4,6 +4,11 @@ accessibility."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLineEdit
@@ -228,3 +233,67 @@ def test_every_control_has_an_accessible_name(
     unnamed = [f"{type(c).__name__} {c.objectName()!r} {getattr(c, 'text', lambda: '')()!r}"
                for c in controls if not c.accessibleName().strip()]
     assert unnamed == []
+
+
+# Runs in a child process: once QApplication.exec() has returned, Qt refuses new worker
+# threads for the rest of the process, which would break every later test here.
+RUN_KIOSK = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from parking_desktop.bootstrap import build_app
+from parking_desktop.config import load_settings
+from parking_desktop.ui.common.qtapp import ensure_qapplication
+from parking_desktop.ui.kiosk.exit import ExitScreen
+from parking_desktop.ui.kiosk.window import KioskWindow, run_kiosk_window
+
+data_dir, url, password = sys.argv[1:4]
+app = build_app(load_settings(data_dir=Path(data_dir), database_url=url, environ={},
+                              dotenv_path=Path(data_dir) / "no.env"), upgrade=False)
+qapp = ensure_qapplication()
+seen = []
+
+def drive():
+    window = next(w for w in qapp.topLevelWidgets() if isinstance(w, KioskWindow))
+    seen.append("full screen" if window.isFullScreen() else "windowed")
+    window.close()  # refused: the exit page opens
+    seen.append("still open" if window.isVisible() else "closed")
+    page = window.page(ExitScreen)
+    page.password.setText(password)
+    page.unlock()
+    poll = QTimer(window)
+    poll.timeout.connect(lambda: page.unlocked and page.quit_button.click())
+    poll.start(20)
+
+QTimer.singleShot(0, drive)
+QTimer.singleShot(60_000, lambda: (seen.append("gave up"), qapp.quit()))
+code = run_kiosk_window(app, fullscreen=True)
+print(code, *seen)
+"""
+
+
+def test_run_kiosk_window_goes_full_screen_and_returns_when_a_manager_quits(
+    app: App, manager: Actor, tmp_path: Path,
+) -> None:
+    """What ``python main.py kiosk`` runs once ui.launch has the QApplication and the App."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_KIOSK, str(tmp_path / "child"), app.settings.database_url,
+         PASSWORD],
+        capture_output=True, text=True, timeout=120, env=env, cwd=Path(__file__).parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "full", "screen", "still", "open"]
+    assert "Traceback" not in done.stderr
+
+
+def test_text_grows_on_a_1080_line_screen(qtbot: QtBot, open_kiosk: OpenKiosk) -> None:
+    window = open_kiosk()
+    small = window.home.driver_button.font().pixelSize()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.scale > 1)
+    qtbot.waitUntil(lambda: window.home.driver_button.font().pixelSize() > small)
+    assert window.home.driver_button.font().pixelSize() == round(small * window.scale)
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.home.driver_button.font().pixelSize() == small)

@@ -40,7 +40,8 @@ def kiosk_windows(app: App, qtbot: QtBot) -> Iterator[OpenKiosk]:
         window.show()
         qtbot.waitExposed(window)
         window.activateWindow()
-        qtbot.waitUntil(lambda: window.home.loaded > 0)
+        qtbot.waitUntil(lambda: window.home.loaded > 0 or bool(window.home.banner.text))
+        assert window.home.loaded > 0, window.home.banner.text
         return window
 
     yield factory

@@ -230,6 +230,13 @@ class HomeScreen(KioskScreen):
         super().resizeEvent(event)
         self.fit_columns(event.size().width())
 
+    def rescale(self, scale: float) -> None:
+        """The window's text grew or shrank: icons and columns follow."""
+        for button in (self.driver_button, self.staff_button):
+            button.setIconSize(QSize(round(40 * scale), round(40 * scale)))
+        self.exit_button.setIconSize(QSize(round(28 * scale), round(28 * scale)))
+        self.fit_columns()
+
     def fit_columns(self, width: int | None = None) -> None:
         """As many columns as tiles of TILE_WIDTH (grown with the text) fit, one to four."""
         tile = round(TILE_WIDTH * self.kiosk.scale)

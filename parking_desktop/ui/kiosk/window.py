@@ -107,7 +107,7 @@ class KioskWindow(QWidget):
         # Our own writes show on the home page at once; other kiosks' writes by polling.
         self.bridge = ChangeBridge(app.ctx, self)
         self.bridge.changed.connect(self._data_changed)
-        self.scale_changed.connect(lambda _scale: self.home.fit_columns())
+        self.scale_changed.connect(self.home.rescale)
         self.exit_shortcut = QShortcut(QKeySequence(EXIT_KEYS), self)
         self.exit_shortcut.activated.connect(self.request_exit)
 
