@@ -96,9 +96,7 @@ class Desk:
 
     def close(self) -> None:
         for widget in self.windows:
-            if isinstance(widget, MainWindow):
-                widget.shutdown()
-            elif isinstance(widget, Screen):
+            if isinstance(widget, MainWindow | Screen):
                 widget.shutdown()
         drain()
         for widget in self.windows:

@@ -114,11 +114,11 @@ def set_occupancy(view: QChartView, names: Sequence[str], available: Sequence[in
     _style_axis(categories)
     categories.setGridLineVisible(False)
     totals = [a + r + o for a, r, o in zip(available, reserved, occupied, strict=True)]
-    values = _value_axis(max(totals, default=0))
+    counts = _value_axis(max(totals, default=0))
     chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
-    chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(counts, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(categories)
-    series.attachAxis(values)
+    series.attachAxis(counts)
     _replace(view, chart)
 
 

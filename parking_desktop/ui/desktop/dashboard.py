@@ -36,7 +36,7 @@ class DashboardScreen(Screen):
         self.stats: DashboardStats | None = None
         self.refresh_button = tool_button("Refresh", "refresh", self, tooltip="Reload (F5)")
         self.refresh_button.clicked.connect(self.refresh)
-        self.actions.addWidget(self.refresh_button)
+        self.header_actions.addWidget(self.refresh_button)
 
         tiles = QGridLayout()
         tiles.setHorizontalSpacing(12)

@@ -49,11 +49,11 @@ class LotsScreen(Screen):
                              (self.archive_button, self.archive_lot)):
             button.clicked.connect(slot)
             button.setVisible(self.can_edit)
-            self.actions.addWidget(button)
+            self.header_actions.addWidget(button)
         self.new_button = tool_button("New lot", "add", self, primary=True)
         self.new_button.clicked.connect(self.create_lot)
         self.new_button.setVisible(self.can_edit)
-        self.actions.addWidget(self.new_button)
+        self.header_actions.addWidget(self.new_button)
 
         self.model = LotsModel(self)
         self.proxy = QSortFilterProxyModel(self)
@@ -159,6 +159,8 @@ class LotsScreen(Screen):
                 "reports and exports keep its name. A lot with reserved or occupied spots "
                 "cannot be archived.", "Archive lot", destructive=True):
             return
-        self.call(self.app.lots.archive, self.actor, lot.id,
-                  on_success=lambda archived: (
-                      self.show_success(f"Lot '{archived.name}' archived."), self.refresh()))
+        self.call(self.app.lots.archive, self.actor, lot.id, on_success=self._archived)
+
+    def _archived(self, lot: LotView) -> None:
+        self.show_success(f"Lot '{lot.name}' archived.")
+        self.refresh()

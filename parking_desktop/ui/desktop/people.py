@@ -71,10 +71,10 @@ class PeopleScreen(Screen):
                              (self.active_button, self.toggle_active),
                              (self.password_button, self.reset_password)):
             button.clicked.connect(slot)
-            self.actions.addWidget(button)
+            self.header_actions.addWidget(button)
         self.new_button = tool_button("New person", "add", self, primary=True)
         self.new_button.clicked.connect(self.create_person)
-        self.actions.addWidget(self.new_button)
+        self.header_actions.addWidget(self.new_button)
         column.addLayout(bar)
         self.model = PeopleModel(session.tz, self, page_size=page_size)
         self.model.failed.connect(self.show_error)
@@ -95,7 +95,7 @@ class PeopleScreen(Screen):
         self.pages.addWidget(self.list_page)
         self.person_page = PersonPage(self, self.pages)
         self.person_page.back.connect(self.show_list)
-        self.actions.insertWidget(0, self.person_page.back_button)
+        self.header_actions.insertWidget(0, self.person_page.back_button)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.person_page, self.show_list,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.pages.addWidget(self.person_page)

@@ -41,7 +41,7 @@ class PersonPage(QWidget):
 
     def __init__(self, screen: Screen, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.screen = screen
+        self.owner = screen
         self.session = screen.session
         self.user: UserView | None = None
         self.summary: DriverSummary | None = None
@@ -123,7 +123,7 @@ class PersonPage(QWidget):
         if self.user is None:
             return
         if self.user.role is Role.DRIVER:
-            self.screen.call(self.session.app.stats.driver_summary, self.session.actor,
+            self.owner.call(self.session.app.stats.driver_summary, self.session.actor,
                              self.user.id, on_success=self._show_summary)
             search, actor = self.session.app.search, self.session.actor
             flt = ReservationFilter(user_id=self.user.id)

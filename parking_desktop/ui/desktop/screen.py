@@ -80,9 +80,11 @@ class Screen(QWidget):
         self.subtitle_label.setVisible(bool(self.SUBTITLE))
         titles.addWidget(self.subtitle_label)
         header.addLayout(titles, 1)
-        self.actions = QHBoxLayout()
-        self.actions.setSpacing(8)
-        header.addLayout(self.actions)
+        self.header_actions = QHBoxLayout()  # buttons at the right of the heading
+        self.header_actions.setSpacing(8)
+        header.addLayout(self.header_actions)
+        # Older name, kept for screens written against it (it shadows QWidget.actions()).
+        self.actions = self.header_actions  # type: ignore[assignment,method-assign]
         self.page_layout.addLayout(header)
         self.banner = Banner(inner)
         self.page_layout.addWidget(self.banner)

@@ -80,9 +80,9 @@ class SpotDelegate(QStyledItemDelegate):
         if spot is None:
             return
         fill, border, text = COLOURS.get(spot.status, ("#f1f5f9", "#cbd5e1", "#334155"))
-        rect = QRect(option.rect).adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)  # type: ignore[attr-defined]
+        rect = QRect(option.rect).adjusted(3, 3, -3, -3)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setBrush(QColor(fill))
@@ -92,14 +92,14 @@ class SpotDelegate(QStyledItemDelegate):
             painter.setPen(QPen(QColor("#2563eb"), 1, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 5, 5)
-        font = QFont(option.font)  # type: ignore[attr-defined]
+        font = QFont(option.font)
         font.setBold(True)
         font.setPointSizeF(10.5)
         painter.setFont(font)
         painter.setPen(QColor(text))
         top = QRect(rect.left(), rect.top() + 6, rect.width(), rect.height() // 2 - 4)
         painter.drawText(top, Qt.AlignmentFlag.AlignCenter, spot.number)
-        small = QFont(option.font)  # type: ignore[attr-defined]
+        small = QFont(option.font)
         small.setPointSizeF(7.5)
         painter.setFont(small)
         bottom = QRect(rect.left() + 2, rect.center().y() + 2, rect.width() - 4,

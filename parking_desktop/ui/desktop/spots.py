@@ -38,7 +38,7 @@ class SpotsScreen(Screen):
         self.spot_loads = 0
         self.refresh_button = tool_button("Refresh", "refresh", self, tooltip="Reload (F5)")
         self.refresh_button.clicked.connect(self.refresh)
-        self.actions.addWidget(self.refresh_button)
+        self.header_actions.addWidget(self.refresh_button)
 
         bar = QHBoxLayout()
         bar.setSpacing(10)
