@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import make_engine
@@ -47,6 +47,9 @@ def pg_database_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throw-away database needs no durable commits: not waiting for the WAL flush
+            # makes every commit (and so every test) faster; all else behaves the same.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as exc:  # pragma: no cover - only when the server is missing
         pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -54,17 +57,30 @@ def pg_database_url() -> Iterator[str]:
     migrate.upgrade(engine)
     engine.dispose()
     yield url
+    if (cleaner := _cleaners.pop(url, None)) is not None:
+        cleaner.dispose()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+_cleaners: dict[str, Engine] = {}
+
+
 def truncate_all(url: str) -> None:
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    """Empty every table and restart the ids. DELETE, not TRUNCATE: on these tiny tables it
+    takes ~20 ms where TRUNCATE (new files for every table) took half a second per test."""
+    engine = _cleaners.get(url)
+    if engine is None:
+        engine = _cleaners[url] = make_engine(url)
+    tables = list(reversed(Base.metadata.sorted_tables))  # children before parents
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        for table in tables:
+            conn.execute(table.delete())
+        for table in tables:
+            if "id" in table.c:
+                sequence = func.pg_get_serial_sequence(f'"{table.name}"', "id")
+                conn.execute(select(func.setval(sequence, 1, False)))
 
 
 @pytest.fixture(scope="session")
