@@ -85,7 +85,7 @@ def duration(delta: timedelta) -> str:
 
 
 def hours(value: Decimal | None) -> str:
-    return "—" if value is None else f"{Decimal(value).quantize(Decimal('0.01')):,} h"
+    return "—" if value is None else f"{Decimal(value).quantize(Decimal('0.01')):,.2f} h"
 
 
 def count(value: int) -> str:

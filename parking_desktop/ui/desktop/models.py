@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -137,7 +138,7 @@ def describe_activity(data: dict[str, Any]) -> str:
     if data.get("vehicle"):
         parts.append(str(data["vehicle"]))
     if data.get("hours"):
-        parts.append(f"{data['hours']} h")
+        parts.append(fmt.hours(_decimal(data["hours"])))
     if data.get("cost"):
         parts.append(f"fee {data['cost']}")
     if data.get("price_per_hour") and "before" not in data:
@@ -158,6 +159,13 @@ def describe_activity(data: dict[str, Any]) -> str:
         parts.append(f"{key.replace('_', ' ')}: {value}")
     parts.extend(_changes(data.get("before"), data.get("after")))
     return " · ".join(parts)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
 
 
 def _changes(before: Any, after: Any) -> list[str]:
