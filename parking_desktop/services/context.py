@@ -3,6 +3,7 @@ the rest of the program (cache, other screens) that data changed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from parking_desktop.adapters.db.engine import Database, violated_constraint
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError
 
+log = logging.getLogger(__name__)
+
 # Topics published after a successful write: "lots", "spots", "reservations", "users", "activity".
 ChangeListener = Callable[[frozenset[str]], None]
 
@@ -29,8 +32,13 @@ class ServiceContext:
     listeners: list[ChangeListener] = field(default_factory=list)
 
     def changed(self, *topics: str) -> None:
+        """Tell every listener. The change is already committed, so a failing listener is
+        logged, not raised: the caller must not report a saved booking as failed."""
         for listener in list(self.listeners):
-            listener(frozenset(topics))
+            try:
+                listener(frozenset(topics))
+            except Exception:
+                log.exception("change listener %r failed for %s", listener, sorted(topics))
 
     @contextmanager
     def write(

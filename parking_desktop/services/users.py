@@ -20,7 +20,11 @@ from parking_desktop.domain.errors import (
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.guards import require_manager, require_self_or_staff
+from parking_desktop.services.guards import (
+    require_manager,
+    require_self_or_staff,
+    require_staff,
+)
 from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import Page, UserView
 
@@ -99,8 +103,7 @@ class UserService:
         limit: int = 100,
     ) -> Page[UserView]:
         """Drivers and staff by username, name or e-mail (staff only)."""
-        if not actor.is_staff:
-            require_manager(actor, "search people")
+        require_staff(actor, "search people")
         conditions: list[Any] = []
         if text.strip():
             needle = text.strip()

@@ -419,3 +419,18 @@ def _booking_activity(app: App) -> list[str]:
         return [t for t in s.scalars(select(UserActivity.activity_type)
                                      .order_by(UserActivity.id)).all()
                 if t not in ("user_created", "lot_created")]
+
+
+def test_a_failing_change_listener_does_not_turn_a_saved_booking_into_an_error(
+    app: App, lot: LotView, driver: Actor, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[frozenset[str]] = []
+
+    def broken(topics: frozenset[str]) -> None:
+        raise RuntimeError("cache folder vanished")
+
+    app.ctx.listeners.extend([broken, heard.append])
+    booked = app.parking.reserve(driver, lot.id, "DRV1")  # no exception: it is committed
+    assert app.parking.open_reservation(driver) == booked
+    assert heard, "the other listeners are still told"
+    assert "cache folder vanished" in caplog.text
