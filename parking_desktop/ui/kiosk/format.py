@@ -23,3 +23,12 @@ def long_time(moment: datetime | None, tz: tzinfo) -> str:
 
 def clock_time(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
+
+
+def idle_words(seconds: int) -> str:
+    """``1 second``, ``45 seconds``, ``a minute``, ``5 minutes``, ``90 seconds``."""
+    if seconds == 60:
+        return "a minute"
+    if seconds > 60 and seconds % 60 == 0:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"

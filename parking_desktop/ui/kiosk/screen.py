@@ -109,6 +109,9 @@ class KioskScreen(QWidget):
         """The control that gets the keyboard when the page opens."""
         return None
 
+    def rescale(self, scale: float) -> None:
+        """The kiosk's text size changed (window moved to a bigger or smaller screen)."""
+
     def refresh_header(self) -> None:
         user = self.kiosk.user
         signed_in = user is not None

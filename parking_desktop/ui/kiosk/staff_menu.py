@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from parking_desktop.ui.kiosk.format import idle_words
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import KioskButton, TileButton, label
@@ -53,9 +54,8 @@ class StaffMenuScreen(KioskScreen):
         user = self.kiosk.user
         name = (user.full_name or user.username) if user is not None else ""
         self.greeting.setText(f"Hello {name}. What would you like to do?")
-        seconds = self.kiosk.idle_seconds
-        self.hint.setText(f"Esc signs you out. The kiosk also signs you out after {seconds} "
-                          "seconds without activity.")
+        self.hint.setText("Esc signs you out. The kiosk also signs you out after "
+                          f"{idle_words(self.kiosk.idle_seconds)} without activity.")
 
     def back(self) -> None:
         self.kiosk.sign_out()

@@ -26,14 +26,15 @@ from parking_desktop.ui.kiosk.window import KioskWindow
 
 Builder = Callable[[Any], QWidget]
 Size = tuple[int, int]
-LONG = 24 * 3600 * 1000  # no idle sign-out or refresh while a picture is taken
+LONG = 24 * 3600 * 1000  # no refresh while a picture is taken
 
 # Chosen once per demo database, so that every picture shows the same people.
 _chosen: dict[tuple[int, str], UserView] = {}
 
 
 def _window(studio: Any) -> KioskWindow:
-    window = KioskWindow(studio.app, idle_ms=LONG, refresh_ms=LONG, locked=False)
+    # The site's idle setting (so the pages word it right); a picture takes about a second.
+    window = KioskWindow(studio.app, refresh_ms=LONG, locked=False)
     studio.keep.append(window)
     studio.wait(lambda: window.home.loaded > 0)
     return window

@@ -24,6 +24,7 @@ from parking_desktop.ui.kiosk.checkout import CheckOutScreen
 from parking_desktop.ui.kiosk.driver import DriverScreen
 from parking_desktop.ui.kiosk.exit import ExitScreen
 from parking_desktop.ui.kiosk.find_vehicle import FindVehicleScreen
+from parking_desktop.ui.kiosk.format import idle_words
 from parking_desktop.ui.kiosk.history import HistoryScreen
 from parking_desktop.ui.kiosk.home import REFRESH_MS, HomeScreen
 from parking_desktop.ui.kiosk.idle import IdleWatcher
@@ -107,7 +108,7 @@ class KioskWindow(QWidget):
         # Our own writes show on the home page at once; other kiosks' writes by polling.
         self.bridge = ChangeBridge(app.ctx, self)
         self.bridge.changed.connect(self._data_changed)
-        self.scale_changed.connect(self.home.rescale)
+        self.scale_changed.connect(self._rescale_pages)
         self.exit_shortcut = QShortcut(QKeySequence(EXIT_KEYS), self)
         self.exit_shortcut.activated.connect(self.request_exit)
 
@@ -182,10 +183,12 @@ class KioskWindow(QWidget):
     def _idle_timeout(self) -> None:
         if self.current is self.home and not self.signed_in:
             return
-        seconds = self.idle_seconds
-        unit = "second" if seconds == 1 else "seconds"
-        self.sign_out(f"Signed out after {seconds} {unit} without activity."
+        self.sign_out(f"Signed out after {idle_words(self.idle_seconds)} without activity."
                       if self.signed_in else "")
+
+    def _rescale_pages(self, scale: float) -> None:
+        for page in self.screens.values():
+            page.rescale(scale)
 
     def _data_changed(self, topics: frozenset[str]) -> None:
         if self.current is self.home and topics & {"lots", "spots"}:
