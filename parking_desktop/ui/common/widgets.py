@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -159,3 +160,43 @@ def configure_table(view: QTableView, name: str, *, sortable: bool = True) -> No
     view.horizontalHeader().setResizeContentsPrecision(40)
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
     view.setTabKeyNavigation(False)  # Tab leaves the table (keyboard users)
+
+
+class ColumnFitter(QObject):
+    """Columns sized to their contents, and one chosen column absorbs the difference with the
+    table's width: it takes the spare width of a wide window (rather than the last column,
+    which would put a gap before e.g. a cost) and gives up width (down to ``minimum``, its
+    text elided) in a narrow one, so the other columns stay readable without scrolling."""
+
+    def __init__(self, view: QTableView, stretch_column: int, minimum: int = 140) -> None:
+        super().__init__(view)
+        self.view = view
+        self.stretch_column = stretch_column
+        self.minimum = minimum
+        self._natural = 0
+        self._content = 0
+        view.horizontalHeader().setStretchLastSection(False)
+        view.viewport().installEventFilter(self)
+
+    def fit(self) -> None:
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.view.resizeColumnsToContents()
+        self._natural = header.length()
+        self._content = header.sectionSize(self.stretch_column)
+        self._apply()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and self._natural:
+            self._apply()
+        return False
+
+    def _apply(self) -> None:
+        header = self.view.horizontalHeader()
+        available = self.view.viewport().width()
+        if available >= self._natural:
+            header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
+            return
+        header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(self.stretch_column,
+                             max(self.minimum, self._content - (self._natural - available)))

@@ -8,7 +8,6 @@ from datetime import timedelta
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QTableView,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 from parking_desktop.services.activity import KNOWN_TYPES
 from parking_desktop.services.views import ActivityView, Page
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import configure_table, tool_button
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.filters import OptionalDate, date_bounds
 from parking_desktop.ui.desktop.models import ActivityModel
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
@@ -75,6 +74,7 @@ class ActivityScreen(Screen):
         self.table = QTableView(self)
         self.table.setModel(self.model)
         configure_table(self.table, "Activity", sortable=False)
+        self.fitter = ColumnFitter(self.table, ActivityModel.DETAILS)
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")
@@ -109,9 +109,7 @@ class ActivityScreen(Screen):
     def _page_loaded(self) -> None:
         if not self._sized and self.model.rowCount() > 0:
             self._sized = True
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            header.setSectionResizeMode(ActivityModel.DETAILS, QHeaderView.ResizeMode.Stretch)
+            self.fitter.fit()
         self.loaded()
 
     def _update_footer(self) -> None:

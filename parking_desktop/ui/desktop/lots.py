@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QWidget
 
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import SORT_ROLE
-from parking_desktop.ui.common.widgets import SearchBox, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    ColumnFitter,
+    SearchBox,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop.lot_dialogs import LotDialog, ResizeDialog
 from parking_desktop.ui.desktop.models import LotsModel
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
@@ -63,9 +68,7 @@ class LotsScreen(Screen):
         self.table.setModel(self.proxy)
         configure_table(self.table, "Parking lots")
         self.table.sortByColumn(LotsModel.NAME, Qt.SortOrder.AscendingOrder)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(LotsModel.ADDRESS, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
+        self.fitter = ColumnFitter(self.table, LotsModel.ADDRESS)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.table.activated.connect(self._activated)
         self.body.addWidget(self.table, 1)
@@ -87,9 +90,7 @@ class LotsScreen(Screen):
         target = self._select_after or (selected.id if selected is not None else None)
         self._select_after = None
         self.model.set_rows(lots)
-        self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(LotsModel.ADDRESS, QHeaderView.ResizeMode.Stretch)
+        self.fitter.fit()
         if target is not None:
             self.select_lot(target)
         active = [lot for lot in lots if lot.archived_at is None]

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QStackedWidget,
     QTableView,
@@ -21,7 +20,12 @@ from parking_desktop.domain.roles import Role
 from parking_desktop.services.views import Page, UserView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import SearchBox, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    ColumnFitter,
+    SearchBox,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop.models import PeopleModel
 from parking_desktop.ui.desktop.people_dialogs import PersonDialog, ResetPasswordDialog
 from parking_desktop.ui.desktop.person_page import PersonPage
@@ -88,6 +92,7 @@ class PeopleScreen(Screen):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.model.modelReset.connect(self._update_buttons)
         self.table.activated.connect(self._activated)
+        self.fitter = ColumnFitter(self.table, PeopleModel.EMAIL)
         column.addWidget(self.table, 1)
         self.footer = QLabel("", self.list_page)
         self.footer.setObjectName("tableFooter")
@@ -125,10 +130,7 @@ class PeopleScreen(Screen):
     def _page_loaded(self) -> None:
         if not self._sized and self.model.rowCount():
             self._sized = True
-            self.table.resizeColumnsToContents()
-            self.table.horizontalHeader().setSectionResizeMode(PeopleModel.EMAIL,
-                                                               QHeaderView.ResizeMode.Stretch)
-            self.table.horizontalHeader().setStretchLastSection(False)
+            self.fitter.fit()
         self.loaded()
 
     def _update_footer(self) -> None:

@@ -25,7 +25,13 @@ from parking_desktop.services.views import (
     UserView,
 )
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import Card, FigureTile, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    Card,
+    ColumnFitter,
+    FigureTile,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop import charts
 from parking_desktop.ui.desktop.models import ActivityModel, ReservationsModel
 from parking_desktop.ui.desktop.screen import Screen
@@ -83,6 +89,7 @@ class PersonPage(QWidget):
         for column in (ReservationsModel.ID, ReservationsModel.DRIVER, ReservationsModel.PRICE):
             self.history.setColumnHidden(column, True)
         self.history_model.page_loaded.connect(self._history_loaded)
+        self.history_fitter = ColumnFitter(self.history, ReservationsModel.LOT)
         self.history_card.content.addWidget(self.history)
 
         self.timeline_card = Card("Activity", self)
@@ -161,7 +168,7 @@ class PersonPage(QWidget):
         self.loads += 1
 
     def _history_loaded(self) -> None:
-        self.history.resizeColumnsToContents()
+        self.history_fitter.fit()
 
     def _timeline_loaded(self) -> None:
         self.timeline.resizeColumnsToContents()

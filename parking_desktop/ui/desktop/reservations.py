@@ -13,7 +13,7 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.services.search import STATUSES, ReservationFilter
 from parking_desktop.services.views import LotView, Page, ReservationView
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import configure_table, tool_button
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.filters import OptionalDate, date_bounds
 from parking_desktop.ui.desktop.models import ReservationsModel
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
@@ -88,6 +88,7 @@ class ReservationsScreen(Screen):
         self.table.horizontalHeader().setSortIndicator(self.model.sort_column,
                                                        self.model.sort_order)
         self.table.setSortingEnabled(True)
+        self.fitter = ColumnFitter(self.table, ReservationsModel.LOT)
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")
@@ -160,7 +161,7 @@ class ReservationsScreen(Screen):
     def _first_page(self) -> None:
         if not self._sized and self.model.rowCount() > 0:
             self._sized = True
-            self.table.resizeColumnsToContents()
+            self.fitter.fit()
         self.loaded()
 
     def _update_footer(self) -> None:
