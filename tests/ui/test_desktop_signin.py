@@ -151,3 +151,15 @@ def test_sign_out_returns_to_the_sign_in_dialog(
     qtbot.waitUntil(lambda: isinstance(startup.dialog, SignInDialog)
                     and startup.dialog.isVisible())
     assert startup.window is None
+
+
+def test_tab_order_goes_login_password_sign_in_cancel(
+        qtbot: QtBot, startup: DesktopStartup, manager: Actor) -> None:
+    dialog = _dialog(qtbot, startup, SignInDialog)
+    assert isinstance(dialog, SignInDialog)
+    dialog.login.setFocus()
+    order = []
+    for _ in range(4):
+        order.append(dialog.focusWidget())
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+    assert order == [dialog.login, dialog.password, dialog.ok_button, dialog.cancel_button]
