@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App, build_app
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.ui.kiosk.exit import WRONG
+from parking_desktop.ui.kiosk.exit import MAX_TRIES, TOO_MANY, WRONG
 from parking_desktop.ui.kiosk.signin import WRONG_DOOR
 from tests.conftest import PASSWORD, MakeUser
 from tests.ui.test_kiosk_support import (
@@ -297,3 +297,54 @@ def test_text_grows_on_a_1080_line_screen(qtbot: QtBot, open_kiosk: OpenKiosk) -
     assert window.home.driver_button.font().pixelSize() == round(small * window.scale)
     window.resize(1280, 800)
     qtbot.waitUntil(lambda: window.home.driver_button.font().pixelSize() == small)
+
+
+def test_guessing_the_manager_password_pauses_the_exit_page(
+    qtbot: QtBot, open_kiosk: OpenKiosk, manager: Actor,
+) -> None:
+    window = open_kiosk()
+    window.request_exit()
+    page = window.screens["exit"]
+    page.pause.setInterval(60_000)
+    for attempt in range(1, MAX_TRIES + 1):
+        qtbot.keyClicks(page.password, f"guess-{attempt}")
+        qtbot.keyClick(page.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda n=attempt: page.failures == n and not page.busy)  # type: ignore[misc]
+    assert page.banner.text == TOO_MANY
+    # Even the right password is not checked during the pause.
+    qtbot.keyClicks(page.password, PASSWORD)
+    qtbot.keyClick(page.password, Qt.Key.Key_Return)
+    assert not page.busy and not page.unlocked
+    assert page.banner.text == TOO_MANY
+    page.pause.stop()
+    page.pause.timeout.emit()  # the pause ends
+    qtbot.keyClicks(page.password, PASSWORD)
+    qtbot.keyClick(page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.unlocked)
+    assert page.failures == 0
+
+
+def test_lots_are_chosen_with_the_arrow_keys_and_tab_moves_on(
+    app: App, qtbot: QtBot, open_kiosk: OpenKiosk, manager: Actor, attendant: Actor,
+) -> None:
+    for name in ("A Lot", "B Lot", "C Lot"):
+        make_lot(app, manager, name=name)
+    window = open_kiosk()
+    qtbot.waitUntil(window.isActiveWindow)
+    sign_in(qtbot, window, "staff", "attendant1")
+    window.go("checkin")
+    page = window.screens["checkin"]
+    qtbot.waitUntil(lambda: page.lots.selected() is not None)
+    assert page.lots.selected().name == "A Lot"
+    qtbot.keyClick(page.vehicle, Qt.Key.Key_Backtab)
+    assert focused() is page.lots.buttons()[-1]
+    page.lots.focus_target().setFocus()
+    qtbot.keyClick(focused(), Qt.Key.Key_Right)
+    assert page.lots.selected().name == "B Lot"
+    assert focused() is page.lots.buttons()[1]
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab)  # out of the group, like radio buttons
+    assert focused() is page.vehicle
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+    assert focused() is page.driver
+    qtbot.keyClick(focused(), Qt.Key.Key_Tab)
+    assert focused() is page.submit_button

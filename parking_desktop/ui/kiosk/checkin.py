@@ -129,6 +129,8 @@ class CheckInScreen(KioskScreen):
 
     def _lots_loaded(self, lots: list[LotView]) -> None:
         self.lots.set_lots(lots)
+        self.lots.chain_tab_order(self.vehicle, self.driver, self.submit_button,
+                                  self.cancel_button)
         if lots and not any(lot.free for lot in lots):
             self.show_error("Every lot is full: no vehicle can be checked in right now.")
 

@@ -182,6 +182,7 @@ class DriverScreen(KioskScreen):
         booking = state.booking
         if booking is None:
             self.lots.set_lots(state.lots)
+            self.lots.chain_tab_order(self.vehicle, self.book_button)
             if not self.vehicle.text():
                 self.vehicle.setText(state.last_vehicle)
             self.pages.setCurrentWidget(self.book_page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from parking_desktop.ui.kiosk.screen import KioskScreen
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
 
 WRONG = "That is not a manager's password. The kiosk stays as it is."
+TOO_MANY = "Too many wrong passwords: try again in a minute."
+MAX_TRIES = 5  # wrong passwords in a row before the exit page pauses
+PAUSE_MS = 60_000
 
 
 class ExitScreen(KioskScreen):
@@ -24,6 +28,12 @@ class ExitScreen(KioskScreen):
         super().__init__(kiosk, parent)
         self.return_to = "home"
         self.unlocked = False
+        # The password check has no lockout of its own; pause guessing at the kiosk.
+        self.failures = 0
+        self.pause = QTimer(self)
+        self.pause.setSingleShot(True)
+        self.pause.setInterval(PAUSE_MS)
+        self.pause.timeout.connect(self._end_pause)
         card = Card(self)
         card.setMaximumWidth(820)
         outer = QVBoxLayout(card)
@@ -116,6 +126,10 @@ class ExitScreen(KioskScreen):
     def unlock(self) -> None:
         if self.busy:
             return
+        if self.pause.isActive():
+            self.password.clear()
+            self.show_error(TOO_MANY)
+            return
         password = self.password.text()
         if not password:
             self.show_error("Enter a manager's password.")
@@ -127,15 +141,22 @@ class ExitScreen(KioskScreen):
     def _checked(self, ok: bool) -> None:
         self.password.clear()
         if not ok:
-            self.show_error(WRONG)
+            self.failures += 1
+            if self.failures >= MAX_TRIES:
+                self.pause.start()
+            self.show_error(TOO_MANY if self.pause.isActive() else WRONG)
             self.focus(self.password)
             return
+        self.failures = 0
         self.unlocked = True
         self.fullscreen_button.setText("Leave full screen" if self.kiosk.isFullScreen()
                                        else "Go full screen")
         self.fullscreen_button.setAccessibleName(self.fullscreen_button.text())
         self._show_page(self.choose_page)
         self.focus(self.stay_button)
+
+    def _end_pause(self) -> None:
+        self.failures = 0
 
     def _toggle_full_screen(self) -> None:
         if self.unlocked:

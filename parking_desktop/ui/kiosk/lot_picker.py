@@ -3,6 +3,8 @@ spots and price. Arrow keys move between lots, Space or Enter chooses; full lots
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QButtonGroup, QFrame, QGridLayout, QScrollArea, QVBoxLayout, QWidget
@@ -114,6 +116,14 @@ class LotPicker(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._fit_height()  # the kiosk's text size may have changed while hidden
+
+    def chain_tab_order(self, *after: QWidget) -> None:
+        """Put the lots, then ``after`` (the rest of the form, in order), in the tab chain:
+        buttons made later would otherwise sit at the end of the window's chain. (Qt moves
+        each second widget of setTabOrder, hence the whole rest of the form is given.)"""
+        chain = [*self._buttons.values(), *after]
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def selected(self) -> LotView | None:
         button = self._group.checkedButton()
