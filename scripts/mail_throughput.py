@@ -14,7 +14,7 @@ work shows in the figures."""
 from __future__ import annotations
 
 import argparse
-import asyncio
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -33,19 +33,41 @@ from parking_desktop.services.outbox import OutboxService, OutgoingMail  # noqa:
 
 
 class CountingHandler:
-    def __init__(self) -> None:
-        self.messages = 0
-        self.connections = 0
+    """Counts in shared memory: the server runs in its own process, like a real relay (in the
+    same process it would compete with the client for the GIL and slow both down)."""
+
+    def __init__(self, messages: Any, connections: Any) -> None:
+        self._messages = messages
+        self._connections = connections
+
+    @property
+    def messages(self) -> int:
+        return int(self._messages.value)
+
+    @property
+    def connections(self) -> int:
+        return int(self._connections.value)
 
     async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,
                           responses: list[str]) -> list[str]:
-        self.connections += 1
+        with self._connections.get_lock():
+            self._connections.value += 1
         session.host_name = hostname
         return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages += 1
+        with self._messages.get_lock():
+            self._messages.value += 1
         return "250 OK"
+
+
+def serve(port: int, messages: Any, connections: Any, ready: Any, stop: Any) -> None:
+    controller = Controller(CountingHandler(messages, connections), hostname="127.0.0.1",
+                            port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
 
 
 def free_port() -> int:
@@ -123,51 +145,74 @@ def transport_run(port: int, handler: CountingHandler, count: int, reuse: bool) 
     return elapsed
 
 
+MODES = (("reused connection", True), ("connection per mail", False))
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:>7,.0f} mails/s ({seconds:6.1f} s)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000, help="mails per mode")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="the modes alternate in this many rounds, so that other work on "
+                             "the machine weighs on both alike")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args()
+    rounds = max(1, min(args.rounds, args.count))
+    per_round = [args.count // rounds + (1 if r < args.count % rounds else 0)
+                 for r in range(rounds)]
 
-    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-    handler = CountingHandler()
+    context = multiprocessing.get_context("spawn")
+    handler = CountingHandler(context.Value("l", 0), context.Value("l", 0))
+    ready, stop = context.Event(), context.Event()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    results: dict[str, float] = {}
-    transport: dict[str, float] = {}
-    print(f"load average before the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores")
+    server = context.Process(target=serve, daemon=True, args=(
+        port, handler._messages, handler._connections, ready, stop))
+    server.start()
+    if not ready.wait(30):
+        raise SystemExit("the SMTP server did not start")
+    seconds = {("transport", mode): 0.0 for mode, _ in MODES}
+    seconds.update({("outbox", mode): 0.0 for mode, _ in MODES})
+    queue_seconds = 0.0
+    connections = dict.fromkeys((mode for mode, _ in MODES), 0)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{args.count:,} mails per mode in {rounds} alternating rounds; "
+          f"load average before: {load} on {os.cpu_count()} cores")
     try:
-        print(f"1. transport only, {args.count:,} ready-built messages per mode")
-        for mode, reuse in (("reused connection", True), ("connection per mail", False)):
-            elapsed = transport_run(port, handler, args.count, reuse)
-            transport[mode] = args.count / elapsed
-            print(f"  {mode:<20} {args.count / elapsed:>9,.0f} mails/s ({elapsed:6.1f} s)")
-        print(f"  reused connection is "
-              f"{transport['reused connection'] / transport['connection per mail']:.2f}x "
-              "a connection per mail")
         with tempfile.TemporaryDirectory() as tmp:
             app = make_app(Path(tmp), args.db, port)
             try:
-                print(f"2. outbox dispatcher, {args.count:,} mails per mode; database: "
-                      f"{app.db.description}")
-                for mode, reuse in (("reused connection", True), ("connection per mail", False)):
-                    clear_outbox(app)
-                    queued = queue(app, args.count, mode)
-                    elapsed, delivered, connections = deliver(app, handler, reuse)
-                    assert delivered == args.count, (delivered, args.count)
-                    results[mode] = args.count / elapsed
-                    print(f"  {mode:<20} queue {args.count / queued:>9,.0f} mails/s   "
-                          f"deliver {args.count / elapsed:>7,.0f} mails/s "
-                          f"({elapsed:6.1f} s, {connections:,} SMTP connections)")
+                for number, count in enumerate(per_round):
+                    order = MODES if number % 2 == 0 else MODES[::-1]
+                    for mode, reuse in order:
+                        seconds[("transport", mode)] += transport_run(port, handler, count,
+                                                                      reuse)
+                    for mode, reuse in order:
+                        clear_outbox(app)
+                        queue_seconds += queue(app, count, f"{mode}:{number}")
+                        elapsed, delivered, opened = deliver(app, handler, reuse)
+                        assert delivered == count, (delivered, count)
+                        seconds[("outbox", mode)] += elapsed
+                        connections[mode] += opened
+                print(f"database: {app.db.description}")
             finally:
                 app.close()
     finally:
-        controller.stop()
-    ratio = results["reused connection"] / results["connection per mail"]
-    print(f"  reused connection is {ratio:.2f}x a connection per mail")
-    print(f"load average after the run: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        stop.set()
+        server.join(30)
+    for layer, title in (("transport", "1. transport only (ready-built messages)"),
+                         ("outbox", "2. outbox dispatcher (claim, build, send, mark sent)")):
+        print(title)
+        for mode, _ in MODES:
+            extra = (f", {connections[mode]:,} SMTP connections" if layer == "outbox" else "")
+            print(f"  {mode:<20} {_rate(args.count, seconds[(layer, mode)])}{extra}")
+        ratio = seconds[(layer, "connection per mail")] / seconds[(layer, "reused connection")]
+        print(f"  reused connection: {ratio:.2f}x the throughput of a connection per mail")
+    print(f"queueing (render once, enqueue_many): {2 * args.count / queue_seconds:,.0f} mails/s")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average after: {load}")
     return 0
 
 
