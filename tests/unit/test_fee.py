@@ -8,10 +8,13 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parking_desktop.domain.fee import billable_hours, compute_fee, money
+
+# No per-example deadline: a busy CI machine must not fail a correct rule on time.
+relaxed = settings(deadline=None)
 
 # Prices as the validation allows them: > 0, at most 2 decimals, below 100000.
 prices = st.integers(min_value=1, max_value=9_999_999).map(lambda cents: Decimal(cents) / 100)
@@ -29,11 +32,13 @@ def exact_cost(stay: timedelta, price: Decimal) -> Decimal:
     return Decimal(whole) / 100
 
 
+@relaxed
 @given(stays, prices)
 def test_cost_matches_the_rule_computed_exactly(stay: timedelta, price: Decimal) -> None:
     assert compute_fee(stay, price).cost == exact_cost(stay, price)
 
 
+@relaxed
 @given(stays, stays, prices)
 def test_fee_never_drops_when_the_stay_gets_longer(
     a: timedelta, b: timedelta, price: Decimal
@@ -43,6 +48,7 @@ def test_fee_never_drops_when_the_stay_gets_longer(
     assert compute_fee(shorter, price).hours <= compute_fee(longer, price).hours
 
 
+@relaxed
 @given(stays, prices)
 def test_cost_always_has_exactly_two_decimals(stay: timedelta, price: Decimal) -> None:
     cost = compute_fee(stay, price).cost
@@ -50,6 +56,7 @@ def test_cost_always_has_exactly_two_decimals(stay: timedelta, price: Decimal) -
     assert cost.as_tuple().exponent == -2
 
 
+@relaxed
 @given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=1)), prices)
 def test_anything_up_to_an_hour_costs_exactly_one_hour(stay: timedelta, price: Decimal) -> None:
     fee = compute_fee(stay, price)
@@ -57,6 +64,7 @@ def test_anything_up_to_an_hour_costs_exactly_one_hour(stay: timedelta, price: D
     assert fee.hours == Decimal("1.0000")
 
 
+@relaxed
 @given(prices)
 def test_a_stay_never_costs_less_than_one_hour(price: Decimal) -> None:
     assert compute_fee(timedelta(seconds=1), price).cost == price
