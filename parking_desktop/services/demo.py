@@ -44,6 +44,7 @@ from parking_desktop.adapters.db.bulk import (
     deferred_indexes,
     reset_sequences,
 )
+from parking_desktop.adapters.db.copy import load_all_models
 from parking_desktop.adapters.db.models import Base, ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, ValidationError
@@ -59,10 +60,11 @@ from parking_desktop.services.demo_catalog import (
 from parking_desktop.services.users import PasswordHasher
 
 ACTIVITY_DAYS = 30
-BOOKINGS_PER_DRIVER_DAY = 0.33  # before weekend thinning; ~1M bookings for 10k drivers, 1 year
+BOOKINGS_PER_DRIVER_DAY = 0.30  # before weekend thinning; ~1M bookings for 10k drivers, 1 year
 WALK_INS_PER_DRIVER_DAY = 0.03
 SPOTS_PER_DRIVER = 0.12
 SQLITE_CACHE_KIB = 512 * 1024
+STAY_TABLE = 4096
 DAY = 86_400
 HOUR = 3600
 LIMITS = {"drivers": (1, 100_000), "lots": (1, 50), "days": (1, 3650)}
@@ -168,17 +170,12 @@ class DemoLoader:
 
     def existing_data(self) -> dict[str, int]:
         """Row counts of the tables the demo would fill, when any is not empty."""
-        counts: dict[str, int] = {}
-        with self.ctx.read() as session:
-            for model in (User, ParkingLot, Reservation):
-                n = session.scalar(select(func.count()).select_from(model)) or 0
-                if n:
-                    counts[model.__tablename__] = int(n)
-        return counts
+        with self.ctx.db.engine.connect() as conn:
+            return _existing_data(conn)
 
     def erase_everything(self) -> None:
         """Delete every row of every table (``demo --reset``)."""
-        tables = list(reversed(Base.metadata.sorted_tables))
+        tables = list(reversed(load_all_models().sorted_tables))
         with self.ctx.write(*TOPICS) as session:
             if session.get_bind().dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
@@ -190,18 +187,19 @@ class DemoLoader:
     def load(self, options: DemoOptions, password: str) -> DemoResult:
         options = options.validated()
         validation.password(password)
-        existing = self.existing_data()
-        if existing:
-            listed = ", ".join(f"{n} {t}" for t, n in existing.items())
-            raise ConflictError(
-                f"The database already has data ({listed}); demo data goes into an empty "
-                "database only (use --reset to erase it first)."
-            )
         started = time.perf_counter()
         password_hash = self.hasher.hash(password)  # once, for every demo account
         now = self.ctx.clock.now()
         engine = self.ctx.db.engine.execution_options(sqlite_immediate=True)
         with engine.begin() as conn, _big_page_cache(conn):
+            # Checked inside the write transaction: nobody can add rows between check and load.
+            existing = _existing_data(conn)
+            if existing:
+                listed = ", ".join(f"{n} {t}" for t, n in existing.items())
+                raise ConflictError(
+                    f"The database already has data ({listed}); demo data goes into an empty "
+                    "database only (use --reset to erase it first)."
+                )
             builder = _Builder(conn, options, now, self.ctx.tz, password_hash)
             result = builder.build(password)
         self.ctx.changed(*TOPICS)
@@ -242,6 +240,7 @@ class _Builder:
         self.lots = self._lots()
         self.lot_weights = list(accumulate(lot.spots for lot in self.lots))
         self.drivers = self._drivers()
+        self._stay_tables()
         self.attendants = [uid for uid, _, role, _ in staff if role == "attendant"]
         self.manager_id = staff[0][0]
         self._insert_users(staff)
@@ -254,6 +253,9 @@ class _Builder:
         self._mark_open_spots()
         activity_rows = self._insert_activity(staff)
         reset_sequences(self.conn, Base.metadata.sorted_tables)
+        # Fresh statistics for the query planner: without them SQLite reads the revenue of
+        # this month through the status index, i.e. every completed booking, not 30 days.
+        self.conn.exec_driver_sql("ANALYZE")
         sign_ins = [DemoSignIn(name, role, email) for _, name, role, email in staff]
         sign_ins += [DemoSignIn(d.username, "driver", self.emails.get(d.index))
                      for d in self.drivers if d.active and d.is_active][:3]
@@ -373,8 +375,8 @@ class _Builder:
         wanted = min(len(candidates), max(2, round(0.03 * len(candidates))),
                      max(1, sum(lot.spots for lot in self.lots) // 3))
         current: dict[int, tuple[int, int, bool]] = {}
-        for d in rng.sample(candidates, wanted):
-            parked = rng.random() < 0.8
+        for k, d in enumerate(rng.sample(candidates, wanted)):
+            parked = k % 5 != 0  # one in five has booked and is on the way
             ago = (15 * 60 + int(rng.random() * 6 * HOUR)) if parked else (
                 60 + int(rng.random() * 24 * 60))
             start = max(self.day_start[0], self.now - ago)
@@ -401,23 +403,35 @@ class _Builder:
                 if row is not None:
                     yield row
 
-    def _arrival(self, commuter: bool) -> tuple[int, int]:
-        """(seconds after local midnight, minutes parked)."""
+    def _stay_tables(self) -> None:
+        """Arrival times and stay lengths, drawn once: a booking then picks one of each with
+        a single random() (a million gauss() calls would cost seconds)."""
         rng = self.rng
-        if commuter and rng.random() < 0.6:
-            arrival = rng.gauss(8.25, 0.6) * HOUR
-            minutes = rng.gauss(8.5, 1.0) * 60
-        else:
+
+        def clamp(seconds: float) -> int:
+            return int(min(22.5 * HOUR, max(6 * HOUR, seconds)))
+
+        commute = []
+        other = []
+        for _ in range(STAY_TABLE):
+            commute.append((clamp(rng.gauss(8.25, 0.6) * HOUR),
+                            max(10, int(rng.gauss(8.5, 1.0) * 60))))
             v = rng.random()
-            if v < 0.45:
+            if v < 0.45:  # daytime errands
                 arrival = (9 + 7 * rng.random()) * HOUR
-            elif v < 0.8:
+            elif v < 0.8:  # evening
                 arrival = rng.gauss(18.5, 1.5) * HOUR
             else:
                 arrival = (7 + 14 * rng.random()) * HOUR
-            minutes = rng.lognormvariate(math.log(100), 0.7)
-        arrival = min(22.5 * HOUR, max(6 * HOUR, arrival))
-        return int(arrival), max(10, int(minutes))
+            other.append((clamp(arrival), max(10, int(rng.lognormvariate(math.log(100), 0.7)))))
+        self.commute_stays, self.other_stays = commute, other
+
+    def _arrival(self, commuter: bool) -> tuple[int, int]:
+        """(seconds after local midnight, minutes parked)."""
+        rng = self.rng
+        table = self.commute_stays if commuter and rng.random() < 0.6 else self.other_stays
+        arrival, minutes = table[int(rng.random() * STAY_TABLE)]
+        return arrival + int(rng.random() * 300), minutes
 
     def _driver_booking(self, d: _Driver, day: int) -> tuple[Any, ...]:
         rng = self.rng
@@ -634,6 +648,15 @@ class _Builder:
                 ((first + n, uid, kind, fmt.json(data), fmt.timestamp(at))
                  for n, (at, uid, kind, data) in enumerate(self.activity)),
             )
+
+
+def _existing_data(conn: Connection) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for model in (User, ParkingLot, Reservation):
+        n = int(conn.scalar(select(func.count()).select_from(model)) or 0)
+        if n:
+            counts[model.__tablename__] = n
+    return counts
 
 
 @contextmanager

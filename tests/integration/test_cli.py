@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -172,6 +175,48 @@ def test_passwords_come_from_the_environment_or_a_terminal(tmp_path: Path) -> No
         app.close()
     assert [a["activity_type"] for a in cli("activity", "--user", "ann", "--json").json()[
         "items"]] == ["login"]
+
+
+def test_user_add_prompts_without_echo_in_a_terminal(tmp_path: Path) -> None:
+    """In a real terminal (a pty), the password is typed twice and never shown."""
+    environ = {k: v for k, v in os.environ.items() if k not in FOREIGN}
+    args = [sys.executable, str(MAIN), "--data-dir", str(tmp_path / "data"), "user", "add",
+            "--username", "typed", "--role", "driver"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and the controlling terminal are the pty
+        os.execve(sys.executable, args, environ)
+    output = b""
+    try:
+        for _ in range(2):
+            output += _read_until(fd, b"assword: ")
+            os.write(fd, PASSWORD.encode() + b"\n")
+        output += _read_until(fd, b"")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    assert b"Created driver 'typed'" in output
+    assert PASSWORD.encode() not in output, "the password was echoed"
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 120) -> bytes:
+    """Read the pty until ``marker`` shows (or, for b"", until the child closes it)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # EIO: the child has exited
+            return data
+        if not chunk:
+            return data
+        data += chunk
+        if marker and marker in data:
+            return data
+    raise AssertionError(f"no {marker!r} from the child: {data!r}")
 
 
 def test_demo_then_reports_on_it(tmp_path: Path) -> None:
