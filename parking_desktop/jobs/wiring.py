@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from parking_desktop.config import (
@@ -17,6 +17,7 @@ from parking_desktop.config import (
     _parse_int,
     _parse_time,
     read_settings_file,
+    write_settings_file,
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
@@ -29,6 +30,8 @@ from parking_desktop.jobs.mail import (
 )
 from parking_desktop.jobs.runner import JobRunner
 from parking_desktop.jobs.scheduler import SchedulerService
+from parking_desktop.services.activity import record
+from parking_desktop.services.guards import require_manager
 from parking_desktop.services.job_ledger import JobLedger
 from parking_desktop.services.monthly_report import Month, MonthlyReport, preview_report
 
@@ -55,22 +58,30 @@ def schedule_settings(settings: Settings, environ: Mapping[str, str] | None = No
     changes: dict[str, Any] = {}
     for name, attr in SCHEDULE_VARIABLES.items():
         raw = env.get(name) or stored.get(name)
-        if not raw:
-            continue
-        if name == "MONTHLY_REPORT_DAY":
-            changes[attr] = _parse_int(name, raw, 1, 28)
-        else:
-            changes[attr] = _parse_time(name, raw)
+        if raw:
+            changes[attr] = _parse(name, raw)
     return replace(settings, **changes)
+
+
+def _parse(name: str, raw: str) -> int | time:
+    if name == "MONTHLY_REPORT_DAY":
+        return _parse_int(name, raw, 1, 28)
+    return _parse_time(name, raw)
+
+
+def _text(value: object) -> str:
+    return value.strftime("%H:%M") if isinstance(value, time) else str(value)
 
 
 class JobsAdmin:
     """What the Jobs screen, ``jobs`` commands and ``worker`` use: the scheduler plus the
     monthly-report preview."""
 
-    def __init__(self, app: App, scheduler: SchedulerService) -> None:
+    def __init__(self, app: App, scheduler: SchedulerService,
+                 environ: Mapping[str, str] | None = None) -> None:
         self._app = app
         self.scheduler = scheduler
+        self._env = environ
 
     def preview_report(self, actor: Actor, user_id: int, month: str) -> tuple[MonthlyReport, str]:
         """A driver's report for a month ('YYYY-MM'), and its HTML as the mail shows it."""
@@ -80,9 +91,63 @@ class JobsAdmin:
     def previous_month(self) -> str:
         return Month.previous(self._app.ctx.clock.now(), self._app.ctx.tz).key
 
+    # --- job times (the Jobs screen's "Schedule…") ----------------------------------------
+    def schedule_values(self, actor: Actor) -> dict[str, str]:
+        """The job times in force, under their environment names (e.g. "18:00", "1")."""
+        require_manager(actor, "see the job times")
+        settings = self.scheduler.settings
+        return {name: _text(getattr(settings, attr))
+                for name, attr in SCHEDULE_VARIABLES.items()}
+
+    def locked_by_environment(self) -> list[str]:
+        env = self._environ
+        return [name for name in SCHEDULE_VARIABLES if env.get(name)]
+
+    def save_schedule(self, actor: Actor, values: Mapping[str, str]) -> list[str]:
+        """Save new job times to the settings file; the jobs are rescheduled at once (no
+        restart). Returns the jobs whose schedule changed."""
+        require_manager(actor, "change the job times")
+        unknown = set(values) - set(SCHEDULE_VARIABLES)
+        if unknown:
+            raise ValidationError(f"Unknown job setting: {', '.join(sorted(unknown))}.")
+        before = self.schedule_values(actor)
+        clean: dict[str, str] = {}
+        for name, raw in values.items():
+            try:
+                value = _parse(name, str(raw))
+            except ConfigError as exc:
+                raise ValidationError(str(exc)) from None
+            text = _text(value)
+            if text != before[name] and self._environ.get(name):
+                raise ValidationError(f"{name} is set in the environment, which wins over "
+                                      "this screen: change it there.")
+            clean[name] = text
+        changes = {k: {"before": before[k], "after": v} for k, v in clean.items()
+                   if before[k] != v}
+        if not changes:
+            return []
+        settings_file = self.scheduler.settings.settings_file
+        stored = read_settings_file(settings_file)
+        stored.update(clean)
+        write_settings_file(settings_file, stored)
+        app = self._app
+        with app.ctx.write("activity") as session:
+            record(session, actor.user_id, "settings_changed",
+                   {"section": "jobs", "changes": changes}, app.ctx.clock.now())
+        try:
+            changed = self.scheduler.apply_settings(
+                schedule_settings(self.scheduler.settings, self._environ))
+        finally:
+            app.ctx.changed("settings")  # other screens (and our listener: already applied)
+        return changed
+
+    @property
+    def _environ(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
+
 
 def build_jobs(app: App, *, environ: Mapping[str, str] | None = None) -> JobsAdmin:
-    return JobsAdmin(app, build_scheduler(app, environ=environ))
+    return JobsAdmin(app, build_scheduler(app, environ=environ), environ)
 
 
 def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> SchedulerService:

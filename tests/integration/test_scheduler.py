@@ -206,3 +206,40 @@ def test_the_periodic_sweep_catches_a_period_missed_while_running(
         assert done.run is not None and done.run.period_key == "2026-03-02"
     finally:
         quick.shutdown()
+
+
+def test_saving_job_times_reschedules_at_once(
+    app: App, scheduler: SchedulerService, manager: Actor, driver: Actor,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parking_desktop.domain.errors import ValidationError
+    from parking_desktop.services.activity import ActivityService
+
+    scheduler.start(catch_up=False)
+    admin = app.jobs
+    assert admin.schedule_values(manager) == {
+        "DAILY_REMINDER_TIME": "18:00", "MONTHLY_REPORT_TIME": "09:00",
+        "MONTHLY_REPORT_DAY": "1", "CLEANUP_TIME": "02:00"}
+    changed = admin.save_schedule(manager, {"DAILY_REMINDER_TIME": "7:45",
+                                            "CLEANUP_TIME": "02:00"})
+    assert changed == ["daily_reminder"]
+    reminder = {j.name: j for j in scheduler.jobs(manager)}["daily_reminder"].next_run
+    assert reminder is not None and reminder.astimezone(PARIS).strftime("%H:%M") == "07:45"
+    assert '"DAILY_REMINDER_TIME": "07:45"' in app.settings.settings_file.read_text()
+    [entry] = ActivityService(app.ctx).history(manager, activity_type="settings_changed").items
+    assert entry.activity_data == {"section": "jobs", "changes": {
+        "DAILY_REMINDER_TIME": {"before": "18:00", "after": "07:45"}}}
+    assert admin.save_schedule(manager, {"DAILY_REMINDER_TIME": "07:45"}) == []
+
+    with pytest.raises(ValidationError, match="must be a time like 18:00"):
+        admin.save_schedule(manager, {"CLEANUP_TIME": "25:00"})
+    with pytest.raises(ValidationError, match="between 1 and 28"):
+        admin.save_schedule(manager, {"MONTHLY_REPORT_DAY": "31"})
+    with pytest.raises(ValidationError, match="Unknown job setting"):
+        admin.save_schedule(manager, {"MAIL_SERVER": "x"})
+    with pytest.raises(PermissionDeniedError):
+        admin.save_schedule(driver, {"CLEANUP_TIME": "03:00"})
+    monkeypatch.setenv("CLEANUP_TIME", "04:00")
+    assert admin.locked_by_environment() == ["CLEANUP_TIME"]
+    with pytest.raises(ValidationError, match="set in the environment"):
+        admin.save_schedule(manager, {"CLEANUP_TIME": "03:00"})

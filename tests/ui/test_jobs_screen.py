@@ -163,3 +163,21 @@ def test_scheduler_enabled_setting_decides_whether_the_gui_schedules(app: App) -
     _start_jobs(app)
     assert app.jobs.scheduler.running
     app.jobs.scheduler.shutdown()
+
+
+def test_schedule_dialog_saves_new_times(desk: Desk, app: App, manager: Actor,
+                                         qtbot: QtBot) -> None:
+    from PySide6.QtCore import QTime
+
+    desk.app.jobs.scheduler.start(catch_up=False)
+    screen = desk.open(JobsScreen, manager)
+    dialog = screen.open_schedule()
+    editor = dialog.editors["DAILY_REMINDER_TIME"]
+    assert editor.time().toString("HH:mm") == "18:00"  # type: ignore[union-attr]
+    editor.setTime(QTime(6, 30))  # type: ignore[union-attr]
+    dialog.ok_button.click()
+    wait_for(qtbot, lambda: screen.banner.text ==
+             "New times saved: daily_reminder rescheduled.")
+    wait_for(qtbot, lambda: _cell(screen, "daily_reminder", JobsModel.SCHEDULE)
+             == "daily at 06:30")
+    assert _cell(screen, "daily_reminder", JobsModel.NEXT).endswith("06:30")

@@ -11,18 +11,21 @@ import contextlib
 from datetime import date
 from typing import Any, cast
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTime, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
+    QSpinBox,
     QTableView,
     QTextBrowser,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +40,7 @@ from parking_desktop.services.views import UserView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.common.dialogs import ServiceDialog
 from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel
 from parking_desktop.ui.common.widgets import configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
@@ -160,12 +164,16 @@ class JobsScreen(Screen):
         self.preview_button = tool_button("Preview report…", "mail", self,
                                           tooltip="A driver's monthly report for any month")
         self.preview_button.clicked.connect(self.open_preview)
+        self.schedule_button = tool_button("Schedule…", "calendar", self,
+                                           tooltip="Change when the jobs run")
+        self.schedule_button.clicked.connect(self.open_schedule)
         self.pause_button = tool_button("Pause", "deactivate", self)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.run_button = tool_button("Run now", "refresh", self, primary=True,
                                       tooltip="Run the selected job at once")
         self.run_button.clicked.connect(self.run_selected)
-        for button in (self.preview_button, self.pause_button, self.run_button):
+        for button in (self.preview_button, self.schedule_button, self.pause_button,
+                       self.run_button):
             actions.addWidget(button)
 
         self.model = JobsModel(session, self)
@@ -297,11 +305,70 @@ class JobsScreen(Screen):
             self.preview = ReportPreviewDialog(self.app, self.actor, self)
         self.preview.open()
 
+    def open_schedule(self) -> ScheduleDialog:
+        dialog = ScheduleDialog(self.app, self.actor, self)
+        dialog.accepted.connect(lambda: self._rescheduled(dialog.result_value))
+        dialog.open()
+        return dialog
+
+    def _rescheduled(self, changed: list[str] | None) -> None:
+        if changed:
+            self.show_success("New times saved: " + ", ".join(changed) + " rescheduled.")
+        else:
+            self.banner.show_info("The job times are unchanged.")
+        self.refresh()
+
     def shutdown(self) -> None:
         self.bridge.detach()
         if self.preview is not None:
             self.preview.shutdown()
         super().shutdown()
+
+
+class ScheduleDialog(ServiceDialog):
+    """When the jobs run (site time). Saved to the settings file; no restart needed."""
+
+    def __init__(self, app: App, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent, "Job times", ok_text="Save",
+                         subtitle=f"Times are in {app.settings.app_timezone}. The jobs are "
+                                  "rescheduled as soon as you save.")
+        self.app = app
+        self.actor = actor
+        values = app.jobs.schedule_values(actor)  # in memory: no I/O
+        locked = set(app.jobs.locked_by_environment())
+        rows = QFormLayout()
+        self.editors: dict[str, QTimeEdit | QSpinBox] = {}
+        for name, label in (("DAILY_REMINDER_TIME", "Daily reminders at"),
+                            ("MONTHLY_REPORT_DAY", "Monthly reports on day"),
+                            ("MONTHLY_REPORT_TIME", "Monthly reports at"),
+                            ("CLEANUP_TIME", "Export cleanup at")):
+            editor: QTimeEdit | QSpinBox
+            if name == "MONTHLY_REPORT_DAY":
+                editor = QSpinBox(self)
+                editor.setRange(1, 28)
+                editor.setValue(int(values[name]))
+            else:
+                editor = QTimeEdit(QTime.fromString(values[name], "HH:mm"), self)
+                editor.setDisplayFormat("HH:mm")
+            editor.setAccessibleName(label)
+            if name in locked:
+                editor.setEnabled(False)
+                editor.setToolTip(f"{name} is set in the environment, which wins.")
+            self.editors[name] = editor
+            rows.addRow(label, editor)
+        self.layout_.addLayout(rows)
+
+    def values(self) -> dict[str, str]:
+        out = {}
+        for name, editor in self.editors.items():
+            if isinstance(editor, QSpinBox):
+                out[name] = str(editor.value())
+            else:
+                out[name] = editor.time().toString("HH:mm")
+        return out
+
+    def submit(self) -> None:
+        self.run(self.app.jobs.save_schedule, self.actor, self.values())
 
 
 def recent_months(today: date, count: int = 24) -> list[Month]:
