@@ -24,6 +24,7 @@ from parking_desktop.services.search import ReservationFilter
 from parking_desktop.services.views import DriverSummary, Page, ReservationView
 from parking_desktop.ui.common.formatting import date_time, duration, hours, money, status
 from parking_desktop.ui.common.table import Column, PagedTableModel
+from parking_desktop.ui.kiosk.email_history import EmailHistoryButton
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import Card, label
 
@@ -98,6 +99,10 @@ class HistoryScreen(KioskScreen):
                                 (self.favourite, 2)):
             row.addWidget(figure, stretch)
         self.body.addLayout(row)
+        self.email_button = EmailHistoryButton(self, self.header)  # the export feature's
+        self.header_layout.insertWidget(self.header_layout.indexOf(self.user_label),
+                                        self.email_button)
+        self.busy_widgets.append(self.email_button)
         self.model = HistoryModel(kiosk.app.settings.tz, self)
         self.model.failed.connect(self.show_error)
         self.model.loading_changed.connect(self._loading)
@@ -144,6 +149,9 @@ class HistoryScreen(KioskScreen):
             self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 36)
         # Rows tall enough to hit with a finger.
         self.table.verticalHeader().setDefaultSectionSize(round(metrics.height() * 2.2))
+
+    def rescale(self, scale: float) -> None:
+        self._size_columns()
 
     def enter(self, **kwargs: Any) -> None:
         self.reset()

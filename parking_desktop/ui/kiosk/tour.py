@@ -8,13 +8,14 @@ A builder receives the screenshot script's Studio: ``app``, ``sessions`` (role -
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.search import ReservationFilter
-from parking_desktop.services.views import UserView
+from parking_desktop.services.views import ReservationView, UserView
 from parking_desktop.ui.kiosk.checkin import CheckInScreen
 from parking_desktop.ui.kiosk.checkout import CheckOutScreen
 from parking_desktop.ui.kiosk.driver import DriverScreen
@@ -132,13 +133,19 @@ def check_in_spot(studio: Any) -> QWidget:
 
 
 def _open_walk_in(studio: Any, skip: int = 0) -> str:
-    """The vehicle number of an attendant's walk-in still parked (longest stay first)."""
+    """The vehicle number of a car still parked, preferring walk-ins parked for about two
+    hours (a fee that shows the rule better than the one-hour minimum)."""
     manager: Actor = studio.sessions["manager"].actor
+    now: datetime = studio.app.ctx.clock.now()
     parked = studio.app.search.reservations(
-        manager, ReservationFilter(status="active"), sort="parked_at", descending=False,
-        limit=200).items
-    walk_ins = [r for r in parked if r.user_id is None]
-    return str(walk_ins[min(skip, len(walk_ins) - 1)].vehicle_number)
+        manager, ReservationFilter(status="active"), sort="parked_at", limit=500).items
+
+    def distance(r: ReservationView) -> float:
+        minutes = (now - (r.parked_at or now)).total_seconds() / 60
+        return abs(minutes - 135) + (0 if r.user_id is None else 10_000)
+
+    ranked = sorted(parked, key=distance)
+    return str(ranked[min(skip, len(ranked) - 1)].vehicle_number)
 
 
 def check_out_fee(studio: Any) -> QWidget:
