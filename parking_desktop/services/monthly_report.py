@@ -196,7 +196,9 @@ def compute_reports(
     *,
     only_user: int | None = None,
 ) -> Iterator[MonthlyReport]:
-    """Reports for ``recipients`` (in their order) from three set-based queries."""
+    """Reports for ``recipients`` (in their order) from three set-based queries. The
+    queries run now; the reports are built one by one as they are consumed (a hundred
+    thousand of them are never all in memory at once)."""
     dialect = session.get_bind().dialect.name
     start, end = month.bounds(tz)
     day_starts = month.day_starts(tz)
@@ -279,26 +281,31 @@ def compute_reports(
         ))
 
     no_spending = tuple((d, ZERO) for d in days)  # shared: reports are immutable
-    for r in recipients:
-        found = totals.get(r.user_id)
-        if found is None:
+
+    def build() -> Iterator[MonthlyReport]:
+        for r in recipients:
+            found = totals.get(r.user_id)
+            if found is None:
+                yield MonthlyReport(
+                    user_id=r.user_id, username=r.username, full_name=r.full_name,
+                    email=r.email, month=month, timezone=tz.key, daily_spending=no_spending,
+                )
+                continue
+            t, lot = found, lots.get(r.user_id)
             yield MonthlyReport(
                 user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
-                month=month, timezone=tz.key, daily_spending=no_spending,
+                month=month, timezone=tz.key, bookings=t.bookings, total_spent=money(t.spent),
+                hours_parked=_hours(t.seconds),
+                most_used_lot=lot[0] if lot else None,
+                most_used_lot_visits=lot[1] if lot else 0,
+                last_bookings=tuple(recent.get(r.user_id, ())),
+                spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
+                                             key=lambda item: (-item[1], item[0]))),
+                daily_spending=tuple((d, money(t.per_day[i]) if i in t.per_day else ZERO)
+                                     for i, d in enumerate(days)),
             )
-            continue
-        t, lot = found, lots.get(r.user_id)
-        yield MonthlyReport(
-            user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
-            month=month, timezone=tz.key, bookings=t.bookings, total_spent=money(t.spent),
-            hours_parked=_hours(t.seconds),
-            most_used_lot=lot[0] if lot else None, most_used_lot_visits=lot[1] if lot else 0,
-            last_bookings=tuple(recent.get(r.user_id, ())),
-            spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
-                                         key=lambda item: (-item[1], item[0]))),
-            daily_spending=tuple((d, money(t.per_day[i]) if i in t.per_day else ZERO)
-                                 for i, d in enumerate(days)),
-        )
+
+    return build()
 
 
 def _utc(value: Any) -> datetime:
@@ -359,11 +366,13 @@ def run_monthly_report(
     again for the same month queues nothing twice."""
     with ctx.read() as session:
         recipients = _recipients(session)
-        reports = list(compute_reports(session, month, ctx.tz, recipients))
-    with_activity = sum(1 for r in reports if r.has_activity)
+        reports = compute_reports(session, month, ctx.tz, recipients)
+    with_activity = 0
 
     def mails() -> Iterator[JobMail[MonthlyReport]]:
+        nonlocal with_activity
         for report, recipient in zip(reports, recipients, strict=True):
+            with_activity += report.has_activity
             yield JobMail(recipient, monthly_key(recipient.user_id, month), report)
 
     start, _ = month.bounds(ctx.tz)
