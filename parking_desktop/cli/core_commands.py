@@ -281,5 +281,6 @@ def _hours(hours: Decimal) -> str:
 
 
 def _details(data: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", {}))
-    return text if len(text) <= 90 else text[:87] + "..."
+    shown = {k: v for k, v in data.items() if v not in (None, "", {}) and k != "for_user_id"}
+    text = ", ".join(f"{k}={v}" for k, v in shown.items())
+    return text if len(text) <= 110 else text[:107] + "..."
