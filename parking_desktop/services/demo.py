@@ -41,7 +41,7 @@ from sqlalchemy import Connection, bindparam, func, select, text, update
 from parking_desktop.adapters.db.bulk import (
     StorageFormat,
     bulk_insert,
-    deferred_indexes,
+    bulk_load,
     reset_sequences,
 )
 from parking_desktop.adapters.db.copy import load_all_models
@@ -246,7 +246,7 @@ class _Builder:
         self._insert_users(staff)
         self._insert_lots_and_spots()
         self.next_reservation_id = first_reservation = self.next_id["reservations"]
-        with deferred_indexes(self.conn, "reservations"):
+        with bulk_load(self.conn, "reservations"):
             bulk_insert(self.conn, "reservations", _RES_COLUMNS, self._reservation_rows())
         self.reservation_count = self.next_reservation_id - first_reservation
         self._finish_users()
@@ -642,7 +642,7 @@ class _Builder:
         self.activity.sort(key=lambda a: a[0])
         first = self._take_ids("user_activity", len(self.activity))
         fmt = self.fmt
-        with deferred_indexes(self.conn, "user_activity"):
+        with bulk_load(self.conn, "user_activity"):
             return bulk_insert(
                 self.conn, "user_activity", _ACT_COLUMNS,
                 ((first + n, uid, kind, fmt.json(data), fmt.timestamp(at))

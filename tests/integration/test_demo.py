@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from parking_desktop.adapters.db.models import (
     ParkingLot,
@@ -167,6 +167,30 @@ def test_the_services_work_on_demo_data(app: App, clock: FixedClock) -> None:
     user = app.users.create(manager, username="new_driver", password=DEMO_PASSWORD,
                             role=Role.DRIVER)
     assert user.id == 3 + OPTIONS.drivers + 1
+
+
+def _schema_objects(app: App) -> list[tuple[Any, ...]]:
+    """Every index and constraint definition, as the database reports it."""
+    with app.db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            query = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        else:
+            query = ("SELECT 'index', indexname, tablename, indexdef FROM pg_indexes "
+                     "WHERE schemaname = current_schema() UNION ALL "
+                     "SELECT 'constraint', conname, conrelid::regclass::text, "
+                     "pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE connamespace = to_regnamespace(current_schema()) ORDER BY 2, 1")
+        return [tuple(r) for r in conn.execute(text(query))]
+
+
+def test_the_bulk_load_puts_every_index_and_key_back(app: App) -> None:
+    before = _schema_objects(app)
+    assert any("ix_reservations_user_reserved_at" in str(r) for r in before)
+    load(app, DemoOptions(drivers=30, lots=2, days=5, seed=2))
+    after = _schema_objects(app)
+    if app.db.is_sqlite:  # ANALYZE adds its statistics table; nothing else may change
+        after = [r for r in after if not str(r[1]).startswith("sqlite_stat")]
+    assert after == before
 
 
 def _rows_without_hashes(app: App) -> dict[str, list[tuple[Any, ...]]]:
