@@ -31,6 +31,8 @@ SORTABLE = {
     "driver": User.username,
 }
 
+NULLABLE_SORTS = frozenset({"parked_at", "left_at", "cost", "driver"})
+
 
 @dataclass(frozen=True)
 class ReservationFilter:
@@ -120,10 +122,14 @@ class SearchService:
         if until is not None:
             conditions.append(Reservation.reserved_at < until)
         column = SORTABLE[sort]
-        # Empty values (not parked yet, no cost yet) last either way, on both databases
-        # (SQLite puts NULL first when ascending, PostgreSQL last).
-        order = [(column.desc() if descending else column.asc()).nulls_last(),
-                 Reservation.id.desc() if descending else Reservation.id.asc()]
+        ordered = column.desc() if descending else column.asc()
+        if sort in NULLABLE_SORTS:
+            # Empty values (not parked yet, no cost yet) last either way, on both databases
+            # (SQLite puts NULL first when ascending, PostgreSQL last). Only where NULLs can
+            # occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index (a full
+            # sort of every reservation for each page).
+            ordered = ordered.nulls_last()
+        order = [ordered, Reservation.id.desc() if descending else Reservation.id.asc()]
         limit = max(1, min(limit, 5000))
         with self.ctx.read() as session:
             total = -1
