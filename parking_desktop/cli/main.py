@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for data, cache, exports and settings")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check that this installation works (templates, a temporary "
+                             "database, drivers, keyring, windows offscreen), then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -57,6 +60,10 @@ def run(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:
+        from parking_desktop.selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "desktop"])
 
