@@ -15,6 +15,7 @@ the same Message-ID, which receiving systems use to drop duplicates."""
 
 from __future__ import annotations
 
+import binascii
 import logging
 import os
 import socket
@@ -311,11 +312,17 @@ class OutboxService:
                     continue
                 if transport is None:
                     transport = self._transport_factory()
-                message = build_message(
-                    sender=sender, recipient=mail.recipient, subject=mail.subject,
-                    text=mail.body_text, html=mail.body_html, message_id=mail.message_id,
-                    date=self.ctx.clock.now(), attachments=mail.attachments,
-                )
+                try:
+                    message = build_message(
+                        sender=sender, recipient=mail.recipient, subject=mail.subject,
+                        text=mail.body_text, html=mail.body_html, message_id=mail.message_id,
+                        date=self.ctx.clock.now(), attachments=mail.attachments,
+                    )
+                except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
+                    # A mail that cannot be built never will be: fail it, go on with the rest.
+                    self._record_error(token, mail, DeliveryError(
+                        f"The mail cannot be built: {exc}", transient=False), report)
+                    continue
                 try:
                     transport.send(message)
                 except DeliveryError as exc:

@@ -278,3 +278,20 @@ def test_an_unreachable_server_stops_the_run_after_one_batch(app: App) -> None:
     assert (report.retrying, report.pending, report.server_unreachable) == (4, 10, True)
     rows = _rows(app)
     assert sorted(r.attempts for r in rows) == [0] * 6 + [1] * 4  # the rest was not tried
+
+
+def test_a_mail_that_cannot_be_built_fails_alone(mail_app: App,
+                                                 smtp_server: SmtpServer) -> None:
+    outbox = mail_app.email.outbox
+    broken = OutgoingMail(recipient="x@example.com", subject="s", text="t", html=None,
+                          kind="test", idempotency_key="broken",
+                          attachments=({"filename": "a.csv", "content_type": "text/csv",
+                                        "data": "not base64!"},))
+    outbox.enqueue_many([broken, _mail(2)])
+
+    report = outbox.flush()
+
+    assert (report.sent, report.failed) == (1, 1)
+    failed = [r for r in _rows(mail_app) if r.status == "failed"]
+    assert [r.idempotency_key for r in failed] == ["broken"]
+    assert "cannot be built" in (failed[0].last_error or "")
