@@ -7,12 +7,9 @@ while it is visible."""
 
 from __future__ import annotations
 
-from typing import cast
-
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableView,
@@ -85,9 +82,8 @@ class CacheScreen(Screen):
         self.clear_button = tool_button("Clear cache", "cancel", self, danger=True,
                                         tooltip="Remove every cached entry on this computer")
         self.clear_button.clicked.connect(self.clear_cache)
-        actions = cast(QHBoxLayout, self.actions)  # the header's layout (shadows actions())
-        actions.addWidget(self.refresh_button)
-        actions.addWidget(self.clear_button)
+        self.header_actions.addWidget(self.refresh_button)
+        self.header_actions.addWidget(self.clear_button)
 
         tiles = QGridLayout()
         tiles.setHorizontalSpacing(12)
