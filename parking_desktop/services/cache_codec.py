@@ -50,10 +50,10 @@ _MUTABLE_FIELDS: dict[type[Any], tuple[str, ...]] = {
 
 
 # Types whose values can be handed to several callers: nothing in them can change.
-_SHARED: frozenset[type[Any]] = frozenset(
-    {str, int, float, bool, type(None), Decimal, datetime, date, *ENUM_TYPES.values()}
-    | {cls for cls, fields in _MUTABLE_FIELDS.items() if not fields}
-)
+_SHARED: frozenset[type[Any]] = frozenset([
+    str, int, float, bool, type(None), Decimal, datetime, date, *ENUM_TYPES.values(),
+    *(cls for cls, fields in _MUTABLE_FIELDS.items() if not fields),
+])
 
 
 def private_copy(value: Any) -> Any:
