@@ -16,7 +16,7 @@ from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.services.health import check_health
-from tests.integration.cache_support import TIMEZONE, build, read_only
+from tests.integration.cache_support import TIMEZONE, build, read_only, run_other_process
 
 
 def uncached_calls(app: App) -> int:
@@ -210,3 +210,28 @@ def test_a_damaged_entry_is_discarded_not_fatal(app: App, junk: bytes) -> None:
     backend.data.set(key, junk or b"{}", tag=LOTS)
     assert app.lots.search()[0].name == "Central"
     assert app.cache.status().ok  # one bad entry does not take the cache down
+
+
+def test_a_write_the_disk_refuses_falls_back_to_uncached(
+    tmp_path: Path, db_url: str, clock: FixedClock
+) -> None:
+    """A full disk, played by a file-size limit in another process (writes past 1 MB fail
+    with EFBIG as they would with ENOSPC on a full disk)."""
+    build(tmp_path / "data", db_url, clock).close()
+    out = run_other_process(tmp_path / "data", db_url, """
+        import resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, resource.RLIM_INFINITY))
+        big = app.cache.cached_response(timeout=60)(lambda n: "x" * n)
+        print(len(big(3_000_000)))
+        status = app.cache.status()
+        print(status.ok)
+        print(status.message)
+        app.lots.create(SYSTEM, name="Central", address="1 Main St", pin_code="CEN01",
+                        price_per_hour="2.50", number_of_spots=4)
+        print(app.lots.search()[0].name, app.lots.search()[0].available)
+    """)
+    size, ok, message, lots = out.splitlines()
+    assert size == "3000000"
+    assert ok == "False" and "unusable" in message and "too large" in message.lower()
+    assert lots == "Central 4"
