@@ -29,7 +29,8 @@ PASSWORD = os.environ.get("PARKING_PASSWORD", "bench-password-1")
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=ROOT / "bench-data" / "gui")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "demo-data" / "gui-latency",
+                        help="folder of the SQLite benchmark database (git-ignored default)")
     parser.add_argument("--db", metavar="URL", help="database URL (default: SQLite in DIR)")
     parser.add_argument("--drivers", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
