@@ -195,6 +195,9 @@ class CacheService:
             return compute()
         if time.monotonic() >= self._next_flush:
             self._flush(backend)
+            if self._problem is not None:  # the flush found the cache unusable
+                self._count("uncached")
+                return compute()
         full_key = self._ns + family + ":" + key
         value = self._lookup(backend, full_key)
         if value is not MISS:
@@ -265,11 +268,13 @@ class CacheService:
             self.invalidate(families)
 
     def invalidate(self, families: Iterable[str]) -> None:
-        """Drop every entry of ``families`` now. Never raises (listeners must not)."""
+        """Drop every entry of ``families`` now. Never raises (listeners must not).
+        Tried even while this process considers the cache unusable: other processes on the
+        machine may still be reading it (this process drops everything when it recovers)."""
         names = sorted(set(families))
         backend = self._backend
-        if backend is None or self._problem is not None or not names:
-            return  # recovery drops everything anyway
+        if backend is None or not names:
+            return
         try:
             backend.meta.incr_many({_gen_key(f): 1 for f in names})
             backend.data.evict(*names)

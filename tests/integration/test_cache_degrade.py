@@ -235,3 +235,22 @@ def test_a_write_the_disk_refuses_falls_back_to_uncached(
     assert size == "3000000"
     assert ok == "False" and "unusable" in message and "too large" in message.lower()
     assert lots == "Central 4"
+
+
+def test_a_process_that_gave_up_on_the_cache_still_invalidates_for_the_others(
+    tmp_path: Path, db_url: str, clock: FixedClock
+) -> None:
+    data = tmp_path / "data"
+    first, second = build(data, db_url, clock), build(data, db_url, clock)
+    try:
+        lot = first.lots.create(SYSTEM, name="Central", address="1 Main St", pin_code="CEN01",
+                                price_per_hour="2.50", number_of_spots=4)
+        assert second.lots.search()[0].address == "1 Main St"  # cached for everyone
+        with locked(data / "cache" / "meta" / "cache.db"):
+            first.cache.invalidate(["dashboard"])  # a moment of contention: first gives up
+        assert not first.cache.status().ok  # ...and will only retry in a while
+        first.lots.update(SYSTEM, lot.id, address="Moved")
+        assert second.lots.search()[0].address == "Moved"
+    finally:
+        first.close()
+        second.close()
