@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parents[3] / "resources"
+# resources/ beside the package (source tree) or in a PyInstaller bundle (sys._MEIPASS).
+RESOURCES = Path(getattr(sys, "_MEIPASS", "") or Path(__file__).resolve().parents[3]) / "resources"
 STYLE_SHEET = RESOURCES / "style.qss"
 CRASH_MESSAGE = ("Something went wrong on this screen; the details were written to the log. "
                  "You can carry on working.")
