@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from parking_desktop.adapters.db import copy as db_copy
+from parking_desktop.adapters.db.bulk import prefetched_batches
 from parking_desktop.adapters.db.copy import CopyError, CopyMismatch, copy_database, load_all_models
 from parking_desktop.adapters.db.engine import make_engine
 from parking_desktop.adapters.passwords import Argon2Hasher
@@ -172,3 +174,32 @@ def test_refuses_the_same_database_and_unknown_tables(source: App, tmp_path: Pat
     with pytest.raises(CopyError, match="notes_from_elsewhere"):
         copy_database(source.db.engine, f"sqlite:///{tmp_path / 'other.db'}")
     assert not (tmp_path / "other.db").exists()
+
+
+def test_rows_are_produced_ahead_in_order_and_errors_surface() -> None:
+    assert [len(b) for b in prefetched_batches(iter(range(10)), 4)] == [4, 4, 2]
+    assert [x[0] for b in prefetched_batches(([i] for i in range(1000)), 7) for x in b] == list(
+        range(1000))
+
+    def broken() -> Iterator[tuple[int]]:
+        yield (1,)
+        raise ValueError("row 2 is bad")
+
+    with pytest.raises(ValueError, match="row 2 is bad"):
+        list(prefetched_batches(broken(), 1))
+
+    produced = []
+
+    def endless() -> Iterator[tuple[int]]:
+        n = 0
+        while True:
+            produced.append(n)
+            yield (n,)
+            n += 1
+
+    before = threading.active_count()
+    for batch in prefetched_batches(endless(), 10):
+        assert batch[0] == (0,)
+        break  # the consumer gives up (as when a write fails): the producer stops too
+    assert threading.active_count() == before
+    assert len(produced) < 100

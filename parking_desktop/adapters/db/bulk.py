@@ -9,6 +9,8 @@ other column type (so tables added later still copy correctly)."""
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -94,7 +96,11 @@ def encode_rows(rows: Iterable[Sequence[Any]],
 def bulk_insert(connection: Connection, table: Table | str, columns: Sequence[str],
                 rows: Iterable[Sequence[Any]], *, batch_rows: int = BATCH_ROWS) -> int:
     """Insert rows (already in storage form) inside the connection's transaction; returns
-    how many were written."""
+    how many were written.
+
+    The rows are produced on a helper thread, a few batches ahead: SQLite and psycopg let go
+    of the GIL while the database works, so producing the next batch (often Python-heavy, like
+    the demo generator) overlaps with writing this one on a second core."""
     name = table if isinstance(table, str) else table.name
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -105,18 +111,60 @@ def bulk_insert(connection: Connection, table: Table | str, columns: Sequence[st
         sql = f'INSERT INTO "{name}" ({quoted}) VALUES ({marks})'  # noqa: S608 - our own names
         cursor = raw.cursor()
         try:
-            iterator = iter(rows)
-            while batch := list(islice(iterator, batch_rows)):
+            for batch in prefetched_batches(rows, batch_rows):
                 cursor.executemany(sql, batch)
                 written += len(batch)
         finally:
             cursor.close()
         return written
     with raw.cursor() as cursor, cursor.copy(f'COPY "{name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row(row)
-            written += 1
+        for batch in prefetched_batches(rows, batch_rows):
+            for row in batch:
+                copy.write_row(row)
+            written += len(batch)
     return written
+
+
+_END = object()
+
+
+def prefetched_batches(rows: Iterable[Sequence[Any]], batch_rows: int,
+                       ahead: int = 2) -> Iterator[list[Sequence[Any]]]:
+    """Lists of up to ``batch_rows`` rows, read from ``rows`` on a helper thread. An error
+    while producing is raised here, in the consumer; a consumer that stops early stops the
+    producer too."""
+    ready: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            iterator = iter(rows)
+            while batch := list(islice(iterator, batch_rows)):
+                if not offer(batch):
+                    return
+            offer(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            offer(exc)
+
+    worker = threading.Thread(target=produce, name="bulk-rows", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 @contextmanager
