@@ -50,6 +50,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BATCH_ROWS = 5000
 WATCH_INTERVAL = 0.05  # seconds between cancel checks by the watcher thread
 TICK_INTERVAL = 0.5  # seconds between progress reports
+INTERRUPT_INTERVAL = 0.1  # seconds between interrupts once cancelled, until the writer stops
 # SQLite stores UTCDateTime as naive UTC text in this format (SQLAlchemy's storage format).
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 SHIFT_CLOSE_ACTIVITIES = ("booking_completed", "force_released", "check_out")
@@ -447,9 +448,13 @@ class _Watcher:
         last_tick = 0.0
         while not self._done.is_set():
             if self._cancel.is_set():
+                # Again and again until the writer stops: an interrupt that lands between two
+                # statements does nothing (the next statement would run on), so one is not
+                # enough. An idle connection ignores it.
                 with contextlib.suppress(Exception):
                     self._interrupt()
-                return
+                self._done.wait(INTERRUPT_INTERVAL)
+                continue
             now = time.monotonic()
             if now - last_tick >= TICK_INTERVAL:
                 last_tick = now
@@ -527,6 +532,7 @@ def _write_sqlite(conn: Any, flt: ExportFilter, options: CsvOptions, path: Path,
         handle.write(header_bytes(options))
         text = _TextSink(handle)
         writer = csv.writer(text, lineterminator="\n")
+        _check(cancel)
         cursor = conn.execute(sql)
         while batch := cursor.fetchmany(BATCH_ROWS):
             _check(cancel)
@@ -564,6 +570,7 @@ def _write_postgresql(conn: Any, flt: ExportFilter, options: CsvOptions, path: P
         sql = build_select("postgresql", flt, options)
         with _private_file(path) as handle, _Watcher(cancel, conn.cancel_safe, tick):
             handle.write(header_bytes(options))
+            _check(cancel)
             with cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
                 for chunk in copy:
                     _check(cancel)

@@ -69,8 +69,10 @@ class ExportRunner:
     # --- starting and stopping ------------------------------------------------------------
     def start(self, job_id: str, lease: Lease, on_progress: ProgressHook | None = None) -> None:
         """Run the job on its own thread (the thread releases the lease when done)."""
+        # A daemon: a stuck export must never keep the program from exiting (App.close stops
+        # running exports first; one killed at exit is marked failed at the next start).
         thread = threading.Thread(target=self.run, args=(job_id, lease, on_progress),
-                                  name=f"export-{job_id[:8]}", daemon=False)
+                                  name=f"export-{job_id[:8]}", daemon=True)
         with self._lock:
             self._running[job_id] = _Running(thread)
         thread.start()

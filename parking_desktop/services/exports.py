@@ -270,8 +270,10 @@ class ExportService:
             source = Path(job.file_path)
             rows = job.row_count
         if not source.is_file():
-            raise NotFoundError("The export's file is missing (it may have been cleaned up); "
-                                "request a new export.")
+            # Files live in each computer's UPLOAD_FOLDER: a job made on another desktop
+            # sharing the PostgreSQL database has its file over there.
+            raise NotFoundError("The export's file is not on this computer (it was made on "
+                                "another one, or has been deleted); request a new export here.")
         if target.is_dir():
             raise ValidationError(f"{target} is a folder; choose a file name.")
         _copy_private(source, target)

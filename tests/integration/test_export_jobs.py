@@ -157,6 +157,17 @@ def test_cancel_stops_a_running_export_within_a_second(app: App, manager: Actor)
 
 
 @pytest.mark.usefixtures("endless_query")
+def test_cancel_at_the_very_start_still_stops_the_query(app: App, manager: Actor) -> None:
+    # However early the cancel lands (before the query has begun), the export stops.
+    for _ in range(3):
+        job = app.exports.request(manager, ExportScope.everything())
+        app.exports.cancel(manager, job)
+        assert app.exports.wait(job, timeout=5), "the export kept running after a cancel"
+        assert app.exports.status(manager, job).status == "cancelled"
+    assert list(app.settings.upload_folder.iterdir()) == []
+
+
+@pytest.mark.usefixtures("endless_query")
 def test_a_cancel_made_by_another_process_is_noticed(app: App, manager: Actor) -> None:
     job = app.exports.request(manager, ExportScope.everything())
     wait_for(app, job, "processing")
@@ -190,6 +201,17 @@ def test_save_copies_the_file_privately(app: App, manager: Actor, tmp_path: Path
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert [p.name for p in target.parent.iterdir()] == ["my export.csv"]
     assert "csv_export_downloaded" in activity_types(app)
+
+
+def test_saving_a_file_that_is_not_here_is_explained(
+    app: App, manager: Actor, tmp_path: Path
+) -> None:
+    view = finished(app, app.exports.request(manager, ExportScope.everything()))
+    assert view.file_path is not None
+    Path(view.file_path).unlink()  # e.g. made on another desktop sharing the database
+    with pytest.raises(NotFoundError, match="not on this computer"):
+        app.exports.save(manager, view.job_id, tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_saving_an_unfinished_export_is_refused(app: App, manager: Actor, tmp_path: Path) -> None:
