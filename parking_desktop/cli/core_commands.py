@@ -102,8 +102,9 @@ def _print_demo(result: DemoResult) -> None:
     print(f"Demo sign-ins (every demo account's password: {result.password})")
     print_table(["Username", "Role", "E-mail"],
                 [[s.username, s.role, s.email or ""] for s in result.sign_ins])
-    if result.drivers > 3:
-        print(f"... and {result.drivers - 3} more drivers with the same password.")
+    listed = sum(1 for s in result.sign_ins if s.role == "driver")
+    if result.drivers > listed:
+        print(f"... and {result.drivers - listed:,} more drivers with the same password.")
 
 
 # --- users -------------------------------------------------------------------------------------
