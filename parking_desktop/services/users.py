@@ -151,7 +151,9 @@ class UserService:
         password_ok = self.hasher.verify(password_hash, password)
         new_hash = (self.hasher.hash(password)
                     if password_ok and self.hasher.needs_rehash(password_hash) else None)
-        with self.ctx.write("users", "activity") as session:
+        # Only "activity": a sign-in changes no figure anyone caches (last_login is not on the
+        # dashboard), so it must not make every kiosk sign-in recompute the dashboard.
+        with self.ctx.write("activity") as session:
             user = self._load(session, user_id, lock=True)
             # Another kiosk may have locked the account while we were hashing.
             _refuse_if_locked(user.locked_until, now)
