@@ -78,8 +78,9 @@ def _check(app: Any, actor: Any, user: Any) -> str:
         for _ in range(3):
             QCoreApplication.processEvents()
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    lots = f"{kiosk_lots} lot" + ("" if kiosk_lots == 1 else "s")
     return (f"Qt {pyside_version} on {qapp.platformName()}: the main window with its "
-            f"{screens} screens and the kiosk ({kiosk_lots} lots) opened; platform plugins "
+            f"{screens} screens and the kiosk ({lots}) opened; platform plugins "
             f"{', '.join(sorted(platforms))}; svg icons and style sheets loaded")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,10 +47,11 @@ def test_self_test_passes_and_reports_every_check(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     out = result.stdout
     assert "5 mail templates rendered" in out
-    assert "migrated to 0002" in out and "created a lot with 3 spots" in out
+    head = sorted((ROOT / "parking_desktop/adapters/db/migrations/versions").glob("0*.py"))[-1]
+    assert f"migrated to {head.name[:4]};" in out and "created a lot with 3 spots" in out
     assert "psycopg" in out and "binary layer" in out
     assert "keyring: backend " in out
-    assert "the main window with its 11 screens and the kiosk (1 lots) opened" in out
+    assert re.search(r"the main window with its \d+ screens and the kiosk \(1 lot\) opened", out)
     assert out.rstrip().endswith(f"Self-test passed: {len(NAMES)} checks.")
 
 
