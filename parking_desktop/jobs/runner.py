@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError, NotFoundError
-from parking_desktop.jobs.definitions import JobOutcome, JobSpec, RunContext
+from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
 from parking_desktop.services.job_ledger import COMPLETED, Claim, JobLedger, JobRunView
 
@@ -92,7 +92,6 @@ class JobRunner:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._stopping = threading.Event()
-        self.last_unrecorded: dict[str, tuple[datetime, JobOutcome]] = {}
 
     # --- the jobs ----------------------------------------------------------------------
     @property
@@ -221,7 +220,6 @@ class JobRunner:
                                       f"{spec.title} failed: {view.error}", view))
             return view
         if not outcome.worth_recording:
-            self.last_unrecorded[spec.name] = (started_at, outcome)
             return JobRunView(id=0, job=spec.name, period_key=key, status=COMPLETED,
                               started_at=started_at, finished_at=self.clock.now(),
                               heartbeat_at=None, host=self.ledger.host, counts=outcome.counts)
