@@ -208,6 +208,11 @@ SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-reservations-1920", desktop_screen("reservations"), LARGE),
     ("desktop-activity", desktop_screen("activity"), SMALL),
     ("desktop-attendant-lots", desktop_screen("lots", "attendant"), SMALL),
+    ("desktop-exports", desktop_screen("exports"), SMALL),
+    ("desktop-jobs", desktop_screen("jobs"), SMALL),
+    ("desktop-outbox", desktop_screen("outbox"), SMALL),
+    ("desktop-mail-settings", desktop_screen("mail"), SMALL),
+    ("desktop-cache", desktop_screen("cache"), SMALL),
 ]
 KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = kiosk_shots(SMALL, LARGE)
 
