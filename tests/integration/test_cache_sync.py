@@ -60,8 +60,10 @@ def test_changes_on_one_machine_show_on_the_other_within_two_seconds(
     assert seconds_until(lambda: str(b.lots.search()[0].price_per_hour) == "4.20") < PROMISE
 
     a.parking.check_in(SYSTEM, lot.id, "AB123")
+    # The dashboard was not cached on b (the price change dropped it), so it may read fresh at
+    # once; the lot list *was* cached: it is the one that must be refreshed by the notice.
     assert seconds_until(lambda: b.stats.dashboard(SYSTEM).reservations_active == 1) < PROMISE
-    assert b.lots.search()[0].occupied == 1
+    assert seconds_until(lambda: b.lots.search()[0].occupied == 1) < PROMISE
 
     # And the other way round.
     assert a.lots.search()[0].occupied == 1
