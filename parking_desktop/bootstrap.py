@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import Database
@@ -39,7 +38,6 @@ class App:
     search: SearchService
     stats: StatsService
     activity: ActivityService
-    extras: dict[str, object] = field(default_factory=dict)
     email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
     jobs: JobsAdmin = field(default=None)  # type: ignore[assignment]  # set by build_app
     exports: ExportService = field(default=None)  # type: ignore[assignment]  # set by build_app
@@ -104,7 +102,3 @@ def _wire_cache_and_timings(app: App) -> None:
     for name, service in vars(app).items():
         if getattr(service, "ctx", None) is ctx:  # every service, including later additions
             instrument(app.timings, name, service)
-
-
-def build_for_paths(data_dir: Path, database_url: str | None = None, **kwargs: object) -> App:
-    return build_app(load_settings(data_dir=data_dir, database_url=database_url), **kwargs)  # type: ignore[arg-type]
