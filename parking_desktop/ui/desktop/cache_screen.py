@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHeaderView,
     QLabel,
     QTableView,
     QWidget,
@@ -20,7 +19,13 @@ from parking_desktop.services.caching import CacheInfo
 from parking_desktop.services.timing import OperationTiming
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.table import SORT_ROLE, Column, RowTableModel
-from parking_desktop.ui.common.widgets import Card, FigureTile, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    Card,
+    ColumnFitter,
+    FigureTile,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 TILES = [  # key, caption, accent
@@ -114,8 +119,10 @@ class CacheScreen(Screen):
         self.table = QTableView(card)
         self.table.setModel(self.proxy)
         configure_table(self.table, "Operation timings")
-        self.table.horizontalHeader().setSectionResizeMode(
-            TimingsModel.OPERATION, QHeaderView.ResizeMode.Stretch)
+        # Figures fit their headers ("95th percentile" in full) and sit together; the
+        # operation name takes the spare width.
+        self.fitter = ColumnFitter(self.table, TimingsModel.OPERATION)
+        self.fitter.fit()
         self.table.sortByColumn(TimingsModel.OPERATION, Qt.SortOrder.AscendingOrder)
         card.content.addWidget(self.table, 1)
         self.body.addWidget(card, 1)
@@ -146,6 +153,7 @@ class CacheScreen(Screen):
         self.state.setText(f"{state}\nOther computers: {info.sync}")
         self.state.setProperty("problem", not info.ok)
         self.model.set_rows(timings)
+        self.fitter.fit()
         self.loaded()
 
     # --- actions -------------------------------------------------------------------------

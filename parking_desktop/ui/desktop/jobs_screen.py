@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -42,7 +41,7 @@ from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
 from parking_desktop.ui.common.dialogs import ServiceDialog
 from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel
-from parking_desktop.ui.common.widgets import configure_table, tool_button
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 from parking_desktop.ui.worker import Operation, run_in_thread
 
@@ -160,6 +159,8 @@ class JobsScreen(Screen):
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.scheduler = session.app.jobs.scheduler
+        # The subtitle wraps rather than squeezing the four header buttons (clipped captions).
+        self.subtitle_label.setWordWrap(True)
         actions = cast(QHBoxLayout, self.actions)
         self.preview_button = tool_button("Preview report…", "mail", self,
                                           tooltip="A driver's monthly report for any month")
@@ -180,8 +181,8 @@ class JobsScreen(Screen):
         self.table = QTableView(self)
         self.table.setModel(self.model)
         configure_table(self.table, "Jobs", sortable=False)
-        self.table.horizontalHeader().setSectionResizeMode(
-            JobsModel.COUNTS, QHeaderView.ResizeMode.Stretch)
+        # Name, schedule, next run and state fit their text; Error takes the spare width.
+        self.fitter = ColumnFitter(self.table, JobsModel.ERROR)
         self.table.setMaximumHeight(220)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selected())
         self.body.addWidget(self.table)
@@ -196,8 +197,7 @@ class JobsScreen(Screen):
         self.history = QTableView(self)
         self.history.setModel(self.runs)
         configure_table(self.history, "History of runs", sortable=False)
-        self.history.horizontalHeader().setSectionResizeMode(
-            RunsModel.RESULT, QHeaderView.ResizeMode.Stretch)
+        self.history_fitter = ColumnFitter(self.history, RunsModel.RESULT)
         self.body.addWidget(self.history, 1)
 
         self.bridge = JobEventBridge(self.scheduler, self)
@@ -224,10 +224,11 @@ class JobsScreen(Screen):
         chosen = self.selected_job()
         self.model.scheduling = self.scheduler.running
         self.model.set_rows(jobs)
+        self.fitter.fit()
         row = next((i for i, j in enumerate(jobs) if chosen and j.name == chosen.name), 0)
         if jobs:
             self.table.selectRow(row)
-        self.runs.set_rows(runs)
+        self._show_runs(runs)
         self.where.setText(
             "Jobs are scheduled on this computer; other desktops and workers on the same "
             "database never run a period twice." if self.scheduler.running else
@@ -257,7 +258,11 @@ class JobsScreen(Screen):
     def _load_history(self, name: str) -> None:
         self._history_for = name
         self.call(self.scheduler.history, self.actor, name, HISTORY_LIMIT,
-                  on_success=self.runs.set_rows)
+                  on_success=self._show_runs)
+
+    def _show_runs(self, runs: list[JobRunView]) -> None:
+        self.runs.set_rows(runs)
+        self.history_fitter.fit()
 
     # --- actions -------------------------------------------------------------------------
     def run_selected(self) -> None:
