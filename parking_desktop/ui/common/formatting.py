@@ -92,6 +92,15 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def scroll_footer(shown: int, total: int, noun: str, nothing: str) -> str:
+    """The line under a table that loads more rows on scrolling: how many show of how many."""
+    if total == 0:
+        return nothing
+    if total > shown:
+        return f"Showing {count(shown)} of {count(total)} {noun} · scroll down to load more"
+    return f"{count(max(shown, total))} {noun}"
+
+
 def percent(value: float) -> str:
     return f"{value:.1f} %"
 

@@ -175,6 +175,7 @@ class ColumnFitter(QObject):
         self.minimum = minimum
         self._natural = 0
         self._content = 0
+        self._fitted_rows = False
         view.horizontalHeader().setStretchLastSection(False)
         view.viewport().installEventFilter(self)
 
@@ -185,6 +186,13 @@ class ColumnFitter(QObject):
         self._natural = header.length()
         self._content = header.sectionSize(self.stretch_column)
         self._apply()
+
+    def fit_once(self) -> None:
+        """Fit the first time the table has rows; later pages (scrolled in) keep the widths,
+        so the columns do not jump under the user."""
+        if not self._fitted_rows and self.view.model().rowCount() > 0:
+            self._fitted_rows = True
+            self.fit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Resize and self._natural:

@@ -80,7 +80,6 @@ class ActivityScreen(Screen):
         self.footer.setObjectName("tableFooter")
         self.footer.setAccessibleName("Result count")
         self.body.addWidget(self.footer)
-        self._sized = False
 
     def refresh(self) -> None:
         super().refresh()
@@ -107,20 +106,12 @@ class ActivityScreen(Screen):
         self.model.set_query(fetch)
 
     def _page_loaded(self) -> None:
-        if not self._sized and self.model.rowCount() > 0:
-            self._sized = True
-            self.fitter.fit()
+        self.fitter.fit_once()
         self.loaded()
 
     def _update_footer(self) -> None:
-        shown, total = self.model.rowCount(), self.model.total
-        if total == 0:
-            self.footer.setText("Nothing recorded matches these filters.")
-        elif total > shown:
-            self.footer.setText(f"Showing {fmt.count(shown)} of {fmt.count(total)} entries · "
-                                "scroll down to load more")
-        else:
-            self.footer.setText(f"{fmt.count(max(total, shown))} entries")
+        self.footer.setText(fmt.scroll_footer(self.model.rowCount(), self.model.total,
+                                              "entries", "Nothing recorded matches these filters."))
 
     def shutdown(self) -> None:
         self.model.discard()

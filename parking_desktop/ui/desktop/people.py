@@ -104,7 +104,6 @@ class PeopleScreen(Screen):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self.person_page, self.show_list,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.pages.addWidget(self.person_page)
-        self._sized = False
         self._update_buttons()
 
     # --- loading --------------------------------------------------------------------------------
@@ -128,20 +127,12 @@ class PeopleScreen(Screen):
         self.model.set_query(fetch)
 
     def _page_loaded(self) -> None:
-        if not self._sized and self.model.rowCount():
-            self._sized = True
-            self.fitter.fit()
+        self.fitter.fit_once()
         self.loaded()
 
     def _update_footer(self) -> None:
-        shown, total = self.model.rowCount(), self.model.total
-        if total == 0:
-            self.footer.setText("Nobody matches.")
-        elif total > shown:
-            self.footer.setText(f"Showing {fmt.count(shown)} of {fmt.count(total)} people · "
-                                "scroll down to load more")
-        else:
-            self.footer.setText(f"{fmt.count(max(shown, total))} people")
+        self.footer.setText(fmt.scroll_footer(self.model.rowCount(), self.model.total,
+                                              "people", "Nobody matches."))
 
     # --- selection ----------------------------------------------------------------------------
     def selected_user(self) -> UserView | None:

@@ -99,7 +99,6 @@ class ReservationsScreen(Screen):
                  self.clear_button, self.table]
         for first, second in itertools.pairwise(order):
             self.setTabOrder(first, second)
-        self._sized = False
 
     # --- loading --------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -159,9 +158,7 @@ class ReservationsScreen(Screen):
         (self.busy.push if loading else self.busy.pop)()
 
     def _first_page(self) -> None:
-        if not self._sized and self.model.rowCount() > 0:
-            self._sized = True
-            self.fitter.fit()
+        self.fitter.fit_once()
         self.loaded()
 
     def _update_footer(self) -> None:
