@@ -11,15 +11,17 @@ from parking_desktop.services.views import LotView, ReservationView
 from parking_desktop.ui.common.formatting import price_per_hour
 from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import clock_time
-from parking_desktop.ui.kiosk.lot_picker import LotPicker
+from parking_desktop.ui.kiosk.lot_picker import LotPicker, chosen_lot
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import (
     KioskButton,
     KioskEdit,
     SpotCard,
     VehicleEdit,
+    action_row,
     field,
     label,
+    tab_chain,
 )
 
 if TYPE_CHECKING:
@@ -55,13 +57,10 @@ class CheckInScreen(KioskScreen):
                             "Only if the driver has an account."), 2)
         column.addLayout(row)
         column.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(18)
         self.submit_button = KioskButton("Check in", form, kind="primary")
         self.submit_button.setObjectName("checkInSubmit")
         self.cancel_button = KioskButton("Cancel", form)
-        buttons.addWidget(self.submit_button, 2)
-        buttons.addWidget(self.cancel_button, 1)
+        buttons = action_row(self.submit_button, self.cancel_button)
         column.addLayout(buttons)
         self.pages.addWidget(form)
         self.form_page = form
@@ -73,13 +72,10 @@ class CheckInScreen(KioskScreen):
         column.setSpacing(18)
         self.spot = SpotCard(done)
         column.addWidget(self.spot, 1)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(18)
         self.next_button = KioskButton("Next vehicle", done, kind="primary")
         self.next_button.setObjectName("checkInNext")
         self.done_button = KioskButton("Done", done)
-        buttons.addWidget(self.next_button, 2)
-        buttons.addWidget(self.done_button, 1)
+        buttons = action_row(self.next_button, self.done_button)
         column.addLayout(buttons)
         self.pages.addWidget(done)
         self.result_page = done
@@ -91,9 +87,7 @@ class CheckInScreen(KioskScreen):
         self.cancel_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.new_vehicle)
         self.done_button.clicked.connect(lambda: self.kiosk.go("staff"))
-        self.setTabOrder(self.vehicle, self.driver)
-        self.setTabOrder(self.driver, self.submit_button)
-        self.setTabOrder(self.submit_button, self.cancel_button)
+        tab_chain(self.vehicle, self.driver, self.submit_button, self.cancel_button)
 
     # --- navigation -------------------------------------------------------------------------
     def enter(self, **kwargs: Any) -> None:
@@ -138,13 +132,8 @@ class CheckInScreen(KioskScreen):
     def submit(self) -> None:
         if self.busy:
             return
-        lot = self.lots.selected()
+        lot = chosen_lot(self, self.lots, self.vehicle, "Enter the vehicle number.")
         if lot is None:
-            self.show_error("Choose a lot with a free spot.")
-            return
-        if not self.vehicle.text():
-            self.show_error("Enter the vehicle number.")
-            self.vehicle.setFocus()
             return
         actor = self.kiosk.actor
         self.call(calls.check_in, self.kiosk.app, actor, lot.id, self.vehicle.text(),

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from parking_desktop.services.views import CheckoutQuote, Receipt
 from parking_desktop.ui.kiosk.receipt import QuoteCard
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import KioskButton, VehicleEdit, field, label
+from parking_desktop.ui.kiosk.widgets import (
+    KioskButton,
+    VehicleEdit,
+    action_row,
+    field,
+    label,
+    tab_chain,
+)
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -33,13 +40,10 @@ class CheckOutScreen(KioskScreen):
         column.addWidget(field("Vehicle number", self.vehicle,
                                "The fee is shown before anything is charged."))
         column.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(18)
         self.quote_button = KioskButton("Show the fee", form, kind="primary")
         self.quote_button.setObjectName("checkOutQuote")
         self.cancel_button = KioskButton("Cancel", form)
-        buttons.addWidget(self.quote_button, 2)
-        buttons.addWidget(self.cancel_button, 1)
+        buttons = action_row(self.quote_button, self.cancel_button)
         column.addLayout(buttons)
         self.pages.addWidget(form)
         self.form_page = form
@@ -53,13 +57,10 @@ class CheckOutScreen(KioskScreen):
         self.quote_card = QuoteCard(confirm)
         column.addWidget(self.quote_card)
         column.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(18)
         self.confirm_button = KioskButton("Confirm check-out", confirm, kind="primary")
         self.confirm_button.setObjectName("checkOutConfirm")
         self.not_now_button = KioskButton("Not now", confirm)
-        buttons.addWidget(self.confirm_button, 2)
-        buttons.addWidget(self.not_now_button, 1)
+        buttons = action_row(self.confirm_button, self.not_now_button)
         column.addLayout(buttons)
         self.pages.addWidget(confirm)
         self.confirm_page = confirm
@@ -70,9 +71,8 @@ class CheckOutScreen(KioskScreen):
         self.cancel_button.clicked.connect(lambda: self.kiosk.go("staff"))
         self.confirm_button.clicked.connect(self.confirm)
         self.not_now_button.clicked.connect(self.back)
-        self.setTabOrder(self.vehicle, self.quote_button)
-        self.setTabOrder(self.quote_button, self.cancel_button)
-        self.setTabOrder(self.confirm_button, self.not_now_button)
+        tab_chain(self.vehicle, self.quote_button, self.cancel_button)
+        tab_chain(self.confirm_button, self.not_now_button)
 
     def enter(self, vehicle: str = "", **kwargs: Any) -> None:
         self.reset()

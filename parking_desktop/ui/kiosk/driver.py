@@ -13,7 +13,7 @@ from parking_desktop.ui.common.formatting import duration, money, price_per_hour
 from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.icons import kiosk_icon
-from parking_desktop.ui.kiosk.lot_picker import LotPicker
+from parking_desktop.ui.kiosk.lot_picker import LotPicker, chosen_lot
 from parking_desktop.ui.kiosk.receipt import QuoteCard
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import (
@@ -21,8 +21,10 @@ from parking_desktop.ui.kiosk.widgets import (
     KioskButton,
     SpotCard,
     VehicleEdit,
+    action_row,
     field,
     label,
+    tab_chain,
 )
 
 if TYPE_CHECKING:
@@ -114,13 +116,10 @@ class DriverScreen(KioskScreen):
         self.quote_card = QuoteCard(self.release_page)
         column.addWidget(self.quote_card)
         column.addStretch(1)
-        row = QHBoxLayout()
-        row.setSpacing(18)
         self.release_yes = KioskButton("Release and pay", self.release_page, kind="primary")
         self.release_yes.setObjectName("driverReleaseConfirm")
         self.release_no = KioskButton("Not yet", self.release_page)
-        row.addWidget(self.release_yes, 2)
-        row.addWidget(self.release_no, 1)
+        row = action_row(self.release_yes, self.release_no)
         column.addLayout(row)
         self.pages.addWidget(self.release_page)
 
@@ -135,11 +134,10 @@ class DriverScreen(KioskScreen):
         self.cancel_no.clicked.connect(self._hide_cancel)
         self.release_yes.clicked.connect(self.release)
         self.release_no.clicked.connect(self.back)
-        self.setTabOrder(self.vehicle, self.book_button)
-        self.setTabOrder(self.parked_button, self.release_button)
-        self.setTabOrder(self.release_button, self.cancel_button)
-        self.setTabOrder(self.cancel_yes, self.cancel_no)
-        self.setTabOrder(self.release_yes, self.release_no)
+        tab_chain(self.vehicle, self.book_button)
+        tab_chain(self.parked_button, self.release_button, self.cancel_button)
+        tab_chain(self.cancel_yes, self.cancel_no)
+        tab_chain(self.release_yes, self.release_no)
 
     # --- navigation -------------------------------------------------------------------------
     def enter(self, message: str = "", **kwargs: Any) -> None:
@@ -233,13 +231,8 @@ class DriverScreen(KioskScreen):
     def book(self) -> None:
         if self.busy:
             return
-        lot = self.lots.selected()
+        lot = chosen_lot(self, self.lots, self.vehicle, "Enter your vehicle number.")
         if lot is None:
-            self.show_error("Choose a lot with a free spot.")
-            return
-        if not self.vehicle.text():
-            self.show_error("Enter your vehicle number.")
-            self.vehicle.setFocus()
             return
         self.call(self.kiosk.app.parking.reserve, self.kiosk.actor, lot.id, self.vehicle.text(),
                   on_success=self._booked)

@@ -9,7 +9,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, KioskButton, PasswordEdit, field, label
+from parking_desktop.ui.kiosk.widgets import (
+    Card,
+    KioskButton,
+    PasswordEdit,
+    action_row,
+    field,
+    label,
+    tab_chain,
+)
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -48,13 +56,10 @@ class ExitScreen(KioskScreen):
                                "lead", ask, wrap=True))
         self.password = PasswordEdit("Manager password", ask)
         column.addWidget(field("Manager password", self.password))
-        row = QHBoxLayout()
-        row.setSpacing(18)
         self.unlock_button = KioskButton("Unlock", ask, kind="primary")
         self.unlock_button.setObjectName("exitUnlock")
         self.cancel_button = KioskButton("Cancel", ask)
-        row.addWidget(self.unlock_button, 2)
-        row.addWidget(self.cancel_button, 1)
+        row = action_row(self.unlock_button, self.cancel_button)
         column.addLayout(row)
         outer.addWidget(ask)
         self.ask_page = ask
@@ -91,10 +96,8 @@ class ExitScreen(KioskScreen):
         self.stay_button.clicked.connect(self.back)
         self.fullscreen_button.clicked.connect(self._toggle_full_screen)
         self.quit_button.clicked.connect(self._quit)
-        self.setTabOrder(self.password, self.unlock_button)
-        self.setTabOrder(self.unlock_button, self.cancel_button)
-        self.setTabOrder(self.stay_button, self.fullscreen_button)
-        self.setTabOrder(self.fullscreen_button, self.quit_button)
+        tab_chain(self.password, self.unlock_button, self.cancel_button)
+        tab_chain(self.stay_button, self.fullscreen_button, self.quit_button)
 
     def enter(self, return_to: str = "home", **kwargs: Any) -> None:
         self.return_to = return_to if return_to != self.name else self.return_to

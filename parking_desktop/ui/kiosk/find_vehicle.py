@@ -17,7 +17,9 @@ from parking_desktop.ui.kiosk.widgets import (
     KioskButton,
     SpotCard,
     VehicleEdit,
+    action_row,
     field,
+    tab_chain,
 )
 
 if TYPE_CHECKING:
@@ -58,14 +60,11 @@ class FindVehicleScreen(KioskScreen):
         self.body.addWidget(self.result, 1)
         self.body.addStretch(0)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(18)
         self.check_out_button = KioskButton("Check this vehicle out", self, kind="primary")
         self.check_out_button.setObjectName("findCheckOut")
         self.check_out_button.hide()
         self.done_button = KioskButton("Done", self)
-        buttons.addWidget(self.check_out_button, 2)
-        buttons.addWidget(self.done_button, 1)
+        buttons = action_row(self.check_out_button, self.done_button)
         self.body.addStretch(1)
         self.body.addLayout(buttons)
 
@@ -74,9 +73,7 @@ class FindVehicleScreen(KioskScreen):
         self.find_button.clicked.connect(self.look_up)
         self.check_out_button.clicked.connect(self._check_out)
         self.done_button.clicked.connect(lambda: self.kiosk.go("staff"))
-        self.setTabOrder(self.vehicle, self.find_button)
-        self.setTabOrder(self.find_button, self.check_out_button)
-        self.setTabOrder(self.check_out_button, self.done_button)
+        tab_chain(self.vehicle, self.find_button, self.check_out_button, self.done_button)
 
     def enter(self, **kwargs: Any) -> None:
         self.reset()

@@ -22,7 +22,7 @@ from parking_desktop.ui.common.formatting import price_per_hour
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, KioskButton, label, restyle
+from parking_desktop.ui.kiosk.widgets import Card, KioskButton, label, restyle, tab_chain
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -142,8 +142,7 @@ class HomeScreen(KioskScreen):
         self.updated_label = label("", "hint", self, align=Qt.AlignmentFlag.AlignRight)
         self.updated_label.setAccessibleName("Last updated")
         self.body.addWidget(self.updated_label)
-        self.setTabOrder(self.driver_button, self.staff_button)
-        self.setTabOrder(self.staff_button, self.exit_button)
+        tab_chain(self.driver_button, self.staff_button, self.exit_button)
 
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)

@@ -3,15 +3,26 @@ spots and price. Arrow keys move between lots, Space or Enter chooses; full lots
 
 from __future__ import annotations
 
-from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QButtonGroup, QFrame, QGridLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QLineEdit,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common.formatting import price_per_hour
-from parking_desktop.ui.kiosk.widgets import KioskButton, label
+from parking_desktop.ui.kiosk.widgets import KioskButton, label, tab_chain
+
+if TYPE_CHECKING:
+    from parking_desktop.ui.kiosk.screen import KioskScreen
 
 MAX_ROWS = 3
 EMPTY = "No parking lot is open. Ask a manager to create one."
@@ -121,9 +132,7 @@ class LotPicker(QWidget):
         """Put the lots, then ``after`` (the rest of the form, in order), in the tab chain:
         buttons made later would otherwise sit at the end of the window's chain. (Qt moves
         each second widget of setTabOrder, hence the whole rest of the form is given.)"""
-        chain = [*self._buttons.values(), *after]
-        for first, second in pairwise(chain):
-            QWidget.setTabOrder(first, second)
+        tab_chain(*self._buttons.values(), *after)
 
     def selected(self) -> LotView | None:
         button = self._group.checkedButton()
@@ -159,3 +168,17 @@ class LotPicker(QWidget):
             if button.lot.free > 0:  # not isEnabled(): the whole picker may be disabled (busy)
                 button.setChecked(True)
                 return
+
+
+def chosen_lot(screen: KioskScreen, picker: LotPicker, vehicle: QLineEdit,
+               missing_vehicle: str) -> LotView | None:
+    """The lot a form's action goes to, or None after saying in the window what is missing."""
+    lot = picker.selected()
+    if lot is None:
+        screen.show_error("Choose a lot with a free spot.")
+        return None
+    if not vehicle.text():
+        screen.show_error(missing_vehicle)
+        vehicle.setFocus()
+        return None
+    return lot

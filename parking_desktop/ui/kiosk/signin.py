@@ -15,8 +15,10 @@ from parking_desktop.ui.kiosk.widgets import (
     KioskButton,
     KioskEdit,
     PasswordEdit,
+    action_row,
     field,
     label,
+    tab_chain,
 )
 
 if TYPE_CHECKING:
@@ -57,13 +59,10 @@ class SignInScreen(KioskScreen):
         self.password = PasswordEdit(parent=card)
         column.addWidget(field("Username or e-mail", self.login))
         column.addWidget(field("Password", self.password))
-        row = QHBoxLayout()
-        row.setSpacing(18)
         self.submit_button = KioskButton("Sign in", card, kind="primary")
         self.submit_button.setObjectName("signInSubmit")
         self.cancel_button = KioskButton("Cancel", card, kind="secondary")
-        row.addWidget(self.submit_button, 2)
-        row.addWidget(self.cancel_button, 1)
+        row = action_row(self.submit_button, self.cancel_button)
         column.addLayout(row)
         centre = QHBoxLayout()
         centre.addStretch(1)
@@ -77,10 +76,8 @@ class SignInScreen(KioskScreen):
         self.password.returnPressed.connect(self.submit)
         self.submit_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self.back)
-        self.setTabOrder(self.login, self.password)
-        self.setTabOrder(self.password, self.submit_button)
-        self.setTabOrder(self.submit_button, self.cancel_button)
-        self.setTabOrder(self.cancel_button, self.back_button)
+        tab_chain(self.login, self.password, self.submit_button, self.cancel_button,
+                  self.back_button)
 
     def enter(self, mode: str = "driver", **kwargs: Any) -> None:
         self.mode = mode if mode in MODES else "driver"

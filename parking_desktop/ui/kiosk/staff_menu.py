@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from parking_desktop.ui.kiosk.format import idle_words
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import KioskButton, TileButton, label
+from parking_desktop.ui.kiosk.widgets import KioskButton, TileButton, label, tab_chain
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -39,9 +39,8 @@ class StaffMenuScreen(KioskScreen):
         self.hint = label("Esc signs you out. The kiosk also signs you out after a minute "
                           "without activity.", "hint", self, wrap=True)
         self.body.addWidget(self.hint)
-        self.setTabOrder(self.check_in_button, self.check_out_button)
-        self.setTabOrder(self.check_out_button, self.find_button)
-        self.setTabOrder(self.find_button, self.sign_out_button)
+        tab_chain(self.check_in_button, self.check_out_button, self.find_button,
+                  self.sign_out_button)
 
     def _tile(self, title: str, caption: str, icon: str, target: str) -> KioskButton:
         button = TileButton(title, caption, kiosk_icon(icon, "#ffffff").pixmap(QSize(64, 64)),

@@ -5,12 +5,14 @@ as you type, cards and label/value grids. Sizes and colours come from resources/
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -228,3 +230,18 @@ class TileButton(KioskButton):
             widget.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
             layout.addWidget(widget)
         layout.addStretch(1)
+
+
+def tab_chain(*widgets: QWidget) -> None:
+    """Tab moves through ``widgets`` in this order (Enter/Tab-only use of the kiosk)."""
+    for first, second in pairwise(widgets):
+        QWidget.setTabOrder(first, second)
+
+
+def action_row(primary: QPushButton, secondary: QPushButton) -> QHBoxLayout:
+    """The kiosk's button row: the main action twice as wide as the way back."""
+    row = QHBoxLayout()
+    row.setSpacing(18)
+    row.addWidget(primary, 2)
+    row.addWidget(secondary, 1)
+    return row
