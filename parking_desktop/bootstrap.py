@@ -10,19 +10,19 @@ from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
 from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
-from parking_desktop.services import cache_wiring
-from parking_desktop.services.activity import ActivityService
-from parking_desktop.services.cache_sync import CacheSync
-from parking_desktop.services.caching import CacheService, namespace_for
+from parking_desktop.services.accounts.users import PasswordHasher, UserService
+from parking_desktop.services.cache import wiring as cache_wiring
+from parking_desktop.services.cache.caching import CacheService, namespace_for
+from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.email import EmailService, build_email_service
-from parking_desktop.services.exports import ExportService, build_export_service
-from parking_desktop.services.lots import LotService
-from parking_desktop.services.parking import ParkingService
-from parking_desktop.services.search import SearchService
-from parking_desktop.services.stats import StatsService
+from parking_desktop.services.exports.exports import ExportService, build_export_service
+from parking_desktop.services.mail.email import EmailService, build_email_service
+from parking_desktop.services.parking.activity import ActivityService
+from parking_desktop.services.parking.lots import LotService
+from parking_desktop.services.parking.parking import ParkingService
+from parking_desktop.services.parking.search import SearchService
+from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.timing import Timings, instrument
-from parking_desktop.services.users import PasswordHasher, UserService
 
 
 @dataclass

@@ -48,7 +48,7 @@ from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
 from parking_desktop.domain.fee import compute_fee  # noqa: E402
 from parking_desktop.domain.roles import SYSTEM  # noqa: E402
-from parking_desktop.services.stats import StatsService  # noqa: E402
+from parking_desktop.services.parking.stats import StatsService  # noqa: E402
 
 HEADLINE_SQL = """
 SELECT

@@ -35,10 +35,10 @@ from parking_desktop.adapters.db.models import Reservation
 from parking_desktop.bootstrap import build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services import cache_codec
-from parking_desktop.services.caching import DASHBOARD, LOTS
-from parking_desktop.services.lots import LotService
-from parking_desktop.services.stats import StatsService
+from parking_desktop.services.cache import codec as cache_codec
+from parking_desktop.services.cache.caching import DASHBOARD, LOTS
+from parking_desktop.services.parking.lots import LotService
+from parking_desktop.services.parking.stats import StatsService
 
 try:  # optional: only for the comparison
     import redis

@@ -54,7 +54,7 @@ def child(kind: str, data_dir: Path, url: str | None, out: Path) -> None:
     from parking_desktop.bootstrap import build_app
     from parking_desktop.config import load_settings
     from parking_desktop.domain.roles import SYSTEM
-    from parking_desktop.services.export_scope import ExportScope
+    from parking_desktop.services.exports.scope import ExportScope
 
     settings = load_settings(data_dir=data_dir, database_url=url)
     settings = settings.with_overrides(scheduler_enabled=False,

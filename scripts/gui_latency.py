@@ -42,7 +42,7 @@ def parse() -> argparse.Namespace:
 def ensure_demo(args: argparse.Namespace) -> None:
     from parking_desktop.bootstrap import build_app
     from parking_desktop.config import load_settings
-    from parking_desktop.services.demo import DemoLoader
+    from parking_desktop.services.demo.demo import DemoLoader
 
     app = build_app(load_settings(data_dir=args.data_dir, database_url=args.db))
     try:
@@ -102,7 +102,7 @@ def wait(qapp: Any, condition: Any, timeout: float = 600.0) -> float:
 
 def reference_calls(app: Any, actor: Any) -> dict[str, float]:
     """Bare service calls (no Qt), the work behind each screen's first load."""
-    from parking_desktop.services.search import ReservationFilter
+    from parking_desktop.services.parking.search import ReservationFilter
 
     def timed(fn: Any, *a: Any, **k: Any) -> float:
         started = time.perf_counter()

@@ -46,9 +46,9 @@ from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
 from parking_desktop.domain.clock import FixedClock  # noqa: E402
 from parking_desktop.domain.roles import SYSTEM  # noqa: E402
-from parking_desktop.services import monthly_report as mr  # noqa: E402
-from parking_desktop.services import reminders  # noqa: E402
-from parking_desktop.services.demo import DemoLoader, DemoOptions  # noqa: E402
+from parking_desktop.services.demo.demo import DemoLoader, DemoOptions  # noqa: E402
+from parking_desktop.services.mail import monthly_report as mr  # noqa: E402
+from parking_desktop.services.mail import reminders  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 17, 5, tzinfo=UTC)  # just after 18:00 in Paris; February is done
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -29,7 +29,7 @@ from aiosmtpd.controller import Controller  # noqa: E402
 
 from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
-from parking_desktop.services.outbox import OutboxService, OutgoingMail  # noqa: E402
+from parking_desktop.services.mail.outbox import OutboxService, OutgoingMail  # noqa: E402
 
 
 class CountingHandler:

@@ -84,7 +84,7 @@ def seed_demo(app: App) -> dict[str, Actor]:
 
     from parking_desktop.adapters.db.models import Reservation
     from parking_desktop.domain.roles import SYSTEM
-    from parking_desktop.services.demo import DemoLoader, DemoOptions
+    from parking_desktop.services.demo.demo import DemoLoader, DemoOptions
 
     DemoLoader(app.ctx, app.users.hasher).load(DemoOptions(drivers=300, lots=6, days=120),
                                                 DEMO_PASSWORD)

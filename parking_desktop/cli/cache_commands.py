@@ -8,7 +8,7 @@ from typing import Any
 from parking_desktop.bootstrap import App
 from parking_desktop.cli.base import EXIT_OK, AppFactory, print_json, print_table
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.caching import FAMILY_TTL
+from parking_desktop.services.cache.caching import FAMILY_TTL
 
 
 def register(sub: Any) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json, print_table
 from parking_desktop.domain import validation
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.activity import KNOWN_TYPES
-from parking_desktop.services.demo import DemoLoader, DemoOptions, DemoResult
+from parking_desktop.services.demo.demo import DemoLoader, DemoOptions, DemoResult
+from parking_desktop.services.parking.activity import KNOWN_TYPES
 
 PASSWORD_ENV = "PARKING_PASSWORD"
 

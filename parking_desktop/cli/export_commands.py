@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.export_scope import ExportScope, parse_day
+from parking_desktop.services.exports.scope import ExportScope, parse_day
 
 
 def register(sub: Any) -> None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from parking_desktop.cli.base import EXIT_OK, EXIT_REFUSED, AppFactory, print_json, print_table
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.job_ledger import JobRunView
+from parking_desktop.services.jobs.ledger import JobRunView
 
 log = logging.getLogger("parking_desktop.jobs")
 

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from parking_desktop.config import Settings
 from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.export_cleanup import CleanupSummary, cleanup_exports
-from parking_desktop.services.mail_batches import MailQueue
-from parking_desktop.services.monthly_report import Month, MonthlyReport, run_monthly_report
-from parking_desktop.services.reminders import Reminder, run_daily_reminder
+from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
+from parking_desktop.services.mail.batches import MailQueue
+from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, run_monthly_report
+from parking_desktop.services.mail.reminders import Reminder, run_daily_reminder
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Lock
 
-from parking_desktop.services.job_ledger import JobRunView
+from parking_desktop.services.jobs.ledger import JobRunView
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from parking_desktop.services.email import EmailService
-from parking_desktop.services.mail_batches import JobMail, Recipient, StoreMails
-from parking_desktop.services.monthly_report import MonthlyReport
-from parking_desktop.services.outbox import OutgoingMail
-from parking_desktop.services.reminders import Reminder
+from parking_desktop.services.mail.batches import JobMail, Recipient, StoreMails
+from parking_desktop.services.mail.email import EmailService
+from parking_desktop.services.mail.monthly_report import MonthlyReport
+from parking_desktop.services.mail.outbox import OutgoingMail
+from parking_desktop.services.mail.reminders import Reminder
 
 PREVIEW_ADDRESS = "preview@example.invalid"  # the report preview of a driver without e-mail
 

@@ -20,7 +20,7 @@ from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError, NotFoundError
 from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
-from parking_desktop.services.job_ledger import COMPLETED, Claim, JobLedger, JobRunView
+from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, JobRunView
 
 log = logging.getLogger("parking_desktop.jobs")
 

@@ -35,7 +35,7 @@ from parking_desktop.jobs.definitions import JOB_ORDER, JobSpec
 from parking_desktop.jobs.events import CHANGED, JobEvent, JobListener
 from parking_desktop.jobs.runner import JobRunner
 from parking_desktop.services.guards import require_manager
-from parking_desktop.services.job_ledger import JobRunView
+from parking_desktop.services.jobs.ledger import JobRunView
 
 log = logging.getLogger("parking_desktop.jobs")
 

@@ -30,10 +30,10 @@ from parking_desktop.jobs.mail import (
 )
 from parking_desktop.jobs.runner import JobRunner
 from parking_desktop.jobs.scheduler import SchedulerService
-from parking_desktop.services.activity import record
 from parking_desktop.services.guards import require_manager
-from parking_desktop.services.job_ledger import JobLedger
-from parking_desktop.services.monthly_report import Month, MonthlyReport, preview_report
+from parking_desktop.services.jobs.ledger import JobLedger
+from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, preview_report
+from parking_desktop.services.parking.activity import record
 
 if TYPE_CHECKING:
     from parking_desktop.bootstrap import App

@@ -11,8 +11,8 @@ from pathlib import Path
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.export_scope import ExportScope
-from parking_desktop.services.exports import ExportJobView
+from parking_desktop.services.exports.exports import ExportJobView
+from parking_desktop.services.exports.scope import ExportScope
 
 LOT_A = '=HYPERLINK("http://x","y")'
 ADDRESS_A = '-1 Main St, "Old Town"'

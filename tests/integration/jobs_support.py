@@ -153,7 +153,7 @@ def child_dies_half_way(url: str, data_dir: str, now: datetime) -> None:
 
     from parking_desktop.jobs.definitions import JobOutcome, RunContext
     from parking_desktop.jobs.mail import ReminderQueue
-    from parking_desktop.services.reminders import run_daily_reminder
+    from parking_desktop.services.mail.reminders import run_daily_reminder
 
     app = child_app(url, data_dir, now)
     runner = app.jobs.scheduler.runner

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services import cache_codec
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.cache import codec as cache_codec
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import (
     ActivityView,
     LotOccupancy,

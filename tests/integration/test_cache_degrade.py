@@ -202,7 +202,7 @@ def test_a_damaged_entry_is_discarded_not_fatal(app: App, junk: bytes) -> None:
     app.lots.create(SYSTEM, name="Central", address="1 Main St", pin_code="CEN01",
                     price_per_hour="2.50", number_of_spots=4)
     app.lots.search()
-    from parking_desktop.services.caching import LOTS, lots_key
+    from parking_desktop.services.cache.caching import LOTS, lots_key
 
     key = app.cache.full_key(LOTS, lots_key())
     backend = app.cache._backend

@@ -15,7 +15,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.caching import LOTS, lots_key
+from parking_desktop.services.cache.caching import LOTS, lots_key
 from parking_desktop.services.health import check_health
 from tests.conftest import START
 from tests.integration.cache_support import (

@@ -16,11 +16,11 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import PermissionDeniedError
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.caching import DASHBOARD, CacheService
-from parking_desktop.services.lots import LotService
-from parking_desktop.services.parking import ParkingService
-from parking_desktop.services.search import ReservationFilter, SearchService
-from parking_desktop.services.stats import StatsService
+from parking_desktop.services.cache.caching import DASHBOARD, CacheService
+from parking_desktop.services.parking.lots import LotService
+from parking_desktop.services.parking.parking import ParkingService
+from parking_desktop.services.parking.search import ReservationFilter, SearchService
+from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.views import LotView
 from tests.conftest import MakeUser, uid
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.cache_sync import APPLICATION_NAME, CacheSync
+from parking_desktop.services.cache.sync import APPLICATION_NAME, CacheSync
 from tests.conftest import PG_ADMIN_URL, START, truncate_all
 from tests.integration.cache_support import build
 

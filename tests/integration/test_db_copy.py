@@ -26,7 +26,7 @@ from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.demo import DemoLoader, DemoOptions
+from parking_desktop.services.demo.demo import DemoLoader, DemoOptions
 from tests.conftest import PG_ADMIN_URL, START, _pg_admin_engine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,7 +26,7 @@ from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import ConflictError, ValidationError
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import SYSTEM, Role
-from parking_desktop.services.demo import DemoLoader, DemoOptions, DemoResult
+from parking_desktop.services.demo.demo import DemoLoader, DemoOptions, DemoResult
 from tests.conftest import START, Unchanged
 
 DEMO_PASSWORD = "demo-password-1"

@@ -8,7 +8,7 @@ from pathlib import Path
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.export_scope import ExportScope
+from parking_desktop.services.exports.scope import ExportScope
 from tests.integration.export_support import build_history, finished
 from tests.mail_support import SmtpServer
 

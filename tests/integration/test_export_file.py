@@ -15,7 +15,7 @@ from parking_desktop.adapters.csv_export import FORMULA_TRIGGERS, pseudonym
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.export_scope import ExportScope
+from parking_desktop.services.exports.scope import ExportScope
 from tests.integration.export_support import (
     History,
     build_history,

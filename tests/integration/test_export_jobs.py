@@ -24,9 +24,9 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.export_runner import CLOSED_REASON, export_path
-from parking_desktop.services.export_scope import ExportScope
-from parking_desktop.services.exports import INTERRUPTED, ExportExpiredError
+from parking_desktop.services.exports.exports import INTERRUPTED, ExportExpiredError
+from parking_desktop.services.exports.runner import CLOSED_REASON, export_path
+from parking_desktop.services.exports.scope import ExportScope
 from tests.conftest import MakeUser, Unchanged, uid
 from tests.integration.export_support import actor, cells, export_bytes, finished
 

@@ -13,7 +13,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.jobs.definitions import JobOutcome, RunContext
-from parking_desktop.services.job_ledger import JobLedger
+from parking_desktop.services.jobs.ledger import JobLedger
 from tests.integration.jobs_support import activity, add_driver, job_runs, outbox_rows
 
 # 2 March 2026 in Paris (CET, UTC+1): reminders at 18:00 local = 17:00 UTC.
@@ -100,7 +100,7 @@ def test_a_run_that_died_is_finished_without_mailing_twice(
     # The first attempt queues two batches of two, then its machine is lost: the run stays
     # 'running' and its heartbeat stops.
     from parking_desktop.jobs.mail import ReminderQueue
-    from parking_desktop.services.reminders import run_daily_reminder
+    from parking_desktop.services.mail.reminders import run_daily_reminder
 
     class MachineLost(BaseException):
         pass

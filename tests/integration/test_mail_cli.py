@@ -12,7 +12,7 @@ from keyring.backends import fail
 
 from parking_desktop.bootstrap import App
 from parking_desktop.cli.main import run
-from parking_desktop.services.outbox import OutgoingMail
+from parking_desktop.services.mail.outbox import OutgoingMail
 from tests.mail_support import MemoryKeyring, SmtpServer
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import event
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.errors import PermissionDeniedError, ValidationError
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.mail_batches import Recipient
-from parking_desktop.services.monthly_report import Month, MonthlyReport, compute_reports
+from parking_desktop.services.mail.batches import Recipient
+from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, compute_reports
 from tests.integration.jobs_support import activity, add_driver, add_stay, outbox_rows, spot_ids
 from tests.mail_support import SmtpServer
 

@@ -14,7 +14,7 @@ from parking_desktop.adapters.mail.transport import DeliveryError
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.errors import PermissionDeniedError, ValidationError
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.outbox import (
+from parking_desktop.services.mail.outbox import (
     DispatchReport,
     OutboxService,
     OutgoingMail,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.reminders import run_daily_reminder
+from parking_desktop.services.mail.reminders import run_daily_reminder
 from tests.integration.jobs_support import activity, add_driver, job_runs, outbox_rows
 from tests.mail_support import SmtpServer
 

@@ -213,7 +213,7 @@ def test_saving_job_times_reschedules_at_once(
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from parking_desktop.domain.errors import ValidationError
-    from parking_desktop.services.activity import ActivityService
+    from parking_desktop.services.parking.activity import ActivityService
 
     scheduler.start(catch_up=False)
     admin = app.jobs

@@ -18,7 +18,7 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import LotView
 from tests.conftest import Unchanged
 

@@ -12,7 +12,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import PermissionDeniedError, ValidationError
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from tests.conftest import START, MakeUser, uid
 
 

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.caching import CacheService
+from parking_desktop.services.cache.caching import CacheService
 from parking_desktop.services.timing import OperationTiming
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.table import SORT_ROLE

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import Page
 from parking_desktop.ui.common.table import ROW_ROLE, SORT_ROLE, PagedTableModel
 from parking_desktop.ui.desktop.models import (

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.users import MAX_FAILED_LOGINS
+from parking_desktop.services.accounts.users import MAX_FAILED_LOGINS
 from parking_desktop.ui.common.signin import FirstManagerDialog, SignInDialog
 from parking_desktop.ui.desktop.mainwindow import MainWindow
 from parking_desktop.ui.desktop.startup import DesktopStartup

@@ -13,7 +13,7 @@ from parking_desktop.adapters import csv_export
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.export_scope import ExportScope
+from parking_desktop.services.exports.scope import ExportScope
 from parking_desktop.ui.desktop.export_table import ExportsModel
 from parking_desktop.ui.desktop.exports_screen import ExportsScreen
 from tests.ui.conftest import Desk, make_lot, wait_for

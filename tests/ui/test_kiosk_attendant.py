@@ -14,7 +14,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.ui.common.formatting import money
 from tests.ui.test_kiosk_support import (
     OpenKiosk,

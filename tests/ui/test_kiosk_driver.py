@@ -15,7 +15,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.ui.common.formatting import money
 from parking_desktop.ui.kiosk.history import HistoryModel
 from tests.conftest import MakeUser

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.outbox import OutgoingMail
+from parking_desktop.services.mail.outbox import OutgoingMail
 from parking_desktop.ui.desktop.mail_settings import MailSettingsScreen
 from parking_desktop.ui.desktop.outbox import OutboxModel, OutboxScreen
 from parking_desktop.ui.desktop.screen import SignedIn

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.activity import KNOWN_TYPES
+from parking_desktop.services.parking.activity import KNOWN_TYPES
 from parking_desktop.services.views import ActivityView, Page
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button

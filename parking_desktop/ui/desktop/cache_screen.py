@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.caching import CacheInfo
+from parking_desktop.services.cache.caching import CacheInfo
 from parking_desktop.services.timing import OperationTiming
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.table import SORT_ROLE, Column, RowTableModel

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.exports import ExportJobView
+from parking_desktop.services.exports.exports import ExportJobView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import SORT_ROLE, Column, RowTableModel
 from parking_desktop.ui.desktop.screen import SignedIn

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.export_cleanup import CleanupSummary
-from parking_desktop.services.export_scope import ExportScope, parse_day
-from parking_desktop.services.exports import ExportJobView
+from parking_desktop.services.exports.cleanup import CleanupSummary
+from parking_desktop.services.exports.exports import ExportJobView
+from parking_desktop.services.exports.scope import ExportScope, parse_day
 from parking_desktop.services.views import LotView, Page
 from parking_desktop.ui.common.table import ROW_ROLE
 from parking_desktop.ui.common.widgets import Card, configure_table, tool_button

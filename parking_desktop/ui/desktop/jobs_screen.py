@@ -33,8 +33,8 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.jobs.events import CHANGED, FAILED, FINISHED, STARTED, JobEvent
 from parking_desktop.jobs.scheduler import JobInfo, SchedulerService
-from parking_desktop.services.job_ledger import JobRunView
-from parking_desktop.services.monthly_report import Month, MonthlyReport
+from parking_desktop.services.jobs.ledger import JobRunView
+from parking_desktop.services.mail.monthly_report import Month, MonthlyReport
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.banner import Banner

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.email import MailSettingsView, TestMailResult
+from parking_desktop.services.mail.email import MailSettingsView, TestMailResult
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
 from parking_desktop.ui.desktop.screen import Screen, SignedIn

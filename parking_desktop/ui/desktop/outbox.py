@@ -8,7 +8,7 @@ from typing import cast
 from PySide6.QtCore import QItemSelection
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTableView, QWidget
 
-from parking_desktop.services.outbox import DispatchReport, OutboxView
+from parking_desktop.services.mail.outbox import DispatchReport, OutboxView
 from parking_desktop.services.views import Page
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel

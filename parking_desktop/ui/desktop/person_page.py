@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.domain.roles import Role
-from parking_desktop.services.activity import KNOWN_TYPES
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.activity import KNOWN_TYPES
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import (
     ActivityView,
     DriverSummary,

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QTableView, QWidget
 
 from parking_desktop.domain.errors import ValidationError
-from parking_desktop.services.search import STATUSES, ReservationFilter
+from parking_desktop.services.parking.search import STATUSES, ReservationFilter
 from parking_desktop.services.views import LotView, Page, ReservationView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button

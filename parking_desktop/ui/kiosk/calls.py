@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import CheckoutQuote, LotView, ReservationView
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import DriverSummary, Page, ReservationView
 from parking_desktop.ui.common.formatting import date_time, duration, hours, money, status
 from parking_desktop.ui.common.table import Column, PagedTableModel

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.search import ReservationFilter
+from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import ReservationView, UserView
 from parking_desktop.ui.kiosk.checkin import CheckInScreen
 from parking_desktop.ui.kiosk.checkout import CheckOutScreen

@@ -46,7 +46,7 @@ from parking_desktop.adapters.cache import (
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services import cache_codec
+from parking_desktop.services.cache import codec as cache_codec
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.timing import OperationTiming, Timings, summarise
 from parking_desktop.services.views import LotView

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from parking_desktop.adapters.db.models import ParkingLot, User
 from parking_desktop.domain.roles import Role
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.lots import spot_counts_query
-from parking_desktop.services.mail_batches import (
+from parking_desktop.services.mail.batches import (
     JobMail,
     MailQueue,
     Recipient,
     queue_in_batches,
 )
+from parking_desktop.services.parking.lots import spot_counts_query
 
 LOGIN_AFTER = timedelta(days=7)
 BOOKING_AFTER = timedelta(days=14)

@@ -17,9 +17,9 @@ from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
-from parking_desktop.services.lots import spot_counts_query
-from parking_desktop.services.parking import OPEN
-from parking_desktop.services.search import recent_reservations
+from parking_desktop.services.parking.lots import spot_counts_query
+from parking_desktop.services.parking.parking import OPEN
+from parking_desktop.services.parking.search import recent_reservations
 from parking_desktop.services.sqlhelpers import (
     parse_quarter_bucket,
     quarter_bucket,

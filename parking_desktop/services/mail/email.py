@@ -35,10 +35,10 @@ from parking_desktop.adapters.secrets import KeyringStatus, SecretStore, SecretS
 from parking_desktop.config import Settings, read_settings_file, write_settings_file
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
-from parking_desktop.services.outbox import Enqueued, OutboxService, OutboxView, OutgoingMail
+from parking_desktop.services.mail.outbox import Enqueued, OutboxService, OutboxView, OutgoingMail
+from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import UserView
 
 log = logging.getLogger(__name__)

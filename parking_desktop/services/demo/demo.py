@@ -49,15 +49,15 @@ from parking_desktop.adapters.db.models import Base, ParkingLot, ParkingSpot, Re
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, ValidationError
 from parking_desktop.domain.fee import compute_fee
+from parking_desktop.services.accounts.users import PasswordHasher
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.demo_catalog import (
+from parking_desktop.services.demo.catalog import (
     FIRST_NAMES,
     LAST_NAMES,
     LOT_SITES,
     MAIL_DOMAINS,
     PLATE_LETTERS,
 )
-from parking_desktop.services.users import PasswordHasher
 
 ACTIVITY_DAYS = 30
 BOOKINGS_PER_DRIVER_DAY = 0.30  # before weekend thinning; ~1M bookings for 10k drivers, 1 year

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services import cache_codec
-from parking_desktop.services.caching import (
+from parking_desktop.services.cache import codec as cache_codec
+from parking_desktop.services.cache.caching import (
     DASHBOARD,
     DRIVER_STATS,
     LOTS,

@@ -34,12 +34,12 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.export_cleanup import CleanupSummary, cleanup_exports
-from parking_desktop.services.export_runner import ExportRunner, ProgressHook, export_path
-from parking_desktop.services.export_scope import ExportScope, resolve
+from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
+from parking_desktop.services.exports.runner import ExportRunner, ProgressHook, export_path
+from parking_desktop.services.exports.scope import ExportScope, resolve
 from parking_desktop.services.guards import require_manager
+from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import Page, UserView
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from parking_desktop.domain.fee import money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
-from parking_desktop.services.mail_batches import (
+from parking_desktop.services.mail.batches import (
     JobMail,
     MailQueue,
     Recipient,

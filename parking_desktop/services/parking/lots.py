@@ -12,9 +12,9 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
+from parking_desktop.services.parking.activity import record
 from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import LotView
 

@@ -18,10 +18,10 @@ from parking_desktop.domain.errors import (
 )
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
-from parking_desktop.services.lots import ACTIVE_SPOT
+from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.lots import ACTIVE_SPOT
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = ("reserved", "active")

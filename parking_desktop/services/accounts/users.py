@@ -18,13 +18,13 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import (
     require_manager,
     require_self_or_staff,
     require_staff,
 )
+from parking_desktop.services.parking.activity import record
 from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import Page, UserView
 

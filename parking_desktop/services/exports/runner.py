@@ -30,9 +30,9 @@ from parking_desktop.adapters.csv_export import (
 )
 from parking_desktop.adapters.db.models import ExportJob
 from parking_desktop.adapters.job_lease import Lease
-from parking_desktop.services.activity import record
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.export_scope import ResolvedScope
+from parking_desktop.services.exports.scope import ResolvedScope
+from parking_desktop.services.parking.activity import record
 
 log = logging.getLogger(__name__)
 

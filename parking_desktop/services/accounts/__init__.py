@@ -1,0 +1,1 @@
+"""User accounts: drivers, attendants, managers; sign-in and passwords."""

@@ -1,0 +1,1 @@
+"""The job ledger: each scheduled period runs exactly once across machines."""

@@ -1,0 +1,1 @@
+"""Mail: settings, the outbox, batches, daily reminders and monthly reports."""
