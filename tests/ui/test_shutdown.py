@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
+from parking_desktop.ui.common.stop_signals import StopOnSignal
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +111,22 @@ def start(children: list[Child], *args: str) -> Child:
     child = Child([sys.executable, *args])
     children.append(child)
     return child
+
+
+def test_a_signal_reaches_the_event_loop_once_and_the_old_handlers_come_back(
+        qtbot: QtBot) -> None:
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    seen: list[str] = []
+    with StopOnSignal() as stopper:
+        stopper.requested.connect(seen.append)
+        with qtbot.waitSignal(stopper.requested, timeout=HANG_GUARD_S * 1000):
+            # Both arrive before the event loop runs again: only the first one counts.
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGINT)
+    assert seen == ["SIGTERM"]
+    assert stopper.received == "SIGTERM"
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+    assert signal.set_wakeup_fd(-1) == -1  # no wake-up socket left behind
 
 
 def assert_closed_cleanly(child: Child, code: int, signal_name: str) -> None:
