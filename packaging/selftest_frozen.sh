@@ -110,7 +110,7 @@ else
 fi
 
 # The GUI commands have no way to quit by themselves (a kiosk waits for a manager): each must
-# come up and keep running for a few seconds without an error, then it is stopped.
+# come up and keep running for a few seconds without an error, then SIGTERM must end it cleanly.
 for gui in desktop "kiosk --windowed"; do
   step "$gui (offscreen, 8 s)"
   # shellcheck disable=SC2086
@@ -118,11 +118,13 @@ for gui in desktop "kiosk --windowed"; do
   pid=$!; pids+=("$pid")
   sleep 8
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    kill -TERM "$pid"; code=0; wait "$pid" 2>/dev/null || code=$?
     if grep -E "Traceback| ERROR |CRITICAL" "$WORK/gui.log"; then
       fail "$gui logged errors"
+    elif (( code != 0 )); then
+      fail "$gui did not stop cleanly on SIGTERM (exit code $code)"
     else
-      echo "$gui ran for 8 s without an error ($(wc -l <"$WORK/gui.log") log lines)"
+      echo "$gui ran for 8 s without an error and stopped on SIGTERM ($(wc -l <"$WORK/gui.log") log lines)"
     fi
   else
     code=0; wait "$pid" || code=$?

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""GUI latency on a big database: time from start to the dashboard being shown, and the longest
-event-loop stall while visiting every desktop screen.
+"""GUI latency on a big database: time from start to the dashboard being shown, the longest
+event-loop stall while the dashboard's service call runs on its worker thread, and the longest
+stall while visiting every desktop screen.
 
     .venv/bin/python scripts/gui_latency.py [--data-dir DIR | --db URL] [--drivers N --days N]
 
@@ -16,6 +17,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,8 @@ def ensure_demo(args: argparse.Namespace) -> None:
 
 
 class LoopWatch:
-    """The longest gap between ticks of a 10 ms timer on the GUI thread."""
+    """The longest gap between ticks of a 10 ms timer on the GUI thread; with ``call_over``
+    set, also the longest gap up to the first tick after that event (``during_call``)."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QElapsedTimer, QTimer
@@ -72,17 +75,22 @@ class LoopWatch:
         self.timer.timeout.connect(self.tick)
         self.last = 0
         self.longest = 0
+        self.call_over: threading.Event | None = None
+        self.during_call: int | None = None
 
-    def start(self) -> None:
+    def start(self, call_over: threading.Event | None = None) -> None:
         self.clock.start()
         self.last = 0
         self.longest = 0
+        self.call_over, self.during_call = call_over, None
         self.timer.start()
 
     def tick(self) -> None:
         now = self.clock.elapsed()
         self.longest = max(self.longest, now - self.last)
         self.last = now
+        if self.call_over is not None and self.call_over.is_set() and self.during_call is None:
+            self.during_call = self.longest
 
     def stop(self) -> int:
         self.timer.stop()
@@ -148,6 +156,18 @@ def main() -> int:
         except Exception:  # a database made with another password: skip the sign-in figure
             view = app.users.find_by_username(SYSTEM, "manager")
             actor, user, sign_in = Actor(view.id, view.username, view.role), view, float("nan")
+        # The dashboard's service call, watched: it runs on a worker thread, and the stall
+        # while it runs is what the GUI thread alone costs (drawing the result not included).
+        call_over = threading.Event()
+        dashboard_call = app.stats.dashboard
+
+        def watched_dashboard(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return dashboard_call(*args, **kwargs)
+            finally:
+                call_over.set()
+
+        app.stats.dashboard = watched_dashboard  # type: ignore[method-assign]
         shown_at = time.perf_counter()
         window = MainWindow(SignedIn(app, actor, user))
         window.resize(1280, 800)
@@ -155,11 +175,14 @@ def main() -> int:
         dashboard = window.current_screen
         assert dashboard is not None
         watch = LoopWatch()
-        watch.start()
+        watch.start(call_over)
         wait(qapp, lambda: dashboard.loads > 0)
         qapp.processEvents()
         dashboard_stall = watch.stop()
+        during_call = (f"{watch.during_call} ms" if watch.during_call is not None
+                       else "not measured (the call was not seen)")
         dashboard_at = time.perf_counter()
+        app.stats.dashboard = dashboard_call  # type: ignore[method-assign]
 
         print(f"\nDatabase: {app.db.description}")
         print(f"  start to dashboard shown ....... {dashboard_at - began:7.2f} s "
@@ -168,6 +191,8 @@ def main() -> int:
         print(f"    sign-in (argon2) ............. {sign_in:7.2f} s")
         print(f"    window to dashboard filled ... {dashboard_at - shown_at:7.2f} s "
               f"(longest stall {dashboard_stall} ms)")
+        print(f"    longest stall while the dashboard call ran on its worker thread: "
+              f"{during_call} (10 ms timer)")
 
         rows = []
         stalls = [dashboard_stall]

@@ -1,5 +1,6 @@
 """Two machines (two apps with separate cache folders) on one PostgreSQL database see each
-other's changes within 2 seconds, not only when a lifetime runs out."""
+other's changes through the change notice, not only when a lifetime runs out: the clock is
+fixed, so here a lifetime never runs out. How fast a notice arrives is not measured here."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from tests.integration.cache_support import build
 
 pytestmark = pytest.mark.postgres
 
-PROMISE = 2.0  # seconds
+HANG_GUARD_S = 30.0  # only so that a notice that never comes fails instead of hanging
 
 
 @pytest.fixture
@@ -37,16 +38,16 @@ def machines(pg_database_url: str, tmp_path: Path) -> Iterator[tuple[App, App]]:
     second.close()
 
 
-def seconds_until(condition: Callable[[], bool], limit: float = 10.0) -> float:
-    start = time.monotonic()
+def eventually(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + HANG_GUARD_S
     while not condition():
-        if time.monotonic() - start > limit:
-            return float("inf")
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.02)
-    return time.monotonic() - start
+    return True
 
 
-def test_changes_on_one_machine_show_on_the_other_within_two_seconds(
+def test_changes_on_one_machine_show_on_the_other_through_the_notice(
     machines: tuple[App, App]
 ) -> None:
     a, b = machines
@@ -57,22 +58,22 @@ def test_changes_on_one_machine_show_on_the_other_within_two_seconds(
     assert b.stats.dashboard(SYSTEM).reservations_active == 0
 
     a.lots.set_price(SYSTEM, lot.id, "4.20")
-    assert seconds_until(lambda: str(b.lots.search()[0].price_per_hour) == "4.20") < PROMISE
+    assert eventually(lambda: str(b.lots.search()[0].price_per_hour) == "4.20")
 
     a.parking.check_in(SYSTEM, lot.id, "AB123")
     # The dashboard was not cached on b (the price change dropped it), so it may read fresh at
     # once; the lot list *was* cached: it is the one that must be refreshed by the notice.
-    assert seconds_until(lambda: b.stats.dashboard(SYSTEM).reservations_active == 1) < PROMISE
-    assert seconds_until(lambda: b.lots.search()[0].occupied == 1) < PROMISE
+    assert eventually(lambda: b.stats.dashboard(SYSTEM).reservations_active == 1)
+    assert eventually(lambda: b.lots.search()[0].occupied == 1)
 
     # And the other way round.
     assert a.lots.search()[0].occupied == 1
     b.parking.check_out(SYSTEM, "AB123")
-    assert seconds_until(lambda: a.lots.search()[0].occupied == 0) < PROMISE
+    assert eventually(lambda: a.lots.search()[0].occupied == 0)
 
 
 def test_without_the_listener_the_other_machine_would_stay_stale(
-    machines: tuple[App, App]
+    machines: tuple[App, App], pg_database_url: str, tmp_path: Path
 ) -> None:
     """The control: it is the change notice, not luck, that refreshes the other machine."""
     a, b = machines
@@ -80,13 +81,20 @@ def test_without_the_listener_the_other_machine_would_stay_stale(
     assert isinstance(sync, CacheSync)
     lot = a.lots.create(SYSTEM, name="Central", address="1 Main St", pin_code="CEN01",
                         price_per_hour="2.50", number_of_spots=4)
-    assert seconds_until(lambda: sync.received == 1) < PROMISE  # the creation's notice
+    assert eventually(lambda: sync.received == 1)  # the creation's notice
     sync.stop()
-    assert b.lots.search()[0].address == "1 Main St"
-    assert b.lots.search()[0].address == "1 Main St"
-    a.lots.update(SYSTEM, lot.id, address="Moved")
-    time.sleep(PROMISE + 0.5)
-    assert b.lots.search()[0].address == "1 Main St"  # still the cached value
+    witness = build(tmp_path / "machine-c", pg_database_url, FixedClock(START))
+    try:
+        listening = witness.cache.sync
+        assert isinstance(listening, CacheSync) and listening.wait_connected(HANG_GUARD_S)
+        for machine in (b, b, witness):  # cached on both
+            assert machine.lots.search()[0].address == "1 Main St"
+        a.lots.update(SYSTEM, lot.id, address="Moved")
+        # A machine still listening gets the notice and reads the new address ...
+        assert eventually(lambda: witness.lots.search()[0].address == "Moved")
+        assert b.lots.search()[0].address == "1 Main St"  # ... b still has the cached value
+    finally:
+        witness.close()
 
 
 def test_a_dropped_listener_connection_reconnects_and_forgets_what_it_may_have_missed(
@@ -108,5 +116,5 @@ def test_a_dropped_listener_connection_reconnects_and_forgets_what_it_may_have_m
     assert killed == 2
     # A change made while b was not listening; a's own publisher reconnects too.
     a.lots.update(SYSTEM, lot.id, address="Moved")
-    assert seconds_until(lambda: b.lots.search()[0].address == "Moved") < 10
-    assert seconds_until(lambda: sync.status()[0]) < 10
+    assert eventually(lambda: b.lots.search()[0].address == "Moved")
+    assert eventually(lambda: sync.status()[0])

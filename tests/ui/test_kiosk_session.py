@@ -20,6 +20,7 @@ from parking_desktop.ui.kiosk.exit import MAX_TRIES, TOO_MANY, WRONG
 from parking_desktop.ui.kiosk.signin import WRONG_DOOR
 from tests.conftest import PASSWORD, MakeUser
 from tests.ui.test_kiosk_support import (
+    LONG,
     OpenKiosk,
     focused,
     kiosk_windows,
@@ -74,9 +75,14 @@ def test_idle_timeout_signs_out_and_returns_home(
     qtbot: QtBot, open_kiosk: OpenKiosk, attendant: Actor,
 ) -> None:
     window = open_kiosk(idle_ms=400)
+    countdown = window.idle._timer
+    countdown.setInterval(LONG)  # however slowly the sign-in runs, it is not cut short
     sign_in(qtbot, window, "staff", "attendant1")
     window.go("checkout")
     window.screens["checkout"].vehicle.setText("AB123")
+    assert window.signed_in
+    countdown.setInterval(400)
+    countdown.start()  # from here on nobody touches the kiosk
     qtbot.waitUntil(lambda: not window.signed_in, timeout=10_000)
     assert window.current is window.home
     assert window.home.banner.text == "Signed out after 1 second without activity."

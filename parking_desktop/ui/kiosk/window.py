@@ -1,8 +1,10 @@
 """The kiosk window: one full-screen page at a time, who is signed in, the idle sign-out, and the
 manager-password guard on leaving full screen or quitting.
 
-``run_kiosk_window(app, fullscreen)`` is called by ``ui.launch.run_kiosk`` once the
-QApplication exists; it shows the window and returns the event loop's exit code."""
+``run_kiosk_window(app, fullscreen, stopper)`` is called by ``ui.launch.run_kiosk`` once the
+QApplication exists; it shows the window and returns the event loop's exit code. The manager's
+password guards against people at the kiosk, not against the system: a stop signal (SIGTERM at
+shutdown) closes even a locked kiosk."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from parking_desktop.domain.roles import Actor
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.qtapp import RESOURCES
+from parking_desktop.ui.common.stop_signals import StopOnSignal
 from parking_desktop.ui.kiosk.checkin import CheckInScreen
 from parking_desktop.ui.kiosk.checkout import CheckOutScreen
 from parking_desktop.ui.kiosk.driver import DriverScreen
@@ -209,6 +212,11 @@ class KioskWindow(QWidget):
         self.quit_requested.emit()
         self.close()
 
+    def end(self) -> None:
+        """The system ends the program (a stop signal): close without asking for the password."""
+        self.shutdown()
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._may_close:
             event.ignore()
@@ -247,13 +255,17 @@ class KioskWindow(QWidget):
         super().keyPressEvent(event)
 
 
-def run_kiosk_window(app: App, fullscreen: bool = True) -> int:
-    """Show the kiosk (the QApplication already exists) and run until a manager quits it."""
+def run_kiosk_window(app: App, fullscreen: bool = True,
+                     stopper: StopOnSignal | None = None) -> int:
+    """Show the kiosk (the QApplication already exists) and run until a manager quits it or
+    ``stopper`` reports a stop signal."""
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         raise RuntimeError("run_kiosk_window needs the QApplication to exist")
     window = KioskWindow(app)
     window.quit_requested.connect(qapp.quit)
+    if stopper is not None:
+        stopper.requested.connect(lambda _signal_name: window.end())
     if fullscreen:
         window.showFullScreen()
     else:
