@@ -81,7 +81,7 @@ def build_app(
     )
     app.exports = build_export_service(ctx, settings, app.email)
     _wire_cache_and_timings(app)
-    app.jobs = build_jobs(app)
+    app.jobs = build_jobs(ctx, settings, app.email, app.exports)
     return app
 
 
