@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.csv_export import ExportFilter, local_date_range
 from parking_desktop.adapters.db.models import ParkingLot, User
 from parking_desktop.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.exports.filters import ExportFilter, local_date_range
 
 KINDS = ("driver", "lot", "all", "shift")
 SHIFT_HOURS = 12
