@@ -175,7 +175,7 @@ class ExportJob(Base):
             name="status",
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
-        # One pending/processing job per requester (the seed's rule), in the database too.
+        # One pending/processing job per requester, enforced in the database too.
         Index(
             "uq_export_jobs_open_requester", "requested_by", unique=True,
             sqlite_where=text("status IN ('pending', 'processing')"),
