@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import Database
@@ -11,7 +12,13 @@ from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
 from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
-from parking_desktop.services.cache import wiring as cache_wiring
+from parking_desktop.services.cache.cached import (
+    CachedLots,
+    CachedParking,
+    CachedReads,
+    CachedSearch,
+    CachedStats,
+)
 from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
@@ -22,7 +29,9 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
-from parking_desktop.services.timing import Timings, instrument
+from parking_desktop.services.timing import Timings, timed_service
+
+S = TypeVar("S")
 
 
 @dataclass
@@ -38,9 +47,9 @@ class App:
     search: SearchService
     stats: StatsService
     activity: ActivityService
-    email: EmailService = field(default=None)  # type: ignore[assignment]  # set by build_app
-    jobs: JobsAdmin = field(default=None)  # type: ignore[assignment]  # set by build_app
-    exports: ExportService = field(default=None)  # type: ignore[assignment]  # set by build_app
+    email: EmailService
+    jobs: JobsAdmin
+    exports: ExportService
     cache: CacheService = field(default_factory=CacheService.disabled)
     timings: Timings = field(default_factory=Timings)
 
@@ -67,38 +76,41 @@ def build_app(
         migrate.upgrade(db.engine)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
     hasher = hasher or Argon2Hasher()
-    app = App(
+    timings = Timings()
+    cache = CacheService(settings.cache_dir, ctx.clock, timings=timings,
+                         namespace=namespace_for(settings.database_url, settings.app_timezone))
+    reads = CachedReads(cache, timings)  # the reads screens repeat go through the cache
+
+    def timed(name: str, service: S) -> S:
+        """Every public method of ``service`` timed as ``name.method`` (the Cache screen's
+        figures); ``name`` is the service's attribute on App."""
+        return timed_service(timings, name, service)
+
+    email = timed("email", build_email_service(ctx, settings))
+    exports = timed("exports", build_export_service(ctx, settings, email))
+    _connect_cache(ctx, settings, cache)
+    return App(
         settings=settings,
         db=db,
         ctx=ctx,
-        users=UserService(ctx, hasher),
-        lots=LotService(ctx),
-        parking=ParkingService(ctx),
-        search=SearchService(ctx),
-        stats=StatsService(ctx),
-        activity=ActivityService(ctx),
-        email=build_email_service(ctx, settings),
+        users=timed("users", UserService(ctx, hasher)),
+        lots=timed("lots", CachedLots(ctx, reads)),
+        parking=timed("parking", CachedParking(ctx, reads)),
+        search=timed("search", CachedSearch(ctx, reads)),
+        stats=timed("stats", CachedStats(ctx, reads)),
+        activity=timed("activity", ActivityService(ctx)),
+        email=email,
+        jobs=build_jobs(ctx, settings, email, exports),
+        exports=exports,
+        cache=cache,
+        timings=timings,
     )
-    app.exports = build_export_service(ctx, settings, app.email)
-    _wire_cache_and_timings(app)
-    app.jobs = build_jobs(app)
-    return app
 
 
-def _wire_cache_and_timings(app: App) -> None:
-    """Screens' reads go through the machine's cache; every write invalidates it here and, on
-    PostgreSQL, on the other machines; every service call is timed (DESIGN §2 "Caching")."""
-    settings, ctx = app.settings, app.ctx
-    cache = CacheService(settings.cache_dir, ctx.clock, timings=app.timings,
-                         namespace=namespace_for(settings.database_url, settings.app_timezone))
-    app.cache = cache
+def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:
+    """Every write invalidates the machine's cache and, on PostgreSQL, the other machines'."""
     ctx.listeners.insert(0, cache.on_change)  # before anyone who re-reads on a change
     if not settings.is_sqlite:
         sync = CacheSync(settings.database_url, cache.on_change).start()
         cache.sync = sync
         ctx.listeners.append(sync.publish)
-    cache_wiring.install(cache, lots=app.lots, stats=app.stats, search=app.search,
-                         parking=app.parking, timings=app.timings)
-    for name, service in vars(app).items():
-        if getattr(service, "ctx", None) is ctx:  # every service, including later additions
-            instrument(app.timings, name, service)

@@ -1,7 +1,8 @@
 """Settings: environment variables > .env in the working directory > settings file > defaults.
 
-Variable names are the seed's (DESIGN §2 "Configuration"). The SMTP password is deliberately
-absent: it lives in the OS keyring (adapters/secrets)."""
+Every variable is documented in env_example.txt; the names are those of the Flask back end this
+program replaces, so its .env files keep working. The SMTP password is deliberately absent: it
+lives in the OS keyring (adapters/secrets)."""
 
 from __future__ import annotations
 
@@ -137,10 +138,6 @@ _TIME = {
     "MONTHLY_REPORT_TIME": "monthly_report_time",
     "CLEANUP_TIME": "cleanup_time",
 }
-ALL_VARIABLES = [
-    "DATABASE_URL", "CACHE_DIR", "UPLOAD_FOLDER", "APP_TIMEZONE", "PARKING_DATA_DIR",
-    *_TEXT, *_BOOL, *_INT, *_TIME,
-]
 
 
 def default_data_dir() -> Path:

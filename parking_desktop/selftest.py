@@ -24,15 +24,12 @@ from types import SimpleNamespace
 from typing import Any, TextIO
 
 from parking_desktop import __version__
+from parking_desktop.domain.errors import CheckFailed
 
 log = logging.getLogger(__name__)
 
 MANAGER = "selftest_manager"
 PASSWORD = "Self-test-password-1"  # a throw-away account in a throw-away database
-
-
-class CheckFailed(Exception):
-    """A check's plain-words reason for failing."""
 
 
 @dataclass

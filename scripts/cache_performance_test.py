@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Cache benchmark (the seed's name): dashboard statistics and the lot list, uncached against
+"""Cache benchmark: dashboard statistics and the lot list, uncached against
 cached through the machine's disk cache, and the same value through Redis when a server is
 reachable — all in one run, on one data set.
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 figures["redis_json"] = measure(
                     lambda key=key: cache_codec.decode(client.get(key)), args.cached_runs,
                     warmup=50)
-                pickled = pickle.dumps(values[name])  # what the seed's Flask-Caching stored
+                pickled = pickle.dumps(values[name])  # what a Flask-Caching + Redis setup stores
                 client.set(key + ":pickle", pickled, ex=300)
                 figures["redis_pickle"] = measure(
                     lambda key=key: pickle.loads(client.get(key + ":pickle")),
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             print(row("diskcache GET + JSON decode (no memo)", figures["no_memo"], reference))
             if client is not None:
                 print(row("Redis GET + same JSON decode", figures["redis_json"], reference))
-                print(row("Redis GET + pickle.loads (the seed's way)", figures["redis_pickle"],
+                print(row("Redis GET + pickle.loads (Flask-Caching)", figures["redis_pickle"],
                           reference))
         if client is None:
             print(f"  (Redis comparison skipped: {why_not})")

@@ -85,13 +85,9 @@ def _maxrss_mb() -> float:
 # --- parent ----------------------------------------------------------------------------------
 def select_sql(kind: str, data_dir: Path, url: str | None) -> str:
     """Exactly the SELECT our export runs (all reservations, with the Driver column)."""
-    from parking_desktop.adapters.csv_export import (
-        CsvOptions,
-        ExportFilter,
-        build_select,
-        data_span,
-    )
+    from parking_desktop.adapters.csv_export import CsvOptions, build_select, data_span
     from parking_desktop.config import load_settings
+    from parking_desktop.services.exports.filters import ExportFilter
 
     settings = load_settings(data_dir=data_dir, database_url=url)
     options = CsvOptions(tz=settings.tz, driver_column=True)

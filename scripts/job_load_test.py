@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Load test for the scheduled jobs (the seed's job_load_test.py).
+"""Load test for the scheduled jobs.
 
 For each size (default 10,000 and 100,000 drivers; about 20 reservations per driver, so two
 million at the large size) it fills a fresh database with the demo generator's bulk loader,
@@ -12,7 +12,7 @@ then measures:
 * the SQL statements each issues (SQLAlchemy ``before_cursor_execute``), split into reads and
   writes: reads stay constant whatever the number of drivers, writes are multi-row INSERTs of
   up to 1,000 rows;
-* a reference measured in the same run: the per-driver way (the seed's loop, one set of
+* a reference measured in the same run: the per-driver way (a loop with one set of
   queries per driver) on a sample of drivers, extrapolated to all of them.
 
 Figures are printed, never asserted: the benchmark does not fail on time.
@@ -112,7 +112,7 @@ def scratch_database(kind: str, drivers: int, folder: Path) -> Iterator[str]:
 
 
 def per_driver_reference(app: App, month: mr.Month, sample: int) -> tuple[float, float]:
-    """The seed's way: one round of queries per driver. Seconds and statements per driver."""
+    """The naive way: one round of queries per driver. Seconds and statements per driver."""
     with app.db.read() as session, counting(app) as counter:
         recipients = mr._recipients(session)[:sample]
         counter.reads = counter.writes = 0

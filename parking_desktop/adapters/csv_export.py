@@ -31,9 +31,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -53,7 +53,6 @@ TICK_INTERVAL = 0.5  # seconds between progress reports
 INTERRUPT_INTERVAL = 0.1  # seconds between interrupts once cancelled, until the writer stops
 # SQLite stores UTCDateTime as naive UTC text in this format (SQLAlchemy's storage format).
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-SHIFT_CLOSE_ACTIVITIES = ("booking_completed", "force_released", "check_out")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -62,18 +61,29 @@ class ExportCancelled(Exception):
     """The export was cancelled while it was being written; no file is left behind."""
 
 
-@dataclass(frozen=True)
-class ExportFilter:
-    """Which reservations go into the file. All conditions are combined with AND."""
+class ExportFilter(Protocol):
+    """Which reservations go into the file, all conditions combined with AND: one driver
+    (``user_id``), one lot (``lot_id``), reserved in [``since``, ``until``) (UTC), and an
+    attendant's shift: what ``staff_id`` checked in, or closed with one of the
+    ``staff_closing`` activities, at or after ``staff_since``. None means "any".
 
-    user_id: int | None = None  # one driver's history
-    lot_id: int | None = None  # one lot
-    since: datetime | None = None  # reserved_at >= since (UTC)
-    until: datetime | None = None  # reserved_at < until (UTC)
-    # An attendant's shift: reservations this staff member checked in (created_by) or checked
-    # out (their completion/force-release activity) at or after ``staff_since``.
-    staff_id: int | None = None
-    staff_since: datetime | None = None
+    The service decides these (``services/exports/filters.py`` has the dataclass it builds);
+    this module only turns them into SQL."""
+
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def lot_id(self) -> int | None: ...
+    @property
+    def since(self) -> datetime | None: ...
+    @property
+    def until(self) -> datetime | None: ...
+    @property
+    def staff_id(self) -> int | None: ...
+    @property
+    def staff_since(self) -> datetime | None: ...
+    @property
+    def staff_closing(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -271,7 +281,7 @@ def _where(d: _Dialect, flt: ExportFilter) -> tuple[str, bool]:
     if flt.staff_id is not None:
         staff = int(flt.staff_id)
         since = d.stamp(flt.staff_since or datetime(1970, 1, 1, tzinfo=UTC))
-        kinds = ", ".join(_quote(k) for k in SHIFT_CLOSE_ACTIVITIES)
+        kinds = ", ".join(_quote(k) for k in flt.staff_closing)
         conditions.append(
             f"((r.created_by = {staff} AND r.reserved_at >= {since}) OR r.id IN ("  # noqa: S608
             f"SELECT {d.json_reservation_id('a.activity_data')} FROM user_activity a "
@@ -580,13 +590,3 @@ def _write_postgresql(conn: Any, flt: ExportFilter, options: CsvOptions, path: P
             _check(cancel)
             rows = cur.rowcount
     return int(rows) if rows is not None and rows >= 0 else counter.done
-
-
-def local_date_range(day_from: date | None, day_to: date | None,
-                     tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """Inclusive local dates to a half-open UTC range [since, until)."""
-    since = (datetime.combine(day_from, datetime.min.time(), tz).astimezone(UTC)
-             if day_from else None)
-    until = (datetime.combine(day_to + timedelta(days=1), datetime.min.time(), tz).astimezone(UTC)
-             if day_to else None)
-    return since, until

@@ -9,7 +9,6 @@ send time and never stored anywhere by us."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 import keyring
 from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
-from keyring.errors import KeyringError, PasswordDeleteError
+from keyring.errors import KeyringError
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +123,6 @@ class SecretStore:
                 f"The {backend_name(chosen)} refused to store the password: "
                 f"{type(exc).__name__}."
             ) from None
-
-    def delete_smtp_password(self, username: str) -> None:
-        chosen = self.backend
-        if chosen is None or not username.strip():
-            return
-        with contextlib.suppress(PasswordDeleteError, KeyringError):
-            chosen.delete_password(SERVICE, username.strip())
-
-    def has_stored_password(self, username: str) -> bool:
-        return self._stored(username) is not None
 
     def _stored(self, username: str) -> str | None:
         chosen = self.backend

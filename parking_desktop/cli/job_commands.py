@@ -1,5 +1,5 @@
-"""`jobs list|run|history [--json]` and `worker` (the scheduler, headless, for a back-office
-machine: the seed's Celery worker)."""
+"""`jobs list|run|history [--json]` and `worker` (the scheduler and the mail outbox, headless,
+for a back-office machine)."""
 
 from __future__ import annotations
 

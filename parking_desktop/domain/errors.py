@@ -23,3 +23,8 @@ class PermissionDeniedError(DomainError):
 
 class AuthenticationError(DomainError):
     """Wrong sign-in, locked or inactive account."""
+
+
+class CheckFailed(Exception):
+    """A self-test check's plain-words reason for failing. It lives at the bottom because both
+    ``selftest`` and the Qt check under ``ui/`` raise it, and ``ui`` sits below ``selftest``."""

@@ -1,4 +1,4 @@
-"""The parking fee rule (DESIGN §2): one hour minimum, then fractional hours."""
+"""The parking fee rule: one hour minimum, then fractional hours."""
 
 from __future__ import annotations
 

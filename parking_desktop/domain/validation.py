@@ -1,4 +1,4 @@
-"""Input rules from DESIGN §2. Each function returns the cleaned value or raises ValidationError
+"""Input rules. Each function returns the cleaned value or raises ValidationError
 with a sentence that names the problem."""
 
 from __future__ import annotations

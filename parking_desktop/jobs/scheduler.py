@@ -1,6 +1,6 @@
 """SchedulerService: the jobs on an APScheduler 3.x BackgroundScheduler.
 
-Lessons applied (DESIGN §4): one memory job store per process, jobs defined in code, never a
+Built this way on purpose: one memory job store per process, jobs defined in code, never a
 shared job store; APScheduler's misfire handling is not trusted to catch up - a sweep does that
 from the ``job_runs`` ledger at start and every few minutes (so a laptop that slept through
 18:00 still sends the reminders when it wakes); BackgroundScheduler, not QtScheduler, so the
@@ -158,7 +158,7 @@ class SchedulerService:
 
     # --- administration -----------------------------------------------------------------
     def run_job_now(self, name: str) -> JobRunView:
-        """Run a job at once in the caller's thread (the seed's API; the system acts)."""
+        """Run a job at once in the caller's thread (the system acts)."""
         return self.runner.run_now(name)
 
     def run_now(self, actor: Actor, name: str) -> JobRunView:

@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from parking_desktop.config import (
     ConfigError,
@@ -30,13 +30,13 @@ from parking_desktop.jobs.mail import (
 )
 from parking_desktop.jobs.runner import JobRunner
 from parking_desktop.jobs.scheduler import SchedulerService
+from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.exports.exports import ExportService
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.jobs.ledger import JobLedger
+from parking_desktop.services.mail.email import EmailService
 from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, preview_report
 from parking_desktop.services.parking.activity import record
-
-if TYPE_CHECKING:
-    from parking_desktop.bootstrap import App
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -77,19 +77,20 @@ class JobsAdmin:
     """What the Jobs screen, ``jobs`` commands and ``worker`` use: the scheduler plus the
     monthly-report preview."""
 
-    def __init__(self, app: App, scheduler: SchedulerService,
+    def __init__(self, ctx: ServiceContext, email: EmailService, scheduler: SchedulerService,
                  environ: Mapping[str, str] | None = None) -> None:
-        self._app = app
+        self._ctx = ctx
+        self._email = email
         self.scheduler = scheduler
         self._env = environ
 
     def preview_report(self, actor: Actor, user_id: int, month: str) -> tuple[MonthlyReport, str]:
         """A driver's report for a month ('YYYY-MM'), and its HTML as the mail shows it."""
-        report = preview_report(self._app.ctx, actor, user_id, Month.parse(month))
-        return report, render_report_html(self._app.email, report)
+        report = preview_report(self._ctx, actor, user_id, Month.parse(month))
+        return report, render_report_html(self._email, report)
 
     def previous_month(self) -> str:
-        return Month.previous(self._app.ctx.clock.now(), self._app.ctx.tz).key
+        return Month.previous(self._ctx.clock.now(), self._ctx.tz).key
 
     # --- job times (the Jobs screen's "Schedule…") ----------------------------------------
     def schedule_values(self, actor: Actor) -> dict[str, str]:
@@ -130,15 +131,15 @@ class JobsAdmin:
         stored = read_settings_file(settings_file)
         stored.update(clean)
         write_settings_file(settings_file, stored)
-        app = self._app
-        with app.ctx.write("activity") as session:
+        ctx = self._ctx
+        with ctx.write("activity") as session:
             record(session, actor.user_id, "settings_changed",
-                   {"section": "jobs", "changes": changes}, app.ctx.clock.now())
+                   {"section": "jobs", "changes": changes}, ctx.clock.now())
         try:
             changed = self.scheduler.apply_settings(
                 schedule_settings(self.scheduler.settings, self._environ))
         finally:
-            app.ctx.changed("settings")  # other screens (and our listener: already applied)
+            ctx.changed("settings")  # other screens (and our listener: already applied)
         return changed
 
     @property
@@ -146,19 +147,24 @@ class JobsAdmin:
         return os.environ if self._env is None else self._env
 
 
-def build_jobs(app: App, *, environ: Mapping[str, str] | None = None) -> JobsAdmin:
-    return JobsAdmin(app, build_scheduler(app, environ=environ), environ)
+def build_jobs(
+    ctx: ServiceContext, settings: Settings, email: EmailService,
+    exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+) -> JobsAdmin:
+    scheduler = build_scheduler(ctx, settings, email, exports, environ=environ)
+    return JobsAdmin(ctx, email, scheduler, environ)
 
 
-def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> SchedulerService:
-    ctx, email = app.ctx, app.email
+def build_scheduler(
+    ctx: ServiceContext, settings: Settings, email: EmailService,
+    exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+) -> SchedulerService:
     deps = JobDeps(
         ctx=ctx,
         reminder_queue=ReminderQueue(email),
         monthly_queue=MonthlyReportQueue(email),
         dispatch=lambda: dispatch_counts(email),
     )
-    exports = getattr(app, "exports", None)
     if exports is not None:
         deps.cleanup = exports.cleanup
 
@@ -167,9 +173,9 @@ def build_scheduler(app: App, *, environ: Mapping[str, str] | None = None) -> Sc
 
     ledger = JobLedger(ctx)
     deps.prune_history = lambda: _prune(ledger)
-    runner = JobRunner(ledger, factory(app.settings), clock=ctx.clock,
-                       tz=app.settings.tz, notifier=email.notify_chat)
-    scheduler = SchedulerService(runner, app.settings, factory)
+    runner = JobRunner(ledger, factory(settings), clock=ctx.clock,
+                       tz=settings.tz, notifier=email.notify_chat)
+    scheduler = SchedulerService(runner, settings, factory)
     ctx.listeners.append(_settings_listener(scheduler, environ))
     return scheduler
 

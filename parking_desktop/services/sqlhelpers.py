@@ -9,20 +9,6 @@ from sqlalchemy import Integer, String, cast, func, literal_column
 from sqlalchemy.sql.elements import ColumnElement
 
 
-def hour_bucket(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC hour a timestamp falls in, as text 'YYYY-MM-DD HH'."""
-    if dialect == "sqlite":
-        return func.strftime("%Y-%m-%d %H", column)
-    # Literal constants, not bind parameters: PostgreSQL only matches the SELECT expression
-    # with the identical GROUP BY expression when no parameters differ between them.
-    return func.to_char(func.timezone(literal_column("'UTC'"), column),
-                        literal_column("'YYYY-MM-DD HH24'"))
-
-
-def parse_hour_bucket(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H").replace(tzinfo=UTC)
-
-
 def quarter_bucket(column: Any, dialect: str) -> ColumnElement[Any]:
     """The UTC quarter hour a timestamp falls in, as text 'YYYY-MM-DD HH:MM' (MM is 00, 15, 30
     or 45). Every time-zone offset in use is a multiple of 15 minutes (India +5:30, Nepal

@@ -5,7 +5,7 @@ Per operation we keep the exact call count, error count and maximum, and the mos
 worker threads can record while the GUI reads a snapshot.
 
     timings = Timings()
-    instrument(timings, "lots", app.lots)   # every public method of the instance
+    lots = timed_service(timings, "lots", LotService(ctx))  # every public method, as lots.<name>
     timings.snapshot()                      # [OperationTiming(name, count, median_ms, ...)]
 """
 
@@ -19,10 +19,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S")
 
 DEFAULT_KEEP = 1000
 
@@ -156,9 +157,34 @@ def public_methods(service: object) -> Iterable[str]:
             yield name
 
 
-def instrument(timings: Timings, prefix: str, service: object) -> None:
-    """Time every public method of ``service`` (the instance, not its class) as
-    ``prefix.method``. Methods already replaced on the instance (e.g. by the cache) are
-    wrapped as they are, so the figure is what callers actually wait for."""
-    for name in public_methods(service):
-        setattr(service, name, timings.wrap(f"{prefix}.{name}", getattr(service, name)))
+class TimedService:
+    """Stands in front of a service: each call of one of its public methods is recorded as
+    ``prefix.method``, including failed ones; every other attribute is the service's own.
+    The service itself is not changed. Calls it makes to its own methods are part of the outer
+    call's figure and are not counted again."""
+
+    def __init__(self, timings: Timings, prefix: str, service: object) -> None:
+        object.__setattr__(self, "_service", service)
+        object.__setattr__(self, "_methods", frozenset(public_methods(service)))
+        for name in self._methods:  # real attributes: no lookup cost per call
+            object.__setattr__(self, name, timings.wrap(f"{prefix}.{name}",
+                                                        getattr(service, name)))
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not a timed method
+        if name in ("_service", "_methods"):  # not set up yet (e.g. a copy being made)
+            raise AttributeError(name)
+        return getattr(self._service, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._methods:  # replacing a method (tests do): replaces the timed one
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._service, name, value)
+
+    def __repr__(self) -> str:
+        return f"TimedService({self._service!r})"
+
+
+def timed_service(timings: Timings, prefix: str, service: S) -> S:
+    """``service`` behind a ``TimedService``; typed as the service, which it stands in for."""
+    return cast(S, TimedService(timings, prefix, service))

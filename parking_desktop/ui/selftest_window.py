@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from parking_desktop.selftest import CheckFailed
+from parking_desktop.domain.errors import CheckFailed
 
 # The platform plugin a desktop or kiosk of each system needs besides "offscreen".
 NATIVE_PLATFORMS = {"Linux": ("xcb", "wayland"), "Windows": ("windows",), "Darwin": ("cocoa",)}

@@ -267,7 +267,7 @@ def test_two_managers_asking_for_their_own_summary_get_their_own(
     assert app.stats.driver_summary(second).username == "second_boss"
 
 
-# --- counters, clearing, the seed's operations ---------------------------------------------------
+# --- counters, clearing, the explicit operations ------------------------------------------------
 def test_hit_and_miss_counters(app: App, lot: LotView, manager: Actor) -> None:
     start = app.cache.info(manager)
     assert (start.hits, start.misses, start.entries) == (0, 0, 0)

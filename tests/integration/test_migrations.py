@@ -65,7 +65,7 @@ def test_an_empty_database_migrates_to_head_without_drift(empty_engine: Engine) 
     assert migrate.is_current(empty_engine)
     tables = set(inspect(empty_engine).get_table_names())
     assert tables == set(Base.metadata.tables) | {"alembic_version"}
-    assert tables >= CORE_TABLES  # the data contract (DESIGN §2)
+    assert tables >= CORE_TABLES  # the data contract
     assert schema_drift(empty_engine) == []
 
 

@@ -1,5 +1,5 @@
-"""Several processes booking the same lot at the same moment (DESIGN §2: "Two kiosks booking
-at the same instant never get the same spot, on SQLite or PostgreSQL").
+"""Several processes booking the same lot at the same moment: two kiosks booking at the same
+instant never get the same spot, on SQLite or PostgreSQL.
 
 Each kiosk is a separate *spawned* process. For every scenario it builds its own App (settings,
 engine, connection pool, services) on the test's database URL, like kiosks on one site, and

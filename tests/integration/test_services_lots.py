@@ -1,4 +1,4 @@
-"""DESIGN §2 "Lots and spots", on SQLite and PostgreSQL."""
+"""Lots and spots, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §2 "Reservations", on SQLite and PostgreSQL."""
+"""Reservations, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN §2 "People and activity": accounts, sign-in, roles; on SQLite and PostgreSQL."""
+"""People and activity: accounts, sign-in, roles; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The fee rule (DESIGN §2): hours = max(1, seconds / 3600); cost = hours * price, half-up to
+"""The fee rule: hours = max(1, seconds / 3600); cost = hours * price, half-up to
 cents, in Decimal."""
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ import pytest
 
 from parking_desktop.services.timing import (
     Timings,
-    instrument,
     median,
     percentile,
     summarise,
+    timed_service,
 )
 
 
@@ -118,12 +118,16 @@ class _Service:
         return 0
 
 
-def test_instrument_times_public_methods_of_one_instance_only() -> None:
+def test_timed_service_times_public_methods_of_one_instance_only() -> None:
     timings = Timings()
     service, other = _Service(), _Service()
-    instrument(timings, "svc", service)
-    assert service.public(1) == 2
+    timed = timed_service(timings, "svc", service)
+    assert timed.public(1) == 2
     assert other.public(1) == 2  # another instance (and the class) is untouched
-    assert service._private() == 0
+    assert service.public(1) == 2  # and so is the wrapped instance itself
+    assert timed._private() == 0
     assert [row.name for row in timings.snapshot()] == ["svc.public"]
-    assert service.calls == 1
+    assert timings.snapshot()[0].count == 1
+    assert service.calls == 2  # both calls reached the service
+    timed.calls = 10  # attributes are the service's own
+    assert service.calls == 10

@@ -1,4 +1,4 @@
-"""Input rules (DESIGN §2): each returns the cleaned value or refuses with a sentence that
+"""Input rules: each returns the cleaned value or refuses with a sentence that
 names the problem."""
 
 from __future__ import annotations

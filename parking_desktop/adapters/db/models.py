@@ -1,4 +1,5 @@
-"""Typed SQLAlchemy models. Table and column names are the data contract (DESIGN §2)."""
+"""Typed SQLAlchemy models. Table and column names are the data contract: the CSV export's SQL
+and ``db copy`` name them, so a rename needs a migration and a look at both."""
 
 from __future__ import annotations
 
@@ -8,37 +9,25 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# models_mail registers its tables on Base.metadata: whoever imports Base from here gets them all.
+from parking_desktop.adapters.db import models_mail  # noqa: F401
+from parking_desktop.adapters.db.base import Base as Base  # re-exported: everyone imports it here
+from parking_desktop.adapters.db.base import BigId
 from parking_desktop.adapters.db.types import Money, UTCDateTime
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# The id type: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
 OPEN_RESERVATION = "status IN ('reserved', 'active')"
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class User(Base):
@@ -186,7 +175,7 @@ class ExportJob(Base):
             name="status",
         ),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
-        # One pending/processing job per requester (the seed's rule), in the database too.
+        # One pending/processing job per requester, enforced in the database too.
         Index(
             "uq_export_jobs_open_requester", "requested_by", unique=True,
             sqlite_where=text("status IN ('pending', 'processing')"),
@@ -231,7 +220,3 @@ class JobRun(Base):
     host: Mapped[str | None] = mapped_column(String(255))
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
-
-
-# Other model modules register their tables on Base.metadata (imported last: they use Base).
-from parking_desktop.adapters.db import models_mail  # noqa: E402, F401

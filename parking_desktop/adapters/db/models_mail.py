@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from parking_desktop.adapters.db.models import Base, BigId
+from parking_desktop.adapters.db.base import Base, BigId
 from parking_desktop.adapters.db.types import UTCDateTime
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")

@@ -1,9 +1,9 @@
-"""SMS: a notifier interface and a Twilio-shaped adapter.
+"""SMS: a Twilio-shaped adapter.
 
 Until it is configured (account SID, auth token, from-number) the adapter sends nothing and
-records what it would have sent — the seed had SMS as a placeholder, and so do we, but one
-that can be switched on. When configured it POSTs to Twilio's Messages resource with basic
-auth; ``api_base`` lets a test point it at a local server."""
+records what it would have sent: a placeholder, but one that can be switched on. When
+configured it POSTs to Twilio's Messages resource with basic auth; ``api_base`` lets a test
+point it at a local server."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from parking_desktop.adapters.notifiers.base import NotifyResult
 
@@ -23,10 +22,6 @@ log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com/2010-04-01"
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-
-class SmsNotifier(Protocol):
-    def send_sms(self, to: str, body: str) -> NotifyResult: ...
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""CacheService: service results cached on the machine's disk, as JSON (DESIGN §2 "Caching").
+"""CacheService: service results cached on the machine's disk, as JSON (docs/cache.md).
 
 Key families and lifetimes (``FAMILY_TTL``): parking lots 5 min, a user's reservations 2 min,
 dashboard statistics (manager, per driver) 5 min. Lifetimes are measured on the service
@@ -213,8 +213,8 @@ class CacheService:
         self, timeout: float | None = None, *, family: str = RESPONSES,
         key: Callable[..., str | None] | None = None,
     ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-        """Decorator caching a function's result for ``timeout`` seconds (the seed's
-        ``@cached_response(timeout=...)``). The key is the function's name plus its arguments
+        """Decorator caching a function's result for ``timeout`` seconds
+        (``@cache.cached_response(timeout=...)``). The key is the function's name plus its arguments
         (they must be JSON-encodable views or scalars), or what ``key(*args, **kwargs)``
         returns; a key of None means "do not cache this call"."""
         def decorator(fn: Callable[P, R]) -> Callable[P, R]:
@@ -238,7 +238,7 @@ class CacheService:
         """The key as stored on disk (namespace, family, key)."""
         return self._ns + family + ":" + key
 
-    # --- the seed's explicit operations ------------------------------------------------------
+    # --- explicit operations -----------------------------------------------------------------
     def cache_parking_lots(self, data: list[LotView]) -> None:
         """Store the active-lot list (what LotService.search() returns) for 5 minutes."""
         backend = self._backend if self._problem is None else self._recover()

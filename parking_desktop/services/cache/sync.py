@@ -8,7 +8,9 @@ change. Delivery is immediate (well under the 2 s we promise); the loop wakes at
 ``poll`` seconds to send what was queued.
 
 If the connection drops, notices may be missed, so after reconnecting the whole cache is
-invalidated. SQLite needs none of this: one file means one machine."""
+invalidated. SQLite needs none of this: one file means one machine. The driver calls (connect,
+LISTEN, pg_notify) are in ``adapters/db/notify.py``; this module decides what to send, what a
+notice means and what to do when the connection is lost."""
 
 from __future__ import annotations
 
@@ -18,21 +20,14 @@ import queue
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy.engine import make_url
+from parking_desktop.adapters.db.notify import ChannelError, NotifyChannel
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "parking_desktop_changes"
 APPLICATION_NAME = "parking-desktop-cache-sync"  # how the listener shows in pg_stat_activity
 EVERYTHING = frozenset({"lots", "spots", "reservations", "users", "activity"})
-
-
-def libpq_conninfo(database_url: str) -> str:
-    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URI psycopg can connect with."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 class CacheSync:
@@ -42,7 +37,7 @@ class CacheSync:
         self, database_url: str, on_remote_change: Callable[[frozenset[str]], None],
         *, poll: float = 0.2, retry: float = 2.0,
     ) -> None:
-        self.conninfo = libpq_conninfo(database_url)
+        self.channel = NotifyChannel(database_url, CHANNEL, application_name=APPLICATION_NAME)
         self.on_remote_change = on_remote_change
         self.origin = uuid.uuid4().hex
         self.poll = poll
@@ -79,22 +74,18 @@ class CacheSync:
 
     # --- background thread ---------------------------------------------------------------------
     def _run(self) -> None:
-        import psycopg
-
         first = True
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5,
-                                     application_name=APPLICATION_NAME) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                with self.channel as channel:
                     if not first:  # notices sent while we were away are lost
                         self._apply(EVERYTHING)
                     first = False
                     self._problem = None
                     self._connected.set()
-                    self._loop(conn)
-            except psycopg.Error as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                    self._loop(channel)
+            except ChannelError as exc:
+                message = str(exc)
                 if self._problem is None or self._problem == "Not connected yet.":
                     log.warning("Cache sync lost its database connection (%s); retrying.",
                                 message)
@@ -104,11 +95,11 @@ class CacheSync:
                 first = False
                 self._stop.wait(self.retry)
 
-    def _loop(self, conn: Any) -> None:
+    def _loop(self, channel: NotifyChannel) -> None:
         while True:
             stopping = self._stop.is_set()  # one more round to send what is queued
-            for notice in conn.notifies(timeout=0 if stopping else self.poll):
-                self._receive(notice.payload)
+            for payload in channel.receive(timeout=0 if stopping else self.poll):
+                self._receive(payload)
             topics: set[str] = set()
             while True:
                 try:
@@ -118,7 +109,7 @@ class CacheSync:
             if topics:
                 payload = json.dumps({"o": self.origin, "t": sorted(topics)})
                 try:
-                    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    channel.send(payload)
                 except Exception:
                     self._outbox.put(frozenset(topics))  # send again after reconnecting
                     raise

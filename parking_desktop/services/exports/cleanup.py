@@ -1,4 +1,4 @@
-"""cleanup_exports (DESIGN §2): delete expired export files and mark their jobs expired.
+"""cleanup_exports: delete expired export files and mark their jobs expired.
 
 A completed export whose ``expires_at`` has passed loses its file and becomes ``expired``
 (saving it is then refused by the export feature with a clear message). A failed or cancelled

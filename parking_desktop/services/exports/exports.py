@@ -1,9 +1,9 @@
-"""CSV exports (the seed's csv_export job and its endpoints): request, status, save, history,
+"""CSV exports: request, status, save, history,
 cancel, the manager's list of all jobs, clean-up, and crash recovery at start.
 
 A request creates a ``pending`` job and starts it in the background (export_runner); screens
 poll ``status``. ``save`` copies the finished file to where the user chose (the desktop's save
-dialog); once the job has expired that is refused with a clear message (the seed's 410).
+dialog); once the job has expired that is refused with a clear message.
 Scopes and roles: export_scope. The file itself: adapters.csv_export."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ KEY_FILE = "export-pseudonym.key"
 
 
 class ExportExpiredError(ConflictError):
-    """The export's file is gone for good (the seed's 410 Gone)."""
+    """The export's file is gone for good: it expired and was cleaned up."""
 
 
 @dataclass(frozen=True)

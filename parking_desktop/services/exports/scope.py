@@ -10,10 +10,10 @@ A **shift** is the last 12 hours before the request (a rolling window, so a nigh
 crosses midnight is covered): the reservations the attendant checked in during that time
 (``created_by``) and those they checked out or force-released (their activity entries).
 
-The listed columns (DESIGN §2) have no driver column. One driver's history needs none; every
-other scope spans many drivers, so it gets a trailing "Driver" column, after the eleven
-listed ones. Anonymising replaces that column's names by stable pseudonyms and masks the
-vehicle numbers (in every scope)."""
+The listed columns (``HEADER`` in adapters/csv_export.py) have no driver column. One driver's
+history needs none; every other scope spans many drivers, so it gets a trailing "Driver"
+column, after the eleven listed ones. Anonymising replaces that column's names by stable
+pseudonyms and masks the vehicle numbers (in every scope)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.csv_export import ExportFilter, local_date_range
 from parking_desktop.adapters.db.models import ParkingLot, User
 from parking_desktop.domain.errors import NotFoundError, PermissionDeniedError, ValidationError
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.services.exports.filters import ExportFilter, local_date_range
 
 KINDS = ("driver", "lot", "all", "shift")
 SHIFT_HOURS = 12

@@ -1,7 +1,7 @@
-"""E-mail and manager notifications (the seed's EmailService).
+"""E-mail and manager notifications.
 
 Every mail is rendered from ``templates/`` and ENQUEUED in the outbox; the dispatcher delivers
-it (scheduler, ``mail flush``, or at once for a test mail). The seed's operations
+it (scheduler, ``mail flush``, or at once for a test mail). The sending operations
 (``send_daily_reminder``, ``send_monthly_report``, ``send_export_ready``, ``send_system_alert``)
 are called by jobs acting as the system; each takes an optional ``session`` so a job can queue
 its mails in the same transaction as the rest of its work. Screens call the actor-first methods
@@ -131,7 +131,7 @@ class MailUser(Protocol):
 
 
 class ExportJobInfo(Protocol):
-    """What the export-ready mail needs of an export job (the export issue's view has it)."""
+    """What the export-ready mail needs of an export job (exports' ExportJobView has it)."""
 
     @property
     def job_id(self) -> str: ...
@@ -203,7 +203,7 @@ class EmailService:
         self.site_name = site_name
         self._environ = environ
 
-    # --- the seed's mails -----------------------------------------------------------------
+    # --- the mails -----------------------------------------------------------------------
     # Each send_* renders and queues one mail; build_* only renders (for jobs that queue many
     # at once with ``outbox.enqueue_many``). ``key`` replaces the default idempotency key.
     def build_daily_reminder(self, user: MailUser, parking_lots_count: int, *,

@@ -1,4 +1,4 @@
-"""The monthly activity report (DESIGN §2), for every driver at once.
+"""The monthly activity report, for every driver at once.
 
 A stay belongs to the month (site time zone) in which it ended - when it was charged - so every
 completed stay appears in exactly one report with its cost and its hours together. Per driver:
@@ -139,41 +139,6 @@ class MonthlyReport:
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
-
-    def as_template_data(self) -> dict[str, Any]:
-        """Plain values for the e-mail templates (times shown in the site's time zone)."""
-        tz = ZoneInfo(self.timezone)
-        peak = max((amount for _, amount in self.daily_spending), default=Decimal(0))
-        return {
-            "name": self.display_name,
-            "username": self.username,
-            "month": self.month.key,
-            "month_label": self.month.label,
-            "has_activity": self.has_activity,
-            "bookings": self.bookings,
-            "total_spent": f"{self.total_spent:.2f}",
-            "hours_parked": f"{self.hours_parked:.2f}",
-            "most_used_lot": self.most_used_lot,
-            "most_used_lot_visits": self.most_used_lot_visits,
-            "last_bookings": [
-                {
-                    "reservation_id": s.reservation_id, "lot": s.lot_name, "spot": s.spot_number,
-                    "vehicle": s.vehicle_number,
-                    "parked_at": s.parked_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                    "left_at": s.left_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                    "hours": f"{s.hours:.2f}", "cost": f"{s.cost:.2f}",
-                }
-                for s in self.last_bookings
-            ],
-            "spending_by_lot": [{"lot": name, "amount": f"{amount:.2f}"}
-                                for name, amount in self.spending_by_lot],
-            "daily_spending": [
-                {"day": d.isoformat(), "label": str(d.day), "amount": f"{amount:.2f}",
-                 "percent": round(100 * amount / peak) if peak else 0}
-                for d, amount in self.daily_spending
-            ],
-            "timezone": self.timezone,
-        }
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The daily reminder (DESIGN §2): nudge drivers who have not been around lately.
+"""The daily reminder: nudge drivers who have not been around lately.
 
 Who gets one: active drivers with an e-mail address whose last sign-in is older than 7 days OR
 whose last booking is older than 14 days; a missing date counts as old. "Older than" is strict:

@@ -1,4 +1,4 @@
-"""Parking lots and their spots: create, edit, resize, archive (DESIGN §2 "Lots and spots")."""
+"""Parking lots and their spots: create, edit, resize, archive."""
 
 from __future__ import annotations
 

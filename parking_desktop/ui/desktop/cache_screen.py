@@ -1,4 +1,4 @@
-"""Cache & performance (manager only; the seed's /admin/cache): how the machine's cache is
+"""Cache & performance (manager only): how the machine's cache is
 doing (entries, size, hits, misses, hit ratio, whether it is in use) and how long each service
 operation takes (count, median, 95th percentile, maximum), with "Clear cache".
 

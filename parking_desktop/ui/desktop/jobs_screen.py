@@ -1,4 +1,4 @@
-"""Jobs (manager only; the seed's /admin/jobs): each scheduled job with its schedule, next run
+"""Jobs (manager only): each scheduled job with its schedule, next run
 and last run (status, duration, counts, error), "Run now", pause/resume, the history of runs,
 and a preview of any driver's monthly report for any month.
 

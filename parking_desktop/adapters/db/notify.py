@@ -1,0 +1,86 @@
+"""PostgreSQL LISTEN/NOTIFY on one dedicated connection: the driver calls and nothing else.
+
+What is announced, what a notice means and when to reconnect are decided by the caller
+(``services/cache/sync.py``); every driver failure reaches it as one ``ChannelError``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+CONNECT_TIMEOUT = 5  # seconds
+
+
+class ChannelError(Exception):
+    """The connection could not be opened or was lost. ``str()`` is one line."""
+
+
+def libpq_conninfo(database_url: str) -> str:
+    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URI psycopg can connect with."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
+
+
+class NotifyChannel:
+    """An autocommit connection that LISTENs on ``channel`` while open (``with`` block).
+
+    ``application_name`` is how the connection shows in ``pg_stat_activity``."""
+
+    def __init__(self, database_url: str, channel: str, *, application_name: str) -> None:
+        if not channel.isidentifier():  # it is written into the LISTEN statement
+            raise ValueError(f"Not a channel name: {channel!r}")
+        self.conninfo = libpq_conninfo(database_url)
+        self.channel = channel
+        self.application_name = application_name
+        self._conn: Any = None
+
+    def __enter__(self) -> NotifyChannel:
+        import psycopg  # only PostgreSQL sites need the driver loaded
+
+        try:
+            self._conn = psycopg.connect(self.conninfo, autocommit=True,
+                                         connect_timeout=CONNECT_TIMEOUT,
+                                         application_name=self.application_name)
+            self._conn.execute(f"LISTEN {self.channel}")
+        except psycopg.Error as exc:
+            self._close()
+            raise ChannelError(_one_line(exc)) from exc
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._close()
+
+    def receive(self, timeout: float) -> Iterator[str]:
+        """The payloads of the notices that arrive within ``timeout`` seconds, as they come
+        (0: only those already waiting)."""
+        import psycopg
+
+        try:
+            for notice in self._conn.notifies(timeout=timeout):
+                yield notice.payload
+        except psycopg.Error as exc:
+            raise ChannelError(_one_line(exc)) from exc
+
+    def send(self, payload: str) -> None:
+        import psycopg
+
+        try:
+            self._conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+        except psycopg.Error as exc:
+            raise ChannelError(_one_line(exc)) from exc
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection: nothing left to save
+                conn.close()
