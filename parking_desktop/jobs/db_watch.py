@@ -24,13 +24,26 @@ CHECK_EVERY_SECONDS = 5.0  # a healthy database is probed this often (the worker
 
 
 def is_database_error(exc: BaseException) -> bool:
-    """An error that says "cannot talk to the database" rather than "this query is wrong"."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, OperationalError | InterfaceError)
+    """An error that says "cannot talk to the database" rather than "this query is wrong".
+
+    The services turn driver errors into one-line domain errors (``raise … from None``); the
+    driver's error is still their ``__context__``."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, OperationalError | InterfaceError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def reason_of(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    if not isinstance(exc, DBAPIError) and isinstance(cause, DBAPIError):
+        exc = cause
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     return lines[0] if lines else type(orig).__name__

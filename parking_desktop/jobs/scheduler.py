@@ -135,8 +135,14 @@ class SchedulerService:
             scheduler.pause_job(spec.name)
 
     # --- what the triggers do ------------------------------------------------------------
+    def _held(self) -> bool:
+        """True while the database is away. A trigger that finds it away probes again when
+        the backoff allows (the desktop has no worker loop to do it); the probe that finds it
+        back starts the sweep."""
+        return self.watch.down and not (self.watch.due() and self.watch.probe())
+
     def _fire(self, name: str) -> None:
-        if self.watch.down:
+        if self._held():
             return  # the sweep after the outage catches this period up
         spec = self.runner.spec(name)
         now = self.runner.clock.now()
@@ -148,7 +154,7 @@ class SchedulerService:
                 raise
 
     def _sweep(self) -> None:
-        if self.watch.down:
+        if self._held():
             return
         try:
             self.runner.catch_up(skip=frozenset(self._paused))

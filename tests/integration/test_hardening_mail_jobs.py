@@ -12,6 +12,7 @@ real databases and a real TCP proxy in front of PostgreSQL:
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -25,7 +26,7 @@ from sqlalchemy import func, select, update
 
 from parking_desktop.adapters.db.models import JobRun
 from parking_desktop.adapters.db.models_mail import EmailOutbox
-from parking_desktop.bootstrap import App
+from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import ConfigError, load_settings
 from parking_desktop.services.health import check_health
 from parking_desktop.services.mail.outbox import OutgoingMail
@@ -282,6 +283,45 @@ def test_worker_reports_a_database_outage_once_and_recovers(
     assert sum("database unreachable since" in line for line in worker.lines) == 1
     assert "retrying every" in worker.stderr
     assert sum("database back" in line for line in worker.lines) == 1
+
+
+@pytest.mark.postgres
+def test_the_desktop_scheduler_comes_back_after_an_outage_without_a_worker_loop(
+        pg_database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Only the triggers notice the outage here (no worker loop probes): they must keep
+    probing with backoff, or the jobs would stay held forever."""
+    truncate_all(pg_database_url)
+    proxy = TcpProxy(5432).start()
+    url = pg_database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    app = build_app(load_settings(data_dir=tmp_path / "data", database_url=url,
+                                  environ={"APP_TIMEZONE": "UTC"},
+                                  dotenv_path=tmp_path / "no.env"))
+    jobs_log = logging.getLogger("parking_desktop.jobs")
+    # An in-process `worker` run in an earlier test stops this logger propagating to caplog.
+    propagate, jobs_log.propagate = jobs_log.propagate, True
+    scheduler = app.jobs.scheduler
+    try:
+        scheduler.start(catch_up=False)
+        proxy.cut()
+        scheduler.run_soon("outbox_dispatch")
+        assert wait_for(lambda: scheduler.watch.down, timeout=30)
+        proxy.restore()
+
+        def back() -> bool:
+            scheduler.run_soon("outbox_dispatch")  # as the minute trigger would
+            time.sleep(0.2)
+            return not scheduler.watch.down
+
+        assert wait_for(back, timeout=60)
+    finally:
+        scheduler.shutdown(wait=True)
+        jobs_log.propagate = propagate
+        app.close()
+        proxy.cut()
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("database unreachable since" in m for m in messages) == 1, messages
+    assert sum("database back" in m for m in messages) == 1, messages
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
 # --- a job run killed with SIGKILL ---------------------------------------------------------
