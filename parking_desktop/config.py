@@ -48,6 +48,7 @@ class Settings:
     mail_username: str = ""
     mail_default_sender: str = "parking@localhost"
     mail_ca_file: str = ""
+    mail_allow_plaintext_login: bool = False  # only ever to a server on the loopback interface
     daily_reminder_time: time = time(18, 0)
     monthly_report_time: time = time(9, 0)
     monthly_report_day: int = 1
@@ -57,6 +58,7 @@ class Settings:
     app_timezone: str = "UTC"
     scheduler_enabled: bool = True
     kiosk_idle_seconds: int = 60
+    job_stale_after_seconds: int = 60  # a running job silent this long is taken over
     settings_file: Path = field(default=Path(SETTINGS_FILE_NAME))
 
     @property
@@ -107,6 +109,29 @@ def _parse_time(name: str, raw: str) -> time:
         raise ConfigError(f"{name} must be a time like 18:00, not '{raw}'.") from None
 
 
+def shown_value(raw: str, limit: int = 80) -> str:
+    """A value as an error message may repeat it: control characters escaped, bounded."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def mail_sender_problem(raw: str) -> str | None:
+    """Why ``raw`` cannot be the From address (None: it can)."""
+    local, at, domain = raw.rpartition("@")
+    if (not at or not local or not domain.strip(".") or len(raw) > 254
+            or any(c.isspace() or not c.isprintable() or c in "<>,;\"" for c in raw)):
+        return (f"MAIL_DEFAULT_SENDER must be an e-mail address like parking@example.com, "
+                f"not '{shown_value(raw)}'.")
+    return None
+
+
+def mail_ca_file_problem(raw: str) -> str | None:
+    """Why MAIL_CA_FILE cannot be used (None: it is empty or an existing file)."""
+    if raw and not Path(raw).expanduser().is_file():
+        return f"MAIL_CA_FILE {shown_value(raw)} does not exist or is not a file."
+    return None
+
+
 def _parse_timezone(name: str, raw: str) -> str:
     try:
         ZoneInfo(raw.strip())
@@ -125,6 +150,7 @@ _TEXT = {
 _BOOL = {
     "MAIL_USE_TLS": "mail_use_tls",
     "MAIL_USE_SSL": "mail_use_ssl",
+    "MAIL_ALLOW_PLAINTEXT_LOGIN": "mail_allow_plaintext_login",
     "SCHEDULER_ENABLED": "scheduler_enabled",
 }
 _INT = {
@@ -132,6 +158,7 @@ _INT = {
     "MONTHLY_REPORT_DAY": ("monthly_report_day", 1, 28),
     "CSV_EXPORT_EXPIRY_HOURS": ("csv_export_expiry_hours", 1, 24 * 365),
     "KIOSK_IDLE_SECONDS": ("kiosk_idle_seconds", 10, 24 * 3600),
+    "JOB_STALE_AFTER_SECONDS": ("job_stale_after_seconds", 2, 24 * 3600),
 }
 _TIME = {
     "DAILY_REMINDER_TIME": "daily_reminder_time",
@@ -218,6 +245,10 @@ def load_settings(
         values["app_timezone"] = _parse_timezone("APP_TIMEZONE", raw)
     if values.get("mail_use_tls") and values.get("mail_use_ssl"):
         raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be on: choose one.")
+    for problem in (mail_sender_problem(values.get("mail_default_sender", "parking@localhost")),
+                    mail_ca_file_problem(values.get("mail_ca_file", ""))):
+        if problem:
+            raise ConfigError(problem)
 
     url = (database_url or lookup("DATABASE_URL") or sqlite_url(base_dir / "parking.db")).strip()
     if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:

@@ -96,7 +96,9 @@ class SmtpServer:
     """aiosmtpd on 127.0.0.1 in a thread. ``start()``/``stop()`` may be called repeatedly
     (server down, then up again on the same port)."""
 
-    def __init__(self, port: int | None = None, **controller_kwargs: Any) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1",
+                 **controller_kwargs: Any) -> None:
+        self.host = host
         self.port = port or free_port()
         self.handler = RecordingHandler()
         self.kwargs = controller_kwargs
@@ -109,7 +111,7 @@ class SmtpServer:
     def start(self) -> SmtpServer:
         kwargs = dict(self.kwargs)
         # aiosmtpd's readiness check connects with plain SMTP; with implicit TLS it needs help.
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port,
                                      **kwargs)
         self.controller.start()
         return self

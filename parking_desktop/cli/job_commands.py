@@ -144,9 +144,12 @@ def _worker(args: argparse.Namespace, app_factory: AppFactory) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in _stop_signals()}
     try:
         scheduler.start()
+        # Mails queued while no worker ran go out now, not a minute from now.
+        scheduler.run_soon("outbox_dispatch")
         log.info("Worker running on %s; stop it with SIGTERM or Ctrl+C", app.db.description)
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(0.5):
+            if scheduler.watch.due():
+                scheduler.watch.probe()  # logs once when the database goes, once when back
     finally:
         scheduler.shutdown(wait=True)
         for sig, handler in previous.items():

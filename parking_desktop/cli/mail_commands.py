@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import logging
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from parking_desktop.cli.base import (
@@ -14,7 +17,13 @@ from parking_desktop.cli.base import (
     CommandError,
     print_json,
 )
+from parking_desktop.config import shown_value
 from parking_desktop.domain.roles import SYSTEM
+
+# These commands report every failed mail in their own output; the outbox's log line about
+# it would only be a second, earlier copy of the same error.
+_OUTBOX_LOG = "parking_desktop.services.mail.outbox"
+_ECHO_LIMIT = 300
 
 
 def register(sub: Any) -> None:
@@ -61,33 +70,57 @@ def _set_password(args: argparse.Namespace, app_factory: AppFactory) -> int:
     if not password:
         raise CommandError("No password was given on standard input.")
     app.email.set_smtp_password(SYSTEM, password)
-    print(f"The SMTP password for {username} is stored in the {status.backend}.")
+    print(f"The SMTP password for {shown_value(username)} is stored in the {status.backend}.")
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _own_reporting() -> Iterator[None]:
+    logger = logging.getLogger(_OUTBOX_LOG)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _test(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
-    result = app.email.send_test(SYSTEM, args.to)
+    with _own_reporting():
+        result = app.email.send_test(SYSTEM, args.to)
     if not result.ok:
-        raise CommandError(result.message)
-    print(result.message)
+        raise CommandError(shown_value(result.message, _ECHO_LIMIT))
+    print(shown_value(result.message, _ECHO_LIMIT))
     return EXIT_OK
 
 
 def _flush(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
-    report = app.email.outbox.flush()
+    with _own_reporting():
+        report = app.email.outbox.flush()
+    errors = [shown_value(e, _ECHO_LIMIT) for e in report.errors]
+    held_until = (report.held_until.astimezone(app.settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+                  if report.held_until else None)
     document = {"sent": report.sent, "failed": report.failed, "pending": report.pending,
-                "retrying": report.retrying, "errors": report.errors}
+                "retrying": report.retrying, "errors": errors, "sending": report.held,
+                "sending_until": report.held_until}
     if args.json:
         print_json(document)
     else:
         print(f"sent {report.sent}, failed {report.failed}, pending {report.pending}"
               + (f" ({report.retrying} to retry later)" if report.retrying else ""))
-        for error in report.errors:
+        for error in errors:
             print(f"  {error}")
     if report.failed or report.retrying:
         sys.stderr.write(f"error: {report.failed} failed, {report.retrying} wait for a retry: "
-                         f"{report.errors[-1] if report.errors else 'see the outbox'}\n")
+                         f"{errors[-1] if errors else 'see the outbox'}\n")
+        return EXIT_REFUSED
+    if report.held:
+        # Not delivered and not ours to take yet: a live dispatcher is sending them, or a
+        # dead one's lease has to run out first.
+        sys.stderr.write(f"error: {report.held} mail(s) are held as 'sending' by another "
+                         f"dispatcher until {held_until} ({app.settings.app_timezone}); "
+                         "run `mail flush` again after that if they are still waiting\n")
         return EXIT_REFUSED
     return EXIT_OK

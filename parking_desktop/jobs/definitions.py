@@ -36,6 +36,9 @@ class RunContext:
     manual: bool
     heartbeat: Callable[[], None]  # call between steps; raises JobInterrupted on shutdown
     resumed: bool = False  # an earlier attempt at this period died or failed
+    # True once a shutdown was asked for: for work that stops by itself (the outbox puts its
+    # untried mails back) rather than by the exception ``heartbeat`` raises.
+    stopping: Callable[[], bool] = lambda: False
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,8 @@ class JobDeps:
     ctx: ServiceContext
     reminder_queue: MailQueue[Reminder]
     monthly_queue: MailQueue[MonthlyReport]
-    dispatch: Callable[[], dict[str, Any]] | None = None  # the outbox dispatcher
+    # The outbox dispatcher; its argument says when to stop (between mails).
+    dispatch: Callable[[Callable[[], bool]], dict[str, Any]] | None = None
     # The export feature's cleanup (it also removes stray temporary files); by default the
     # bare cleanup of expired exports.
     cleanup: Callable[[], CleanupSummary] | None = None
@@ -105,12 +109,14 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
         return JobOutcome(summary.as_counts(), summary.text())
 
     def cleanup(run: RunContext) -> JobOutcome:
+        run.heartbeat()
         if deps.cleanup is not None:
             summary = deps.cleanup()
         else:
             summary = cleanup_exports(ctx, settings.upload_folder,
                                       settings.csv_export_expiry_hours)
         counts = summary.as_counts()
+        run.heartbeat()  # a shutdown during the file deletions stops before the pruning
         if deps.prune_history is not None:
             counts["job_runs_pruned"] = deps.prune_history()
         return JobOutcome(counts, summary.text())
@@ -139,7 +145,7 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
         dispatch = deps.dispatch
 
         def outbox(run: RunContext) -> JobOutcome:
-            counts = dispatch()
+            counts = dispatch(run.stopping)
             busy = bool(counts.get("sent") or counts.get("failed") or counts.get("retrying"))
             return JobOutcome(counts, worth_recording=busy or run.manual)
 

@@ -5,7 +5,7 @@ job's activity rows; the outbox's idempotency keys turn a repeat into a no-op.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -58,11 +58,14 @@ def render_report_html(email: EmailService, report: MonthlyReport) -> str:
     return mail.html or ""
 
 
-def dispatch_counts(email: EmailService) -> dict[str, Any]:
+def dispatch_counts(email: EmailService,
+                    should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """One pass of the outbox dispatcher, as job counts."""
-    report = email.outbox.dispatch()
+    report = email.outbox.dispatch(should_stop=should_stop)
     counts: dict[str, Any] = {"sent": report.sent, "failed": report.failed,
                               "retrying": report.retrying, "pending": report.pending}
+    if report.stopped:
+        counts["stopped"] = True
     if report.errors:
         counts["errors"] = report.errors[:3]
     return counts

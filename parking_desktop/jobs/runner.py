@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError, NotFoundError
+from parking_desktop.jobs.db_watch import is_database_error
 from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
 from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, JobRunView
@@ -25,12 +26,21 @@ from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, Jo
 log = logging.getLogger("parking_desktop.jobs")
 
 MANUAL_PREFIX = "manual-"
-HEARTBEAT_SECONDS = 30.0
+HEARTBEAT_SECONDS = 10.0
 INTERRUPTED = "Stopped by a shutdown before it finished; it is finished at the next start."
 TOO_LATE = "The process running it stopped half-way, too long ago to finish it now."
 STOPPED = "The process running it stopped before it finished (run it again if needed)."
 
 Notifier = Callable[[str], object]  # its result, if any, is ignored
+
+
+def heartbeat_every(stale_after: timedelta) -> float:
+    """Beat several times within the stale limit, so one slow write never looks like death."""
+    return max(0.5, min(HEARTBEAT_SECONDS, stale_after.total_seconds() / 6))
+
+
+def _not_explained(exc: BaseException) -> bool:
+    return False
 
 
 class JobInterrupted(Exception):
@@ -59,8 +69,9 @@ class _Heartbeat:
         while not self._done.wait(self._every):
             try:
                 self._beat()
-            except Exception:
-                log.warning("Could not refresh a job heartbeat", exc_info=True)
+            except Exception as exc:
+                if not is_database_error(exc):  # the database watch reports an outage
+                    log.warning("Could not refresh a job heartbeat", exc_info=True)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -92,6 +103,9 @@ class JobRunner:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._stopping = threading.Event()
+        # Says whether a failure is the database being away (then it is reported once by the
+        # database watch and the run is left to be finished later, not logged as a crash).
+        self.explain_failure: Callable[[BaseException], bool] = _not_explained
 
     # --- the jobs ----------------------------------------------------------------------
     @property
@@ -179,7 +193,8 @@ class JobRunner:
         self.events.emit(JobEvent(STARTED, spec.name, f"{spec.title} started ({period})."))
         started = time.monotonic()
         context = RunContext(job=spec.name, period=period, manual=manual,
-                             heartbeat=self._check_stop, resumed=claim.resumed)
+                             heartbeat=self._check_stop, resumed=claim.resumed,
+                             stopping=self._stopping.is_set)
         try:
             with _Heartbeat(lambda: self.ledger.heartbeat(claim.run_id), self.heartbeat_seconds):
                 outcome = spec.work(context)
@@ -189,6 +204,8 @@ class JobRunner:
             self.events.emit(JobEvent(FAILED, spec.name, f"{spec.title} was interrupted.", view))
             return view
         except Exception as exc:
+            if self.explain_failure(exc):
+                raise  # its period stays claimed and goes stale: finished after the outage
             log.exception("%s %s failed", spec.name, period)
             view = self.ledger.fail(claim.run_id, _error_text(exc))
             self.events.emit(JobEvent(FAILED, spec.name,
@@ -209,10 +226,12 @@ class JobRunner:
         started_at = self.clock.now()
         key = f"at-{started_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
         context = RunContext(job=spec.name, period=None, manual=manual,
-                             heartbeat=self._check_stop)
+                             heartbeat=self._check_stop, stopping=self._stopping.is_set)
         try:
             outcome = spec.work(context)
         except Exception as exc:
+            if self.explain_failure(exc):
+                raise
             log.exception("%s failed", spec.name)
             view = self.ledger.record(spec.name, key, "failed", {}, started_at,
                                       error=_error_text(exc))

@@ -31,7 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from parking_desktop.config import Settings
 from parking_desktop.domain.errors import ConflictError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.jobs.definitions import JOB_ORDER, JobSpec
+from parking_desktop.jobs.db_watch import DatabaseWatch
+from parking_desktop.jobs.definitions import JOB_ORDER, OUTBOX_DISPATCH, JobSpec
 from parking_desktop.jobs.events import CHANGED, JobEvent, JobListener
 from parking_desktop.jobs.runner import JobRunner
 from parking_desktop.services.guards import require_manager
@@ -75,6 +76,10 @@ class SchedulerService:
         self._scheduler: BackgroundScheduler | None = None
         self._paused: set[str] = set()
         self._lock = threading.RLock()
+        # While the database is away the triggers do nothing and one line says so; when it is
+        # back, the sweep finishes what was missed.
+        self.watch = DatabaseWatch(runner.ledger.ctx.db.engine, on_back=self.run_soon_after_outage)
+        runner.explain_failure = self.watch.explain
 
     # --- life cycle ----------------------------------------------------------------------
     @property
@@ -130,17 +135,44 @@ class SchedulerService:
             scheduler.pause_job(spec.name)
 
     # --- what the triggers do ------------------------------------------------------------
+    def _held(self) -> bool:
+        """True while the database is away. A trigger that finds it away probes again when
+        the backoff allows (the desktop has no worker loop to do it); the probe that finds it
+        back starts the sweep."""
+        return self.watch.down and not (self.watch.due() and self.watch.probe())
+
     def _fire(self, name: str) -> None:
+        if self._held():
+            return  # the sweep after the outage catches this period up
         spec = self.runner.spec(name)
         now = self.runner.clock.now()
         due = spec.schedule.latest_due(now, self.settings.tz) or now
-        self.runner.run_due(name, due)
+        try:
+            self.runner.run_due(name, due)
+        except Exception as exc:
+            if not self.watch.explain(exc):
+                raise
 
     def _sweep(self) -> None:
+        if self._held():
+            return
         try:
             self.runner.catch_up(skip=frozenset(self._paused))
-        except Exception:
-            log.exception("The catch-up sweep failed; it is tried again in a few minutes")
+        except Exception as exc:
+            if not self.watch.explain(exc):
+                log.exception("The catch-up sweep failed; it is tried again in a few minutes")
+
+    def run_soon(self, job_id: str) -> None:
+        """Fire a job's trigger (or the sweep, SWEEP_ID) now, on a scheduler thread."""
+        with self._lock:
+            scheduler = self._scheduler
+            if (scheduler is not None and job_id not in self._paused
+                    and scheduler.get_job(job_id) is not None):
+                scheduler.modify_job(job_id, next_run_time=datetime.now(self.settings.tz))
+
+    def run_soon_after_outage(self) -> None:
+        self.run_soon(SWEEP_ID)
+        self.run_soon(OUTBOX_DISPATCH)
 
     def catch_up(self) -> list[JobRunView]:
         """Run the sweep now, in the caller's thread (tests, ``worker --once``)."""

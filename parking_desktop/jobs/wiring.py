@@ -28,8 +28,8 @@ from parking_desktop.jobs.mail import (
     dispatch_counts,
     render_report_html,
 )
-from parking_desktop.jobs.runner import JobRunner
-from parking_desktop.jobs.scheduler import SchedulerService
+from parking_desktop.jobs.runner import JobRunner, heartbeat_every
+from parking_desktop.jobs.scheduler import SWEEP_EVERY, SchedulerService
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.exports import ExportService
 from parking_desktop.services.guards import require_manager
@@ -163,7 +163,7 @@ def build_scheduler(
         ctx=ctx,
         reminder_queue=ReminderQueue(email),
         monthly_queue=MonthlyReportQueue(email),
-        dispatch=lambda: dispatch_counts(email),
+        dispatch=lambda should_stop: dispatch_counts(email, should_stop),
     )
     if exports is not None:
         deps.cleanup = exports.cleanup
@@ -171,11 +171,16 @@ def build_scheduler(
     def factory(settings: Settings) -> dict[str, Any]:
         return build_specs(settings, deps)
 
-    ledger = JobLedger(ctx)
+    stale_after = timedelta(seconds=settings.job_stale_after_seconds)
+    ledger = JobLedger(ctx, stale_after=stale_after)
     deps.prune_history = lambda: _prune(ledger)
     runner = JobRunner(ledger, factory(settings), clock=ctx.clock,
-                       tz=settings.tz, notifier=email.notify_chat)
-    scheduler = SchedulerService(runner, settings, factory)
+                       tz=settings.tz, notifier=email.notify_chat,
+                       heartbeat_seconds=heartbeat_every(stale_after))
+    # A dead run is found by the sweep: sweeping as often as a run can go stale keeps the
+    # take-over close to JOB_STALE_AFTER_SECONDS.
+    scheduler = SchedulerService(runner, settings, factory,
+                                 sweep_every=min(SWEEP_EVERY, stale_after))
     ctx.listeners.append(_settings_listener(scheduler, environ))
     return scheduler
 

@@ -53,6 +53,7 @@ def check_health(settings: Settings) -> HealthReport:
         checks.append(_writable(name, folder))
     checks.append(_cache(settings.cache_dir))
     checks.append(_mail_password(settings))
+    checks.append(_mail_login_encrypted(settings))
     return HealthReport(checks)
 
 
@@ -63,6 +64,19 @@ def _mail_password(settings: Settings) -> HealthCheck:
         return HealthCheck("mail password", False,
                            f"the keyring cannot be read: {_first_line(exc)}")
     return HealthCheck("mail password", ok, detail)
+
+
+def _mail_login_encrypted(settings: Settings) -> HealthCheck:
+    """The SMTP password would never cross an unencrypted connection (docs/mail.md)."""
+    from parking_desktop.adapters.mail.transport import SmtpConfig, plaintext_login_problem
+
+    config = SmtpConfig.from_settings(settings)
+    problem = plaintext_login_problem(config)
+    if problem is not None:
+        return HealthCheck("mail login", False, problem)
+    how = ("no login" if not config.username else "SSL" if config.use_ssl else
+           "STARTTLS" if config.use_tls else "unencrypted, allowed to this machine only")
+    return HealthCheck("mail login", True, f"{config.describe()}: {how}")
 
 
 def _cache(folder: Path) -> HealthCheck:

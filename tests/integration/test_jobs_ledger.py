@@ -42,12 +42,13 @@ def test_a_dead_run_is_taken_over_once_its_heartbeat_is_stale(
     dead = other_host(app).claim("daily_reminder", "2026-03-02")
     assert dead is not None
     ledger = app.jobs.scheduler.runner.ledger
-    clock.advance(minutes=9)
+    # JOB_STALE_AFTER_SECONDS is 60 by default.
+    clock.advance(seconds=50)
     assert ledger.claim("daily_reminder", "2026-03-02") is None  # it may still be alive
     other_host(app).heartbeat(dead.run_id)
-    clock.advance(minutes=9)
+    clock.advance(seconds=50)
     assert ledger.claim("daily_reminder", "2026-03-02") is None  # the beat kept it alive
-    clock.advance(minutes=2)
+    clock.advance(seconds=20)
     taken = ledger.claim("daily_reminder", "2026-03-02")
     assert taken is not None and taken.resumed and taken.run_id == dead.run_id
     assert taken.attempt == 2
@@ -128,10 +129,10 @@ def test_a_run_that_died_is_finished_without_mailing_twice(
     assert row.status == "running"
 
     runner.set_specs({**runner.specs, "daily_reminder": spec})
-    clock.advance(minutes=5)
+    clock.advance(seconds=30)
     assert [r.job for r in app.jobs.scheduler.catch_up()] == ["monthly_report",
                                                              "cleanup_exports"]
-    clock.advance(minutes=6)  # now the heartbeat is 11 minutes old
+    clock.advance(seconds=40)  # now the heartbeat is 70 s old: more than the 60 s allowed
     [resumed] = [r for r in app.jobs.scheduler.catch_up() if r.job == "daily_reminder"]
 
     assert (resumed.status, resumed.counts["attempt"]) == ("completed", 2)

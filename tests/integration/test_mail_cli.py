@@ -96,4 +96,5 @@ def test_mail_flush_json(cli_env: list[str], app: App, smtp_server: SmtpServer,
                                                                    "b@example.com"]
     assert run([*cli_env, "mail", "flush", "--json"]) == 0  # nothing left to do
     assert json.loads(capsys.readouterr().out) == {"sent": 0, "failed": 0, "pending": 0,
-                                                   "retrying": 0, "errors": []}
+                                                   "retrying": 0, "errors": [], "sending": 0,
+                                                   "sending_until": None}

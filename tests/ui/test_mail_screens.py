@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -57,6 +58,9 @@ def test_configure_store_password_and_send_a_test_mail(
         qtbot: QtBot, session: SignedIn, memory_keyring: MemoryKeyring) -> None:
     server = SmtpServer(authenticator=Authenticator("mailer", SECRET),
                         auth_require_tls=False).start()
+    # A login without TLS, allowed because the server is on the loopback interface.
+    box = session.app.email.box
+    box.settings = box.settings.with_overrides(mail_allow_plaintext_login=True)
     try:
         screen = _open(qtbot, MailSettingsScreen, session)
         assert screen.password_state.text() == "Not set"
@@ -102,9 +106,40 @@ def test_bad_input_is_refused_in_the_window(qtbot: QtBot, session: SignedIn,
     screen.sender_edit.setText("not an address")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(screen.banner.text))
-    assert "sender must be an e-mail address" in screen.banner.text
+    assert "MAIL_DEFAULT_SENDER must be an e-mail address" in screen.sender_error.text()
+    assert screen.sender_error.isVisible()
     assert session.app.email.box.settings == before
     assert not session.app.email.box.settings.settings_file.exists()
+
+
+def test_a_login_without_tls_is_flagged_next_to_the_security_field(
+        qtbot: QtBot, session: SignedIn, memory_keyring: MemoryKeyring) -> None:
+    screen = _open(qtbot, MailSettingsScreen, session)
+    assert not screen.plaintext_warning.isVisible()  # no user name: no login at all
+    screen.security.setCurrentIndex(screen.security.findData("none"))
+    screen.username.setText("mailer")
+    assert screen.plaintext_warning.isVisible()
+    assert "unencrypted" in screen.plaintext_warning.text()
+    screen.security.setCurrentIndex(screen.security.findData("tls"))
+    assert not screen.plaintext_warning.isVisible()
+
+
+def test_a_missing_ca_file_is_shown_next_to_its_field(
+        qtbot: QtBot, session: SignedIn, memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    screen = _open(qtbot, MailSettingsScreen, session)
+    before = session.app.email.box.settings
+    screen.ca_file.setText(str(tmp_path / "gone.pem"))
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.ca_error.isVisible())
+    assert "MAIL_CA_FILE" in screen.ca_error.text() and "does not exist" in screen.ca_error.text()
+    assert not screen.sender_error.isVisible()
+    assert session.app.email.box.settings == before
+
+    (tmp_path / "ca.pem").write_text("not used here")
+    screen.ca_file.setText(str(tmp_path / "ca.pem"))
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: session.app.email.box.settings.mail_ca_file.endswith("ca.pem"))
+    qtbot.waitUntil(lambda: not screen.ca_error.isVisible())
 
 
 def test_webhook_test_message(qtbot: QtBot, session: SignedIn, webhook: WebhookServer,

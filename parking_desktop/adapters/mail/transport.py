@@ -2,14 +2,21 @@
 
 Errors come out as ``DeliveryError`` with ``transient`` saying whether a later retry can
 help: connection trouble, timeouts, TLS/login problems and 4xx replies are transient (the
-mail waits in the outbox); a 5xx reply to the message itself is permanent. Messages never
-contain the password."""
+mail waits in the outbox); a 5xx reply to the message itself is permanent, and so is a
+configuration that cannot work (a missing CA file, a login over an unencrypted connection).
+Messages never contain the password.
+
+The password never travels in clear: with MAIL_USERNAME set and neither STARTTLS nor SSL, the
+transport refuses to log in, unless the server is on this machine's loopback interface and
+MAIL_ALLOW_PLAINTEXT_LOGIN is on (a local relay)."""
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +41,8 @@ class SmtpConfig:
     sender: str = "parking@localhost"
     ca_file: str = ""  # an extra CA to trust (a relay with its own CA)
     timeout: float = DEFAULT_TIMEOUT
+    # Log in without TLS, but only to a server on the loopback interface.
+    allow_plaintext_login: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, timeout: float = DEFAULT_TIMEOUT) -> SmtpConfig:
@@ -41,12 +50,56 @@ class SmtpConfig:
             host=settings.mail_server, port=settings.mail_port, use_tls=settings.mail_use_tls,
             use_ssl=settings.mail_use_ssl, username=settings.mail_username,
             sender=settings.mail_default_sender, ca_file=settings.mail_ca_file, timeout=timeout,
+            allow_plaintext_login=settings.mail_allow_plaintext_login,
         )
 
     def describe(self) -> str:
         security = "SSL" if self.use_ssl else "STARTTLS" if self.use_tls else "no TLS"
         login = f", user {self.username}" if self.username else ", no login"
         return f"{self.host}:{self.port} ({security}{login})"
+
+    @property
+    def plaintext_login(self) -> bool:
+        """True when a login would cross an unencrypted connection."""
+        return bool(self.username) and not (self.use_tls or self.use_ssl)
+
+
+PLAINTEXT_REFUSED = (
+    "Refused to send the SMTP password for {user} over an unencrypted connection to {host}: "
+    "turn on STARTTLS or SSL (MAIL_USE_TLS / MAIL_USE_SSL){local}."
+)
+
+
+def plaintext_login_problem(config: SmtpConfig, peer: str | None = None) -> str | None:
+    """Why logging in as configured would expose the password (None: it would not).
+
+    ``peer`` is the address actually connected to; without it the host name is resolved."""
+    if not config.plaintext_login:
+        return None
+    if config.allow_plaintext_login and (
+            is_loopback(peer) if peer is not None else is_loopback_host(config.host)):
+        return None
+    local = ("; MAIL_ALLOW_PLAINTEXT_LOGIN only allows it to a server on this machine"
+             if config.allow_plaintext_login else "")
+    return PLAINTEXT_REFUSED.format(user=config.username, host=config.host, local=local)
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_host(host: str) -> bool:
+    """Every address ``host`` resolves to is a loopback address."""
+    if is_loopback(host):
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(is_loopback(str(info[4][0])) for info in infos)
 
 
 class DeliveryError(Exception):
@@ -73,8 +126,10 @@ def tls_context(ca_file: str = "") -> ssl.SSLContext:
         try:
             context.load_verify_locations(cafile=ca_file)
         except (OSError, ssl.SSLError) as exc:
-            raise DeliveryError(f"The CA file {ca_file} cannot be used: {exc}.",
-                                transient=True, connection=True) from None
+            # Waiting does not bring a file back: fail now with the reason, not retry for hours.
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise DeliveryError(f"The CA file {ca_file} (MAIL_CA_FILE) cannot be used: "
+                                f"{reason}.", transient=False, connection=True) from None
     return context
 
 
@@ -102,6 +157,10 @@ class SmtpTransport:
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config
         secret: str | None = None
+        if cfg.plaintext_login and (refused := plaintext_login_problem(cfg)):
+            # Refused before connecting (the host name is resolved, nothing is sent): the
+            # server never sees even the user name. The connected address is checked again.
+            raise DeliveryError(refused, transient=False, connection=True)
         try:
             context = tls_context(cfg.ca_file) if (cfg.use_tls or cfg.use_ssl) else None
             smtp: smtplib.SMTP
@@ -115,6 +174,8 @@ class SmtpTransport:
                     smtp.starttls(context=context)
                     smtp.ehlo()
                 if cfg.username:
+                    if problem := plaintext_login_problem(cfg, _peer(smtp)):
+                        raise DeliveryError(problem, transient=False, connection=True)
                     secret = self._password()
                     if not secret:
                         raise DeliveryError(
@@ -236,6 +297,16 @@ def _os_reason(exc: BaseException) -> str:
         return "connection refused"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return str(text)
+
+
+def _peer(smtp: smtplib.SMTP) -> str:
+    sock = smtp.sock
+    if sock is None:
+        return ""
+    try:
+        return str(sock.getpeername()[0])
+    except OSError:
+        return ""
 
 
 def _scrub(text: str, secret: str | None) -> str:

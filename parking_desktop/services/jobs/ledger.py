@@ -24,8 +24,9 @@ from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
 
 RUNNING, COMPLETED, FAILED, SKIPPED = "running", "completed", "failed", "skipped"
-# A running row whose heartbeat is older than this belongs to a process that is gone.
-DEFAULT_STALE_AFTER = timedelta(minutes=10)
+# A running row whose heartbeat is older than this belongs to a process that is gone
+# (JOB_STALE_AFTER_SECONDS; a live run beats several times within it).
+DEFAULT_STALE_AFTER = timedelta(seconds=60)
 # A failed period is retried (by the catch-up sweep) until it has been attempted this often.
 MAX_ATTEMPTS = 3
 ERROR_LIMIT = 2000

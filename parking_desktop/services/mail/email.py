@@ -32,7 +32,14 @@ from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.adapters.notifiers.google_chat import GoogleChatNotifier, check_webhook_url
 from parking_desktop.adapters.notifiers.sms import TwilioSmsNotifier
 from parking_desktop.adapters.secrets import KeyringStatus, SecretStore, SecretStoreError
-from parking_desktop.config import Settings, read_settings_file, write_settings_file
+from parking_desktop.config import (
+    Settings,
+    mail_ca_file_problem,
+    mail_sender_problem,
+    read_settings_file,
+    shown_value,
+    write_settings_file,
+)
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
@@ -351,9 +358,7 @@ class EmailService:
     def send_test(self, actor: Actor, to: str) -> TestMailResult:
         """Queue a test mail and deliver it at once; the result says what the server said."""
         require_manager(actor, "send a test e-mail")
-        address = to.strip()
-        if "@" not in address:
-            raise ValidationError(f"'{to}' is not an e-mail address.")
+        address = recipient_address(to)
         config = self.box.smtp_config()
         body = self.renderer.render(
             "test_message", site_name=self.site_name, subject="Test message",
@@ -369,6 +374,16 @@ class EmailService:
             return TestMailResult(True, f"Sent to {address} through {config.describe()}.", mail)
         waiting = " It stays in the outbox and will be retried." if mail.status == "pending" else ""
         return TestMailResult(False, f"Not sent: {mail.last_error}{waiting}", mail)
+
+    def field_problems(self, values: Mapping[str, str]) -> dict[str, str]:
+        """What is wrong with each field of the Mail screen (empty: nothing), for showing
+        next to the fields; reads the file system, so call it off the GUI thread."""
+        problems = {}
+        for name, check in (("MAIL_DEFAULT_SENDER", mail_sender_problem),
+                            ("MAIL_CA_FILE", mail_ca_file_problem)):
+            if name in values and (problem := check(str(values[name]).strip())):
+                problems[name] = problem
+        return problems
 
     def send_test_chat(self, actor: Actor) -> NotifyResult:
         require_manager(actor, "send a test message")
@@ -476,6 +491,17 @@ def _weeks(days: list[tuple[date, Decimal]]) -> list[tuple[str, Decimal]]:
 
 
 # --- validation of the Mail screen's fields ---------------------------------------------------
+def recipient_address(raw: str) -> str:
+    """A recipient typed by a person (the test mail): one plain address, or a one-line error
+    that repeats at most the start of it, control characters escaped."""
+    address = raw.strip()
+    local, at, domain = address.rpartition("@")
+    if (not at or not local or not domain or len(address) > 254
+            or any(c.isspace() or not c.isprintable() or c in ",;<>" for c in address)):
+        raise ValidationError(f"'{shown_value(raw)}' is not an e-mail address.")
+    return address
+
+
 def _typed(name: str, value: str) -> object:
     if name == "MAIL_PORT":
         return int(value)
@@ -508,12 +534,11 @@ def _validate(values: Mapping[str, str]) -> dict[str, str]:
             if any(c in raw for c in "\r\n"):
                 raise ValidationError("The SMTP user name cannot contain line breaks.")
         elif name == "MAIL_DEFAULT_SENDER":
-            if "@" not in raw or any(c in raw for c in "\r\n") or len(raw) > 254:
-                raise ValidationError("The sender must be an e-mail address, e.g. "
-                                      "parking@example.com.")
+            if problem := mail_sender_problem(raw):
+                raise ValidationError(problem)
         elif name == "MAIL_CA_FILE":
-            if raw and not Path(raw).expanduser().is_file():
-                raise ValidationError(f"The CA file {raw} does not exist.")
+            if problem := mail_ca_file_problem(raw):
+                raise ValidationError(problem)
         elif name == "GOOGLE_CHAT_WEBHOOK_URL" and raw:
             problem = check_webhook_url(raw)
             if problem:

@@ -35,6 +35,7 @@ from parking_desktop.adapters.db.models import User
 from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
 from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
+from parking_desktop.config import shown_value
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.context import ServiceContext
@@ -108,12 +109,16 @@ class DispatchReport:
     pending: int = 0  # still waiting in the outbox when the run ended (due later)
     errors: list[str] = field(default_factory=list)  # distinct last errors of this run
     server_unreachable: bool = False  # a batch ended because the connection failed
+    stopped: bool = False  # a stop request ended the run early; the rest stays queued
+    held: int = 0  # rows another dispatcher (alive, or dead until its lease ends) has claimed
+    held_until: datetime | None = None  # when the last of those leases runs out
 
     def add(self, other: DispatchReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retrying += other.retrying
         self.server_unreachable = self.server_unreachable or other.server_unreachable
+        self.stopped = self.stopped or other.stopped
         for error in other.errors:
             if error not in self.errors:
                 self.errors.append(error)
@@ -133,8 +138,9 @@ class _Claimed:
 
 def _row_values(mail: OutgoingMail, *, now: datetime, sender: str) -> dict[str, Any]:
     recipient = mail.recipient.strip()
-    if not recipient or "@" not in recipient or any(c in recipient for c in "\r\n,;<>"):
-        raise ValidationError(f"'{mail.recipient}' is not an e-mail address.")
+    if (not recipient or "@" not in recipient or len(recipient) > 254
+            or any(c in recipient for c in "\r\n,;<>")):
+        raise ValidationError(f"'{shown_value(mail.recipient)}' is not an e-mail address.")
     key = mail.idempotency_key.strip()
     if not key or len(key) > 200:
         raise ValidationError("A mail needs an idempotency key of 1 to 200 characters.")
@@ -232,24 +238,32 @@ class OutboxService:
             return enqueue_many_in(own, mails, now=now, sender=sender)
 
     # --- delivery -------------------------------------------------------------------------
-    def dispatch(self, *, limit: int | None = None,
-                 only_ids: Sequence[int] | None = None) -> DispatchReport:
-        """Deliver what is due now (at most ``limit`` mails), batch by batch."""
+    def dispatch(self, *, limit: int | None = None, only_ids: Sequence[int] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> DispatchReport:
+        """Deliver what is due now (at most ``limit`` mails), batch by batch.
+
+        ``should_stop`` is asked before every mail: once it says yes (a shutdown), the mail
+        in hand is finished and every other claimed row goes back to the queue untouched."""
         token = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        stop = should_stop or _never
         report = DispatchReport()
         done = 0
         while limit is None or done < limit:
+            if stop():
+                report.stopped = True
+                break
             size = self.batch_size if limit is None else min(self.batch_size, limit - done)
             batch = self._claim(token, size, only_ids)
             if not batch:
                 break
-            outcome = self._deliver(token, batch)
+            outcome = self._deliver(token, batch, stop)
             report.add(outcome)
             done += len(batch)
             self.ctx.changed("outbox")
-            if outcome.server_unreachable:
+            if outcome.server_unreachable or outcome.stopped:
                 break  # the rest waits for the next run instead of timing out batch by batch
         report.pending = self._count_waiting()
+        report.held, report.held_until = self._count_held(token)
         return report
 
     def flush(self) -> DispatchReport:
@@ -290,7 +304,8 @@ class OutboxService:
                 for r in rows
             ]
 
-    def _deliver(self, token: str, batch: list[_Claimed]) -> DispatchReport:
+    def _deliver(self, token: str, batch: list[_Claimed],
+                 stop: Callable[[], bool] = lambda: False) -> DispatchReport:
         report = DispatchReport()
         started = time.monotonic()
         # Stop with a safety margin before our lease could run out under another dispatcher.
@@ -299,7 +314,11 @@ class OutboxService:
         broken: DeliveryError | None = None
         sender = self._sender()
         try:
-            for mail in batch:
+            for index, mail in enumerate(batch):
+                if stop():
+                    self._release_all(token, [m.id for m in batch[index:]])
+                    report.stopped = True
+                    break
                 if mail.attempts > self.policy.max_attempts:
                     self._finish_failed(token, mail.id, "Delivery was interrupted "
                                         f"{mail.attempts - 1} times; gave up.", report)
@@ -401,6 +420,28 @@ class OutboxService:
                 .execution_options(synchronize_session=False)
             )
 
+    def _release_all(self, token: str, ids: list[int]) -> None:
+        """Give untried rows back in one statement (a shutdown must not wait on each)."""
+        o = EmailOutbox
+        with self.ctx.write() as session:
+            session.execute(
+                update(o).where(o.id.in_(ids), o.claimed_by == token, o.status == "sending")
+                .values(status="pending", lease_until=None, claimed_by=None,
+                        attempts=o.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _count_held(self, token: str) -> tuple[int, datetime | None]:
+        """Rows left 'sending' under someone else's lease that has not run out yet."""
+        o = EmailOutbox
+        now = self.ctx.clock.now()
+        with self.ctx.read() as session:
+            count, until = session.execute(
+                select(func.count(o.id), func.max(o.lease_until)).where(
+                    o.status == "sending", o.lease_until >= now,
+                    or_(o.claimed_by.is_(None), o.claimed_by != token))).one()
+        return int(count or 0), until
+
     def _count_waiting(self) -> int:
         o = EmailOutbox
         with self.ctx.read() as session:
@@ -486,6 +527,10 @@ class OutboxService:
             if row is None:
                 raise NotFoundError(f"There is no mail {mail_id} in the outbox.")
             return _view(row, None)
+
+
+def _never() -> bool:
+    return False
 
 
 def _view(row: EmailOutbox, username: str | None) -> OutboxView:

@@ -1,5 +1,9 @@
 """Settings → Mail (manager only): the SMTP server, the password (kept in the OS keyring and
-never shown back), a test e-mail with the server's answer, and the Google Chat webhook."""
+never shown back), a test e-mail with the server's answer, and the Google Chat webhook.
+
+A user name without STARTTLS or SSL gets a warning next to the security field (the program
+refuses to send a password in clear); a bad sender or CA file gets its message next to the
+field."""
 
 from __future__ import annotations
 
@@ -15,12 +19,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from parking_desktop.config import mail_sender_problem
 from parking_desktop.services.mail.email import MailSettingsView, TestMailResult
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 SECURITY = [("None (local relay)", "none"), ("STARTTLS", "tls"), ("SSL/TLS", "ssl")]
+PLAINTEXT_WARNING = (
+    "Without STARTTLS or SSL the password would cross the network unencrypted: the program "
+    "refuses to log in this way (only a server on this machine may be allowed, with "
+    "MAIL_ALLOW_PLAINTEXT_LOGIN=true)."
+)
 PASSWORD_TEXT = {
     "keyring": "Stored in the keyring",
     "environment": "Taken from MAIL_PASSWORD in the environment",
@@ -54,10 +64,21 @@ class MailSettingsScreen(Screen):
         self.username = self._line("User name", "leave empty when the server needs no login")
         self.sender_edit = self._line("Sender address", "parking@example.com")
         self.ca_file = self._line("Extra CA file", "optional: a relay with its own CA")
-        for label, widget in (("Server", self.server), ("Port", self.port),
-                              ("Security", self.security), ("User name", self.username),
-                              ("Sender", self.sender_edit), ("CA file", self.ca_file)):
+        self.plaintext_warning = self._note("Security warning", "fieldError")
+        self.sender_error = self._note("Sender problem", "fieldError")
+        self.ca_error = self._note("CA file problem", "fieldError")
+        for label, widget, note in (
+                ("Server", self.server, None), ("Port", self.port, None),
+                ("Security", self.security, self.plaintext_warning),
+                ("User name", self.username, None),
+                ("Sender", self.sender_edit, self.sender_error),
+                ("CA file", self.ca_file, self.ca_error)):
             form.addRow(label, widget)
+            if note is not None:
+                form.addRow("", note)
+        self.security.currentIndexChanged.connect(self._update_warning)
+        self.username.textChanged.connect(self._update_warning)
+        self.sender_edit.editingFinished.connect(self._check_sender)
         password_row = QHBoxLayout()
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -115,6 +136,36 @@ class MailSettingsScreen(Screen):
         edit.setPlaceholderText(placeholder)
         return edit
 
+    def _note(self, name: str, kind: str) -> QLabel:
+        label = QLabel("", self)
+        label.setObjectName(kind)
+        label.setWordWrap(True)
+        label.setAccessibleName(name)
+        label.hide()
+        return label
+
+    def _update_warning(self) -> None:
+        plaintext = (self.security.currentData() == "none"
+                     and bool(self.username.text().strip()))
+        self.plaintext_warning.setText(PLAINTEXT_WARNING if plaintext else "")
+        self.plaintext_warning.setVisible(plaintext)
+
+    def _check_sender(self) -> None:
+        problem = mail_sender_problem(self.sender_edit.text().strip())
+        self.show_field_problems({**self._problems(), "MAIL_DEFAULT_SENDER": problem or ""})
+
+    def _problems(self) -> dict[str, str]:
+        return {"MAIL_DEFAULT_SENDER": self.sender_error.text(),
+                "MAIL_CA_FILE": self.ca_error.text()}
+
+    def show_field_problems(self, problems: dict[str, str]) -> None:
+        """Each message next to its field; an empty or missing message hides it."""
+        for name, label in (("MAIL_DEFAULT_SENDER", self.sender_error),
+                            ("MAIL_CA_FILE", self.ca_error)):
+            text = problems.get(name, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+
     # --- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
         super().refresh()
@@ -131,6 +182,7 @@ class MailSettingsScreen(Screen):
         self.username.setText(values["MAIL_USERNAME"])
         self.sender_edit.setText(values["MAIL_DEFAULT_SENDER"])
         self.ca_file.setText(values["MAIL_CA_FILE"])
+        self._update_warning()
         self.webhook.setText(values["GOOGLE_CHAT_WEBHOOK_URL"])
         self.password.clear()
         self.password_state.setText(PASSWORD_TEXT.get(view.password, view.password))
@@ -156,12 +208,22 @@ class MailSettingsScreen(Screen):
 
     def save(self) -> None:
         self.banner.clear()
+        email, actor, values = self.app.email, self.actor, self.values()
 
-        def saved(view: MailSettingsView) -> None:
-            self._show(view)
+        def work() -> MailSettingsView | dict[str, str]:
+            # The CA file check reads the disk: off the GUI thread, like the save.
+            return email.field_problems(values) or email.save_mail_settings(actor, values)
+
+        def saved(result: MailSettingsView | dict[str, str]) -> None:
+            if isinstance(result, dict):
+                self.show_field_problems(result)
+                self.show_error("Not saved: fix the fields marked below.")
+                return
+            self.show_field_problems({})
+            self._show(result)
             self.show_success("Mail settings saved.")
 
-        self.call(self.app.email.save_mail_settings, self.actor, self.values(), on_success=saved)
+        self.call(work, on_success=saved)
 
     def store_password(self) -> None:
         secret = self.password.text()
@@ -191,11 +253,21 @@ class MailSettingsScreen(Screen):
         self._set_result("Sending…", ok=None)
         email, actor, values = self.app.email, self.actor, self.values()
 
-        def work() -> TestMailResult:
+        def work() -> TestMailResult | dict[str, str]:
+            if problems := email.field_problems(values):
+                return problems
             email.save_mail_settings(actor, values)  # test what is on screen
             return email.send_test(actor, to)
 
-        self.call(work, on_success=lambda r: self._set_result(r.message, ok=r.ok),
+        def done(result: TestMailResult | dict[str, str]) -> None:
+            if isinstance(result, dict):
+                self.show_field_problems(result)
+                self._set_result("Not sent: fix the fields marked above.", ok=False)
+                return
+            self.show_field_problems({})
+            self._set_result(result.message, ok=result.ok)
+
+        self.call(work, on_success=done,
                   on_error=lambda message: self._set_result(message, ok=False))
 
     def send_test_chat(self) -> None:
