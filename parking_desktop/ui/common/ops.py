@@ -270,7 +270,7 @@ class Op(OpHandle, Generic[T]):
     @property
     def running(self) -> bool:
         """Started and not answered yet (a discarded op may still be running)."""
-        return self._running
+        return self._running and not self._answered
 
     @property
     def discarded(self) -> bool:
@@ -329,13 +329,15 @@ class Op(OpHandle, Generic[T]):
             return False
         return True
 
+    # Each answer gives the widgets back before its callback: a follow-up op started there
+    # holds them again before the event loop turns, so no tap can slip in between.
     def answer_success(self, result: object) -> None:
-        self._answered = True
+        self._answer()
         if self._wanted() and self._on_success is not None:
             self._on_success(cast(T, result))  # the value self._fn returned
 
     def answer_failure(self, failure: Failure) -> None:
-        self._answered = True
+        self._answer()
         if self._wanted() and self._on_failure is not None:
             self._on_failure(failure)
 
@@ -344,20 +346,21 @@ class Op(OpHandle, Generic[T]):
             self._on_progress(done, total, text)
 
     def answer_cancelled(self) -> None:
-        self._answered = True
+        self._answer()
         if self._wanted() and self._on_cancelled is not None:
             self._on_cancelled()
 
     def answer_done(self) -> None:
         self._running = False
         Op._live.discard(self._task)
-        wanted = self._wanted()
-        # Widgets back first, so on_finished can focus them. Follow-up work started by
-        # on_success already holds them again: they do not flicker enabled in between.
-        self._give_back()
-        if wanted:
+        self._give_back()  # already done by the answer, unless the relay lost it
+        if self._wanted():
             for finished in self._finished:
                 finished()
+
+    def _answer(self) -> None:
+        self._answered = True
+        self._give_back()
 
     def _give_back(self) -> None:
         held, self._held = self._held, []
