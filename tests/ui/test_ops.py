@@ -12,15 +12,14 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from parking_desktop.domain.errors import ConflictError
+from parking_desktop.ui.common.holds import is_held, set_enabled
 from parking_desktop.ui.common.ops import (
     UNEXPECTED,
     Cancelled,
     Failure,
     Op,
     Work,
-    is_held,
     live_ops,
-    set_enabled,
     wait_for_workers,
 )
 

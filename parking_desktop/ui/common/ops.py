@@ -12,7 +12,7 @@ cancelled, finished) arrives on the GUI thread.
 
 - ``disable``: these widgets stay disabled until the work answers, so a second tap cannot start
   the same work twice; they are enabled again afterwards (unless a screen said otherwise with
-  ``set_enabled`` meanwhile, or another op still holds them).
+  ``holds.set_enabled`` meanwhile, or another op still holds them).
 - ``discard()``: nobody wants the answer any more (the screen was left, a newer query began):
   no callback runs and the widgets are given back at once. An op whose ``owner`` widget was
   deleted is discarded by itself, so nothing calls into a deleted widget.
@@ -29,11 +29,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Protocol, TypeVar, cast
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
 from parking_desktop.domain.errors import DomainError
+from parking_desktop.ui.common.holds import hold, release
 
 log = logging.getLogger(__name__)
 
@@ -150,42 +151,6 @@ class _Task(QRunnable):
         self._body()
 
 
-_HOLDS = "opsHolds"  # dynamic properties: how many ops hold a widget, and its wanted state
-_WANTED = "opsWanted"
-
-
-def _hold(widget: QWidget) -> None:
-    holds = int(widget.property(_HOLDS) or 0)
-    if holds == 0:  # remember the widget's own state (not its parent's)
-        widget.setProperty(_WANTED,
-                           not widget.testAttribute(Qt.WidgetAttribute.WA_ForceDisabled))
-    widget.setProperty(_HOLDS, holds + 1)
-    widget.setEnabled(False)
-
-
-def _release(widget: QWidget) -> None:
-    if not isValid(widget):
-        return
-    holds = max(0, int(widget.property(_HOLDS) or 0) - 1)
-    widget.setProperty(_HOLDS, holds)
-    if holds == 0:
-        widget.setEnabled(bool(widget.property(_WANTED)))
-
-
-def is_held(widget: QWidget) -> bool:
-    """True while an op that was given this widget in ``disable`` is running."""
-    return int(widget.property(_HOLDS) or 0) > 0
-
-
-def set_enabled(widget: QWidget, enabled: bool) -> None:
-    """Enable or disable a widget that ops may hold: while held it stays disabled and takes
-    this state when the last op answers."""
-    if is_held(widget):
-        widget.setProperty(_WANTED, enabled)
-    else:
-        widget.setEnabled(enabled)
-
-
 _long_pool: QThreadPool | None = None
 
 
@@ -258,7 +223,7 @@ class Op(OpHandle, Generic[T]):
             raise RuntimeError("an Op runs once; make a new one")
         self._started = self._running = True
         for widget in self._held:
-            _hold(widget)
+            hold(widget)
         Op._live.add(self._task)
         (long_pool() if self._long else QThreadPool.globalInstance()).start(self._task)
         return self
@@ -365,7 +330,7 @@ class Op(OpHandle, Generic[T]):
     def _give_back(self) -> None:
         held, self._held = self._held, []
         for widget in held:
-            _release(widget)
+            release(widget)
 
 
 def live_ops() -> int:

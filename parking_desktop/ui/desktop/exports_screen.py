@@ -33,7 +33,8 @@ from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.exports import ExportJobView
 from parking_desktop.services.exports.scope import ExportForm, FieldError
 from parking_desktop.services.views import LotView, Page
-from parking_desktop.ui.common.ops import Failure, Op, set_enabled
+from parking_desktop.ui.common.holds import set_enabled
+from parking_desktop.ui.common.ops import Failure, Op
 from parking_desktop.ui.common.table import ROW_ROLE
 from parking_desktop.ui.common.widgets import Card, configure_table, tool_button
 from parking_desktop.ui.desktop.export_op import export_and_follow, with_progress

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QWidget
 from parking_desktop.jobs.events import CHANGED, FAILED, FINISHED, STARTED, JobEvent
 from parking_desktop.jobs.scheduler import JobInfo
 from parking_desktop.services.jobs.ledger import JobRunView
-from parking_desktop.ui.common.ops import set_enabled
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.table import ROW_ROLE
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.job_events import JobEventBridge

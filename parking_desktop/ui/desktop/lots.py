@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QWidge
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.ops import set_enabled
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.table import SORT_ROLE
 from parking_desktop.ui.common.widgets import (
     ColumnFitter,

@@ -20,7 +20,7 @@ from parking_desktop.domain.roles import Role
 from parking_desktop.services.views import Page, UserView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.ops import set_enabled
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.widgets import (
     ColumnFitter,
     SearchBox,

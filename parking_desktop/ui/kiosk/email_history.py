@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QWidget
 
-from parking_desktop.ui.common.ops import set_enabled
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.widgets import KioskButton
 
