@@ -20,13 +20,13 @@ from PySide6.QtWidgets import QApplication
 
 from parking_desktop.bootstrap import App
 from parking_desktop.config import ConfigError
+from parking_desktop.ui.common.ops import user_message
 from parking_desktop.ui.common.qtapp import (
     ensure_qapplication,
     install_crash_handler,
     show_startup_error,
 )
 from parking_desktop.ui.common.stop_signals import StopOnSignal
-from parking_desktop.ui.worker import user_message
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def run_desktop(app_factory: AppFactory) -> int:
         qapp.setQuitOnLastWindowClosed(False)  # between sign-in and the window, none is open
         startup = DesktopStartup(app)
         startup.finished.connect(qapp.quit)
-        from parking_desktop.ui.desktop.jobs_screen import attach_job_notices
+        from parking_desktop.ui.desktop.job_events import attach_job_notices
 
         startup.window_shown.connect(lambda window: attach_job_notices(window, app))
         _start_jobs(app)

@@ -9,17 +9,17 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.views import LotView
+from parking_desktop.ui.common.ops import live_ops, wait_for_workers
 from parking_desktop.ui.common.qtapp import ensure_qapplication
 from parking_desktop.ui.desktop.mainwindow import MainWindow
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
-from parking_desktop.ui.worker import Operation
 
 S = TypeVar("S", bound=Screen)
 
@@ -27,7 +27,7 @@ S = TypeVar("S", bound=Screen)
 def drain() -> None:
     """Wait for calls in flight, deliver their (dropped or used) results, delete what was
     scheduled for deletion."""
-    assert QThreadPool.globalInstance().waitForDone(30_000), "a worker call never finished"
+    assert wait_for_workers(30_000), "a worker call never finished"
     for _ in range(3):
         QCoreApplication.processEvents()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -44,7 +44,7 @@ def _qt_hygiene(qapp: QApplication) -> Iterator[None]:
     drain()
     leaked = [f"{type(w).__name__} {w.objectName()!r}" for w in QApplication.topLevelWidgets()]
     assert not leaked, f"widgets outlived the test: {leaked}"
-    assert not Operation._live, "a worker operation outlived the test"
+    assert live_ops() == 0, "a worker operation outlived the test"
 
 
 def session_for(app: App, actor: Actor) -> SignedIn:

@@ -20,9 +20,9 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
+from parking_desktop.ui.common.ops import UNEXPECTED
 from parking_desktop.ui.common.qtapp import CRASH_MESSAGE, CrashReporter
 from parking_desktop.ui.desktop.screens import SCREENS
-from parking_desktop.ui.worker import UNEXPECTED
 from tests.ui.conftest import Desk, make_lot
 
 DESKTOP_KEYS = ["dashboard", "lots", "spots", "people", "reservations", "activity"]

@@ -3,6 +3,7 @@ cancel it, save it through the (replaced) save dialog, expiry and "Clean up now"
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from parking_desktop.adapters import csv_export
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
+from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.scope import ExportScope
 from parking_desktop.ui.desktop.export_table import ExportsModel
 from parking_desktop.ui.desktop.exports_screen import ExportsScreen
@@ -148,3 +150,48 @@ def test_bad_input_is_explained_in_the_window(
 def test_exports_is_in_the_desktop_sidebar(desk: Desk, manager: Actor) -> None:
     screen = desk.screen(manager, "exports")
     assert isinstance(screen, ExportsScreen) and screen.cleanup_button.isVisible()
+
+
+def test_clean_up_tapped_three_times_runs_once(
+    desk: Desk, qtbot: QtBot, app: App, manager: Actor, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    gate, asked = threading.Event(), threading.Event()
+    runs: list[Actor] = []
+    real = app.exports.cleanup
+
+    def held(actor: Actor = SYSTEM) -> CleanupSummary:
+        runs.append(actor)
+        asked.set()
+        assert gate.wait(30)
+        return real(actor)
+
+    monkeypatch.setattr(app.exports, "cleanup", held)
+    request.addfinalizer(gate.set)  # a failing assertion must not leave the work held
+    screen = desk.open(ExportsScreen, manager)
+    for _ in range(3):
+        qtbot.mouseClick(screen.cleanup_button, Qt.MouseButton.LeftButton)
+    assert asked.wait(30)
+    assert not screen.cleanup_button.isEnabled()
+    gate.set()
+    wait_for(qtbot, lambda: "Clean-up done" in screen.banner.text)
+    desk.wait_idle(screen)
+    assert runs == [manager]
+    assert screen.cleanup_button.isEnabled()  # the work answered: it may be asked again
+
+
+@pytest.mark.usefixtures("parked")
+def test_a_wrong_field_is_marked_and_named(desk: Desk, qtbot: QtBot, manager: Actor) -> None:
+    screen = desk.open(ExportsScreen, manager)
+    screen.date_from.setText("2026-03-05")
+    screen.date_to.setText("2026-03-01")
+    qtbot.mouseClick(screen.export_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "start date must be on or before" in screen.banner.text)
+    assert screen.date_to.property("invalid") is True
+    assert not screen.date_from.property("invalid")
+    screen.date_from.setText("")
+    screen.date_to.setText("31/03/2026")
+    qtbot.mouseClick(screen.export_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: "end date '31/03/2026' is not a date" in screen.banner.text)
+    assert screen.date_to.property("invalid") is True
+    assert screen.model.rowCount() == 0

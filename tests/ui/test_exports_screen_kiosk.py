@@ -3,6 +3,8 @@ e-mail (real SMTP server) with the CSV attached; a driver without an address is 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -59,3 +61,47 @@ def test_driver_without_an_address_is_told_why(
     qtbot.waitUntil(lambda: "no e-mail address" in page.banner.text)
     wait_idle(qtbot, window)
     assert app.exports.history(quiet) == []  # nothing was started
+
+
+def test_three_taps_on_email_my_history_make_one_export(
+    app: App, qtbot: QtBot, open_kiosk: OpenKiosk, driver: Actor,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+) -> None:
+    # The request is held until the test lets it go, so the taps land while it is on its way.
+    gate, asked = threading.Event(), threading.Event()
+    requests: list[int | None] = []
+    real = app.exports.email_my_history
+
+    def held(actor: Actor) -> str:
+        requests.append(actor.user_id)
+        asked.set()
+        assert gate.wait(30)
+        return real(actor)
+
+    monkeypatch.setattr(app.exports, "email_my_history", held)
+    request.addfinalizer(gate.set)  # a failing assertion must not leave the work held
+    window = open_kiosk()
+    sign_in(qtbot, window, "driver", "driver1")
+    window.go("history")
+    page = window.screens["history"]
+    wait_idle(qtbot, window)
+    for _ in range(3):
+        qtbot.mouseClick(page.email_button, Qt.MouseButton.LeftButton)
+    assert asked.wait(30)
+    gate.set()
+    qtbot.waitUntil(lambda: "being prepared" in page.banner.text)
+    (job,) = app.exports.history(driver)
+    assert app.exports.wait(job.job_id, timeout=30)
+    # The first export is finished: more taps must not make a second one either.
+    for _ in range(2):
+        qtbot.mouseClick(page.email_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert requests == [driver.user_id]
+    assert len(app.exports.history(driver)) == 1
+    assert not page.email_button.isEnabled()
+    assert "requested" in page.email_button.text()
+    # A new visit of the page may ask again.
+    window.go("driver")
+    window.go("history")
+    wait_idle(qtbot, window)
+    assert page.email_button.isEnabled()

@@ -14,7 +14,9 @@ from pytestqt.qtbot import QtBot
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
 from parking_desktop.jobs.definitions import JobOutcome, RunContext
-from parking_desktop.ui.desktop.jobs_screen import JobsModel, JobsScreen, attach_job_notices
+from parking_desktop.ui.desktop.job_events import attach_job_notices
+from parking_desktop.ui.desktop.job_models import JobsModel
+from parking_desktop.ui.desktop.jobs_screen import JobsScreen
 from tests.integration.jobs_support import add_driver, add_stay, spot_ids
 from tests.ui.conftest import Desk, make_lot, wait_for
 

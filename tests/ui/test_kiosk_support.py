@@ -11,13 +11,14 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QThreadPool
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.views import LotView
+from parking_desktop.ui.common.ops import wait_for_workers
 from parking_desktop.ui.kiosk.window import KioskWindow
 from tests.conftest import PASSWORD
 
@@ -47,7 +48,7 @@ def kiosk_windows(app: App, qtbot: QtBot) -> Iterator[OpenKiosk]:
     yield factory
     for window in windows:
         window.shutdown()
-    assert QThreadPool.globalInstance().waitForDone(30_000)
+    assert wait_for_workers(30_000)
     QCoreApplication.processEvents()  # late results arrive, and are dropped
     for window in windows:
         window.close()

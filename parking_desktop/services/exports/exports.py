@@ -37,7 +37,12 @@ from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.exports.runner import ExportRunner, ProgressHook, export_path
-from parking_desktop.services.exports.scope import ExportScope, resolve
+from parking_desktop.services.exports.scope import (
+    ExportForm,
+    ExportScope,
+    resolve,
+    scope_from_form,
+)
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import Page, UserView
@@ -169,6 +174,14 @@ class ExportService:
         else:
             self._held[job_id] = lease
         return job_id
+
+    def request_form(self, actor: Actor, form: ExportForm, *,
+                     on_progress: ProgressHook | None = None) -> str:
+        """``request`` for a form as typed (the desktop): the scope is built and checked
+        here, a wrong field refused with a FieldError naming it."""
+        with self.ctx.read() as session:
+            scope = scope_from_form(session, actor, form)
+        return self.request(actor, scope, on_progress=on_progress)
 
     def run(self, job_id: str, on_progress: ProgressHook | None = None) -> ExportJobView:
         """Run a job created with ``start=False`` on the calling thread; returns its end state."""

@@ -10,10 +10,10 @@ A **shift** is the last 12 hours before the request (a rolling window, so a nigh
 crosses midnight is covered): the reservations the attendant checked in during that time
 (``created_by``) and those they checked out or force-released (their activity entries).
 
-The listed columns (``HEADER`` in adapters/csv_export.py) have no driver column. One driver's
-history needs none; every other scope spans many drivers, so it gets a trailing "Driver"
-column, after the eleven listed ones. Anonymising replaces that column's names by stable
-pseudonyms and masks the vehicle numbers (in every scope)."""
+The eleven columns of an export have no driver column. One driver's history needs none; every
+other scope spans many drivers, so it gets a trailing "Driver" column, after the eleven
+listed ones. Anonymising replaces that column's names by stable pseudonyms and masks the
+vehicle numbers (in every scope)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, User
@@ -190,3 +191,62 @@ def parse_day(text: str, what: str = "date") -> date | None:
         return date.fromisoformat(cleaned)
     except ValueError:
         raise ValidationError(f"The {what} '{cleaned}' is not a date like 2026-03-31.") from None
+
+
+class FieldError(ValidationError):
+    """A refusal about one field of the export form; ``field`` names it (ExportForm's
+    attribute), so a screen can mark that field and put the cursor there."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ExportForm:
+    """An export request as a person typed it; ``scope_from_form`` decides what it means."""
+
+    kind: str = "all"
+    lot_id: int | None = None  # kind "lot": chosen from a list
+    driver: str = ""  # kind "driver": the driver's username, as typed
+    date_from: str = ""  # YYYY-MM-DD, blank for no limit
+    date_to: str = ""
+    anonymize: bool = False
+
+
+def scope_from_form(session: Session, actor: Actor, form: ExportForm) -> ExportScope:
+    """The scope a filled-in form asks for, or a FieldError naming the field that is wrong.
+    The kind is checked against the actor's role first, so nobody learns which usernames
+    exist by asking for an export they may not have."""
+    kind = form.kind
+    authorise(actor, ExportScope(kind=kind, user_id=actor.user_id if kind == "driver"
+                                 else None))
+    date_from = _field_day(form.date_from, "start date", "date_from")
+    date_to = _field_day(form.date_to, "end date", "date_to")
+    if date_from and date_to and date_from > date_to:
+        raise FieldError("date_to", "The start date must be on or before the end date.")
+    scope = ExportScope(kind=kind, date_from=date_from, date_to=date_to,
+                        anonymize=form.anonymize)
+    if kind == "lot":
+        if form.lot_id is None:
+            raise FieldError("lot_id", "Choose the lot to export.")
+        return ExportScope(**{**scope.__dict__, "lot_id": form.lot_id})
+    if kind == "driver":
+        name = form.driver.strip()
+        if not name and actor.role is Role.DRIVER:
+            return ExportScope(**{**scope.__dict__, "user_id": actor.user_id})
+        if not name:
+            raise FieldError("driver",
+                             "Enter the username of the driver whose history to export.")
+        user_id = session.scalar(select(User.id).where(User.username == name))
+        if user_id is None:
+            raise FieldError("driver", f"There is no user '{name}'.")
+        return ExportScope(**{**scope.__dict__, "user_id": user_id})
+    return scope
+
+
+def _field_day(text: str, what: str, field: str) -> date | None:
+    try:
+        return parse_day(text, what)
+    except ValidationError as exc:
+        raise FieldError(field, str(exc)) from None

@@ -144,14 +144,18 @@ class ParkingService:
 
     # --- attendant flow ---------------------------------------------------------------------
     def check_in(
-        self, actor: Actor, lot_id: int, vehicle: str, *, driver_id: int | None = None
+        self, actor: Actor, lot_id: int, vehicle: str, *, driver_id: int | None = None,
+        driver: str = "",
     ) -> ReservationView:
-        """Reserve and park in one step (an attendant at the gate)."""
+        """Reserve and park in one step (an attendant at the gate). The driver's account, if
+        any, is given by id or as typed at the kiosk (``driver``: a username; blank: none)."""
         require_staff(actor, "check vehicles in")
         plate = validation.normalise_vehicle(vehicle)
         now = self.ctx.clock.now()
         with self.ctx.write(*TOPICS, conflict=SPOT_TAKEN,
                             conflicts=booking_conflicts(plate)) as session:
+            if driver_id is None and driver.strip():
+                driver_id = self._user_id_by_name(session, driver.strip())
             reservation, spot, lot, username = self._book(
                 session, actor, lot_id, plate, driver_id, now, park=True
             )
@@ -371,6 +375,13 @@ class ParkingService:
         if row is None:
             raise NotFoundError(f"There is no reservation with id {reservation_id}.")
         return row[0], row[1], row[2]
+
+    @staticmethod
+    def _user_id_by_name(session: Session, username: str) -> int:
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        if user_id is None:
+            raise NotFoundError(f"There is no user '{username}'.")
+        return int(user_id)
 
     @staticmethod
     def _username(session: Session, user_id: int | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
 from parking_desktop.ui.common.forms import Form
-from parking_desktop.ui.worker import Operation, run_in_thread
+from parking_desktop.ui.common.ops import Failure, Op, OpHandle
+
+T = TypeVar("T")
 
 
 class ServiceDialog(QDialog):
@@ -36,7 +38,7 @@ class ServiceDialog(QDialog):
         self.setModal(True)
         self.setMinimumWidth(460)
         self.result_value: Any = None
-        self._op: Operation | None = None
+        self._op: OpHandle | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -86,18 +88,26 @@ class ServiceDialog(QDialog):
     def submit(self) -> None:  # overridden: validate, then self.run(...)
         raise NotImplementedError
 
-    def run(self, fn: Callable[..., Any], *args: Any,
-            on_success: Callable[[Any], None] | None = None, **kwargs: Any) -> None:
-        """Run the dialog's service call; accept with its result unless ``on_success`` decides."""
+    def run(self, fn: Callable[..., T], *args: object,
+            on_success: Callable[[T], None] | None = None, **kwargs: object) -> None:
+        """Run the dialog's service call; accept with its result unless ``on_success`` decides.
+        OK stays disabled until the call answers (a second Enter starts nothing)."""
         if self._op is not None:
             return
         self.banner.clear()
         self._set_working(True)
-        self._op = run_in_thread(
-            fn, *args, **kwargs,
-            on_success=lambda value: self._done(value, on_success),
-            on_error=self._failed,
-        )
+
+        def done(value: T) -> None:
+            self._op = None
+            self._set_working(False)
+            if on_success is not None:
+                on_success(value)
+            else:
+                self.result_value = value
+                self.accept()
+
+        self._op = Op(lambda _work: fn(*args, **kwargs), on_success=done,
+                      on_failure=self._failed, owner=self).start()
 
     def reject(self) -> None:
         if self._op is not None:
@@ -105,18 +115,9 @@ class ServiceDialog(QDialog):
             self._op = None
         super().reject()
 
-    def _done(self, value: Any, on_success: Callable[[Any], None] | None) -> None:
+    def _failed(self, failure: Failure) -> None:
         self._op = None
-        self._set_working(False)
-        if on_success is not None:
-            on_success(value)
-        else:
-            self.result_value = value
-            self.accept()
-
-    def _failed(self, message: str) -> None:
-        self._op = None
-        self.banner.show_error(message)
+        self.banner.show_error(failure.message)
         self._set_working(False)
 
     def _set_working(self, working: bool) -> None:

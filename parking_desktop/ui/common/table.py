@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 
 from parking_desktop.services.views import Page
-from parking_desktop.ui.worker import Operation, run_in_thread
+from parking_desktop.ui.common.ops import Failure, Op, OpHandle
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -89,6 +89,12 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
         self._rows.extend(rows)
         self._texts.extend(texts if texts is not None else self.format_rows(rows))
         self.endInsertRows()
+
+    def replace_row(self, row: int, value: R) -> None:
+        """One row changed (e.g. progress): repaint it without resetting the view."""
+        self._rows[row] = value
+        self._texts[row] = self.format_rows([value])[0]
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.COLUMNS) - 1))
 
     def rows(self) -> list[R]:
         return list(self._rows)
@@ -184,8 +190,8 @@ class PagedTableModel(RowTableModel[R]):
         self._sort_column = -1
         self._has_more = False
         self._generation = 0
-        self._in_flight: Operation | None = None
-        self._count_op: Operation | None = None
+        self._in_flight: OpHandle | None = None
+        self._count_op: OpHandle | None = None
         self.total = -1
 
     # --- configuration ------------------------------------------------------------------------
@@ -223,12 +229,13 @@ class PagedTableModel(RowTableModel[R]):
             self._has_more = True
             self._load_page()
             if self._count is not None:
-                generation = self._generation
-                self._count_op = run_in_thread(
-                    self._count,
+                generation, count = self._generation, self._count
+                self._count_op = Op(
+                    lambda _work: count(),
                     on_success=lambda total: self._count_done(generation, total),
-                    on_error=lambda message: self._count_failed(generation, message),
-                )
+                    on_failure=lambda f: self._count_failed(generation, f.message),
+                    owner=self,
+                ).start()
 
     def discard(self) -> None:
         """Stop caring about results in flight (the screen is closing)."""
@@ -262,16 +269,20 @@ class PagedTableModel(RowTableModel[R]):
         offset = len(self._rows)
         fetch = self._fetch
 
-        def fetch_and_format(offset: int, limit: int, key: str,
-                             descending: bool) -> tuple[Page[R], list[tuple[str, ...]]]:
+        limit, key, descending = self.page_size, self._sort_key, self._descending
+
+        def fetch_and_format(_work: object) -> tuple[Page[R], list[tuple[str, ...]]]:
             page = fetch(offset, limit, key, descending)  # worker thread
             return page, self.format_rows(page.items)
 
-        self._in_flight = run_in_thread(
-            fetch_and_format, offset, self.page_size, self._sort_key, self._descending,
+        def failed(failure: Failure) -> None:
+            self._page_failed(generation, failure.message)
+
+        self._in_flight = Op(
+            fetch_and_format,
             on_success=lambda result: self._page_done(generation, *result),
-            on_error=lambda message: self._page_failed(generation, message),
-        )
+            on_failure=failed, owner=self,
+        ).start()
         self.loading_changed.emit(True)
 
     def _page_done(self, generation: int, page: Page[R],

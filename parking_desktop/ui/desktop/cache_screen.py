@@ -135,7 +135,7 @@ class CacheScreen(Screen):
         def fetch() -> tuple[CacheInfo, list[OperationTiming]]:
             return cache.info(actor), cache.timings_report()
 
-        self.call(fetch, on_success=self._show)
+        self.call(fetch, on_success=self._show, disable=[self.refresh_button])
 
     def _show(self, result: tuple[CacheInfo, list[OperationTiming]]) -> None:
         info, timings = result
@@ -163,16 +163,10 @@ class CacheScreen(Screen):
                                "load from the database until the cache fills again.",
                                "Clear cache", destructive=True):
             return
-        self.clear_button.setEnabled(False)
-
         def cleared(removed: int) -> None:
-            self.clear_button.setEnabled(True)
             self.show_success(f"Cache cleared: {removed:,} "
                               f"entr{'y' if removed == 1 else 'ies'} removed.")
             self.refresh()
 
-        def failed(message: str) -> None:
-            self.clear_button.setEnabled(True)
-            self.show_error(message)
-
-        self.call(self.app.cache.clear, self.actor, on_success=cleared, on_error=failed)
+        self.call(self.app.cache.clear, self.actor, on_success=cleared,
+                  disable=[self.clear_button])

@@ -78,7 +78,8 @@ class DashboardScreen(Screen):
 
     def refresh(self) -> None:
         super().refresh()
-        self.call(self.app.stats.dashboard, self.actor, on_success=self.show_stats)
+        self.call(self.app.stats.dashboard, self.actor, on_success=self.show_stats,
+                  disable=[self.refresh_button])
 
     def show_stats(self, stats: DashboardStats) -> None:
         self.stats = stats

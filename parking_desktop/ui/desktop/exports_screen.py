@@ -2,18 +2,18 @@
 finished file through the platform's save dialog. Managers see everyone's exports (by status, in
 pages) and can clean up expired files; an attendant exports their own shift.
 
-The export runs in the service's background thread, not on the GUI thread or the worker pool;
-this screen polls its status twice a second while something is running. The save dialog is
-behind ``choose_save_path`` (tests replace it: a native dialog cannot be driven offscreen)."""
+The export runs in the service's background thread; this screen follows its own export with an
+Op (export_op) whose progress signals move the bar, and reloads the list when the service
+announces a change (other people's exports: every few seconds). The save dialog is behind
+``choose_save_path`` (tests replace it: a native dialog cannot be driven offscreen)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QItemSelection, QStandardPaths, QTimer
+from PySide6.QtCore import QItemSelection, QStandardPaths
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,10 +31,13 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.exports import ExportJobView
-from parking_desktop.services.exports.scope import ExportScope, parse_day
+from parking_desktop.services.exports.scope import ExportForm, FieldError
 from parking_desktop.services.views import LotView, Page
+from parking_desktop.ui.common.holds import set_enabled
+from parking_desktop.ui.common.ops import Failure, Op
 from parking_desktop.ui.common.table import ROW_ROLE
 from parking_desktop.ui.common.widgets import Card, configure_table, tool_button
+from parking_desktop.ui.desktop.export_op import export_and_follow, with_progress
 from parking_desktop.ui.desktop.export_table import (
     ExportsModel,
     ProgressDelegate,
@@ -43,7 +46,6 @@ from parking_desktop.ui.desktop.export_table import (
 )
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
-POLL_MS = 500
 PAGE_SIZE = 50
 FILTERS = [("All exports", None), ("Running", "processing"), ("Waiting", "pending"),
            ("Ready", "completed"), ("Expired", "expired"), ("Failed", "failed"),
@@ -67,7 +69,7 @@ class ExportsScreen(Screen):
     TITLE = "Exports"
     SUBTITLE = "CSV files of reservations, made in the background; save them where you like"
     TOPICS = frozenset({"exports"})
-    AUTO_REFRESH_MS = 10_000  # exports asked for on other machines
+    AUTO_REFRESH_MS = 5_000  # exports asked for elsewhere (their progress is in the database)
 
     # The seam for the save dialog: (parent, suggested file name) -> chosen path or None.
     choose_save_path: SavePathChooser = staticmethod(native_save_dialog)
@@ -91,9 +93,9 @@ class ExportsScreen(Screen):
         self._build_request_card()
         self._build_current_card()
         self._build_table()
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._poll_tick)
+        self._export: Op[ExportJobView] | None = None  # this screen's export, followed
+        self._latest: tuple[int, int] | None = None  # its newest progress (done, total)
+        self._asking = False  # the request itself is on its way (busy bar on)
 
     # --- layout -------------------------------------------------------------------------
     def _build_request_card(self) -> None:
@@ -240,12 +242,11 @@ class ExportsScreen(Screen):
                 if job.job_id == selected.job_id:
                     self.table.selectRow(row)
         self._show_page_info(len(page.items))
-        self._show_current(own[0] if own and own[0].is_open else None)
-        running = self.current_job is not None or any(j.is_open for j in page.items)
-        if running and not self._poll.isActive():
-            self._poll.start()
-        elif not running:
-            self._poll.stop()
+        current = own[0] if own and own[0].is_open else None
+        if current is not None and self._latest is not None and self._following():
+            current = with_progress(current, *self._latest)  # newer than the database's
+            self._show_row(current)
+        self._show_current(current)
         self._selected()
         self.loaded()
 
@@ -264,8 +265,8 @@ class ExportsScreen(Screen):
         else:
             self.page_label.setText(f"{self._offset + 1} to {self._offset + shown} of "
                                     f"{self._total}")
-        self.previous_button.setEnabled(self._offset > 0)
-        self.next_button.setEnabled(self._offset + shown < self._total)
+        set_enabled(self.previous_button, self._offset > 0)
+        set_enabled(self.next_button, self._offset + shown < self._total)
 
     def _show_current(self, job: ExportJobView | None) -> None:
         self.current_job = job
@@ -281,9 +282,13 @@ class ExportsScreen(Screen):
         self.current_label.setText(f"{job.label} — {state}")
         self.progress.setValue(job.progress)
 
-    def _poll_tick(self) -> None:
-        if self.isVisible() and not self.busy.pending:
-            self.refresh()
+    def _following(self) -> bool:
+        return self._export is not None and self._export.running
+
+    def _show_row(self, job: ExportJobView) -> None:
+        for row, shown in enumerate(self.model.rows()):
+            if shown.job_id == job.job_id:
+                self.model.replace_row(row, job)
 
     def _first_page(self) -> None:
         self._offset = 0
@@ -303,42 +308,75 @@ class ExportsScreen(Screen):
 
     def request_export(self) -> None:
         self.banner.clear()
+        self._mark_field(None)
         kind = self.scope.currentData()
-        exports, users, actor = self.app.exports, self.app.users, self.actor
-        raw_from, raw_to = self.date_from.text(), self.date_to.text()
         lot_id = self.lot.currentData()
-        username = self.driver.text().strip()
-        anonymize = self.anonymise.isChecked()
+        # Instant answers for an empty required field; the service decides everything else.
         if kind == "lot" and lot_id is None:
             self.show_error("Choose the lot to export.")
             return
-        if kind == "driver" and not username:
+        if kind == "driver" and not self.driver.text().strip():
             self.show_error("Enter the username of the driver whose history to export.")
             self.driver.setFocus()
             return
+        form = ExportForm(kind=kind, lot_id=lot_id, driver=self.driver.text(),
+                          date_from=self.date_from.text(), date_to=self.date_to.text(),
+                          anonymize=self.anonymise.isChecked())
+        self._latest = None
+        self._asking = True
+        self.busy.push()
+        op = Op(export_and_follow(self.app.exports, self.actor, form),
+                on_progress=self._export_progress, on_success=self._export_ended,
+                on_failure=self._request_failed, on_cancelled=self._stop_asking,
+                owner=self, disable=[self.export_button], long_running=True)
+        self._export = self.start(op, busy=False)
 
-        def submit() -> str:
-            scope = ExportScope(kind=kind, date_from=parse_day(raw_from, "start date"),
-                                date_to=parse_day(raw_to, "end date"), anonymize=anonymize)
-            if kind == "lot":
-                scope = replace(scope, lot_id=int(lot_id))
-            elif kind == "driver":
-                scope = replace(scope, user_id=users.find_by_username(actor, username).id)
-            return exports.request(actor, scope)
+    def _stop_asking(self) -> None:
+        if self._asking:
+            self._asking = False
+            self.busy.pop()
 
-        self.export_button.setEnabled(False)
-        self.call(submit, on_success=self._requested, on_error=self._request_failed)
+    def _export_progress(self, done: int, total: int, _text: str) -> None:
+        if self._asking:  # the first report: the job exists
+            self._stop_asking()
+            self.banner.show_info("Export started. You can keep working; it appears below "
+                                  "when it is ready.")
+            self._offset = 0
+            self.refresh()
+        if total <= 0:
+            return
+        self._latest = (done, total)
+        job = self.current_job
+        if job is not None and job.is_open:
+            job = with_progress(job, done, total)
+            self._show_current(job)
+            self._show_row(job)
 
-    def _requested(self, _job_id: str) -> None:
-        self.export_button.setEnabled(True)
-        self.banner.show_info("Export started. You can keep working; it appears below when "
-                              "it is ready.")
-        self._offset = 0
+    def _export_ended(self, job: ExportJobView) -> None:
+        self._stop_asking()
+        self._latest = None
+        if job.status == "failed":
+            self.show_error(job.error_message or "The export failed.")
         self.refresh()
 
-    def _request_failed(self, message: str) -> None:
-        self.export_button.setEnabled(True)
-        self.show_error(message)
+    def _request_failed(self, failure: Failure) -> None:
+        self._stop_asking()
+        if isinstance(failure.error, FieldError):
+            self._mark_field(failure.error.field)
+        self.show_error(failure.message)
+
+    def _mark_field(self, name: str | None) -> None:
+        """Mark the field a refusal is about (and put the cursor there); None clears."""
+        fields: dict[str, QWidget] = {"driver": self.driver, "date_from": self.date_from,
+                                      "date_to": self.date_to, "lot_id": self.lot}
+        for field_name, widget in fields.items():
+            invalid = field_name == name
+            if bool(widget.property("invalid")) != invalid:
+                widget.setProperty("invalid", invalid)
+                widget.style().unpolish(widget)
+                widget.style().polish(widget)
+            if invalid:
+                widget.setFocus()
 
     # --- actions on jobs ------------------------------------------------------------------
     def selected(self) -> ExportJobView | None:
@@ -358,8 +396,8 @@ class ExportsScreen(Screen):
         job = self.selected()
         own_or_manager = job is not None and (self.is_manager or
                                               job.requested_by == self.actor.user_id)
-        self.save_button.setEnabled(job is not None and job.can_save)
-        self.cancel_button.setEnabled(job is not None and job.is_open and own_or_manager)
+        set_enabled(self.save_button, job is not None and job.can_save)
+        set_enabled(self.cancel_button, job is not None and job.is_open and own_or_manager)
         if job is None:
             self.error.setText("")
         elif job.expired:
@@ -386,7 +424,7 @@ class ExportsScreen(Screen):
             target = target.with_suffix(".csv")
         self.banner.clear()
         self.call(self.app.exports.save, self.actor, job.job_id, target,
-                  on_success=lambda path: self._saved(path, job))
+                  on_success=lambda path: self._saved(path, job), disable=[self.save_button])
 
     def _saved(self, path: Path, job: ExportJobView) -> None:
         self.last_saved = path
@@ -404,7 +442,8 @@ class ExportsScreen(Screen):
     def _cancel(self, job_id: str) -> None:
         self.banner.clear()
         self.call(self.app.exports.cancel, self.actor, job_id,
-                  on_success=lambda _view: self._cancelled())
+                  on_success=lambda _view: self._cancelled(),
+                  disable=[self.cancel_button, self.cancel_current_button])
 
     def _cancelled(self) -> None:
         self.banner.show_info("Export cancelled.")
@@ -412,7 +451,8 @@ class ExportsScreen(Screen):
 
     def clean_up(self) -> None:
         self.banner.clear()
-        self.call(self.app.exports.cleanup, self.actor, on_success=self._cleaned)
+        self.call(self.app.exports.cleanup, self.actor, on_success=self._cleaned,
+                  disable=[self.cleanup_button])
 
     def _cleaned(self, summary: CleanupSummary) -> None:
         self.show_success(f"Clean-up done: {summary.expired} exports expired, "
@@ -420,5 +460,6 @@ class ExportsScreen(Screen):
         self.refresh()
 
     def shutdown(self) -> None:
-        self._poll.stop()
+        if self._export is not None:
+            self._export.cancel()  # stop following; the export itself goes on
         super().shutdown()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QWidge
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.table import SORT_ROLE
 from parking_desktop.ui.common.widgets import (
     ColumnFitter,
@@ -118,7 +119,7 @@ class LotsScreen(Screen):
         lot = self.selected_lot()
         usable = lot is not None and lot.archived_at is None
         for button in (self.edit_button, self.resize_button, self.archive_button):
-            button.setEnabled(usable)
+            set_enabled(button, usable)
 
     def _activated(self, _index: QModelIndex) -> None:
         if self.can_edit:
@@ -160,7 +161,8 @@ class LotsScreen(Screen):
                 "reports and exports keep its name. A lot with reserved or occupied spots "
                 "cannot be archived.", "Archive lot", destructive=True):
             return
-        self.call(self.app.lots.archive, self.actor, lot.id, on_success=self._archived)
+        self.call(self.app.lots.archive, self.actor, lot.id, on_success=self._archived,
+                  disable=[self.archive_button])
 
     def _archived(self, lot: LotView) -> None:
         self.show_success(f"Lot '{lot.name}' archived.")

@@ -145,7 +145,8 @@ class OutboxScreen(Screen):
             self.show_error("Only a waiting or failed mail can be retried.")
             return
         ids = [mail.id] if mail is not None else None
-        self.call(self.app.email.outbox.retry, self.actor, ids, on_success=self._retried)
+        self.call(self.app.email.outbox.retry, self.actor, ids, on_success=self._retried,
+                  disable=[self.retry_button])
 
     def _retried(self, report: DispatchReport) -> None:
         if report.sent + report.failed + report.retrying == 0:

@@ -20,6 +20,7 @@ from parking_desktop.domain.roles import Role
 from parking_desktop.services.views import Page, UserView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.widgets import (
     ColumnFitter,
     SearchBox,
@@ -153,7 +154,7 @@ class PeopleScreen(Screen):
         user = self.selected_user()
         for button in (self.open_button, self.edit_button, self.active_button,
                        self.password_button):
-            button.setEnabled(user is not None)
+            set_enabled(button, user is not None)
         if user is not None:
             self.active_button.setText("Reactivate" if not user.is_active else "Deactivate")
             self.active_button.setAccessibleName(self.active_button.text())
@@ -229,7 +230,7 @@ class PeopleScreen(Screen):
         self.call(self.app.users.set_active, self.actor, user.id, activate,
                   on_success=lambda changed: self.show_success(
                       f"'{changed.username}' is {'active' if changed.is_active else 'deactivated'}"
-                      " now."))
+                      " now."), disable=[self.active_button])
 
     def shutdown(self) -> None:
         self.model.discard()

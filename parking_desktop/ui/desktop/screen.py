@@ -3,14 +3,14 @@ off the GUI thread, and refreshing itself when the data it shows changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from parking_desktop.bootstrap import App
@@ -18,7 +18,9 @@ from parking_desktop.domain.roles import Actor
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
-from parking_desktop.ui.worker import Operation, run_in_thread
+from parking_desktop.ui.common.ops import Failure, Op, OpHandle
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Screen(QWidget):
         self.session = session
         self.app = session.app
         self.actor = session.actor
-        self._ops: set[Operation] = set()
+        self._ops: set[OpHandle] = set()
         self._stale = True
         self.loads = 0  # finished refreshes (tests wait on this)
         outer = QVBoxLayout(self)
@@ -101,24 +103,35 @@ class Screen(QWidget):
             self._periodic.setInterval(self.AUTO_REFRESH_MS)
 
     # --- service calls ------------------------------------------------------------------------
-    def call(self, fn: Callable[..., Any], *args: Any,
-             on_success: Callable[[Any], None] | None = None,
-             on_error: Callable[[str], None] | None = None, **kwargs: Any) -> Operation:
-        """Run a service call on the worker pool with the busy bar on; errors go to the banner
-        unless ``on_error`` handles them."""
-        self.busy.push()
-        holder: list[Operation] = []
+    def call(self, fn: Callable[..., T], *args: object,
+             on_success: Callable[[T], None] | None = None,
+             on_error: Callable[[str], None] | None = None,
+             disable: Iterable[QWidget] = (), **kwargs: object) -> Op[T]:
+        """Run ``fn(*args, **kwargs)`` off the GUI thread with the busy bar on; errors go to the
+        banner unless ``on_error`` handles them. The ``disable`` widgets (the button that
+        started the work) stay disabled until it answers."""
+        show_error = on_error or self.show_error
+
+        def failed(failure: Failure) -> None:
+            show_error(failure.message)
+
+        return self.start(Op(lambda _work: fn(*args, **kwargs), on_success=on_success,
+                             on_failure=failed, disable=disable))
+
+    def start(self, op: Op[T], *, busy: bool = True) -> Op[T]:
+        """Start ``op`` as this screen's: dropped at ``shutdown``; with the busy bar unless
+        ``busy`` is False (long work that shows its own progress)."""
+        if busy:
+            self.busy.push()
 
         def finished() -> None:
-            self.busy.pop()
-            if holder:
-                self._ops.discard(holder[0])
+            if busy:
+                self.busy.pop()
+            self._ops.discard(op)
 
-        op = run_in_thread(fn, *args, **kwargs, on_success=on_success,
-                           on_error=on_error or self.show_error, on_finished=finished)
-        holder.append(op)
+        op.add_finished(finished)
         self._ops.add(op)
-        return op
+        return op.start()
 
     def show_error(self, message: str) -> None:
         self.banner.show_error(message)
@@ -150,7 +163,7 @@ class Screen(QWidget):
         if self.AUTO_REFRESH_MS > 0:
             self._periodic.start()
 
-    def hideEvent(self, event: Any) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._periodic.stop()
 

@@ -130,7 +130,8 @@ class SpotsScreen(Screen):
     # --- loading --------------------------------------------------------------------------------
     def refresh(self) -> None:
         super().refresh()
-        self.call(self.app.lots.search, on_success=self._show_lots)
+        self.call(self.app.lots.search, on_success=self._show_lots,
+                  disable=[self.refresh_button])
 
     def _show_lots(self, lots: list[LotView]) -> None:
         self.lots = lots
@@ -261,13 +262,11 @@ class SpotsScreen(Screen):
                                f"Free spot {spot.number} ({spot.vehicle_number})?{charge}",
                                "Force release", destructive=True):
             return
-        self.release_button.setEnabled(False)
         self.call(self.app.parking.force_release, self.actor, spot.id, why,
                   on_success=lambda receipt: self._released(spot, receipt),
-                  on_error=self._release_failed)
+                  on_error=self._release_failed, disable=[self.release_button])
 
     def _released(self, spot: SpotView, receipt: Receipt | None) -> None:
-        self.release_button.setEnabled(True)
         self.reason.clear()
         if receipt is None:
             self.show_success(f"Spot {spot.number} is free again; the booking for "
@@ -279,7 +278,6 @@ class SpotsScreen(Screen):
         self.load_spots()
 
     def _release_failed(self, message: str) -> None:
-        self.release_button.setEnabled(True)
         self.show_error(message)
         self.load_spots()
 

@@ -9,10 +9,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from parking_desktop.bootstrap import App
+from parking_desktop.ui.common.ops import Op
 from parking_desktop.ui.common.signin import FirstManagerDialog, SignInDialog
 from parking_desktop.ui.desktop.mainwindow import MainWindow
 from parking_desktop.ui.desktop.screen import SignedIn
-from parking_desktop.ui.worker import run_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ class DesktopStartup(QObject):
         self.error_box: QMessageBox | None = None
 
     def start(self) -> None:
-        run_in_thread(self.app.users.has_manager, on_success=self._has_manager,
-                      on_error=self._cannot_start)
+        users = self.app.users
+        Op(lambda _work: users.has_manager(), on_success=self._has_manager,
+           on_failure=lambda failure: self._cannot_start(failure.message), owner=self).start()
 
     def _has_manager(self, has_manager: bool) -> None:
         if has_manager:

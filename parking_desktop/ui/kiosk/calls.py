@@ -11,15 +11,6 @@ from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import CheckoutQuote, LotView, ReservationView
 
 
-def check_in(app: App, actor: Actor, lot_id: int, vehicle: str,
-             driver_username: str = "") -> ReservationView:
-    """An attendant's check-in, optionally for a driver account named by username."""
-    driver_id = None
-    if driver_username.strip():
-        driver_id = app.users.find_by_username(actor, driver_username.strip()).id
-    return app.parking.check_in(actor, lot_id, vehicle, driver_id=driver_id)
-
-
 @dataclass(frozen=True)
 class Found:
     booking: ReservationView

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from parking_desktop.services.views import LotView, ReservationView
 from parking_desktop.ui.common.formatting import price_per_hour
-from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.lot_picker import LotPicker, chosen_lot
 from parking_desktop.ui.kiosk.screen import KioskScreen
@@ -135,9 +134,8 @@ class CheckInScreen(KioskScreen):
         lot = chosen_lot(self, self.lots, self.vehicle, "Enter the vehicle number.")
         if lot is None:
             return
-        actor = self.kiosk.actor
-        self.call(calls.check_in, self.kiosk.app, actor, lot.id, self.vehicle.text(),
-                  self.driver.text(), on_success=self._checked_in)
+        self.call(self.kiosk.app.parking.check_in, self.kiosk.actor, lot.id,
+                  self.vehicle.text(), driver=self.driver.text(), on_success=self._checked_in)
 
     def _checked_in(self, booking: ReservationView) -> None:
         self.result = booking

@@ -169,6 +169,7 @@ class HistoryScreen(KioskScreen):
         super().reset()
         self.model.discard()
         self.model.set_rows([])
+        self.email_button.ready()
         self.summary = None
         for figure in (self.bookings, self.spent, self.hours, self.favourite):
             figure.value.setText("—")

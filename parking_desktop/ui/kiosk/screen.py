@@ -4,8 +4,8 @@ marked busy and any refusal shown in the banner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeyEvent
@@ -13,12 +13,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.common.ops import Failure, Op, OpHandle
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.widgets import KioskButton, label
-from parking_desktop.ui.worker import Operation, run_in_thread
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
+
+T = TypeVar("T")
 
 
 class KioskScreen(QWidget):
@@ -37,7 +39,7 @@ class KioskScreen(QWidget):
         self.setObjectName(f"screen_{self.name}")
         self.setAccessibleName(self.title)
         self._generation = 0
-        self._ops: set[Operation] = set()
+        self._ops: set[OpHandle] = set()
         self.busy_widgets: list[QWidget] = []
         self._shown_busy = False
         self._focus_before_busy: QWidget | None = None
@@ -127,42 +129,43 @@ class KioskScreen(QWidget):
 
     def call(
         self,
-        fn: Callable[..., Any],
-        *args: Any,
-        on_success: Callable[[Any], None],
+        fn: Callable[..., T],
+        *args: object,
+        on_success: Callable[[T], None],
         on_error: Callable[[str], None] | None = None,
         quiet: bool = False,
-        **kwargs: Any,
-    ) -> Operation:
-        """Run ``fn(*args, **kwargs)`` on the worker pool. Unless ``quiet``, the page is busy
-        (its action buttons disabled) until the call ends, and the banner is cleared first."""
+        disable: Iterable[QWidget] = (),
+        **kwargs: object,
+    ) -> Op[T]:
+        """Run ``fn(*args, **kwargs)`` off the GUI thread. Unless ``quiet``, the page is busy
+        (its ``busy_widgets`` disabled) until the call answers, and the banner is cleared
+        first; ``disable`` adds widgets to keep disabled until then."""
         generation = self._generation
         if not quiet:
             self.banner.clear()
 
-        def succeeded(result: Any) -> None:
+        def succeeded(result: T) -> None:
             if generation == self._generation:
                 on_success(result)
 
-        def failed(message: str) -> None:
+        def failed(failure: Failure) -> None:
             if generation == self._generation:
-                (on_error or self.show_error)(message)
+                (on_error or self.show_error)(failure.message)
 
-        holder: list[Operation] = []
+        held = [*disable, *([] if quiet else self.busy_widgets)]
+        op = Op(lambda _work: fn(*args, **kwargs), on_success=succeeded, on_failure=failed,
+                owner=self, disable=held)
 
         def finished() -> None:
-            if holder:
-                self._ops.discard(holder[0])
+            self._ops.discard(op)
             if not quiet:
                 self._update_busy()
 
-        op = run_in_thread(fn, *args, on_success=succeeded, on_error=failed,
-                           on_finished=finished, **kwargs)
-        holder.append(op)
+        op.add_finished(finished)
         if not quiet:
             self._ops.add(op)
             self._update_busy()
-        return op
+        return op.start()
 
     def focus(self, widget: QWidget) -> None:
         """Give ``widget`` the keyboard (after the busy state ends, if a call is running)."""
@@ -196,8 +199,6 @@ class KioskScreen(QWidget):
         else:
             self.busy_bar.pop()
         self.busy_label.setVisible(busy)
-        for widget in self.busy_widgets:
-            widget.setEnabled(not busy)
         if not busy:
             # Disabling the focused control sent the keyboard elsewhere; bring it back.
             focused, self._focus_before_busy = self._focus_before_busy, None
