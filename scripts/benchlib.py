@@ -95,7 +95,7 @@ def span(samples: Sequence[float]) -> str:
 
 def ratio(ours: float, reference: float) -> str:
     """ours / reference; far below 1 written as 1/N (ours N times quicker)."""
-    if reference <= 0 or ours <= 0:
+    if not (reference > 0 and ours > 0):  # also NaN: not measured
         return "—"
     value = ours / reference
     return f"{value:.2f}x" if value >= 0.1 else f"1/{reference / ours:,.0f}x"
