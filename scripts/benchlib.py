@@ -98,7 +98,9 @@ def ratio(ours: float, reference: float) -> str:
     if not (reference > 0 and ours > 0):  # also NaN: not measured
         return "—"
     value = ours / reference
-    return f"{value:.2f}x" if value >= 0.1 else f"1/{reference / ours:,.0f}x"
+    if value < 0.1:
+        return f"1/{reference / ours:,.0f}x"
+    return f"{value:.2f}x" if value < 100 else f"{value:,.0f}x"
 
 
 @dataclass
