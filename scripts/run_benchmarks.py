@@ -161,6 +161,15 @@ def table(runs: list[Run], size: str, header: dict[str, str]) -> str:
               f"- **Load average** (1, 5, 15 min) at the start: {header['load_start']}; "
               f"at the end: {header['load_end']}",
               f"- **Sizes**: {header['sizes']}", ""]
+    loads = [float(header[k].split()[0]) for k in ("load_start", "load_end")]
+    busy = max(loads) > 0.5 * (os.cpu_count() or 1)
+    if size != "full" or busy:
+        why = [w for w, on in ((f"the {size} size", size != "full"),
+                               ("a busy machine (see the load average)", busy)) if on]
+        lines += [f"> **Not the reference figures**: measured at {' on '.join(why)}. They show "
+                  "that every benchmark runs and what it reports; compare ratios within one "
+                  "run only. The reference figures come from `--size full` on a quiet machine.",
+                  ""]
     for run in runs:
         lines.append(f"### {run.name} ({run.database})")
         lines.append("")
@@ -206,6 +215,15 @@ def git_commit() -> str:
     return done.stdout.strip() + (" + uncommitted changes" if dirty else "")
 
 
+def rewrite(work: Path) -> int:
+    stored = json.loads((work / "results" / "run.json").read_text(encoding="utf-8"))
+    runs = [Run(r["name"], r["database"], r["args"], Path(r["results"]), Path(r["log"]),
+                r["seconds"], r["returncode"]) for r in stored["runs"]]
+    write_doc(table(runs, stored["size"], stored["header"]))
+    print(f"Rewrote the results in {DOC.relative_to(ROOT)} from {work / 'results'}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
@@ -218,6 +236,8 @@ def main() -> int:
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--title", help="the heading's note (default: the size and the load)")
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
+    parser.add_argument("--rewrite", action="store_true",
+                        help="only rewrite the table from the last run's results in --work")
     parser.add_argument("--list-leftovers", action="store_true",
                         help="list pd_bench_ scratch databases left by killed runs, and exit")
     args = parser.parse_args()
@@ -226,6 +246,8 @@ def main() -> int:
         return 0
 
     work = (args.work or Path(f"/tmp/pd-bench-run-{args.size}")).resolve()
+    if args.rewrite:
+        return rewrite(work)
     started, load_start = time.perf_counter(), load_average()
     print(f"{describe_machine()}\nload average at start: {load_start}", flush=True)
     make_data(args.size, work)
@@ -250,6 +272,12 @@ def main() -> int:
                   f"{s['job_sizes'].replace(',', ' and ')} drivers; {s['mails']:,} mails per "
                   f"mode; repeats {', '.join(f'{k} {v}' for k, v in s['repeat'].items())}"),
     }
+    (work / "results").mkdir(parents=True, exist_ok=True)
+    (work / "results" / "run.json").write_text(json.dumps({
+        "size": args.size, "header": header,
+        "runs": [{"name": r.name, "database": r.database, "args": r.args,
+                  "results": str(r.results), "log": str(r.log), "seconds": r.seconds,
+                  "returncode": r.returncode} for r in runs]}, indent=1), encoding="utf-8")
     if not args.no_doc:
         write_doc(table(runs, args.size, header))
         print(f"Wrote the results into {DOC.relative_to(ROOT)}")
