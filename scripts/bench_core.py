@@ -11,13 +11,20 @@ Measures, in one run, against references measured in the same run:
    figures from ONE hand-written SQL query, and next to hand-written SQL for every figure the
    dashboard shows (headline + per lot + revenue per day + bookings per hour + recent).
 
-    .venv/bin/python scripts/bench_core.py
-    .venv/bin/python scripts/bench_core.py --db postgresql://postgres@127.0.0.1/bench
+    .venv/bin/python scripts/bench_core.py                   # a new SQLite file, deleted after
+    .venv/bin/python scripts/bench_core.py --pg-scratch      # a scratch PostgreSQL database
+    .venv/bin/python scripts/bench_core.py --db sqlite:////tmp/bench/parking.db   # your data
     .venv/bin/python scripts/bench_core.py --drivers 2000 --days 365    # a smaller data set
 
---db with data already in it is used as it is; the benchmark adds (and completes) its own
-check-ins there. Figures only: it never fails on time. The load average is printed because
-the machine's other work shows in the figures."""
+Where the data ends up: the default SQLite file and the --pg-scratch database
+(``pd_bench_core_<pid>``) are made for the run and deleted at its end. A SQLite --db is copied
+(the SQLite backup API) and the benchmark works on the copy: your file is left as it was. A
+PostgreSQL --db is used as it is, and the benchmark ADDS ROWS to it: 2 x --ops completed
+walk-in stays (checked in and out again, so no spot stays taken) with their activity rows;
+it prints how many at the end.
+
+Figures only: it never fails on time. The load average is printed at the start and the end
+because the machine's other work shows in the figures."""
 
 from __future__ import annotations
 
@@ -26,12 +33,13 @@ import json
 import os
 import resource
 import secrets
-import statistics
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -41,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchlib import Results, add_common_arguments, scratch_pg  # noqa: E402
 from sqlalchemy import Connection, bindparam, text  # noqa: E402
 
 from parking_desktop.adapters.db.types import Money, UTCDateTime  # noqa: E402
@@ -252,37 +261,80 @@ def measure_dashboard(app: App, rounds: int) -> dict[str, list[float]]:
 # --- main --------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="database URL (default: a new SQLite file in a temp dir)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db", help="database URL with data (SQLite: copied first; PostgreSQL: "
+                                    "rows are added); default: a new SQLite file")
+    where.add_argument("--pg-scratch", action="store_true",
+                       help="a new PostgreSQL database pd_bench_core_<pid>, dropped at the end")
     parser.add_argument("--drivers", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--ops", type=int, default=300, help="check-ins and check-outs each")
-    parser.add_argument("--rounds", type=int, default=7, help="dashboard measurements")
+    add_common_arguments(parser, repeat=7)  # dashboard measurements
     args = parser.parse_args()
+    results = Results("bench_core", args.results)
+    results.header()
 
-    with tempfile.TemporaryDirectory(prefix="bench-core-") as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="pd-bench-core-"))
         data_dir = Path(tmp)
-        app_args = ["--data-dir", str(data_dir)] + (["--db", args.db] if args.db else [])
+        url = args.db
+        if args.pg_scratch:
+            url = stack.enter_context(scratch_pg("core"))
+        elif url and url.startswith("sqlite"):
+            url = copy_sqlite(url, data_dir / "copy.db")
+        app_args = ["--data-dir", str(data_dir)] + (["--db", url] if url else [])
         demo_seconds = ensure_demo(app_args, args.drivers, args.days)
-        settings = load_settings(data_dir=data_dir, database_url=args.db)
+        settings = load_settings(data_dir=data_dir, database_url=url)
         app = build_app(settings)
         try:
-            report(app, args, demo_seconds)
+            before = row_counts(app)
+            report(app, args, demo_seconds, results)
+            added = {k: v - before[k] for k, v in row_counts(app).items()}
         finally:
             app.close()
+    if args.db and not args.db.startswith("sqlite"):
+        results.note(f"rows ADDED to {args.db}: {added['reservations']:,} reservations (all "
+                     f"completed), {added['user_activity']:,} activity rows")
+    elif args.db:
+        results.note("worked on a copy of the SQLite file, deleted at the end: the file it "
+                     "was given is unchanged")
+    else:
+        results.note(f"worked on a new {'scratch PostgreSQL' if args.pg_scratch else 'SQLite'} "
+                     "database, deleted at the end")
+    results.finish()
 
 
-def report(app: App, args: argparse.Namespace, demo_seconds: float | None) -> None:
+def copy_sqlite(url: str, target: Path) -> str:
+    """A copy of the SQLite database at ``url`` (consistent even while another process writes)."""
+    source = url.split("///", 1)[1]
+    if not Path(source).is_file():
+        sys.exit(f"no SQLite file at {source}")
+    print(f"Copying {source} (the benchmark works on the copy)...", flush=True)
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, \
+            sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def row_counts(app: App) -> dict[str, int]:
+    with app.db.engine.connect() as conn:
+        return {table: int(conn.scalar(text(f"SELECT count(*) FROM {table}")) or 0)  # noqa: S608
+                for table in ("reservations", "user_activity")}
+
+
+def report(app: App, args: argparse.Namespace, demo_seconds: float | None,
+           results: Results) -> None:
     print(f"\nParking Desktop core benchmark on {app.db.description}")
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     if demo_seconds is not None:
         print(f"demo --drivers {args.drivers} --days {args.days}: {demo_seconds:.1f} s wall")
     lots = plan_lots(app, args.ops)
-    print(f"{len(lots)} check-ins and check-outs each way, {args.rounds} dashboard rounds")
+    print(f"{len(lots)} check-ins and check-outs each way, {args.repeat} dashboard rounds",
+          flush=True)
 
     run = secrets.token_hex(2).upper()  # plates of this run: BN<run>0001, BR<run>0001, ...
     svc_in, svc_out = service_round(app, lots, f"BN{run}")
     raw_in, raw_out = raw_round(app, lots, f"BR{run}")
-    dash = measure_dashboard(app, args.rounds)
+    dash = measure_dashboard(app, args.repeat)
 
     rows = [
         ("check-in (ParkingService.check_in)", svc_in, "raw SQL check-in", raw_in),
@@ -292,16 +344,14 @@ def report(app: App, args: argparse.Namespace, demo_seconds: float | None) -> No
         ("dashboard (StatsService, uncached)", dash["service"], "raw SQL, every figure",
          dash["raw_full"]),
     ]
-    print()
-    header = (f"{'operation':38} {'p50 ms':>9} {'p99 ms':>9}   {'reference':24}"
-              f" {'p50 ms':>9} {'ratio':>7}")
-    print(header)
-    print("-" * len(header))
     for name, samples, ref_name, ref in rows:
-        p50, ref50 = statistics.median(samples), statistics.median(ref)
-        print(f"{name:38} {ms(p50):>9} {ms(percentile(samples, 0.99)):>9}   {ref_name:24}"
-              f" {ms(ref50):>9} {p50 / ref50:>6.1f}x")
-    print("\n(p99 of the dashboard is over only a few rounds; ratios compare p50s.)")
+        results.compare(name, samples, ref_name, ref)
+    for name, samples in (("check-in", svc_in), ("check-out", svc_out)):
+        results.note(f"{name} p99 {ms(percentile(samples, 0.99))} ms over {len(samples)} "
+                     "operations")
+    if demo_seconds is not None:
+        results.note(f"data set: demo --drivers {args.drivers} --days {args.days} took "
+                     f"{demo_seconds:.1f} s")
 
 
 if __name__ == "__main__":

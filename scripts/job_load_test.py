@@ -12,9 +12,18 @@ then measures:
 * the SQL statements each issues (SQLAlchemy ``before_cursor_execute``), split into reads and
   writes: reads stay constant whatever the number of drivers, writes are multi-row INSERTs of
   up to 1,000 rows;
-* a reference measured in the same run: the per-driver way (a loop with one set of
-  queries per driver) on a sample of drivers, extrapolated to all of them.
+* a reference measured in the same run: the monthly report the way the old web back end
+  made it, a plain per-driver loop (for each driver: SELECT that driver's stays of the month
+  with their spot and lot, add them up in Python, render the mail). Its computation and its
+  rendering are timed separately, like ours. It runs for every driver up to
+  ``--reference-all`` drivers (default 20,000); above that for a random sample of
+  ``--reference-sample`` drivers, extrapolated to all of them (and labelled so). Its figures
+  are checked against ours for the drivers it covered.
 
+``--repeat N`` repeats the computation, the rendering and the reference N times on the same
+data (min and median shown); the whole job runs are measured once (a second run of the same
+period queues nothing, by design). The load average is printed at the start and the end.
+PostgreSQL runs use a scratch database ``pd_bench_jobs_<drivers>_<pid>``, dropped at the end.
 Figures are printed, never asserted: the benchmark does not fail on time.
 
     .venv/bin/python scripts/job_load_test.py                       # SQLite, 10k and 100k
@@ -25,22 +34,29 @@ Figures are printed, never asserted: the benchmark does not fail on time.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter as Tally
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from benchlib import Results, add_common_arguments, scratch_pg, span  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
+from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation  # noqa: E402
 from parking_desktop.adapters.passwords import Argon2Hasher  # noqa: E402
 from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
@@ -51,9 +67,7 @@ from parking_desktop.services.mail import monthly_report as mr  # noqa: E402
 from parking_desktop.services.mail import reminders  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 17, 5, tzinfo=UTC)  # just after 18:00 in Paris; February is done
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DAYS = 72  # ~20 reservations per driver with the demo's booking rate
-SAMPLE = 500  # drivers for the per-driver reference
 
 
 @dataclass
@@ -98,32 +112,84 @@ def scratch_database(kind: str, drivers: int, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / f'jobs_{drivers}.db'}"
         return
-    name = f"pd_job_load_{drivers}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_pg(f"jobs_{drivers}") as url:
+        yield url
 
 
-def per_driver_reference(app: App, month: mr.Month, sample: int) -> tuple[float, float]:
-    """The naive way: one round of queries per driver. Seconds and statements per driver."""
+def per_driver_report(session: Session, month: mr.Month, tz: Any,
+                      recipient: mr.Recipient) -> mr.MonthlyReport:
+    """One driver's report as the old web back end made it: that driver's stays of the month
+    (one SELECT with the spot and the lot), added up in Python."""
+    start, end = month.bounds(tz)
+    stays = session.execute(
+        select(Reservation.id, Reservation.vehicle_number, Reservation.parked_at,
+               Reservation.reserved_at, Reservation.left_at, Reservation.cost,
+               ParkingLot.name, ParkingSpot.number)
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .where(Reservation.user_id == recipient.user_id, Reservation.status == "completed",
+               Reservation.left_at >= start, Reservation.left_at < end)
+        .order_by(Reservation.left_at.desc(), Reservation.id.desc())
+    ).all()
+    days = month.days()
+    if not stays:
+        return mr.MonthlyReport(user_id=recipient.user_id, username=recipient.username,
+                                full_name=recipient.full_name, email=recipient.email,
+                                month=month, timezone=tz.key,
+                                daily_spending=tuple((d, mr.ZERO) for d in days))
+    spent, seconds = Decimal(0), Decimal(0)
+    visits: Tally[str] = Tally()
+    by_lot: dict[str, Decimal] = defaultdict(Decimal)
+    by_day: dict[Any, Decimal] = defaultdict(Decimal)
+    lines = []
+    for rid, plate, parked, reserved, left, cost, lot, spot in stays:
+        parked_utc = mr._utc(parked or reserved)
+        left_utc = mr._utc(left)
+        amount = mr._dec(cost)
+        spent += amount
+        seconds += Decimal((left_utc - parked_utc).total_seconds())
+        visits[lot] += 1
+        by_lot[lot] += amount
+        by_day[left_utc.astimezone(tz).date()] += amount
+        if len(lines) < mr.LAST_STAYS:
+            lines.append(mr.StayLine(reservation_id=rid, lot_name=lot, spot_number=spot,
+                                     vehicle_number=plate, parked_at=parked_utc,
+                                     left_at=left_utc,
+                                     hours=mr._hours(Decimal((left_utc - parked_utc)
+                                                             .total_seconds())),
+                                     cost=mr.money(amount)))
+    best = min(visits.items(), key=lambda item: (-item[1], item[0]))
+    return mr.MonthlyReport(
+        user_id=recipient.user_id, username=recipient.username, full_name=recipient.full_name,
+        email=recipient.email, month=month, timezone=tz.key, bookings=len(stays),
+        total_spent=mr.money(spent), hours_parked=mr._hours(seconds),
+        most_used_lot=best[0], most_used_lot_visits=best[1], last_bookings=tuple(lines),
+        spending_by_lot=tuple(sorted(((n, mr.money(a)) for n, a in by_lot.items()),
+                                     key=lambda item: (-item[1], item[0]))),
+        daily_spending=tuple((d, mr.money(by_day[d]) if d in by_day else mr.ZERO)
+                             for d in days))
+
+
+def per_driver_reference(app: App, month: mr.Month, recipients: list[mr.Recipient],
+                         ours: dict[int, mr.MonthlyReport]) -> dict[str, Any]:
+    """The per-driver loop over ``recipients``: compute and render times, statements, and
+    whether its figures agree with the set-based reports ``ours``."""
+    email = app.email
     with app.db.read() as session, counting(app) as counter:
-        recipients = mr._recipients(session)[:sample]
-        counter.reads = counter.writes = 0
-        seconds, _ = timed(lambda: [
-            next(mr.compute_reports(session, month, app.ctx.tz, [r], only_user=r.user_id))
-            for r in recipients
-        ])
-    return seconds / max(1, len(recipients)), counter.total / max(1, len(recipients))
+        compute_s, reports = timed(lambda: [per_driver_report(session, month, app.ctx.tz, r)
+                                            for r in recipients])
+    render_s, _ = timed(lambda: [
+        email.build_monthly_report(r, rep, key=mr.monthly_key(r.user_id, month))
+        for r, rep in zip(recipients, reports, strict=True)])
+    agree = all(ours[r.user_id].bookings == rep.bookings
+                and ours[r.user_id].total_spent == rep.total_spent
+                and ours[r.user_id].most_used_lot == rep.most_used_lot
+                for r, rep in zip(recipients, reports, strict=True))
+    return {"compute_s": compute_s, "render_s": render_s, "statements": counter.total,
+            "drivers": len(recipients), "agree": agree}
 
 
-def measure(kind: str, drivers: int, folder: Path) -> dict[str, Any]:
+def measure(kind: str, drivers: int, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"drivers": drivers}
     with scratch_database(kind, drivers, folder) as url:
         settings = load_settings(
@@ -160,24 +226,42 @@ def measure(kind: str, drivers: int, folder: Path) -> dict[str, Any]:
             month = mr.Month.previous(NOW, app.ctx.tz)
             with app.db.read() as session:
                 recipients = mr._recipients(session)
-                with counting(app) as comp:
-                    comp_s, active = timed(lambda: sum(
-                        r.has_activity
-                        for r in mr.compute_reports(session, month, app.ctx.tz, recipients)))
-                reports = mr.compute_reports(session, month, app.ctx.tz, recipients)
+            everyone = len(recipients) <= args.reference_all
+            sample = (recipients if everyone else
+                      sorted(random.Random(7).sample(recipients, min(args.reference_sample,
+                                                                     len(recipients))),
+                             key=lambda r: r.user_id))
+            compute, render, ref_compute, ref_render = [], [], [], []
             email = app.email
-            render_s = 0.0
-            for recipient, rep in zip(recipients, reports, strict=True):  # one at a time
-                started = time.perf_counter()
-                email.build_monthly_report(recipient, rep,
-                                           key=mr.monthly_key(recipient.user_id, month))
-                render_s += time.perf_counter() - started
-            out.update(monthly_compute_s=comp_s, monthly_compute_statements=comp.total,
-                       monthly_render_s=render_s, monthly_recipients=len(recipients),
-                       monthly_active=active)
-            print(f"  monthly {month.key}: compute {comp_s:.2f} s for {len(recipients):,} "
-                  f"drivers ({comp.total} statements), render {render_s:.1f} s "
+            for _ in range(args.repeat):  # ours and the reference take turns
+                with app.db.read() as session, counting(app) as comp:
+                    comp_s, reports = timed(lambda session=session: list(
+                        mr.compute_reports(session, month, app.ctx.tz, recipients)))
+                compute.append(comp_s)
+                render_s, _ = timed(lambda reports=reports: [  # one mail per driver, like the job
+                    email.build_monthly_report(r, rep, key=mr.monthly_key(r.user_id, month))
+                    for r, rep in zip(recipients, reports, strict=True)])
+                render.append(render_s)
+                ours = {rep.user_id: rep for rep in reports}
+                ref = per_driver_reference(app, month, sample, ours)
+                scale = len(recipients) / max(1, ref["drivers"])
+                ref_compute.append(ref["compute_s"] * scale)
+                ref_render.append(ref["render_s"] * scale)
+            active = sum(rep.has_activity for rep in reports)
+            out.update(monthly_compute=compute, monthly_compute_statements=comp.total,
+                       monthly_render=render, monthly_recipients=len(recipients),
+                       monthly_active=active, reference_compute=ref_compute,
+                       reference_render=ref_render, reference_drivers=ref["drivers"],
+                       reference_statements=ref["statements"] * scale,
+                       reference_agrees=ref["agree"],
+                       monthly_compute_s=min(compute), monthly_render_s=min(render))
+            print(f"  monthly {month.key}: compute {span(compute)} for {len(recipients):,} "
+                  f"drivers ({comp.total} statements), render {span(render)} "
                   f"({active:,} with stays)", flush=True)
+            print(f"  reference (per-driver loop, {ref['drivers']:,} drivers"
+                  f"{'' if everyone else ', extrapolated to all'}): compute {span(ref_compute)}"
+                  f" ({ref['statements'] * scale:,.0f} statements), render {span(ref_render)}; "
+                  f"figures {'agree' if ref['agree'] else 'DIFFER'}", flush=True)
             with counting(app) as full:
                 full_s, run = timed(lambda: app.jobs.scheduler.run_job_now("monthly_report"))
             out.update(monthly_run_s=full_s, monthly_reads=full.reads,
@@ -185,11 +269,6 @@ def measure(kind: str, drivers: int, folder: Path) -> dict[str, Any]:
             print(f"  monthly run {full_s:.1f} s: {full.reads} reads + {full.writes} writes",
                   flush=True)
 
-            # --- reference: per driver ------------------------------------------------------
-            per_s, per_statements = per_driver_reference(app, month, SAMPLE)
-            out.update(reference_s_per_driver=per_s, reference_statements_per_driver=per_statements)
-            print(f"  reference (per-driver queries, {SAMPLE} sampled): {per_s * 1000:.2f} ms "
-                  f"and {per_statements:.0f} statements per driver", flush=True)
             history = app.jobs.scheduler.history(SYSTEM, limit=5)
             out["ledger"] = [(h.job, h.status, h.counts.get("queued")) for h in history]
         finally:
@@ -223,16 +302,28 @@ def report(results: list[dict[str, Any]], kind: str) -> None:
     row("monthly: whole run (s)", "monthly_run_s")
     row("monthly: run read statements", "monthly_reads", "{:,.0f}")
     row("monthly: run write statements", "monthly_writes", "{:,.0f}")
-    for r in (small, large):
-        extrapolated_s = r["reference_s_per_driver"] * r["monthly_recipients"]
-        extrapolated_n = r["reference_statements_per_driver"] * r["monthly_recipients"]
-        print(f"  reference at {r['drivers']:,} drivers (per-driver queries, extrapolated): "
-              f"{extrapolated_s:,.1f} s and {extrapolated_n:,.0f} statements; set-based "
-              f"computation is {extrapolated_s / max(r['monthly_compute_s'], 1e-9):,.0f}x faster "
-              f"with {extrapolated_n / max(r['monthly_compute_statements'], 1):,.0f}x fewer "
-              "statements")
     per_mail = [r["monthly_render_s"] / max(1, r["monthly_recipients"]) * 1000 for r in results]
     print(f"  rendering: {statistics.mean(per_mail):.2f} ms per monthly report on average")
+
+
+def add_rows(results: Results, kind: str, r: dict[str, Any]) -> None:
+    n = f"{kind}, {r['drivers']:,} drivers"
+    how = ("per-driver loop" if r["reference_drivers"] >= r["monthly_recipients"] else
+           f"per-driver loop, {r['reference_drivers']:,} sampled, extrapolated")
+    results.compare(f"monthly report compute ({n})", r["monthly_compute"],
+                    f"{how}: compute", r["reference_compute"])
+    results.compare(f"monthly report render ({n})", r["monthly_render"],
+                    f"{how}: render", r["reference_render"])
+    ref_total = [c + m for c, m in zip(r["reference_compute"], r["reference_render"],
+                                       strict=True)]
+    results.compare(f"monthly report whole job run ({n})", [r["monthly_run_s"]],
+                    f"{how}: compute + render", ref_total)
+    results.note(f"{n}: {r['reservations']:,} reservations; daily reminder whole job run "
+                 f"{r['reminder_run_s']:.2f} s for {r['reminder_due']:,} drivers due (no "
+                 "reference); statements: ours "
+                 f"{r['monthly_compute_statements']:,} to compute, the per-driver loop "
+                 f"{r['reference_statements']:,.0f}; the loop's figures "
+                 f"{'agree with ours' if r['reference_agrees'] else 'DIFFER FROM OURS'}")
 
 
 def main() -> int:
@@ -241,11 +332,21 @@ def main() -> int:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--sizes", default="10000,100000",
                         help="driver counts, comma-separated (default 10000,100000)")
+    parser.add_argument("--reference-all", type=int, default=20_000, metavar="N",
+                        help="run the per-driver reference for every driver up to N drivers")
+    parser.add_argument("--reference-sample", type=int, default=2_000, metavar="N",
+                        help="above that, run it for N random drivers and extrapolate")
+    add_common_arguments(parser, repeat=3)
     args = parser.parse_args()
+    results = Results("job_load_test", args.results)
+    results.header()
     sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="job_load_") as tmp:
-        results = [measure(args.db, n, Path(tmp)) for n in sizes]
-    report(results, args.db)
+    with tempfile.TemporaryDirectory(prefix="pd-bench-jobs-") as tmp:
+        measured = [measure(args.db, n, Path(tmp), args) for n in sizes]
+    report(measured, args.db)
+    for r in measured:
+        add_rows(results, args.db, r)
+    results.finish()
     return 0
 
 
