@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -239,3 +239,19 @@ def test_without_the_database_the_last_figure_stays_greyed_with_since_when(
     wait_for(qtbot, lambda: not window.stale, HANG_GUARD_MS)
     assert window.status.text() == "Updated 10:00:00"
     assert not panel(window).stale
+
+
+def test_full_screen_hides_the_pointer_and_takes_the_whole_screen(
+    app: App, manager: Actor, open_board: OpenBoard, qtbot: QtBot
+) -> None:
+    make_lot(app, manager, "Central Station")
+    window = open_board("Central Station", size=(640, 480))
+    assert window.cursor().shape() != Qt.CursorShape.BlankCursor
+
+    window.set_full_screen(True)
+
+    assert window.cursor().shape() == Qt.CursorShape.BlankCursor
+    screen = window.screen().geometry().size().toTuple()
+    wait_for(qtbot, lambda: window.size().toTuple() == screen)
+    window.set_full_screen(False)
+    assert window.cursor().shape() != Qt.CursorShape.BlankCursor

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
 
@@ -103,7 +103,7 @@ class LotPanel(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         size = event.size()
         margin = max(6, round(min(size.width(), size.height()) * 0.04))
-        self.grid.setContentsMargins(margin, margin // 2, margin, margin // 2)
+        self.grid.setContentsMargins(margin, margin * 2 // 3, margin, margin * 2 // 3)
         wide = size.width() > WIDE * size.height()
         if wide != self.wide:
             self.wide = wide
@@ -131,18 +131,18 @@ class LotPanel(QFrame):
         for index in range(3):
             self.grid.setRowStretch(index, 0)
             self.grid.setColumnStretch(index, 0)
-        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
         center = Qt.AlignmentFlag.AlignCenter
         if self.wide:
             self.grid.addWidget(self.name_label, 0, 0)
             self.grid.addWidget(self.caption, 1, 0)
             self.grid.addWidget(self.digits, 0, 1, 2, 1)
-            self.grid.setRowStretch(0, 5)
-            self.grid.setRowStretch(1, 3)
+            self.grid.setRowStretch(0, 1)
+            self.grid.setRowStretch(1, 1)
             self.grid.setColumnStretch(0, 1)
             self.grid.setHorizontalSpacing(self.grid.contentsMargins().left())
-            for label in (self.name_label, self.caption):
-                label.setAlignment(left)
+            # Name and caption meet in the middle of the row whatever size the name takes.
+            self.name_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+            self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
             self.digits.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         else:
             self.grid.addWidget(self.name_label, 0, 0)
@@ -231,11 +231,21 @@ class BoardWindow(QWidget):
     def set_full_screen(self, on: bool) -> None:
         if on:
             self.setCursor(Qt.CursorShape.BlankCursor)  # a display: no pointer in the middle
+            # An entrance screen often runs X without a window manager, which would leave
+            # "full screen" at the window's first size: take the screen's size ourselves, and
+            # again when the screen changes (turned to portrait, another resolution).
+            screen = self.screen()
+            self.setGeometry(screen.geometry())
+            screen.geometryChanged.connect(self._follow_screen)
             self.showFullScreen()
         else:
             self.unsetCursor()
+            self.showNormal()
             self.resize(*WINDOWED_SIZE)
-            self.show()
+
+    def _follow_screen(self, geometry: QRect) -> None:
+        if self.isFullScreen():
+            self.setGeometry(geometry)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         size = event.size()
