@@ -43,6 +43,7 @@ def test_board_without_a_lot_is_bad_usage(cli: Cli) -> None:
     assert run.code == 2 and "--lot" in run.err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_a_board_runs_until_sigterm(processes: list[Child], tmp_path: Path,
                                     db_url: str) -> None:
