@@ -1,4 +1,4 @@
-"""`desktop` (the default) and `kiosk`: start the GUI."""
+"""`desktop` (the default), `kiosk` and `board`: start the GUI."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ def register(sub: Any) -> None:
     kiosk.add_argument("--windowed", action="store_true",
                        help="do not go full screen (for trying it out)")
     kiosk.set_defaults(func=_kiosk)
+    board = sub.add_parser("board", help="show a lot's free spaces full screen (entrance display)")
+    board.add_argument("--lot", action="append", required=True, metavar="NAME",
+                       help="a lot's name or pin code; repeat for one row per lot")
+    board.add_argument("--windowed", action="store_true",
+                       help="do not go full screen (for trying it out)")
+    board.set_defaults(func=_board)
 
 
 def _desktop(args: argparse.Namespace, app_factory: AppFactory) -> int:
@@ -27,3 +33,12 @@ def _kiosk(args: argparse.Namespace, app_factory: AppFactory) -> int:
     from parking_desktop.ui.launch import run_kiosk
 
     return run_kiosk(app_factory, fullscreen=not args.windowed)
+
+
+def _board(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.services.parking.board import BoardService
+    from parking_desktop.ui.board.launch import run_board
+
+    # No sign-in: the board shows only what the sign at the entrance shows (docs/deployment.md).
+    lots = BoardService(app_factory().ctx).lots_named(args.lot)  # unknown lot: one line, exit 1
+    return run_board(app_factory(), lots, fullscreen=not args.windowed)
