@@ -24,6 +24,7 @@ MAX_SEARCH_LENGTH = 200
 MAX_FULL_NAME_LENGTH = 120
 # C0 controls, DEL, C1 controls, and the two Unicode line breaks that str.splitlines honours.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -53,6 +54,8 @@ def no_control_characters(text: str, what: str) -> str:
         raise ValidationError(
             f"{what} contains a control character (U+{ord(found.group()):04X}); remove it."
         )
+    if SURROGATE_RE.search(text):  # undecodable bytes (a file or terminal not in UTF-8)
+        raise ValidationError(f"{what} is not valid text: it holds bytes that are not UTF-8.")
     return text
 
 
