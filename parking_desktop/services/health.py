@@ -55,6 +55,8 @@ class HealthReport:
 def check_health(settings: Settings, *, deep: bool = False) -> HealthReport:
     """``deep``: SQLite's full integrity_check (reads every index entry) instead of quick_check."""
     checks: list[HealthCheck] = []
+    # The folders first, as they are: opening the database may create its file.
+    folders = [_folder(name, folder) for name, folder in _folders(settings)]
     engine: Engine | None = None
     unreachable = "not checked: the database cannot be reached"
     try:
@@ -74,8 +76,7 @@ def check_health(settings: Settings, *, deep: bool = False) -> HealthReport:
     finally:
         if engine is not None:
             engine.dispose()
-    for name, folder in _folders(settings):
-        checks.append(_folder(name, folder))
+    checks.extend(folders)
     checks.append(_cache(settings.cache_dir))
     checks.append(_mail_password(settings))
     return HealthReport(checks)
