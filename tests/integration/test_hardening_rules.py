@@ -68,13 +68,6 @@ def test_a_control_character_in_a_plate_is_refused(
         app.parking.check_in(manager, lot.id, f"AB{bad}12")
 
 
-def test_spaces_and_line_breaks_between_plate_groups_are_separators(
-    app: App, manager: Actor
-) -> None:
-    lot = _lot(app, manager)
-    assert app.parking.check_in(manager, lot.id, "ab-12\tcd").vehicle_number == "AB12CD"
-
-
 def test_a_control_character_in_a_force_release_reason_is_refused(
     app: App, manager: Actor, unchanged: Unchanged
 ) -> None:
