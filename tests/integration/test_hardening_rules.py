@@ -112,17 +112,6 @@ def test_a_username_differing_only_in_case_is_taken(
     assert app.users.find_by_username(manager, "Manager1").username == "manager1"
 
 
-def test_renaming_a_lot_to_another_lots_name_in_other_case_is_refused(
-    app: App, manager: Actor, unchanged: Unchanged
-) -> None:
-    _lot(app, manager, "City Center")
-    harbour = _lot(app, manager, "Harbour", pin_code="HB001")
-    with unchanged(), pytest.raises(ConflictError, match=r"'CITY center' already exists \(as "
-                                                         r"'City Center'\)"):
-        app.lots.update(manager, harbour.id, name="CITY center")
-    assert app.lots.update(manager, harbour.id, name="HARBOUR").name == "HARBOUR"  # its own
-
-
 def test_non_ascii_lot_names_are_compared_whatever_their_case(
     app: App, manager: Actor, unchanged: Unchanged
 ) -> None:

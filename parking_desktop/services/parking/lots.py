@@ -271,13 +271,8 @@ class LotService:
         if lot_id is not None:
             query = query.where(ParkingLot.id != lot_id)
         wanted = name.lower()
-        for existing in session.scalars(query):
-            if existing.lower() != wanted:
-                continue
-            if existing == name:
-                raise ConflictError(f"A lot named '{name}' already exists; choose another name.")
-            raise ConflictError(f"A lot named '{name}' already exists (as '{existing}'): names "
-                                "differing only in case are the same; choose another name.")
+        if any(existing.lower() == wanted for existing in session.scalars(query)):
+            raise ConflictError(f"A lot named '{name}' already exists; choose another name.")
 
     @staticmethod
     def _load_for_update(session: Session, lot_id: int) -> ParkingLot:
