@@ -1,7 +1,8 @@
 """Everyday commands: demo, user add, lots, park, release, stats, activity.
 
 They act as the SYSTEM actor: whoever can run this program on the site's machine administers it
-(the same trust as the database file itself)."""
+(the same trust as the database file itself). Every change they make names the operating-system
+user and host in its activity entry ("cli:USER@HOST", see cli/main.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json, print_table
+from parking_desktop.cli.base import (
+    EXIT_OK,
+    AppFactory,
+    CommandError,
+    count_value,
+    print_json,
+    print_table,
+    text_value,
+)
 from parking_desktop.domain import validation
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.services.demo.demo import DemoLoader, DemoOptions, DemoResult
@@ -40,10 +49,10 @@ def register(sub: Any) -> None:
     user_sub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = user_sub.add_parser("add", help="create an account (password from PARKING_PASSWORD "
                                           "or a prompt)")
-    add.add_argument("--username", required=True)
+    add.add_argument("--username", required=True, type=text_value)
     add.add_argument("--role", required=True, choices=["manager", "attendant", "driver"])
-    add.add_argument("--email")
-    add.add_argument("--full-name", default="")
+    add.add_argument("--email", type=text_value)
+    add.add_argument("--full-name", type=text_value)
     add.set_defaults(func=_user_add)
 
     lots = sub.add_parser("lots", help="lots with price, free and total spots")
@@ -51,28 +60,31 @@ def register(sub: Any) -> None:
     lots.set_defaults(func=_lots)
 
     park = sub.add_parser("park", help="check a vehicle in; prints the spot")
-    park.add_argument("--lot", required=True, metavar="NAME", help="lot name or pin code")
-    park.add_argument("--vehicle", required=True, metavar="PLATE")
-    park.add_argument("--user", metavar="USERNAME", help="the driver's account, if any")
+    park.add_argument("--lot", required=True, metavar="NAME", type=text_value,
+                      help="lot name or pin code")
+    park.add_argument("--vehicle", required=True, metavar="PLATE", type=text_value)
+    park.add_argument("--user", metavar="USERNAME", type=text_value,
+                      help="the driver's account (a walk-in without it)")
     park.add_argument("--json", action="store_true")
     park.set_defaults(func=_park)
 
     release = sub.add_parser("release", help="check a vehicle out; prints hours and fee")
-    release.add_argument("--vehicle", required=True, metavar="PLATE")
+    release.add_argument("--vehicle", required=True, metavar="PLATE", type=text_value)
     release.add_argument("--json", action="store_true")
     release.set_defaults(func=_release)
 
     stats = sub.add_parser("stats", help="dashboard figures, or one driver's summary")
-    stats.add_argument("--user", metavar="USERNAME")
+    stats.add_argument("--user", metavar="USERNAME", type=text_value)
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--timings", action="store_true",
                        help="per-operation service timings on this machine instead")
     stats.set_defaults(func=_stats)
 
     activity = sub.add_parser("activity", help="a user's activity, newest first")
-    activity.add_argument("--user", required=True, metavar="USERNAME")
-    activity.add_argument("--type", metavar="T", help=f"one of: {', '.join(KNOWN_TYPES)}")
-    activity.add_argument("--limit", type=int, default=50, metavar="N")
+    activity.add_argument("--user", required=True, metavar="USERNAME", type=text_value)
+    activity.add_argument("--type", metavar="T", type=text_value,
+                          help=f"one of: {', '.join(KNOWN_TYPES)}")
+    activity.add_argument("--limit", type=count_value, default=50, metavar="N")
     activity.add_argument("--json", action="store_true")
     activity.set_defaults(func=_activity)
 
@@ -112,7 +124,7 @@ def _user_add(args: argparse.Namespace, app_factory: AppFactory) -> int:
     password = _read_password()
     app = app_factory()
     user = app.users.create(SYSTEM, username=args.username, password=password, role=args.role,
-                            email=args.email, full_name=args.full_name)
+                            email=args.email, full_name=args.full_name or "")
     extra = f" <{user.email}>" if user.email else ""
     print(f"Created {user.role.value} '{user.username}'{extra} (id {user.id}).")
     return EXIT_OK
@@ -159,7 +171,8 @@ def _park(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
     plate = validation.normalise_vehicle(args.vehicle)  # bad plate: refused before any lookup
     lot = app.lots.find_by_name(args.lot)
-    driver_id = app.users.find_by_username(SYSTEM, args.user).id if args.user else None
+    driver_id = (None if args.user is None
+                 else app.users.find_by_username(SYSTEM, args.user).id)
     booking = app.parking.check_in(SYSTEM, lot.id, plate, driver_id=driver_id)
     if args.json:
         print_json({"reservation_id": booking.id, "lot": booking.lot_name,
@@ -200,7 +213,7 @@ def _stats(args: argparse.Namespace, app_factory: AppFactory) -> int:
 
         return print_timings(app, as_json=args.json)
     tz = app.settings.tz
-    if args.user:
+    if args.user is not None:
         user = app.users.find_by_username(SYSTEM, args.user)
         summary = app.stats.driver_summary(SYSTEM, user.id)
         if args.json:
@@ -248,9 +261,7 @@ def _print_reservations(items: list[Any], tz: Any) -> None:
 def _activity(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
     user = app.users.find_by_username(SYSTEM, args.user)
-    if args.limit < 1:
-        raise CommandError("--limit must be at least 1.")
-    page = app.activity.history(SYSTEM, user_id=user.id, activity_type=args.type or None,
+    page = app.activity.history(SYSTEM, user_id=user.id, activity_type=args.type,
                                 limit=args.limit)
     if args.type and args.type not in KNOWN_TYPES and page.total == 0:
         raise CommandError(f"Activity type '{args.type}' is not known; choose one of "

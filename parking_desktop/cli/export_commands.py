@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json
+from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json, text_value
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.services.exports.scope import ExportScope, parse_day
@@ -30,8 +30,10 @@ def register(sub: Any) -> None:
     export.add_argument("--out", required=True, type=Path, metavar="FILE",
                         help="where to write the CSV file")
     which = export.add_mutually_exclusive_group(required=True)
-    which.add_argument("--user", metavar="USERNAME", help="one driver's history")
-    which.add_argument("--lot", metavar="NAME", help="one lot (name or pin code)")
+    which.add_argument("--user", metavar="USERNAME", type=text_value,
+                       help="one driver's history")
+    which.add_argument("--lot", metavar="NAME", type=text_value,
+                       help="one lot (name or pin code)")
     which.add_argument("--all", action="store_true", help="every reservation")
     export.add_argument("--from", dest="date_from", metavar="DATE",
                         help="reserved on or after this day (YYYY-MM-DD, site time zone)")

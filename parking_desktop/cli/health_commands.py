@@ -1,5 +1,5 @@
-"""`health [--json]`: exit 0 when the database is reachable, the schema current and the
-folders writable; 1 otherwise."""
+"""`health [--deep] [--json]`: exit 0 when the database is reachable, current and intact and
+the folders writable; 1 otherwise. Warnings (WARN) do not change the exit code."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from parking_desktop.services.health import check_health
 def register(sub: Any) -> None:
     health = sub.add_parser("health", help="database reachable, schema current, folders "
                                            "writable; exit 0 when healthy")
+    health.add_argument("--deep", action="store_true",
+                        help="SQLite: full integrity_check instead of quick_check (slower)")
     health.add_argument("--json", action="store_true")
     health.set_defaults(func=_health)
 
@@ -21,11 +23,15 @@ def register(sub: Any) -> None:
 def _health(args: argparse.Namespace, app_factory: AppFactory) -> int:
     # Not through app_factory: that would create folders and migrate, hiding the problems.
     settings = load_settings(data_dir=args.data_dir, database_url=args.db)
-    report = check_health(settings)
+    report = check_health(settings, deep=args.deep)
     if args.json:
-        print_json({"healthy": report.healthy, "checks": report.checks})
+        print_json({"healthy": report.healthy, "warnings": report.warnings,
+                    "checks": report.checks})
     else:
         print_table(["Check", "", "Detail"],
-                    [[c.name, "ok" if c.ok else "FAIL", c.detail] for c in report.checks])
-        print("Healthy." if report.healthy else "NOT healthy.")
+                    [[c.name, "FAIL" if not c.ok else "WARN" if c.warning else "ok", c.detail]
+                     for c in report.checks])
+        noted = f" ({report.warnings} warning{'s' if report.warnings > 1 else ''})" \
+            if report.warnings else ""
+        print(("Healthy" if report.healthy else "NOT healthy") + noted + ".")
     return EXIT_OK if report.healthy else EXIT_REFUSED

@@ -12,7 +12,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parking_desktop.cli.base import EXIT_OK, EXIT_REFUSED, AppFactory, print_json, print_table
+from parking_desktop.cli.base import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    AppFactory,
+    count_value,
+    print_error,
+    print_json,
+    print_table,
+    text_value,
+)
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.services.jobs.ledger import JobRunView
 
@@ -32,8 +41,9 @@ def register(sub: Any) -> None:
     run.add_argument("--json", action="store_true", help="print the run as JSON")
     run.set_defaults(func=_run)
     history = jobs_sub.add_parser("history", help="the latest runs, newest first")
-    history.add_argument("--job", metavar="NAME", help="only this job")
-    history.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
+    history.add_argument("--job", metavar="NAME", type=text_value, help="only this job")
+    history.add_argument("--limit", type=count_value, default=20, metavar="N",
+                         help="how many (20)")
     history.add_argument("--json", action="store_true", help="print JSON")
     history.set_defaults(func=_history)
 
@@ -101,7 +111,7 @@ def _run(args: argparse.Namespace, app_factory: AppFactory) -> int:
         took = f" in {run.duration_seconds:.1f} s" if run.duration_seconds is not None else ""
         print(f"{run.job} {run.status}{took}: {_counts_text(run.counts) or 'nothing to do'}")
     if run.status == "failed":
-        sys.stderr.write(f"error: {run.job} failed: {run.error}\n")
+        print_error(f"{run.job} failed: {run.error}")
         return EXIT_REFUSED
     return EXIT_OK
 

@@ -6,15 +6,28 @@ import argparse
 import importlib
 import logging
 import sys
-from pathlib import Path
 from typing import Any
 
 from parking_desktop import __version__
-from parking_desktop.cli.base import EXIT_REFUSED, EXIT_USAGE, CommandError
+from parking_desktop.cli.base import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    CommandError,
+    one_line,
+    operator,
+    path_value,
+    print_error,
+    text_value,
+)
 from parking_desktop.config import ConfigError, load_settings
 from parking_desktop.domain.errors import DomainError
 
 log = logging.getLogger("parking_desktop")
+# Commands that run until stopped: their log lines are shown as they happen, and a person signs
+# in (desktop, kiosk) or jobs act for themselves (worker), so no operator is named for them.
+LONG_RUNNING = frozenset({None, "desktop", "kiosk", "worker"})
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Each module has register(subparsers). Add a module here to add a command group.
 COMMAND_MODULES = [
@@ -33,14 +46,15 @@ COMMAND_MODULES = [
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with a one-line message, as documented
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {one_line(message)}\n")
         raise SystemExit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="main.py", description="Parking Desktop: parking lot management.")
-    parser.add_argument("--db", metavar="URL", help="database URL (overrides DATABASE_URL)")
-    parser.add_argument("--data-dir", metavar="DIR", type=Path,
+    parser.add_argument("--db", metavar="URL", type=text_value,
+                        help="database URL (overrides DATABASE_URL)")
+    parser.add_argument("--data-dir", metavar="DIR", type=path_value,
                         help="folder for data, cache, exports and settings")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
@@ -56,10 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    held = _configure_logging(args.verbose, streamed=args.command in LONG_RUNNING)
     if args.self_test:
         from parking_desktop.selftest import run_self_test
 
@@ -74,30 +85,84 @@ def run(argv: list[str] | None = None) -> int:
             from parking_desktop.bootstrap import build_app
 
             settings = load_settings(data_dir=args.data_dir, database_url=args.db)
-            app_holder["app"] = build_app(settings)
+            app = build_app(settings)
+            if args.command not in LONG_RUNNING:
+                app.ctx.operator = operator()  # named in the audit trail of every change
+            app_holder["app"] = app
         return app_holder["app"]
 
+    code = EXIT_REFUSED
     try:
-        return int(args.func(args, app_factory))
+        code = int(args.func(args, app_factory))
+        return code
     except (DomainError, CommandError, ConfigError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        print_error(str(exc))
         return EXIT_REFUSED
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
     except Exception as exc:  # last line of defence: no traceback reaches the user
         log.debug("unexpected error", exc_info=True)
-        sys.stderr.write(f"error: {_plain(exc)}\n")
+        print_error(_plain(exc))
         return EXIT_REFUSED
     finally:
         if "app" in app_holder:
             app_holder["app"].close()
+        if held is not None:
+            held.finish(show=code == EXIT_OK)
+
+
+class _OneLineFormatter(logging.Formatter):
+    """A log record on one line: control characters in values escaped (a traceback, shown with
+    -v only, keeps its lines)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return one_line(super().formatMessage(record))
+
+
+class _HeldWarnings(logging.Handler):
+    """A one-shot command's warnings, kept until it ends: shown after a success, dropped after a
+    failure, whose one error line says what went wrong (-v shows everything as it happens)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+        self.setFormatter(_OneLineFormatter(LOG_FORMAT))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def finish(self, *, show: bool) -> None:
+        logging.getLogger().removeHandler(self)
+        if show:
+            for record in self.records:
+                sys.stderr.write(self.format(record).splitlines()[0] + "\n")
+        self.records.clear()
+
+
+def _configure_logging(verbose: bool, *, streamed: bool) -> _HeldWarnings | None:
+    """Verbose, or a command that runs until stopped: log lines as they happen. Otherwise the
+    warnings are held (see _HeldWarnings), so a failing command prints exactly one line."""
+    if verbose or streamed:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_OneLineFormatter(LOG_FORMAT))
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                            handlers=[handler])
+        return None
+    held = _HeldWarnings()
+    logging.getLogger().addHandler(held)  # the root logger's level is WARNING by default
+    return held
 
 
 def _plain(exc: BaseException) -> str:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-    if isinstance(exc, OperationalError):
-        return "the database cannot be reached: " + str(exc.orig).splitlines()[0]
+    if isinstance(exc, DBAPIError):
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if any(hint in reason.lower() for hint in ("malformed", "not a database")):
+            return (f"the database file is damaged ({reason}): run `health`, and restore it "
+                    "from a backup (docs/deployment.md, section 7 \"Backups\")")
+        if isinstance(exc, OperationalError):
+            return "the database cannot be reached: " + reason
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{text} (run with -v for details)"

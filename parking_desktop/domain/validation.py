@@ -1,5 +1,7 @@
-"""Input rules. Each function returns the cleaned value or raises ValidationError
-with a sentence that names the problem."""
+"""Input rules. Each function returns the cleaned value or raises ValidationError with a sentence
+that names the problem. No text field accepts control characters (C0, DEL, C1, line and
+paragraph separators): they are invisible on screen, break one-line output and CSV cells, and
+PostgreSQL refuses NUL outright."""
 
 from __future__ import annotations
 
@@ -18,25 +20,71 @@ PIN_RE = re.compile(r"^[A-Za-z0-9]{3,10}$")
 # Deliberately simple: one @, something on both sides, a dot in the domain, no spaces.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
+MAX_SEARCH_LENGTH = 200
+MAX_FULL_NAME_LENGTH = 120
+# C0 controls, DEL, C1 controls, and the two Unicode line breaks that str.splitlines honours.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """The text with every control character written as an escape (\\n, \\x1b, \\u2028), so
+    a message that quotes it stays on one line and shows what was typed."""
+    def spell(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in _NAMED_CONTROLS:
+            return _NAMED_CONTROLS[char]
+        code = ord(char)
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+    return CONTROL_RE.sub(spell, text)
+
+
+def quoted(raw: object, limit: int = 30) -> str:
+    """A user's value for a message: stripped, control characters escaped, cut short."""
+    text = escape_controls(str(raw).strip())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def no_control_characters(text: str, what: str) -> str:
+    """Refuse ``text`` if it holds a control character; ``what`` names the field."""
+    found = CONTROL_RE.search(text)
+    if found is not None:
+        raise ValidationError(
+            f"{what} contains a control character (U+{ord(found.group()):04X}); remove it."
+        )
+    if SURROGATE_RE.search(text):  # undecodable bytes (a file or terminal not in UTF-8)
+        raise ValidationError(f"{what} is not valid text: it holds bytes that are not UTF-8.")
+    return text
+
+
+def search_text(raw: str | None, what: str = "The search text") -> str:
+    """What a person typed in a search box or filter: trimmed, bounded, no control character."""
+    text = no_control_characters((raw or "").strip(), what)
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise ValidationError(f"{what} is too long: at most {MAX_SEARCH_LENGTH} characters.")
+    return text
 
 
 def normalise_vehicle(raw: str) -> str:
     """Upper case, spaces and dashes removed; 2 to 15 letters or digits."""
+    # Spaces, tabs and dashes are separators people type between groups; they are dropped.
     stripped = re.sub(r"[\s\-]", "", raw or "")
     if not stripped:
         raise ValidationError("Enter a vehicle number.")
+    no_control_characters(stripped, "The vehicle number")
     cleaned = stripped.upper()
     # isascii: upper() turns 'ß' into 'SS' and 'ﬁ' into 'FI'; refuse them rather than guess.
     if not stripped.isascii() or not VEHICLE_RE.fullmatch(cleaned):
-        shown = raw.strip() if len(raw.strip()) <= 30 else raw.strip()[:30] + "…"
         raise ValidationError(
-            f"Vehicle number '{shown}' is not valid: use 2 to 15 letters or digits."
+            f"Vehicle number '{quoted(raw)}' is not valid: use 2 to 15 letters or digits."
         )
     return cleaned
 
 
 def lot_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
+    name = " ".join(no_control_characters((raw or "").strip(), "The lot's name").split())
     if not name:
         raise ValidationError("Enter the lot's name.")
     if len(name) > 100:
@@ -45,7 +93,7 @@ def lot_name(raw: str) -> str:
 
 
 def address(raw: str) -> str:
-    text = (raw or "").strip()
+    text = no_control_characters((raw or "").strip(), "The address")
     if not text:
         raise ValidationError("Enter the lot's address.")
     if len(text) > 500:
@@ -54,7 +102,7 @@ def address(raw: str) -> str:
 
 
 def pin_code(raw: str) -> str:
-    text = (raw or "").strip().upper()
+    text = no_control_characters((raw or "").strip(), "The pin code").upper()
     if not PIN_RE.fullmatch(text):
         raise ValidationError("The pin code must be 3 to 10 letters or digits.")
     return text
@@ -64,9 +112,9 @@ def price_per_hour(raw: Decimal | str | int | float) -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"Price per hour '{raw}' is not a number.") from None
+        raise ValidationError(f"Price per hour '{quoted(raw)}' is not a number.") from None
     if not value.is_finite():
-        raise ValidationError(f"Price per hour '{raw}' is not a number.")
+        raise ValidationError(f"Price per hour '{quoted(raw)}' is not a number.")
     if value <= 0:
         raise ValidationError("Price per hour must be more than 0.")
     # The upper bound first: quantizing a huge value (1E+30) raises InvalidOperation.
@@ -81,14 +129,16 @@ def number_of_spots(raw: int | str) -> int:
     try:
         value = int(str(raw).strip())
     except ValueError:
-        raise ValidationError(f"Number of spots '{raw}' is not a whole number.") from None
+        raise ValidationError(
+            f"Number of spots '{quoted(raw)}' is not a whole number."
+        ) from None
     if not 1 <= value <= MAX_SPOTS:
         raise ValidationError(f"Number of spots must be between 1 and {MAX_SPOTS}.")
     return value
 
 
 def username(raw: str) -> str:
-    text = (raw or "").strip()
+    text = no_control_characters((raw or "").strip(), "The username")
     if not USERNAME_RE.fullmatch(text):
         raise ValidationError(
             "Username must be 3 to 80 characters: letters, digits or underscore."
@@ -97,12 +147,18 @@ def username(raw: str) -> str:
 
 
 def email(raw: str | None) -> str | None:
-    text = (raw or "").strip()
+    text = no_control_characters((raw or "").strip(), "The e-mail address")
     if not text:
         return None
     if len(text) > 254 or not EMAIL_RE.fullmatch(text):
-        raise ValidationError(f"'{text}' is not a valid e-mail address.")
+        raise ValidationError(f"'{quoted(text, 60)}' is not a valid e-mail address.")
     return text.lower()
+
+
+def full_name(raw: str | None) -> str:
+    """Optional; inner spaces collapsed, cut to the column's length."""
+    text = no_control_characters((raw or "").strip(), "The full name")
+    return " ".join(text.split())[:MAX_FULL_NAME_LENGTH]
 
 
 def password(raw: str) -> str:
@@ -118,12 +174,12 @@ def role(raw: str | Role) -> Role:
         return Role(str(raw).strip().lower())
     except ValueError:
         raise ValidationError(
-            f"Role '{raw}' is not valid: choose manager, attendant or driver."
+            f"Role '{quoted(raw)}' is not valid: choose manager, attendant or driver."
         ) from None
 
 
 def reason(raw: str | None) -> str:
-    text = (raw or "").strip()
+    text = no_control_characters((raw or "").strip(), "The reason")
     if not text:
         raise ValidationError("Give a reason for the force-release.")
     if len(text) > 500:

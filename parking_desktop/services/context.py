@@ -11,15 +11,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.engine import Database, violated_constraint
 from parking_desktop.domain.clock import Clock
-from parking_desktop.domain.errors import ConflictError, DomainError
+from parking_desktop.domain.errors import ConflictError, DomainError, ValidationError
 
 log = logging.getLogger(__name__)
 
+OPERATOR_KEY = "operator"
 # Topics published after a successful write: "lots", "spots", "reservations", "users", "activity".
 ChangeListener = Callable[[frozenset[str]], None]
 
@@ -30,6 +31,9 @@ class ServiceContext:
     clock: Clock
     tz: ZoneInfo
     listeners: list[ChangeListener] = field(default_factory=list)
+    # Who runs this program when nobody signs in (the command line: "cli:user@host"). Activity
+    # recorded for the system actor names it, so the audit trail says who made a CLI change.
+    operator: str | None = None
 
     def changed(self, *topics: str) -> None:
         """Tell every listener. The change is already committed, so a failing listener is
@@ -52,6 +56,8 @@ class ServiceContext:
         its message, ``conflict`` covers the rest. On success, ``topics`` are announced."""
         try:
             with self.db.write() as session:
+                if self.operator:
+                    session.info[OPERATOR_KEY] = self.operator
                 yield session
         except DomainError:
             raise
@@ -60,6 +66,8 @@ class ServiceContext:
             raise ConflictError((conflicts or {}).get(name or "", conflict)) from None
         except OperationalError as exc:
             raise ConflictError(_operational_message(exc)) from None
+        except DataError as exc:
+            raise ValidationError(_data_message(exc)) from None
         if topics:
             self.changed(*topics)
 
@@ -76,6 +84,8 @@ class ServiceContext:
                 yield session
         except OperationalError as exc:
             raise DomainError(_operational_message(exc)) from None
+        except DataError as exc:
+            raise ValidationError(_data_message(exc)) from None
 
 
 BUSY_HINTS = ("locked", "busy", "deadlock", "could not serialize", "lock timeout",
@@ -89,3 +99,9 @@ def _operational_message(exc: OperationalError) -> str:
     if any(hint in text.lower() for hint in BUSY_HINTS):
         return "The database is busy; try again in a moment."
     return "The database cannot be reached right now; try again in a moment."
+
+
+def _data_message(exc: DataError) -> str:
+    """A value the database refused (a rule the validation should have caught first)."""
+    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    return f"The database refused a value: {lines[0] if lines else 'invalid data'}."

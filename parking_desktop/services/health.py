@@ -1,21 +1,33 @@
-"""`health`: can this machine run the program? Database reachable, schema current, folders
-writable, cache usable, mail login possible without a plaintext secret. Every check runs even
-when an earlier one fails, and none of them changes anything (the database is not migrated,
-folders are not created, no cache entry is loaded)."""
+"""`health`: can this machine run the program? Database reachable, schema current, its content
+intact (SQLite) or its server fit (PostgreSQL), folders writable and private, cache usable,
+mail login possible without a plaintext secret. Every check runs even when an earlier one
+fails, and none of them changes anything (the database is not migrated, folders are not
+created or chmod-ed, no cache entry is loaded). A check can pass with a warning: the program
+works, but something should be looked at."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
 
 from parking_desktop.adapters.cache import inspect_folder
 from parking_desktop.adapters.db import migrate
-from parking_desktop.adapters.db.engine import describe_url, make_engine
+from parking_desktop.adapters.db.engine import describe_url, make_engine, normalise_url
 from parking_desktop.adapters.secrets import smtp_password_health
 from parking_desktop.config import Settings
+
+# Oldest PostgreSQL the program is tested with (docs/deployment.md): partial and expression
+# indexes, SKIP LOCKED and advisory locks all work from here on.
+MIN_POSTGRESQL = 120000
+# Above this share of the usable connections, a new kiosk may soon be turned away.
+CONNECTIONS_WARN = 0.8
+RESTORE = "restore it from a backup (docs/deployment.md, section 7 \"Backups\")"
+DAMAGED_HINTS = ("malformed", "not a database", "corrupt")
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,7 @@ class HealthCheck:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # ok, but something to look at (shown as WARN)
 
 
 @dataclass(frozen=True)
@@ -34,23 +47,36 @@ class HealthReport:
         return all(check.ok for check in self.checks)
 
 
-def check_health(settings: Settings) -> HealthReport:
+    @property
+    def warnings(self) -> int:
+        return sum(1 for check in self.checks if check.warning)
+
+
+def check_health(settings: Settings, *, deep: bool = False) -> HealthReport:
+    """``deep``: SQLite's full integrity_check (reads every index entry) instead of quick_check."""
     checks: list[HealthCheck] = []
+    # The folders first, as they are: opening the database may create its file.
+    folders = [_folder(name, folder) for name, folder in _folders(settings)]
     engine: Engine | None = None
+    unreachable = "not checked: the database cannot be reached"
     try:
         engine = make_engine(settings.database_url)
         checks.append(_database(engine, settings.database_url))
-        checks.append(_schema(engine) if checks[-1].ok else HealthCheck(
-            "schema", False, "not checked: the database cannot be reached"))
+        reachable = checks[-1].ok
+        checks.append(_schema(engine) if reachable else HealthCheck("schema", False, unreachable))
+        if engine.dialect.name == "sqlite":
+            checks.append(_integrity(engine, deep) if reachable
+                          else HealthCheck("integrity", False, unreachable))
+        else:
+            checks.append(_server(engine) if reachable
+                          else HealthCheck("server", False, unreachable))
     except Exception as exc:  # a URL we cannot even build an engine for
         checks.append(HealthCheck("database", False, _first_line(exc)))
-        checks.append(HealthCheck("schema", False, "not checked: the database cannot be reached"))
+        checks.append(HealthCheck("schema", False, unreachable))
     finally:
         if engine is not None:
             engine.dispose()
-    for name, folder in (("data folder", settings.data_dir), ("cache folder", settings.cache_dir),
-                         ("upload folder", settings.upload_folder)):
-        checks.append(_writable(name, folder))
+    checks.extend(folders)
     checks.append(_cache(settings.cache_dir))
     checks.append(_mail_password(settings))
     checks.append(_mail_login_encrypted(settings))
@@ -92,23 +118,101 @@ def _database(engine: Engine, url: str) -> HealthCheck:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         orig = getattr(exc, "orig", None)
-        return HealthCheck("database", False,
-                           f"{describe_url(url)} cannot be reached: {_first_line(orig or exc)}")
+        reason = _first_line(orig or exc)
+        if _damaged(reason):
+            return HealthCheck("database", False,
+                               f"{describe_url(url)} is damaged ({reason}): {RESTORE}")
+        return HealthCheck("database", False, f"{describe_url(url)} cannot be reached: {reason}")
     return HealthCheck("database", True, f"{describe_url(url)} reachable")
+
+
+def _integrity(engine: Engine, deep: bool) -> HealthCheck:
+    """SQLite: the file's pages and indexes are sound (a damaged page makes every later
+    booking that touches it fail with "database disk image is malformed")."""
+    pragma = "integrity_check" if deep else "quick_check"
+    try:
+        with engine.connect() as conn:
+            problems = [str(row[0]) for row in conn.exec_driver_sql(f"PRAGMA {pragma}")]
+    except Exception as exc:
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        if _damaged(reason):
+            return HealthCheck("integrity", False, f"the database file is damaged ({pragma}: "
+                                                   f"{reason}): {RESTORE}")
+        return HealthCheck("integrity", False, f"{pragma} could not run: {reason}")
+    if problems == ["ok"]:
+        return HealthCheck("integrity", True, f"{pragma}: ok")
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    return HealthCheck("integrity", False, f"the database file is damaged ({pragma}: "
+                                           f"{_first_line(problems[0])}{more}): {RESTORE}")
+
+
+def _server(engine: Engine) -> HealthCheck:
+    """PostgreSQL: a version we support and a connection left for the next kiosk."""
+    try:
+        with engine.connect() as conn:
+            version = _setting(conn, "server_version").split()[0]
+            version_num = int(_setting(conn, "server_version_num"))
+            limit = int(_setting(conn, "max_connections"))
+            reserved = int(_setting(conn, "superuser_reserved_connections"))
+            used = int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            )).scalar_one())
+    except Exception as exc:
+        return HealthCheck("server", False, f"cannot read the server's settings: "
+                                            f"{_first_line(getattr(exc, 'orig', None) or exc)}")
+    return server_verdict(version, version_num, used, limit - reserved)
+
+
+def server_verdict(version: str, version_num: int, used: int, usable: int) -> HealthCheck:
+    """``usable``: max_connections less the slots kept for superusers."""
+    figures = f"PostgreSQL {version}, {used} of {usable} connections in use"
+    if version_num < MIN_POSTGRESQL:
+        return HealthCheck("server", False, f"{figures}: PostgreSQL {MIN_POSTGRESQL // 10000} "
+                                            "or newer is needed")
+    if used >= usable:
+        return HealthCheck("server", False, f"{figures}: no connection is left for another "
+                                            "kiosk; raise max_connections or close some")
+    if used >= CONNECTIONS_WARN * usable:
+        return HealthCheck("server", True, f"{figures}: close to max_connections; raise it "
+                                           "before adding kiosks", warning=True)
+    return HealthCheck("server", True, figures)
+
+
+def _setting(conn: Connection, name: str) -> str:
+    return str(conn.execute(text("SELECT current_setting(:name)"), {"name": name}).scalar_one())
 
 
 def _schema(engine: Engine) -> HealthCheck:
     try:
         current, head = migrate.current_revision(engine), migrate.head_revision(engine)
     except Exception as exc:
-        return HealthCheck("schema", False, f"cannot read the schema version: {_first_line(exc)}")
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        if _damaged(reason):
+            return HealthCheck("schema", False, f"the database file is damaged ({reason}): "
+                                                f"{RESTORE}")
+        return HealthCheck("schema", False, f"cannot read the schema version: {reason}")
     if current == head:
         return HealthCheck("schema", True, f"at the current revision {head}")
     found = f"at revision {current}" if current else "empty (no schema yet)"
     return HealthCheck("schema", False, f"{found}, {head} expected: run `db upgrade`")
 
 
-def _writable(name: str, folder: Path) -> HealthCheck:
+def _folders(settings: Settings) -> list[tuple[str, Path]]:
+    folders = [("data folder", settings.data_dir), ("cache folder", settings.cache_dir),
+               ("upload folder", settings.upload_folder)]
+    with contextlib.suppress(Exception):  # a bad URL is reported by the database check
+        url = make_url(normalise_url(settings.database_url))
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            parent = Path(url.database).expanduser().parent
+            if all(parent.resolve() != known.resolve() for _, known in folders):
+                folders.append(("database folder", parent))
+    return folders
+
+
+def _folder(name: str, folder: Path) -> HealthCheck:
+    """Writable, and private: whoever can read the data folder can read every booking, and
+    whoever can write it can run the command line as a manager (docs/deployment.md). A folder
+    open to others is reported, never chmod-ed: the program may not own it."""
     if not folder.is_dir():
         return HealthCheck(name, False, f"{folder} does not exist")
     try:
@@ -116,7 +220,18 @@ def _writable(name: str, folder: Path) -> HealthCheck:
             pass
     except OSError as exc:
         return HealthCheck(name, False, f"{folder} is not writable: {exc.strerror or exc}")
+    try:
+        mode = folder.stat().st_mode & 0o777
+    except OSError as exc:
+        return HealthCheck(name, False, f"{folder} cannot be read: {exc.strerror or exc}")
+    if mode & 0o077:
+        return HealthCheck(name, True, f"{folder} is open to other users (mode {mode:04o}); "
+                                       f"make it private: chmod 700 {folder}", warning=True)
     return HealthCheck(name, True, f"{folder} writable")
+
+
+def _damaged(reason: str) -> bool:
+    return any(hint in reason.lower() for hint in DAMAGED_HINTS)
 
 
 def _first_line(exc: object) -> str:

@@ -268,7 +268,7 @@ def test_db_upgrade_and_health(tmp_path: Path) -> None:
         "database", "schema", "data folder", "cache folder", "upload folder"}
     schema = next(c for c in report["checks"] if c["name"] == "schema")
     assert schema["ok"] is False and "db upgrade" in schema["detail"]
-    assert all(set(c) == {"name", "ok", "detail"} for c in report["checks"])
+    assert all(set(c) == {"name", "ok", "detail", "warning"} for c in report["checks"])
 
     upgrade = cli("db", "upgrade")
     assert upgrade.code == 0 and "created" in upgrade.out

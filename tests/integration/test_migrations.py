@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Column, Engine, inspect, text
+from sqlalchemy.exc import IntegrityError, SAWarning
+from sqlalchemy.schema import CreateIndex
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import make_engine
 from parking_desktop.adapters.db.models import Base
+from parking_desktop.domain.errors import ConflictError
 from tests.conftest import PG_ADMIN_URL, _pg_admin_engine
 
 CORE_TABLES = {"users", "parking_lots", "parking_spots", "reservations", "user_activity",
@@ -48,12 +55,44 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
         admin.dispose()
 
 
-def schema_drift(engine: Engine) -> list[Any]:
+EXPRESSION_INDEXES = [ix for table in Base.metadata.tables.values() for ix in table.indexes
+                      if any(not isinstance(e, Column) for e in ix.expressions)]
+
+
+@contextmanager
+def expression_indexes_unreflected() -> Iterator[None]:
+    """SQLAlchemy cannot reflect SQLite's expression indexes (lower(username)) and says so;
+    expression_index_drift compares them instead."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based "
+                                "index", SAWarning)
+        warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified "
+                                "expression-based index", UserWarning)
+        yield
+
+
+def expression_index_drift(engine: Engine) -> list[str]:
+    """On SQLite: each expression index of the models exists with the models' definition."""
+    drift = []
     with engine.connect() as conn:
+        for index in EXPRESSION_INDEXES:
+            stored = conn.execute(text("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                       "AND name = :name"), {"name": index.name}).scalar()
+            wanted = str(CreateIndex(index).compile(dialect=engine.dialect))
+            if " ".join((stored or "").split()) != " ".join(wanted.split()):
+                drift.append(f"{index.name}: {stored!r} instead of {wanted!r}")
+        conn.rollback()
+    return drift
+
+
+def schema_drift(engine: Engine) -> list[Any]:
+    with engine.connect() as conn, expression_indexes_unreflected():
         context = MigrationContext.configure(conn, opts={"compare_type": True,
                                                          "compare_server_default": True})
         diff: list[Any] = compare_metadata(context, Base.metadata)
         conn.rollback()
+    if engine.dialect.name == "sqlite":
+        diff += expression_index_drift(engine)
     return diff
 
 
@@ -77,7 +116,8 @@ def test_the_open_booking_rules_are_partial_unique_indexes(empty_engine: Engine)
                          ("uq_reservations_open_vehicle", "vehicle_number")]:
         assert indexes[name]["unique"], name
         assert indexes[name]["column_names"] == [column]
-    lots = {ix["name"]: ix for ix in inspect(empty_engine).get_indexes("parking_lots")}
+    with expression_indexes_unreflected():
+        lots = {ix["name"]: ix for ix in inspect(empty_engine).get_indexes("parking_lots")}
     assert lots["uq_parking_lots_active_name"]["unique"]
 
 
@@ -105,3 +145,58 @@ def test_a_new_sqlite_database_is_private_and_in_wal_mode(tmp_path: Path) -> Non
     finally:
         engine.dispose()
     assert (path.parent.stat().st_mode & 0o777) == 0o700
+
+
+def _add_user(conn: Any, name: str) -> None:
+    from parking_desktop.adapters.db.models import User
+
+    conn.execute(User.__table__.insert().values(
+        username=name, email=None, full_name="", password_hash="x", role="driver",
+        is_active=True, created_at=datetime.now(UTC), failed_logins=0))
+
+
+def _add_lot(conn: Any, name: str, archived: bool = False) -> None:
+    from parking_desktop.adapters.db.models import ParkingLot
+
+    now = datetime.now(UTC)
+    conn.execute(ParkingLot.__table__.insert().values(
+        name=name, address="1 Main St", pin_code="PIN1", price_per_hour=Decimal("2.00"),
+        number_of_spots=1, created_at=now, archived_at=now if archived else None))
+
+
+def test_names_differing_only_in_case_stop_the_upgrade_with_a_list_of_them(
+    empty_engine: Engine,
+) -> None:
+    """0004 makes usernames and active lot names unique whatever their case. A database that
+    already holds such pairs is not half-migrated: the upgrade stops naming every clash, and
+    goes through once they are renamed."""
+    migrate.upgrade(empty_engine, "0003")
+    with empty_engine.begin() as conn:
+        for name in ("manager", "MANAGER", "dana"):
+            _add_user(conn, name)
+        _add_lot(conn, "City Center")
+        _add_lot(conn, "CITY CENTER")
+        _add_lot(conn, "city center", archived=True)  # an archived lot's name may be reused
+        _add_lot(conn, "Harbour")
+    with pytest.raises(ConflictError) as refused:
+        migrate.upgrade(empty_engine)
+    message = str(refused.value)
+    assert len(message.splitlines()) == 1
+    assert "usernames differing only in case: 'manager' (id 1), 'MANAGER' (id 2)" in message
+    assert "active lots named alike: 'City Center' (id 1), 'CITY CENTER' (id 2)" in message
+    assert "dana" not in message and "Harbour" not in message and "id 3" not in message.split(
+        "active lots")[1]
+    assert "docs/deployment.md" in message
+    assert migrate.current_revision(empty_engine) == "0003"  # nothing was changed
+
+    with empty_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET username = 'manager_2' WHERE id = 2"))
+        conn.execute(text("UPDATE parking_lots SET name = 'City Center 2' WHERE id = 2"))
+    migrate.upgrade(empty_engine)
+    assert migrate.is_current(empty_engine)
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        _add_user(conn, "Dana")  # the database itself now refuses it, whoever writes
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        _add_lot(conn, "harbour")
+    with empty_engine.begin() as conn:
+        _add_lot(conn, "HARBOUR", archived=True)  # archived lots do not count

@@ -153,6 +153,10 @@ def violated_constraint(exc: IntegrityError) -> str | None:
         return text.removeprefix("CHECK constraint failed: ").strip()
     if not text.startswith("UNIQUE constraint failed: "):
         return None
+    # An expression index (lower(username)) is named: "UNIQUE constraint failed: index 'x'".
+    named = text.removeprefix("UNIQUE constraint failed: ")
+    if named.startswith("index '") and named.endswith("'"):
+        return named[len("index '"):-1]
     # SQLite names the columns, not the index: "UNIQUE constraint failed: users.email".
     qualified = [c.strip() for c in text.removeprefix("UNIQUE constraint failed: ").split(",")]
     table_name = qualified[0].split(".", 1)[0]

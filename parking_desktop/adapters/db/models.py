@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -51,6 +52,12 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# 'MANAGER' next to 'manager' would be two accounts a person cannot tell apart: usernames are
+# unique whatever their case. (An expression index: SQLite cannot reflect it, so a future batch
+# migration of this table must re-create it.)
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
 class ParkingLot(Base):
     __tablename__ = "parking_lots"
     __table_args__ = (
@@ -78,6 +85,16 @@ class ParkingLot(Base):
     spots: Mapped[list[ParkingSpot]] = relationship(
         back_populates="lot", order_by="ParkingSpot.position"
     )
+
+
+# Active lot names are unique whatever their case, like usernames (see above).
+Index(
+    "uq_parking_lots_active_name_lower",
+    func.lower(ParkingLot.name),
+    unique=True,
+    sqlite_where=text("archived_at IS NULL"),
+    postgresql_where=text("archived_at IS NULL"),
+)
 
 
 class ParkingSpot(Base):

@@ -56,6 +56,12 @@ def _refuse_if_locked(locked_until: datetime | None, now: datetime) -> None:
         )
 
 
+def same_username(name: str) -> Any:
+    """Usernames are ASCII (validation.USERNAME_RE), so SQL lower() folds them the same way on
+    both databases, and the unique index on lower(username) serves the lookup."""
+    return func.lower(User.username) == name.lower()
+
+
 def actor_for(user: User) -> Actor:
     return Actor(user_id=user.id, username=user.username, role=Role(user.role))
 
@@ -81,12 +87,13 @@ class UserService:
             return user_view(self._load(session, user_id))
 
     def find_by_username(self, actor: Actor, username: str) -> UserView:
-        name = (username or "").strip()
-        if not actor.is_staff and name != actor.username:
+        """By username, whatever its case (usernames are unique case-insensitively)."""
+        name = validation.search_text(username, "The username")
+        if not actor.is_staff and name.lower() != actor.username.lower():
             # Refused before looking: a driver must not learn which usernames exist.
             require_self_or_staff(actor, None, "see account details")
         with self.ctx.read() as session:
-            user = session.scalar(select(User).where(User.username == name))
+            user = session.scalar(select(User).where(same_username(name)))
             if user is None:
                 raise NotFoundError(f"There is no user '{name}'.")
             require_self_or_staff(actor, user.id, "see account details")
@@ -105,8 +112,8 @@ class UserService:
         """Drivers and staff by username, name or e-mail (staff only)."""
         require_staff(actor, "search people")
         conditions: list[Any] = []
-        if text.strip():
-            needle = text.strip()
+        needle = validation.search_text(text)
+        if needle:
             conditions.append(or_(
                 contains(User.username, needle),
                 contains(User.email, needle),
@@ -132,7 +139,7 @@ class UserService:
 
         The (deliberately slow) argon2 check runs outside any write transaction: on SQLite a
         write transaction holds the database's only write lock, and every kiosk would wait."""
-        login = (login or "").strip()
+        login = validation.search_text(login, "The username")
         if not login or not password:
             raise AuthenticationError("Enter your username (or e-mail) and password.")
         now = self.ctx.clock.now()
@@ -205,7 +212,7 @@ class UserService:
         chosen_role = validation.role(role)
         address = validation.email(email)
         validation.password(password)
-        full = " ".join((full_name or "").split())[:120]
+        full = validation.full_name(full_name)
         first_manager = chosen_role is Role.MANAGER and not self.has_manager()
         if actor is not SYSTEM and not actor.is_manager and not first_manager:
             require_manager(actor, "create accounts")
@@ -216,6 +223,7 @@ class UserService:
             conflict=f"The username '{name}' or that e-mail is already taken.",
             conflicts={
                 "uq_users_username": f"The username '{name}' is already taken.",
+                "uq_users_username_lower": f"The username '{name}' is already taken.",
                 "uq_users_email": f"The e-mail {address} is already used by another account.",
             },
         ) as session:
@@ -253,7 +261,7 @@ class UserService:
                     raise ConflictError(f"The e-mail {address} is already used by another account.")
                 user.email = address
             if full_name is not None:
-                user.full_name = " ".join(full_name.split())[:120]
+                user.full_name = validation.full_name(full_name)
             if role is not None:
                 new_role = validation.role(role)
                 if user.id == actor.user_id and new_role is not Role.MANAGER:
@@ -319,8 +327,12 @@ class UserService:
 
     @staticmethod
     def _check_unique(session: Session, name: str, address: str | None) -> None:
-        if session.scalar(select(User.id).where(User.username == name)):
+        taken = session.scalar(select(User.username).where(same_username(name)))
+        if taken == name:
             raise ConflictError(f"The username '{name}' is already taken.")
+        if taken is not None:
+            raise ConflictError(f"The username '{name}' is already taken (as '{taken}'): "
+                                "usernames differing only in case are the same.")
         if address and session.scalar(select(User.id).where(User.email == address)):
             raise ConflictError(f"The e-mail {address} is already used by another account.")
 

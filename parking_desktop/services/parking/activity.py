@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import User, UserActivity
+from parking_desktop.domain import validation
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.context import OPERATOR_KEY, ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
 from parking_desktop.services.views import ActivityView, Page
 
@@ -32,7 +33,12 @@ def record(
     data: dict[str, Any],
     at: datetime,
 ) -> None:
-    """Add an activity row in the caller's transaction (it commits or rolls back with it)."""
+    """Add an activity row in the caller's transaction (it commits or rolls back with it).
+    A change by the system actor names the operator of the unit of work, if any (the
+    command line's operating-system user and host) as ``actor`` in the data."""
+    operator = session.info.get(OPERATOR_KEY)
+    if user_id is None and operator:
+        data = {**data, "actor": operator}
     session.add(
         UserActivity(user_id=user_id, activity_type=activity_type, activity_data=data, timestamp=at)
     )
@@ -63,6 +69,7 @@ class ActivityService:
         limit = max(1, min(limit, 1000))
         query = select(UserActivity, User.username).outerjoin(User, User.id == UserActivity.user_id)
         count = select(func.count(UserActivity.id))
+        activity_type = validation.search_text(activity_type, "The activity type") or None
         conditions = []
         if user_id is not None:
             conditions.append(UserActivity.user_id == user_id)

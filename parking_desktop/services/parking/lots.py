@@ -35,6 +35,12 @@ def spot_counts_query() -> Any:
     )
 
 
+def name_conflicts(message: str) -> dict[str, str]:
+    """A concurrent writer took the name between our check and our insert."""
+    return {"uq_parking_lots_active_name": message,
+            "uq_parking_lots_active_name_lower": message}
+
+
 def lot_view(lot: ParkingLot, counts: tuple[int, int, int] = (0, 0, 0)) -> LotView:
     return LotView(
         id=lot.id, name=lot.name, address=lot.address, pin_code=lot.pin_code,
@@ -61,8 +67,8 @@ class LotService:
         conditions: list[Any] = []
         if not include_archived:
             conditions.append(ParkingLot.archived_at.is_(None))
-        if text.strip():
-            needle = text.strip()
+        needle = validation.search_text(text)
+        if needle:
             conditions.append(or_(
                 contains(ParkingLot.name, needle),
                 contains(ParkingLot.pin_code, needle),
@@ -87,7 +93,7 @@ class LotService:
 
     def find_by_name(self, name: str) -> LotView:
         """An active lot by exact name (case-insensitive), or by pin code."""
-        cleaned = " ".join((name or "").split())
+        cleaned = " ".join(validation.search_text(name, "The lot's name").split())
         with self.ctx.read() as session:
             lot = session.scalar(
                 select(ParkingLot).where(
@@ -121,7 +127,8 @@ class LotService:
         }
         now = self.ctx.clock.now()
         taken = f"A lot named '{clean_name}' already exists; choose another name."
-        with self.ctx.write("lots", "spots", "activity", conflict=taken) as session:
+        with self.ctx.write("lots", "spots", "activity", conflict=taken,
+                            conflicts=name_conflicts(taken)) as session:
             self._check_name_free(session, clean_name, None)
             lot = ParkingLot(name=clean_name, created_at=now, **values)
             session.add(lot)
@@ -145,8 +152,9 @@ class LotService:
         """Edit fields; a new price applies to new reservations only; a new size resizes."""
         require_manager(actor, "edit parking lots")
         now = self.ctx.clock.now()
-        with self.ctx.write("lots", "spots", "activity",
-                            conflict="Another lot already has that name.") as session:
+        taken = "Another lot already has that name; choose another name."
+        with self.ctx.write("lots", "spots", "activity", conflict=taken,
+                            conflicts=name_conflicts(taken)) as session:
             lot = self._load_for_update(session, lot_id)
             before = _lot_snapshot(lot)
             if name is not None:
@@ -257,12 +265,13 @@ class LotService:
 
     @staticmethod
     def _check_name_free(session: Session, name: str, lot_id: int | None) -> None:
-        query = select(ParkingLot.id).where(
-            func.lower(ParkingLot.name) == name.lower(), ParkingLot.archived_at.is_(None)
-        )
+        """Lot names are unique among active lots whatever their case. Compared here in Python:
+        SQLite's lower() folds only ASCII letters ('É' stays 'É'), Python's folds them all."""
+        query = select(ParkingLot.name).where(ParkingLot.archived_at.is_(None))
         if lot_id is not None:
             query = query.where(ParkingLot.id != lot_id)
-        if session.scalar(query) is not None:
+        wanted = name.lower()
+        if any(existing.lower() == wanted for existing in session.scalars(query)):
             raise ConflictError(f"A lot named '{name}' already exists; choose another name.")
 
     @staticmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
@@ -27,6 +27,11 @@ from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationVi
 OPEN = ("reserved", "active")
 TOPICS = ("spots", "reservations", "lots", "users", "activity")
 SPOT_TAKEN = "That spot was just taken by someone else; try again."
+# PostgreSQL advisory-lock namespace for bookings ('PDBK'); job leases use their own.
+BOOKING_LOCKS = 0x5044_424B
+# How long a booking waits for spots other bookings hold before giving up (then "busy", never
+# "full": those spots may be given back).
+SPOT_WAIT = "5s"
 
 
 def booking_conflicts(plate: str, driver: str | None = None) -> dict[str, str]:
@@ -274,6 +279,8 @@ class ParkingService:
         )
         if lot is None or lot.archived_at is not None:
             raise NotFoundError(f"There is no active parking lot with id {lot_id}.")
+        if not self.ctx.db.is_sqlite:
+            self._queue_behind_same_vehicle_or_driver(session, plate, user_id)
         username: str | None = None
         if user_id is not None:
             driver = session.get(User, user_id)
@@ -318,6 +325,20 @@ class ParkingService:
             record(session, actor.user_id, "parked", data, now)
         return reservation, spot, lot, username
 
+    @staticmethod
+    def _queue_behind_same_vehicle_or_driver(
+        session: Session, plate: str, user_id: int | None
+    ) -> None:
+        """PostgreSQL: wait for any other booking of this vehicle or driver still in flight.
+        Without it both pass the "already booked" checks (neither sees the other's uncommitted
+        row), both take a spot, and the loser is refused only at the unique index, after
+        keeping a spot from everyone else. The locks end with the transaction; always taken in
+        the same order (vehicle, then driver), so two bookings cannot wait on each other."""
+        keys = [f"vehicle:{plate}"] + ([f"driver:{user_id}"] if user_id is not None else [])
+        for key in keys:
+            session.execute(select(func.pg_advisory_xact_lock(BOOKING_LOCKS,
+                                                              func.hashtext(key))))
+
     def _claim_first_free_spot(self, session: Session, lot_id: int) -> ParkingSpot | None:
         query = (
             select(ParkingSpot)
@@ -325,11 +346,19 @@ class ParkingService:
             .order_by(ParkingSpot.position)
             .limit(1)
         )
-        if not self.ctx.db.is_sqlite:
-            # Concurrent bookings each lock a different row instead of queueing on the first.
-            # (On SQLite, the write transaction already holds the database's write lock.)
-            query = query.with_for_update(skip_locked=True)
-        return session.scalar(query)
+        if self.ctx.db.is_sqlite:
+            # The write transaction already holds the database's write lock.
+            return session.scalar(query)
+        # Concurrent bookings each lock a different row instead of queueing on the first.
+        spot = session.scalar(query.with_for_update(skip_locked=True))
+        if spot is not None:
+            return spot
+        # Nothing free that nobody holds. Spots other bookings hold are not taken yet: such a
+        # booking may fail (and give its spot back), so wait for them, a bounded time, before
+        # saying "full". Row by row, PostgreSQL re-checks each held spot once it is released
+        # and skips those that were taken; None means every spot really is taken.
+        session.execute(text(f"SET LOCAL lock_timeout = '{SPOT_WAIT}'"))
+        return session.scalar(query.with_for_update())
 
     def _complete(
         self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot, lot: ParkingLot,

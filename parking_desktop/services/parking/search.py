@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
@@ -107,11 +108,11 @@ class SearchService:
             user_id = actor.user_id
         if user_id is not None:
             conditions.append(Reservation.user_id == user_id)
-        plate = re.sub(r"[\s\-]", "", flt.vehicle)
+        plate = re.sub(r"[\s\-]", "", validation.search_text(flt.vehicle, "The vehicle number"))
         if plate:
             conditions.append(contains(Reservation.vehicle_number, plate))
-        if flt.driver.strip() and actor.role is not Role.DRIVER:
-            needle = flt.driver.strip()
+        needle = validation.search_text(flt.driver, "The driver")
+        if needle and actor.role is not Role.DRIVER:
             conditions.append(contains(User.username, needle) | contains(User.email, needle))
         if flt.lot_id is not None:
             conditions.append(ParkingSpot.lot_id == flt.lot_id)
