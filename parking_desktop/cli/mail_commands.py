@@ -15,6 +15,7 @@ from parking_desktop.cli.base import (
     EXIT_REFUSED,
     AppFactory,
     CommandError,
+    print_error,
     print_json,
 )
 from parking_desktop.config import shown_value
@@ -113,14 +114,14 @@ def _flush(args: argparse.Namespace, app_factory: AppFactory) -> int:
         for error in errors:
             print(f"  {error}")
     if report.failed or report.retrying:
-        sys.stderr.write(f"error: {report.failed} failed, {report.retrying} wait for a retry: "
-                         f"{errors[-1] if errors else 'see the outbox'}\n")
+        print_error(f"{report.failed} failed, {report.retrying} wait for a retry: "
+                    f"{errors[-1] if errors else 'see the outbox'}")
         return EXIT_REFUSED
     if report.held:
         # Not delivered and not ours to take yet: a live dispatcher is sending them, or a
         # dead one's lease has to run out first.
-        sys.stderr.write(f"error: {report.held} mail(s) are held as 'sending' by another "
-                         f"dispatcher until {held_until} ({app.settings.app_timezone}); "
-                         "run `mail flush` again after that if they are still waiting\n")
+        print_error(f"{report.held} mail(s) are held as 'sending' by another dispatcher until "
+                    f"{held_until} ({app.settings.app_timezone}); run `mail flush` again after "
+                    "that if they are still waiting")
         return EXIT_REFUSED
     return EXIT_OK
