@@ -98,6 +98,10 @@ def _plain(exc: BaseException) -> str:
     from sqlalchemy.exc import OperationalError
 
     if isinstance(exc, OperationalError):
+        from parking_desktop.adapters.db.engine import storage_problem
+
+        if (problem := storage_problem(exc)) is not None:
+            return problem
         return "the database cannot be reached: " + str(exc.orig).splitlines()[0]
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{text} (run with -v for details)"
