@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
@@ -18,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from dotenv import dotenv_values
+
+from parking_desktop.files import UnsafePathError, ensure_private_dir
 
 APP_NAME = "ParkingDesktop"
 SETTINGS_FILE_NAME = "settings.json"
@@ -28,11 +29,12 @@ class ConfigError(Exception):
 
 
 def make_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable only by the current user."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):  # e.g. a folder owned by someone else
-        os.chmod(path, stat.S_IRWXU)
-    return path
+    """Create ``path`` and its missing parents readable only by the current user (0700). A
+    folder that already exists keeps its mode: it may be shared on purpose."""
+    try:
+        return ensure_private_dir(path)
+    except UnsafePathError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Settings:
             make_private_dir(folder)
         # The cache is optional: when its folder is unusable the program runs uncached and
         # the cache itself reports why (services/caching.py), so this must not stop a start.
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ConfigError):
             make_private_dir(self.cache_dir)
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -182,13 +184,28 @@ def sqlite_url(path: Path) -> str:
 def read_settings_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
+    if not path.is_file():  # a FIFO would block the start for ever
+        raise ConfigError(f"The settings file {path} is not a regular file.")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"The settings file {path} is not UTF-8 text; fix or delete it.") \
+            from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"The settings file {path} cannot be read: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"The settings file {path} must hold a JSON object.")
     return {str(k): str(v) for k, v in data.items() if v is not None}
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    try:
+        return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except UnicodeDecodeError:
+        raise ConfigError(f"The .env file {path} is not UTF-8 text; fix or delete it.") from None
+    except OSError as exc:
+        raise ConfigError(f"The .env file {path} cannot be read: {exc.strerror or exc}.") \
+            from None
 
 
 def write_settings_file(path: Path, values: dict[str, str]) -> None:
@@ -211,9 +228,7 @@ def load_settings(
     """Build Settings. ``data_dir``/``database_url`` are command-line overrides (they win)."""
     env = dict(os.environ if environ is None else environ)
     dotenv_file = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
-    dotenv = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None} if (
-        dotenv_file.is_file()
-    ) else {}
+    dotenv = _read_dotenv(dotenv_file) if dotenv_file.is_file() else {}
 
     explicit_dir = data_dir or (Path(env["PARKING_DATA_DIR"]) if env.get("PARKING_DATA_DIR")
                                 else None)

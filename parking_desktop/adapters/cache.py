@@ -2,8 +2,9 @@
 
 diskcache pickles by default, and unpickling runs code (CVE-2025-69872: whoever can write the
 cache folder can run code as the user). ``SafeDisk`` refuses to write or read a pickle, so a
-row or file planted in the folder is reported as unsafe and never loaded. On top of that the
-folder is kept private (0700) and its database files 0600.
+row or file planted in the folder is reported as unsafe and never loaded. On top of that a
+folder the program creates is private (0700), its database files are created 0600, and a folder
+other users can write to is not used (an existing folder's mode is never changed).
 
 Two stores live side by side: ``data`` (cached values; ``len`` and ``volume`` describe exactly
 the cached entries) and ``meta`` (family generations, hit/miss counters, stampede locks and
@@ -23,7 +24,7 @@ from typing import Any
 import diskcache
 from diskcache.core import MODE_BINARY, MODE_RAW, UNKNOWN
 
-from parking_desktop.config import make_private_dir
+from parking_desktop.files import create_private_file, ensure_private_dir
 
 DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm")
 DEFAULT_TIMEOUT = 1.0  # seconds to wait for the cache's write lock before giving up on it
@@ -109,15 +110,14 @@ class DiskStore:
                  size_limit: int = DATA_SIZE_LIMIT) -> None:
         self.directory = directory
         with _guard_open(directory):
-            _check_private(make_private_dir(directory))
+            _check_private(ensure_private_dir(directory))
+            # Created 0600 before SQLite opens it: its -wal and -shm files copy that mode.
+            create_private_file(directory / DB_FILES[0])
             _check_not_locked(directory, timeout)
             self._cache = diskcache.Cache(
                 str(directory), disk=SafeDisk, timeout=timeout, tag_index=True,
                 size_limit=size_limit, eviction_policy="least-recently-stored", statistics=0,
             )
-            for name in DB_FILES:
-                with contextlib.suppress(FileNotFoundError):
-                    os.chmod(directory / name, stat.S_IRUSR | stat.S_IWUSR)
 
     # Reads -----------------------------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
@@ -208,7 +208,7 @@ class CacheBackend:
     def __init__(self, directory: Path, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.directory = directory
         with _guard_open(directory):
-            _check_private(make_private_dir(directory))
+            _check_private(ensure_private_dir(directory))
         self.data = DiskStore(directory / "data", timeout=timeout)
         try:
             self.meta = DiskStore(directory / "meta", timeout=timeout, size_limit=64 * 2**20)

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
 
+from parking_desktop.files import ensure_private_dir
+
 _NAMESPACE = 0x5044_4558  # 'PDEX': keeps our advisory locks apart from anyone else's
 
 
@@ -130,7 +132,7 @@ class JobLeases:
                 connection.close()
                 raise LeaseBusyError(name)
             return _AdvisoryLease(connection, _key(name))
-        self._lock_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self._lock_dir)
         path = self._lock_path(name)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         if not _try_lock(fd):

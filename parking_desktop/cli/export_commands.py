@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json, text_value
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.files import UnsafePathError, check_file_target
 from parking_desktop.services.exports.scope import ExportScope, parse_day
 
 
@@ -35,14 +36,21 @@ def register(sub: Any) -> None:
     which.add_argument("--lot", metavar="NAME", type=text_value,
                        help="one lot (name or pin code)")
     which.add_argument("--all", action="store_true", help="every reservation")
-    export.add_argument("--from", dest="date_from", metavar="DATE",
+    export.add_argument("--from", dest="date_from", metavar="DATE", type=_given,
                         help="reserved on or after this day (YYYY-MM-DD, site time zone)")
-    export.add_argument("--to", dest="date_to", metavar="DATE",
+    export.add_argument("--to", dest="date_to", metavar="DATE", type=_given,
                         help="reserved on or before this day (YYYY-MM-DD)")
     export.add_argument("--anonymize", "--anonymise", action="store_true",
                         help="drivers as pseudonyms, vehicle numbers masked")
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     export.set_defaults(func=_export)
+
+
+def _given(text: str) -> str:
+    """An option that is given must have a value: an empty date is a mistake, not "no limit"."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty (leave the option out instead)")
+    return text
 
 
 def _scope(app: Any, args: argparse.Namespace) -> ExportScope:
@@ -72,8 +80,10 @@ def _export(args: argparse.Namespace, app_factory: AppFactory) -> int:
     out: Path = args.out.expanduser()
     if not out.parent.is_dir():
         raise CommandError(f"the folder {out.parent} does not exist")
-    if out.is_dir():
-        raise CommandError(f"{out} is a folder; give a file name")
+    try:  # checked before any work; the copy checks again just before it renames
+        check_file_target(out)
+    except UnsafePathError as exc:
+        raise CommandError(f"{exc} Give the name of a regular file (or a new one).") from None
     app = app_factory()
     scope = _scope(app, args)
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None

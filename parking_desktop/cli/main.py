@@ -163,6 +163,10 @@ def _plain(exc: BaseException) -> str:
             return (f"the database file is damaged ({reason}): run `health`, and restore it "
                     "from a backup (docs/deployment.md, section 7 \"Backups\")")
         if isinstance(exc, OperationalError):
+            from parking_desktop.adapters.db.engine import storage_problem
+
+            if (problem := storage_problem(exc)) is not None:
+                return problem
             return "the database cannot be reached: " + reason
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return f"{text} (run with -v for details)"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.db.engine import Database, violated_constraint
+from parking_desktop.adapters.db.engine import Database, storage_problem, violated_constraint
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError, ValidationError
 
@@ -98,6 +98,8 @@ def _operational_message(exc: OperationalError) -> str:
     # database is fine, another writer was in the way.
     if any(hint in text.lower() for hint in BUSY_HINTS):
         return "The database is busy; try again in a moment."
+    if (problem := storage_problem(exc)) is not None:  # disk full is not "cannot be reached"
+        return problem
     return "The database cannot be reached right now; try again in a moment."
 
 

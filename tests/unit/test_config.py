@@ -177,12 +177,24 @@ def test_folders_are_created_private(home: Path) -> None:
         assert mode(folder) == 0o700, folder
 
 
-def test_an_existing_open_folder_is_made_private(tmp_path: Path) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir(mode=0o777)
-    folder.chmod(0o777)
-    make_private_dir(folder)
-    assert mode(folder) == 0o700
+def test_an_existing_folder_keeps_its_mode_and_missing_ones_are_private(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o2775)  # a group's folder: the program must not take it over
+    make_private_dir(shared / "a" / "b")
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775
+    for created in (shared / "a", shared / "a" / "b"):  # (setgid is inherited: still private)
+        assert mode(created) & 0o777 == 0o700, created
+    make_private_dir(shared)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o2775
+
+
+def test_a_folder_path_that_is_a_file_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="is a regular file, not a folder"):
+        make_private_dir(blocker / "sub")
+    assert blocker.read_text() == "x"
 
 
 def test_settings_file_is_private_and_round_trips(home: Path, tmp_path: Path) -> None:
@@ -207,3 +219,18 @@ def test_dotenv_path_can_be_given_explicitly(home: Path, tmp_path: Path) -> None
     (home / "work" / ".env").write_text("APP_TIMEZONE=Asia/Tokyo\n", encoding="utf-8")
     assert load_settings(environ={}, dotenv_path=dotenv).app_timezone == "America/New_York"
     assert load_settings(environ={}).app_timezone == "Asia/Tokyo"
+
+
+def test_a_binary_settings_file_or_dotenv_names_the_file(home: Path) -> None:
+    path = home / "xdg-config" / "ParkingDesktop" / "settings.json"
+    make_private_dir(path.parent)
+    path.write_bytes(b"\xff\xfe\x00\x01binary\x9c")
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={})
+    assert str(info.value) == f"The settings file {path} is not UTF-8 text; fix or delete it."
+    path.unlink()
+    dotenv = home / "work" / ".env"
+    dotenv.write_bytes(b"MAIL_PORT=\xff\xfe25\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ={})
+    assert str(info.value) == f"The .env file {dotenv} is not UTF-8 text; fix or delete it."

@@ -14,7 +14,13 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from parking_desktop.adapters.db.models import Base
-from parking_desktop.config import make_private_dir
+from parking_desktop.config import ConfigError
+from parking_desktop.files import (
+    UnsafePathError,
+    check_file_target,
+    create_private_file,
+    ensure_private_dir,
+)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -73,12 +79,40 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def prepare_sqlite_file(path: Path) -> None:
+    """Refuse a database path that is not a regular file (a device, a folder, a FIFO...), and
+    create a new database file 0600 (its -wal and -shm files then get the same mode) in a
+    folder created private if missing. An existing file or folder keeps its mode."""
+    path = path.expanduser().resolve()
+    try:
+        check_file_target(path)
+        ensure_private_dir(path.parent)
+        create_private_file(path)
+    except UnsafePathError as exc:
+        raise ConfigError(f"DATABASE_URL (or --db) must name a database file: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"The SQLite database {path} cannot be created: "
+                          f"{exc.strerror or exc}.") from None
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """Plain words when the database could not write to its disk (full, over a size limit,
+    failing), else None: such an error must not read as "cannot be reached"."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "database or disk is full" in text or "no space left on device" in text:
+        return "The disk holding the database is full: free some space, then try again."
+    if "disk i/o error" in text:
+        return ("The database file could not be written (disk I/O error): the disk may be "
+                "full, over a file size limit, or failing.")
+    return None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            make_private_dir(Path(parsed.database).expanduser().resolve().parent)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            prepare_sqlite_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                **kwargs)
         _configure_sqlite(engine)

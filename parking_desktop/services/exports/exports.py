@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,13 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.files import (
+    UnsafePathError,
+    atomic_write,
+    check_file_target,
+    describe_write_error,
+    ensure_private_dir,
+)
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.exports.runner import ExportRunner, ProgressHook, export_path
@@ -147,6 +154,9 @@ class ExportService:
         """Create a job and start it in the background; returns its job id.
 
         ``start=False`` leaves it pending for ``run`` (the CLI runs it in the foreground)."""
+        if actor.user_id is not None:
+            # A job of theirs that a killed process left "in progress" must not block them.
+            self._recover(self._open_jobs(ExportJob.requested_by == actor.user_id))
         job_id = str(uuid.uuid4())
         now = self.ctx.clock.now()
         lease = self.leases.acquire(job_id)  # held from before the row exists: see recover()
@@ -202,7 +212,10 @@ class ExportService:
         with self.ctx.read() as session:
             job, username = self._load(session, job_id)
             self._check_owner(actor, job, "see")
-            return self._view(job, username)
+            view = self._view(job, username)
+        if view.is_open and self._recover([view.job_id]):
+            view = self._view_of(view.job_id)
+        return view
 
     def wait(self, job_id: str, timeout: float | None = None) -> bool:
         """Wait for a job running in this process to end (tests, CLI, shutdown)."""
@@ -212,12 +225,14 @@ class ExportService:
         """The actor's own last ten exports, newest first, each with its expired flag."""
         owner = (ExportJob.requested_by.is_(None) if actor.user_id is None
                  else ExportJob.requested_by == actor.user_id)
+        query = (self._query().where(owner)
+                 .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(HISTORY_SIZE))
         with self.ctx.read() as session:
-            rows = session.execute(
-                self._query().where(owner)
-                .order_by(ExportJob.created_at.desc(), ExportJob.id.desc()).limit(HISTORY_SIZE)
-            ).all()
-            return [self._view(job, name) for job, name in rows]
+            views = [self._view(job, name) for job, name in session.execute(query).all()]
+        if self._recover([v.job_id for v in views if v.is_open]):
+            with self.ctx.read() as session:
+                views = [self._view(job, name) for job, name in session.execute(query).all()]
+        return views
 
     def jobs(self, actor: Actor, *, status: str | None = None, offset: int = 0,
              limit: int = 50) -> Page[ExportJobView]:
@@ -242,13 +257,15 @@ class ExportService:
         if condition is not None:
             query = query.where(condition)
             count = count.where(condition)
+        query = (query.order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+                 .offset(max(0, offset)).limit(limit))
         with self.ctx.read() as session:
             total = session.scalar(count) or 0
-            rows = session.execute(
-                query.order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
-                .offset(max(0, offset)).limit(limit)
-            ).all()
-            items = [self._view(job, name) for job, name in rows]
+            items = [self._view(job, name) for job, name in session.execute(query).all()]
+        if self._recover([v.job_id for v in items if v.is_open]):
+            with self.ctx.read() as session:  # a recovered job may have left this page's filter
+                total = session.scalar(count) or 0
+                items = [self._view(job, name) for job, name in session.execute(query).all()]
         return Page(items=items, total=total, offset=offset, limit=limit)
 
     # --- cancelling and saving ------------------------------------------------------------
@@ -272,6 +289,10 @@ class ExportService:
     def save(self, actor: Actor, job_id: str, destination: Path | str) -> Path:
         """Copy the finished file to ``destination`` (the path the save dialog returned)."""
         target = Path(destination).expanduser()
+        try:
+            check_file_target(target)
+        except UnsafePathError as exc:
+            raise ValidationError(f"{exc} Choose a file name.") from None
         with self.ctx.read() as session:
             job, _ = self._load(session, job_id)
             self._check_owner(actor, job, "save")
@@ -287,8 +308,6 @@ class ExportService:
             # sharing the PostgreSQL database has its file over there.
             raise NotFoundError("The export's file is not on this computer (it was made on "
                                 "another one, or has been deleted); request a new export here.")
-        if target.is_dir():
-            raise ValidationError(f"{target} is a folder; choose a file name.")
         _copy_private(source, target)
         with self.ctx.write("activity") as session:
             record(session, actor.user_id, "csv_export_downloaded",
@@ -305,19 +324,30 @@ class ExportService:
         return summary
 
     def recover(self) -> int:
-        """At start: a job still pending or processing whose lease nobody holds was left by a
-        process that stopped (a crash, a power cut). Mark it failed, saying why."""
-        now = self.ctx.clock.now()
+        """A job still pending or processing whose lease nobody holds was left by a process
+        that stopped (a crash, a power cut, kill -9): mark it failed, saying why. Runs at start,
+        and again for the jobs a screen looks at (status, history, the jobs list) or whose
+        requester asks for a new export, so a program that stays open for days never shows a
+        dead export as "in progress"."""
+        return self._recover(self._open_jobs(None))
+
+    def _open_jobs(self, condition: Any) -> list[str]:
+        query = select(ExportJob.job_id).where(ExportJob.status.in_(OPEN_STATUSES))
+        if condition is not None:
+            query = query.where(condition)
         with self.ctx.read() as session:
-            candidates = session.execute(
-                select(ExportJob.job_id, ExportJob.requested_by)
-                .where(ExportJob.status.in_(OPEN_STATUSES))
-            ).all()
+            return list(session.scalars(query).all())
+
+    def _recover(self, job_ids: Iterable[str]) -> int:
         recovered = 0
-        for job_id, requester in candidates:
-            if self.runner.is_running(job_id) or not self.leases.is_free(job_id):
-                continue
+        for job_id in job_ids:
+            if (self.runner.is_running(job_id) or job_id in self._held
+                    or not self.leases.is_free(job_id)):
+                continue  # running here or in another live process
+            now = self.ctx.clock.now()
             with self.ctx.write("exports", "activity") as session:
+                requester = session.scalar(
+                    select(ExportJob.requested_by).where(ExportJob.job_id == job_id))
                 changed = session.execute(
                     update(ExportJob)
                     .where(ExportJob.job_id == job_id, ExportJob.status.in_(OPEN_STATUSES))
@@ -348,7 +378,7 @@ class ExportService:
             key = self._key_file.read_text(encoding="ascii").strip()
             if key:
                 return key
-        self._key_file.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self._key_file.parent)
         key = secrets.token_hex(32)
         try:
             fd = os.open(self._key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -448,24 +478,22 @@ class ExportService:
 
 
 def _copy_private(source: Path, target: Path) -> None:
-    """Copy through a temporary file in the target folder, then rename: the user never sees a
+    """Copy through a temporary file in the target folder, then rename over the target (a
+    regular file or a new name, never a device, FIFO, folder or link): the user never sees a
     half-copied file under the name they chose. The copy is private (0600): it holds personal
-    data."""
+    data. A temporary that a killed copy left there is removed by the next copy into that
+    folder (files.py)."""
     if not target.parent.is_dir():
         raise ValidationError(f"The folder {target.parent} does not exist.")
-    temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o600)
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        with atomic_write(target) as out, source.open("rb") as src:
             while chunk := src.read(1 << 20):
                 out.write(chunk)
-        os.replace(temp, target)
+    except UnsafePathError as exc:
+        raise ValidationError(f"{exc} Choose a file name.") from None
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise DomainError(f"The export could not be saved to {target}: "
-                          f"{exc.strerror or exc}.") from None
+        raise DomainError("The export could not be saved: "
+                          + describe_write_error(exc, target.parent, "the folder")) from None
 
 
 def build_export_service(ctx: ServiceContext, settings: Settings,

@@ -30,6 +30,7 @@ from parking_desktop.adapters.csv_export import (
 )
 from parking_desktop.adapters.db.models import ExportJob
 from parking_desktop.adapters.job_lease import Lease
+from parking_desktop.files import describe_write_error
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.scope import ResolvedScope
 from parking_desktop.services.parking.activity import record
@@ -157,6 +158,13 @@ class ExportRunner:
             if self._closing:
                 self._fail(job_id, requester, CLOSED_REASON)
             return
+        except OSError as exc:
+            # Disk full, a file size limit, no permission: the reason goes to the job (and so
+            # to the screen or the one error line of the CLI), not as a traceback.
+            reason = FAILED_PREFIX + describe_write_error(exc, self.folder, "the export folder")
+            log.info("Export %s failed: %s", job_id, reason)
+            self._fail(job_id, requester, reason)
+            return
         except Exception as exc:
             log.exception("Export %s failed", job_id)
             self._fail(job_id, requester, FAILED_PREFIX + _plain(exc))
@@ -224,8 +232,6 @@ def _plain(exc: BaseException) -> str:
 
     if isinstance(exc, DomainError):
         return str(exc)
-    if isinstance(exc, OSError):
-        return f"the file could not be written ({exc.strerror or exc})."
     if isinstance(exc, OperationalError):
         return "the database could not be read."
     text: Any = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
