@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 from dotenv import dotenv_values
 
-from parking_desktop.files import UnsafePathError, ensure_private_dir
+from parking_desktop.files import UnsafePathError, atomic_write, ensure_private_dir
 
 APP_NAME = "ParkingDesktop"
 SETTINGS_FILE_NAME = "settings.json"
@@ -209,13 +209,15 @@ def _read_dotenv(path: Path) -> dict[str, str]:
 
 
 def write_settings_file(path: Path, values: dict[str, str]) -> None:
-    """Save settings (never secrets) privately: written to a temp file, then renamed."""
+    """Save settings (never secrets) privately: written to a temp file of its own in the same
+    folder, then renamed over a regular file only (never through a link or onto a device)."""
     make_private_dir(path.parent)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(values, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    text = json.dumps(values, indent=2, sort_keys=True).encode("utf-8")
+    try:
+        with atomic_write(path) as handle:
+            handle.write(text)
+    except UnsafePathError as exc:
+        raise ConfigError(f"The settings file cannot be written: {exc}") from None
 
 
 def load_settings(

@@ -17,7 +17,12 @@ from sqlalchemy.engine import make_url
 
 from parking_desktop.adapters.cache import inspect_folder
 from parking_desktop.adapters.db import migrate
-from parking_desktop.adapters.db.engine import describe_url, make_engine, normalise_url
+from parking_desktop.adapters.db.engine import (
+    describe_url,
+    make_engine,
+    normalise_url,
+    storage_problem,
+)
 from parking_desktop.adapters.secrets import smtp_password_health
 from parking_desktop.config import Settings
 
@@ -60,6 +65,11 @@ def check_health(settings: Settings, *, deep: bool = False) -> HealthReport:
     engine: Engine | None = None
     unreachable = "not checked: the database cannot be reached"
     try:
+        missing = _missing_sqlite_file(settings.database_url)
+        if missing is not None:
+            # Opening it would create an empty database: health changes nothing.
+            raise FileNotFoundError(f"{missing} does not exist yet: start the program once, "
+                                    "or run `db upgrade`, to create it")
         engine = make_engine(settings.database_url)
         checks.append(_database(engine, settings.database_url))
         reachable = checks[-1].ok
@@ -122,8 +132,21 @@ def _database(engine: Engine, url: str) -> HealthCheck:
         if _damaged(reason):
             return HealthCheck("database", False,
                                f"{describe_url(url)} is damaged ({reason}): {RESTORE}")
+        if (problem := storage_problem(exc)) is not None:
+            return HealthCheck("database", False, f"{describe_url(url)}: {problem}")
         return HealthCheck("database", False, f"{describe_url(url)} cannot be reached: {reason}")
     return HealthCheck("database", True, f"{describe_url(url)} reachable")
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite database file named by ``url`` when it does not exist (else None)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.query.get("uri"):
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path
 
 
 def _integrity(engine: Engine, deep: bool) -> HealthCheck:

@@ -300,3 +300,15 @@ def test_the_server_verdict(version_num: int, used: int, usable: int, ok: bool,
     verdict: Any = server_verdict(version, version_num, used, usable)
     assert (verdict.ok, verdict.warning) == (ok, warning)
     assert says in verdict.detail
+
+
+def test_health_on_a_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:
+    """health changes nothing: a database file that does not exist is reported, not made."""
+    elsewhere = tmp_path / "not-yet"
+    cli = Cli(tmp_path / "data", f"sqlite:///{elsewhere / 'parking.db'}")
+    run = cli("health", "--json")
+    assert run.code == 1
+    checks = {c["name"]: c for c in run.json()["checks"]}
+    assert not checks["database"]["ok"]
+    assert "does not exist yet" in checks["database"]["detail"]
+    assert not elsewhere.exists()

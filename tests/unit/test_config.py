@@ -234,3 +234,16 @@ def test_a_binary_settings_file_or_dotenv_names_the_file(home: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(environ={})
     assert str(info.value) == f"The .env file {dotenv} is not UTF-8 text; fix or delete it."
+
+
+def test_settings_are_never_written_through_a_link(tmp_path: Path) -> None:
+    """A settings file that is a symbolic link is refused: the write would land wherever the
+    link points. The link and its target stay as they were."""
+    target = tmp_path / "elsewhere.json"
+    target.write_text("{}")
+    link = tmp_path / "settings.json"
+    link.symlink_to(target)
+    with pytest.raises(ConfigError, match="settings file cannot be written"):
+        write_settings_file(link, {"APP_TIMEZONE": "Europe/Paris"})
+    assert link.is_symlink() and target.read_text() == "{}"
+    assert {p.name for p in tmp_path.iterdir()} == {"elsewhere.json", "settings.json"}
