@@ -130,7 +130,7 @@ def mail_sender_problem(raw: str) -> str | None:
 def mail_ca_file_problem(raw: str) -> str | None:
     """Why MAIL_CA_FILE cannot be used (None: it is empty or an existing file)."""
     if raw and not Path(raw).expanduser().is_file():
-        return f"MAIL_CA_FILE {shown_value(raw)} does not exist or is not a file."
+        return f"MAIL_CA_FILE {shown_value(raw, 400)} does not exist or is not a file."
     return None
 
 
