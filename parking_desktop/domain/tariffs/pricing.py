@@ -62,7 +62,8 @@ def format_amount(amount: Decimal) -> str:
     return f"−{-amount}" if amount < 0 else str(amount)
 
 
-# A run of billed time at one rate inside one cap period: (start µs, end µs, rate, period).
+# One line's increments: (first, last) as indices from the arrival (last excluded), the rate,
+# and the 24 h period from the arrival (always 0 without a cap).
 Run = tuple[int, int, int, int]
 
 
@@ -97,15 +98,12 @@ class Pricer:
         total = 0
         period_total = 0
         period = 0
-        done = 0  # increments already counted in earlier runs
         cap, cents = self._cap, self._cents
-        for _start, end, rate, run_period in self._walk(arrived_us, increments):
+        for first, last, rate, run_period in self._runs(arrived_us, increments):
             if run_period != period:
                 total += period_total if cap is None or period_total < cap else cap
                 period_total, period = 0, run_period
-            last = -(-(end - arrived_us) // inc)
-            period_total += (2 * (last - done) * inc * cents[rate] + HOUR_US) // _TWO_HOURS_US
-            done = last
+            period_total += (2 * (last - first) * inc * cents[rate] + HOUR_US) // _TWO_HOURS_US
         return total + (period_total if cap is None or period_total < cap else cap)
 
     def _increments(self, stay_us: int) -> int:
@@ -116,19 +114,23 @@ class Pricer:
         billed = stay if stay > self._minimum else self._minimum
         return -(-billed // self._inc)
 
-    def _walk(self, arrived: int, increments: int) -> list[Run]:
-        """The billed time [arrived, arrived + increments × increment) cut where the rate
-        changes (local time), where the offset changes (daylight saving) and, with a cap, every
-        24 h; pieces at the same rate in the same period are joined."""
-        end = arrived + increments * self._inc
+    def _runs(self, arrived: int, increments: int) -> list[Run]:
+        """The billed increments grouped into lines: consecutive increments whose starts fall
+        in the same rate (local time) and, with a cap, the same 24 h period from the arrival.
+
+        Walks the billed time [arrived, arrived + increments × increment) piece by piece, a
+        piece ending where the rate changes, the zone's offset changes (daylight saving), the
+        local day ends (when there are holidays) or a 24 h period ends (with a cap)."""
         if self._flat:
-            return [(arrived, end, 0, 0)]
+            return [(0, increments, 0, 0)]
+        inc = self._inc
+        end = arrived + increments * inc
         table = self._table
         starts, rate_of, holidays = table.starts, table.rate_of, table.holidays
         offset_at = self._timeline.at
-        capped = self._cap is not None
-        period, period_end = 0, (arrived + DAY_US if capped else _FOREVER)
+        period, period_end = 0, (arrived + DAY_US if self._cap is not None else _FOREVER)
         runs: list[Run] = []
+        done = 0  # increments that start before t
         t = arrived
         while t < end:
             offset, offset_until = offset_at(t)
@@ -140,13 +142,15 @@ class Pricer:
             wall_end = wall + starts[i + 1] - position
             if holidays and wall_end > wall - into_day + DAY_US:
                 wall_end = wall - into_day + DAY_US  # the next day may be priced differently
-            piece_end = min(wall_end - offset, offset_until, end, period_end)
-            rate = rate_of[i]
-            if runs and runs[-1][2] == rate and runs[-1][3] == period:
-                runs[-1] = (runs[-1][0], piece_end, rate, period)
-            else:
-                runs.append((t, piece_end, rate, period))
-            t = piece_end
+            t = min(wall_end - offset, offset_until, end, period_end)
+            last = -(-(t - arrived) // inc)  # increments that start before the piece's end
+            if last > done:  # a sliver in which no increment starts adds nothing
+                rate = rate_of[i]
+                if runs and runs[-1][2] == rate and runs[-1][3] == period:
+                    runs[-1] = (runs[-1][0], last, rate, period)
+                else:
+                    runs.append((done, last, rate, period))
+                done = last
             if t == period_end:
                 period, period_end = period + 1, period_end + DAY_US
         return runs
@@ -169,17 +173,12 @@ class Pricer:
         dated = stay_us >= 6 * DAY_US  # weekday names alone would repeat
         lines: list[PricedLine] = []
         period, period_total, period_start = 0, 0, arrived
-        done = 0
-        for _start, end, rate, run_period in self._walk(arrived, increments):
+        for first, last, rate, run_period in self._runs(arrived, increments):
             if run_period != period:
                 lines.extend(self._cap_line(period_total, period_start, dated))
                 period, period_total = run_period, 0
                 period_start = arrived + run_period * DAY_US
-            last = -(-(end - arrived) // inc)
-            count, first = last - done, done
-            done = last
-            if count == 0:
-                continue  # a sliver of a band in which no increment starts
+            count = last - first
             cents = (2 * count * inc * self._cents[rate] + HOUR_US) // _TWO_HOURS_US
             period_total += cents
             line_start = arrived + first * inc
