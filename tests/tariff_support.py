@@ -111,16 +111,20 @@ def reference_cents(version: TariffVersion, zone: ZoneInfo, arrived: datetime,
         assert stay % step == timedelta(0) and arrived.second == arrived.microsecond == 0
     billed = max(stay, version.minimum)
     count = -(-billed // step)
-    lines: list[list[object]] = []  # [(name, price, period), increments]
+    keys: list[tuple[str, Decimal, int]] = []  # (name, price, 24 h period) of each line
+    counts: list[int] = []  # its increments
     for k in range(count):
         band = band_at(version, (arrived + k * step).astimezone(zone))
-        key = (band.name, band.price_per_hour, (k * step) // DAY)
-        if lines and lines[-1][0] == key:
-            lines[-1][1] += 1  # type: ignore[operator]
+        # Lines are cut every 24 h from the arrival only when there is a daily maximum.
+        period = (k * step) // DAY if version.daily_maximum is not None else 0
+        key = (band.name, band.price_per_hour, period)
+        if keys and keys[-1] == key:
+            counts[-1] += 1
         else:
-            lines.append([key, 1])
+            keys.append(key)
+            counts.append(1)
     per_period: dict[int, int] = {}
-    for (_name, price, period), n in lines:  # type: ignore[misc]
+    for (_name, price, period), n in zip(keys, counts, strict=True):
         hours = Fraction(n * (step // timedelta(microseconds=1)), 3_600_000_000)
         per_period[period] = per_period.get(period, 0) + half_up(hours * Fraction(price) * 100)
     cap = version.daily_maximum

@@ -39,6 +39,15 @@ relaxed = settings(deadline=None)
 zones = st.sampled_from(ZONES)
 stays = st.timedeltas(min_value=timedelta(hours=-1), max_value=timedelta(days=3))
 MINUTE = timedelta(minutes=1)
+# Clock changes of 2026 (in UTC) in Europe/Paris, America/New_York and Australia/Lord_Howe
+# (whose clocks move by 30 minutes).
+CHANGES = [
+    (PARIS, datetime(2026, 3, 29, 1, tzinfo=UTC)), (PARIS, datetime(2026, 10, 25, 1, tzinfo=UTC)),
+    (ZONES[1], datetime(2026, 3, 8, 7, tzinfo=UTC)),
+    (ZONES[1], datetime(2026, 11, 1, 6, tzinfo=UTC)),
+    (ZONES[3], datetime(2026, 4, 4, 15, tzinfo=UTC)),
+    (ZONES[3], datetime(2026, 10, 3, 15, 30, tzinfo=UTC)),
+]
 WEEKDAYS = (0, 1, 2, 3, 4)
 
 
@@ -53,16 +62,18 @@ def total(version: TariffVersion, arrived: datetime, stay: timedelta, zone: Zone
     return priced.total
 
 
-def day_night(**extra: object) -> TariffVersion:
-    """Mon–Fri 08:00–20:00 at 3.50/h, every other time 1.20/h."""
+def day_night(
+    grace: timedelta = timedelta(0), daily_maximum: Decimal | None = None
+) -> TariffVersion:
+    """Mon–Fri 08:00–20:00 at 3.50/h, every other time 1.20/h, 15-minute steps."""
     bands = (
         Band(WEEKDAYS, time(8), time(20), Decimal("3.50"), "day rate"),
         Band(WEEKDAYS, time(20), time(0), Decimal("1.20"), "night rate"),
         Band(WEEKDAYS, time(0), time(8), Decimal("1.20"), "night rate"),
         Band((5, 6), time(0), time(0), Decimal("1.20"), "night rate"),
     )
-    settings_: dict[str, object] = {"increment": timedelta(minutes=15), **extra}
-    return TariffVersion(bands=bands, **settings_)  # type: ignore[arg-type]
+    return TariffVersion(bands=bands, increment=timedelta(minutes=15), grace=grace,
+                         daily_maximum=daily_maximum)
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -74,6 +85,20 @@ def test_the_engine_prices_as_the_rules_say_increment_by_increment(
     # Keep the reference's loop short: at most 600 increments.
     step = MINUTE if version.increment == EXACT else version.increment
     minutes = data.draw(st.integers(-60, min(3 * 1440, 600 * (step // MINUTE))))
+    stay = timedelta(minutes=minutes)
+    assert total(version, arrived, stay, zone) == Decimal(
+        reference_cents(version, zone, arrived, arrived + stay)).scaleb(-2)
+
+
+@relaxed
+@given(tariffs(), st.sampled_from(CHANGES), st.integers(0, 36 * 60), st.integers(1, 48 * 60))
+def test_the_engine_prices_as_the_rules_say_across_clock_changes(
+    version: TariffVersion, change_in: tuple[ZoneInfo, datetime], before: int, minutes: int
+) -> None:
+    # Arrive up to 36 h before a clock change of the zone; most stays run past it.
+    zone, change = change_in
+    version = TariffVersion(**{**vars(version), "increment": max(version.increment, 15 * MINUTE)})
+    arrived = change - timedelta(minutes=before)
     stay = timedelta(minutes=minutes)
     assert total(version, arrived, stay, zone) == Decimal(
         reference_cents(version, zone, arrived, arrived + stay)).scaleb(-2)
@@ -273,7 +298,7 @@ def test_the_flat_tariff_shows_exact_hours() -> None:
 
 def test_a_public_holiday_is_priced_as_a_sunday() -> None:
     sunday_cheap = (
-        Band(range(6), time(0), time(0), Decimal("2.00"), "weekday rate"),
+        Band(tuple(range(6)), time(0), time(0), Decimal("2.00"), "weekday rate"),
         Band((6,), time(0), time(0), Decimal("0.50"), "sunday rate"),
     )
     version = TariffVersion(bands=sunday_cheap, increment=60 * MINUTE,
@@ -316,23 +341,23 @@ NIGHT = Band(ALL_DAYS, time(20), time(8), Decimal("1.20"), "night rate")
         (lambda: TariffVersion(bands=(
             Band(ALL_DAYS, time(8), time(19), Decimal("3.50"), "day rate"),
             Band((1,), time(19), time(21), Decimal("2.00"), "evening"),
-            Band(range(7), time(21), time(8), Decimal("1.20"), "night rate"),
+            Band(tuple(range(7)), time(21), time(8), Decimal("1.20"), "night rate"),
             Band((1,), time(20), time(8), Decimal("1.20"), "night rate"),
         )), "bands", "bands: Tue 19:00–21:00 overlaps Tue 20:00–08:00"),
         (lambda: TariffVersion(bands=(
             Band(ALL_DAYS, time(8), time(20), Decimal("3.50"), "day rate"),
-            Band(range(6), time(20), time(8), Decimal("1.20"), "night rate"),
+            Band(tuple(range(6)), time(20), time(8), Decimal("1.20"), "night rate"),
             Band((6,), time(20), time(3), Decimal("1.20"), "night rate"),
             Band((0,), time(5), time(8), Decimal("1.20"), "night rate"),
         )), "bands", "bands: nothing covers Mon 03:00–05:00"),
         (lambda: TariffVersion(bands=(
             Band(ALL_DAYS, time(8), time(20), Decimal("3.50"), "day rate"),
-            Band(range(6), time(20), time(8), Decimal("1.20"), "night rate"),
+            Band(tuple(range(6)), time(20), time(8), Decimal("1.20"), "night rate"),
             Band((6,), time(20), time(22), Decimal("1.20"), "night rate"),
             Band((0,), time(2), time(8), Decimal("1.20"), "night rate"),
         )), "bands", "bands: nothing covers Sun 22:00–Mon 02:00"),
         (lambda: TariffVersion(bands=bands_with(
-            Band(range(6), time(20), time(8), Decimal("1.20"), "night rate"),
+            Band(tuple(range(6)), time(20), time(8), Decimal("1.20"), "night rate"),
             Band((6,), time(20), time(0), Decimal("1.20"), "night rate"),
         )), "bands", "bands: nothing covers Mon 00:00–08:00"),
         (lambda: TariffVersion(bands=bands_with(

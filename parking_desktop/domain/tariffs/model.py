@@ -5,7 +5,6 @@ tariff with a gap, an overlap or an impossible amount."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -96,7 +95,3 @@ def flat_tariff(
         currency=currency,
     )
 
-
-def days_of(names: Iterable[str]) -> tuple[int, ...]:
-    """('Mon', 'Fri') -> (0, 4). Unknown names raise ValueError."""
-    return tuple(DAY_NAMES.index(name) for name in names)
