@@ -62,13 +62,20 @@ def format_amount(amount: Decimal) -> str:
     return f"−{-amount}" if amount < 0 else str(amount)
 
 
+def line_cents(micros: int, cents_per_hour: int) -> int:
+    """``micros`` of billed time at ``cents_per_hour``, rounded half-up to a cent: the one
+    rounding of a line (exact: floor((2·x + d) / 2d) on integers)."""
+    return (2 * micros * cents_per_hour + HOUR_US) // _TWO_HOURS_US
+
+
 # One line's increments: (first, last) as indices from the arrival (last excluded), the rate,
 # and the 24 h period from the arrival (always 0 without a cap).
 Run = tuple[int, int, int, int]
 
 
 class Pricer:
-    """A version made ready to price many stays in one zone (see ``pricer``)."""
+    """A version made ready to price many stays in one zone (see ``pricer``). Safe to share
+    between threads; a process makes its own (the zone table holds a lock)."""
 
     def __init__(self, version: TariffVersion, zone: tzinfo) -> None:
         self.version = version
@@ -94,7 +101,7 @@ class Pricer:
             return 0
         inc = self._inc
         if self._flat:
-            return (2 * increments * inc * self._cents[0] + HOUR_US) // _TWO_HOURS_US
+            return line_cents(increments * inc, self._cents[0])
         total = 0
         period_total = 0
         period = 0
@@ -103,7 +110,7 @@ class Pricer:
             if run_period != period:
                 total += period_total if cap is None or period_total < cap else cap
                 period_total, period = 0, run_period
-            period_total += (2 * (last - first) * inc * cents[rate] + HOUR_US) // _TWO_HOURS_US
+            period_total += line_cents((last - first) * inc, cents[rate])
         return total + (period_total if cap is None or period_total < cap else cap)
 
     def _increments(self, stay_us: int) -> int:
@@ -179,7 +186,7 @@ class Pricer:
                 period, period_total = run_period, 0
                 period_start = arrived + run_period * DAY_US
             count = last - first
-            cents = (2 * count * inc * self._cents[rate] + HOUR_US) // _TWO_HOURS_US
+            cents = line_cents(count * inc, self._cents[rate])
             period_total += cents
             line_start = arrived + first * inc
             line_end = arrived + last * inc
