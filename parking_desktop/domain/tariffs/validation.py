@@ -12,9 +12,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from parking_desktop.domain.errors import ValidationError
+from parking_desktop.domain.tariffs.model import DAY_NAMES, EXACT
 from parking_desktop.domain.validation import MAX_PRICE
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model calls check() when a version is made
     from parking_desktop.domain.tariffs.model import Band, TariffVersion
 
 # The same ceiling as a lot's flat price, so every existing lot's price is a valid tariff.
@@ -25,8 +26,6 @@ MAX_NAME = 40
 MINUTES_PER_DAY = 1440
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_EXACT = timedelta(microseconds=1)
 
 
 class TariffError(ValidationError):
@@ -140,7 +139,7 @@ def _duration_problems(version: TariffVersion) -> list[TariffError]:
     ):
         if not isinstance(value, timedelta):
             found.append(TariffError(name, f"{value!r} is not a duration"))
-        elif name == "increment_minutes" and value == _EXACT:
+        elif name == "increment_minutes" and value == EXACT:
             continue  # billed exactly, to the microsecond
         elif value < lowest:
             if value < timedelta(0):
@@ -209,11 +208,11 @@ def _coverage_problem(bands: tuple[Band, ...]) -> str | None:
 def _span(start: int, end: int) -> str:
     """'Sun 03:00–05:00', 'Sun 22:00–24:00', 'Sun 22:00–Mon 02:00' (minutes of the week)."""
     day = start // MINUTES_PER_DAY
-    first = f"{_DAYS[day % 7]} {_clock(start % MINUTES_PER_DAY)}"
+    first = f"{DAY_NAMES[day % 7]} {_clock(start % MINUTES_PER_DAY)}"
     if end - day * MINUTES_PER_DAY <= MINUTES_PER_DAY:
         return f"{first}–{_clock(end - day * MINUTES_PER_DAY)}"
     last_day = end // MINUTES_PER_DAY
-    return f"{first}–{_DAYS[last_day % 7]} {_clock(end % MINUTES_PER_DAY)}"
+    return f"{first}–{DAY_NAMES[last_day % 7]} {_clock(end % MINUTES_PER_DAY)}"
 
 
 def _clock(minutes: int) -> str:
