@@ -168,6 +168,50 @@ def lot_dialog(studio: Studio) -> QWidget:
     return dialog
 
 
+
+def resize_refused(studio: Studio) -> QWidget:
+    """The resize dialog after the service refused to remove busy spots."""
+    from parking_desktop.ui.desktop.lot_dialogs import ResizeDialog
+
+    session = studio.session("manager")
+    lot = max(studio.app.lots.search(), key=lambda lot: lot.occupied)
+    dialog = ResizeDialog(session, lot)
+    studio.keep.append(dialog)
+    dialog.show()
+    dialog.spots.editor.setText("1")
+    dialog.submit()
+    studio.wait(lambda: bool(dialog.banner.text))
+    return dialog
+
+
+def lots_with_error(studio: Studio) -> QWidget:
+    """The Lots screen showing a refusal in its banner."""
+    window, screen = _main_window(studio, "lots")
+    screen.show_error("Lot 'Central Station' has 3 occupied spots (P001, P002, P007); "
+                      "free them before archiving the lot.")
+    return window  # type: ignore[no-any-return]
+
+
+def reservations_search(studio: Studio) -> QWidget:
+    """Reservations filtered by a partial plate: a search result."""
+    window, screen = _main_window(studio, "reservations")
+    plate = screen.model.row_at(0).vehicle_number[:3] if screen.model.rowCount() else "A"
+    loads = screen.loads
+    screen.vehicle.setText(plate)
+    screen.search()
+    studio.wait(lambda: screen.loads > loads)
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
+def mail_settings_refused(studio: Studio) -> QWidget:
+    """Mail settings with several fields refused at once, each next to its field."""
+    window, screen = _main_window(studio, "mail")
+    screen.show_invalid_example()
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
 def sign_in_refused(studio: Studio) -> QWidget:
     from parking_desktop.ui.common.signin import SignInDialog
 
@@ -194,25 +238,33 @@ def first_run(studio: Studio) -> QWidget:
     return dialog
 
 
+COMPACT = (1024, 768)
+SIZES = {"-1024": COMPACT, "": SMALL, "-1920": LARGE}  # file-name suffix -> window size
+
+
+def at_every_size(name: str, builder: Builder) -> list[tuple[str, Builder, tuple[int, int]]]:
+    return [(f"{name}{suffix}", builder, size) for suffix, size in SIZES.items()]
+
+
 SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-first-run", first_run, DIALOG),
     ("desktop-sign-in", sign_in_refused, DIALOG),
-    ("desktop-dashboard", desktop_screen("dashboard"), SMALL),
-    ("desktop-dashboard-1920", desktop_screen("dashboard"), LARGE),
-    ("desktop-lots", desktop_screen("lots"), SMALL),
+    *at_every_size("desktop-dashboard", desktop_screen("dashboard")),
+    *at_every_size("desktop-lots", desktop_screen("lots")),
     ("desktop-lot-dialog", lot_dialog, DIALOG),
-    ("desktop-spots", spots_with_selection, SMALL),
-    ("desktop-people", desktop_screen("people"), SMALL),
+    ("desktop-resize-refused", resize_refused, DIALOG),
+    ("desktop-lots-error", lots_with_error, COMPACT),
+    *at_every_size("desktop-spots", spots_with_selection),
+    *at_every_size("desktop-people", desktop_screen("people")),
     ("desktop-person", person_page, SMALL),
-    ("desktop-reservations", desktop_screen("reservations"), SMALL),
-    ("desktop-reservations-1920", desktop_screen("reservations"), LARGE),
-    ("desktop-activity", desktop_screen("activity"), SMALL),
-    ("desktop-attendant-lots", desktop_screen("lots", "attendant"), SMALL),
-    ("desktop-exports", desktop_screen("exports"), SMALL),
-    ("desktop-jobs", desktop_screen("jobs"), SMALL),
-    ("desktop-outbox", desktop_screen("outbox"), SMALL),
-    ("desktop-mail-settings", desktop_screen("mail"), SMALL),
-    ("desktop-cache", desktop_screen("cache"), SMALL),
+    *at_every_size("desktop-reservations", reservations_search),
+    *at_every_size("desktop-activity", desktop_screen("activity")),
+    ("desktop-attendant-lots", desktop_screen("lots", "attendant"), COMPACT),
+    *at_every_size("desktop-exports", desktop_screen("exports")),
+    *at_every_size("desktop-jobs", desktop_screen("jobs")),
+    ("desktop-outbox", desktop_screen("outbox"), COMPACT),
+    *at_every_size("desktop-mail-settings", mail_settings_refused),
+    ("desktop-cache", desktop_screen("cache"), COMPACT),
 ]
 KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = kiosk_shots(SMALL, LARGE)
 

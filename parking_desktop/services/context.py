@@ -30,6 +30,17 @@ class ServiceContext:
     clock: Clock
     tz: ZoneInfo
     listeners: list[ChangeListener] = field(default_factory=list)
+    # Told of writes made by other processes (PostgreSQL change notices), e.g. open screens.
+    remote_listeners: list[ChangeListener] = field(default_factory=list)
+
+    def changed_elsewhere(self, topics: frozenset[str]) -> None:
+        """Another process wrote ``topics``; listeners must not raise (logged if they do)."""
+        for listener in list(self.remote_listeners):
+            try:
+                listener(topics)
+            except Exception:
+                log.exception("remote change listener %r failed for %s", listener,
+                              sorted(topics))
 
     def changed(self, *topics: str) -> None:
         """Tell every listener. The change is already committed, so a failing listener is

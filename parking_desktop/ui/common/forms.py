@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
 
 Rule = Callable[[str], Any]
@@ -124,6 +125,14 @@ class Form(QObject):
             self.valid_changed.emit(valid)
 
 
+FULL_NAME_LENGTH = 120
+
+
+def full_name_rule(text: str) -> str:
+    """Optional full name: spaces collapsed; refused (not cut) beyond the column's length."""
+    return validation.at_most(" ".join(text.split()), FULL_NAME_LENGTH, "The full name")
+
+
 def line_edit(parent: QWidget, accessible_name: str, *, placeholder: str = "",
               text: str = "", password: bool = False, max_length: int = 0) -> QLineEdit:
     edit = QLineEdit(parent)
@@ -134,7 +143,9 @@ def line_edit(parent: QWidget, accessible_name: str, *, placeholder: str = "",
     if password:
         edit.setEchoMode(QLineEdit.EchoMode.Password)
     if max_length:
-        edit.setMaxLength(max_length)
+        # Only a guard against pasting megabytes: the field's rule refuses over-long text with
+        # a message (cutting it silently would save something else than what was typed).
+        edit.setMaxLength(max(4 * max_length, 1024))
     return edit
 
 

@@ -14,7 +14,7 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import STAFF_ROLES, Actor, Role
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.dialogs import ServiceDialog
-from parking_desktop.ui.common.forms import Field, Form, add_row, line_edit
+from parking_desktop.ui.common.forms import Field, Form, add_row, full_name_rule, line_edit
 
 # Acts for nobody: the service lets it create a manager only while none exists (first run).
 FIRST_RUN = Actor(user_id=None, username="first-run", role=Role.ATTENDANT)
@@ -102,7 +102,7 @@ class FirstManagerDialog(ServiceDialog):
             validation.username))
         self.full_name = self.form.add("full_name", Field(
             line_edit(body, "Full name", placeholder="optional", max_length=120),
-            lambda text: " ".join(text.split())))
+            full_name_rule))
         self.email = self.form.add("email", Field(
             line_edit(body, "E-mail", placeholder="optional", max_length=254),
             validation.email))

@@ -28,6 +28,8 @@ from parking_desktop.ui.desktop.screens import SCREENS, ScreenEntry
 log = logging.getLogger(__name__)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+MINIMUM_WIDTH, MINIMUM_HEIGHT = 960, 640
+SIDEBAR_WIDTH = 236
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +42,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Parking Desktop")
         self.setAccessibleName("Parking Desktop main window")
         self.setWindowIcon(icon("app"))
-        self.setMinimumSize(1100, 680)
+        # Fits a 1024x768 screen with the window frame and a panel; screens scroll or fold
+        # their content below that rather than clip it.
+        self.setMinimumSize(MINIMUM_WIDTH, MINIMUM_HEIGHT)
         self.resize(1280, 800)
         self.entries = [e for e in SCREENS if session.actor.role in e.roles]
         self.screens: dict[str, Screen] = {}
@@ -70,7 +74,7 @@ class MainWindow(QMainWindow):
     def _build_sidebar(self, parent: QWidget) -> QWidget:
         side = QFrame(parent)
         side.setObjectName("sidebar")
-        side.setFixedWidth(252)
+        side.setFixedWidth(SIDEBAR_WIDTH)
         column = QVBoxLayout(side)
         column.setContentsMargins(16, 20, 16, 16)
         column.setSpacing(6)
@@ -167,8 +171,16 @@ class MainWindow(QMainWindow):
         if 0 <= row < len(self.entries):
             self._show(self.entries[row])
 
+    def _leaving(self) -> None:
+        """Messages belong to the screen they were shown on: cleared when the user leaves."""
+        current = self.current_screen
+        if current is not None and not isinstance(current, RefusedScreen):
+            current.banner.clear()
+
     def _show(self, entry: ScreenEntry) -> Screen:
         screen = self.screens.get(entry.key)
+        if screen is not self.current_screen:
+            self._leaving()
         if screen is None:
             screen = entry.build(self.session)
             self.screens[entry.key] = screen
@@ -189,6 +201,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
         log.info("%s tried to open %s", self.session.actor.username, entry.key)
         self.nav.clearSelection()
+        if screen is not self.current_screen:
+            self._leaving()
         self.stack.setCurrentWidget(screen)
         return screen
 

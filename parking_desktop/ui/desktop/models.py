@@ -90,6 +90,16 @@ def reservation_columns(tz: tzinfo) -> list[Column[ReservationView]]:
     ]
 
 
+def reservation_floors(tz: tzinfo, now: datetime) -> dict[int, list[str]]:
+    """Texts the reservation columns must hold whatever rows were measured: every status
+    word and a full date and time (the first rows of a page may have no end date yet)."""
+    moment = fmt.date_time(now, tz)
+    model = ReservationsModel
+    return {model.STATUS: [fmt.status(s) for s in fmt.STATUS_LABELS],
+            model.RESERVED: [moment], model.PARKED: [moment], model.LEFT: [moment],
+            model.COST: ["99,999.99"]}
+
+
 class ReservationsModel(PagedTableModel[ReservationView]):
     """Reservations fetched a page at a time, sorted by the database."""
 

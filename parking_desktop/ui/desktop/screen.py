@@ -49,6 +49,9 @@ class Screen(QWidget):
     SUBTITLE = ""
     TOPICS: frozenset[str] = frozenset()
     AUTO_REFRESH_MS = 0  # > 0: also reload periodically while visible (other machines' changes)
+    # > 0: on SQLite, reload this often while visible. Other processes' writes (a kiosk on the
+    # same database file) send no notice there; on PostgreSQL they arrive as change notices.
+    LIVE_REFRESH_MS = 0
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,8 +102,10 @@ class Screen(QWidget):
         self._debounce.timeout.connect(self.refresh)
         self._periodic = QTimer(self)
         self._periodic.timeout.connect(self._periodic_refresh)
-        if self.AUTO_REFRESH_MS > 0:
-            self._periodic.setInterval(self.AUTO_REFRESH_MS)
+        intervals = [self.AUTO_REFRESH_MS] if self.AUTO_REFRESH_MS > 0 else []
+        if self.LIVE_REFRESH_MS > 0 and self.app.settings.is_sqlite:
+            intervals.append(self.LIVE_REFRESH_MS)
+        self._periodic.setInterval(min(intervals, default=0))
 
     # --- service calls ------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object,
@@ -160,7 +165,7 @@ class Screen(QWidget):
         if self._stale:
             self._stale = False
             self.refresh()
-        if self.AUTO_REFRESH_MS > 0:
+        if self._periodic.interval() > 0:
             self._periodic.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
