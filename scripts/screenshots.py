@@ -207,7 +207,11 @@ def reservations_search(studio: Studio) -> QWidget:
 def mail_settings_refused(studio: Studio) -> QWidget:
     """Mail settings with several fields refused at once, each next to its field."""
     window, screen = _main_window(studio, "mail")
-    screen.show_invalid_example()
+    screen.server.setText("https://smtp.example.com")
+    screen.sender_edit.setText("parking desk")
+    screen.ca_file.setText("/etc/parking/missing-ca.pem")
+    screen.save()
+    studio.wait(lambda: screen.sender_error.isVisible())
     studio.settle()
     return window  # type: ignore[no-any-return]
 
@@ -280,6 +284,8 @@ def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],
     studio.settle()
     path = out / f"{name}.png"
     widget.grab().save(str(path))
+    if hasattr(widget, "shutdown"):
+        widget.shutdown()  # a main window: closing for good, nothing to ask
     widget.close()
     studio.settle()
     return path

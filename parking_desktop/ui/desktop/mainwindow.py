@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.bridge = ChangeBridge(session.app.ctx, self)
         self.bridge.changed.connect(self._data_changed)
         self._signing_out = False
+        self._shut_down = False
 
         root = QWidget(self)
         layout = QHBoxLayout(root)
@@ -154,7 +155,12 @@ class MainWindow(QMainWindow):
         return widget if isinstance(widget, Screen) else None
 
     def navigate(self, key: str) -> Screen:
-        """Open a screen by key. A screen this role may not open shows a refusal instead."""
+        """Open a screen by key. A screen this role may not open shows a refusal instead. A
+        screen with unsaved changes may keep the user (then it is returned)."""
+        current = self.current_screen
+        if (current is not None and self.screens.get(key) is not current
+                and not current.can_leave()):
+            return current
         for row, item in enumerate(self.entries):
             if item.key == key:
                 if self.nav.currentRow() != row:
@@ -169,7 +175,21 @@ class MainWindow(QMainWindow):
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.entries):
+            current = self.current_screen
+            target = self.screens.get(self.entries[row].key)
+            if current is not None and current is not target and not current.can_leave():
+                # Stay: put the sidebar back on the screen that is still showing.
+                self.nav.blockSignals(True)
+                self.nav.setCurrentRow(self._row_of(current))
+                self.nav.blockSignals(False)
+                return
             self._show(self.entries[row])
+
+    def _row_of(self, screen: Screen) -> int:
+        for row, item in enumerate(self.entries):
+            if self.screens.get(item.key) is screen:
+                return row
+        return -1
 
     def _leaving(self) -> None:
         """Messages belong to the screen they were shown on: cleared when the user leaves."""
@@ -221,6 +241,11 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        current = self.current_screen
+        if not self._shut_down and current is not None and not current.can_leave():
+            event.ignore()
+            self._signing_out = False
+            return
         self.shutdown()
         super().closeEvent(event)
         if self._signing_out:
@@ -229,6 +254,7 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
     def shutdown(self) -> None:
+        self._shut_down = True  # closing for good now: nothing left to ask
         self.bridge.detach()
         for screen in self.screens.values():
             screen.shutdown()

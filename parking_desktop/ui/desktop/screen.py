@@ -138,6 +138,11 @@ class Screen(QWidget):
         self._ops.add(op)
         return op.start()
 
+    def can_leave(self) -> bool:
+        """Asked before the user moves to another screen or closes the window: a screen with
+        unsaved changes asks (False: stay)."""
+        return True
+
     def show_error(self, message: str) -> None:
         self.banner.show_error(message)
 
