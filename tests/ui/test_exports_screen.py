@@ -16,8 +16,8 @@ from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.scope import ExportScope
-from parking_desktop.ui.desktop.export_table import ExportsModel
 from parking_desktop.ui.common import dialogs
+from parking_desktop.ui.desktop.export_table import ExportsModel
 from parking_desktop.ui.desktop.exports_screen import ExportsScreen, default_save_folder
 from tests.ui.conftest import Desk, make_lot, wait_for
 

@@ -108,9 +108,11 @@ class ServiceDialog(QDialog):
             return
         layout.activate()
         width = self.width()
-        needed = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
-                  else layout.totalSizeHint().height())
-        needed = max(needed, layout.totalMinimumSize().height())
+        # The size hint too: a form layout under-reports the height its wrapped messages need
+        # at a given width, the hint (measured at a narrower width) never does.
+        needed = max(layout.totalSizeHint().height(), layout.totalMinimumSize().height())
+        if layout.hasHeightForWidth():
+            needed = max(needed, layout.totalHeightForWidth(width))
         screen = self.screen().availableGeometry() if self.screen() is not None else None
         if screen is not None:
             needed = min(needed, screen.height() - 40)

@@ -7,7 +7,6 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
-    QHeaderView,
     QScrollArea,
     QTableView,
     QVBoxLayout,
@@ -16,7 +15,13 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.services.views import DashboardStats
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import Card, FigureTile, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    Card,
+    ColumnFitter,
+    FigureTile,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop import charts
 from parking_desktop.ui.desktop.models import RecentReservationsModel
 from parking_desktop.ui.desktop.occupancy_view import OccupancyBars
@@ -92,6 +97,7 @@ class DashboardScreen(Screen):
         self.recent_table = QTableView(recent)
         self.recent_table.setModel(self.recent_model)
         configure_table(self.recent_table, "Latest reservations", sortable=False)
+        self.recent_fitter = ColumnFitter(self.recent_table, RecentReservationsModel.WHERE, 100)
         recent.content.addWidget(self.recent_table)
         grid.addWidget(occupancy, 0, 0)
         grid.addWidget(revenue, 0, 1)
@@ -158,10 +164,7 @@ class DashboardScreen(Screen):
         self._draw_charts()
         charts.set_revenue_per_day(self.revenue_chart, stats.revenue_per_day)
         self.recent_model.set_rows(stats.recent)
-        self.recent_table.resizeColumnsToContents()
-        header = self.recent_table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(RecentReservationsModel.WHERE, QHeaderView.ResizeMode.Stretch)
+        self.recent_fitter.fit()
         self.loaded()
 
     def _draw_charts(self) -> None:

@@ -83,6 +83,7 @@ class Screen(QWidget):
         self.subtitle_label = QLabel(self.SUBTITLE, inner)
         self.subtitle_label.setObjectName("pageSubtitle")
         self.subtitle_label.setVisible(bool(self.SUBTITLE))
+        self.subtitle_label.setWordWrap(True)  # yields width to the buttons in a narrow window
         titles.addWidget(self.subtitle_label)
         header.addLayout(titles, 1)
         self.header_actions = QHBoxLayout()  # buttons at the right of the heading
