@@ -175,6 +175,15 @@ def test_every_desktop_screen_fits(sites: list[Site], site_index: int, size: tup
                 for row in chart.rows:
                     assert chart.fontMetrics().horizontalAdvance(chart.shown_label(row)) <= \
                         chart.columns()[0].width()
+        # Mail settings with a message under three fields and a banner: the tallest it gets.
+        mail = window.navigate("mail")
+        mail.server.setText("https://smtp.example.com")
+        mail.sender_edit.setText("parking desk")
+        mail.ca_file.setText("/nonexistent/ca.pem")
+        mail.save()
+        qtbot.waitUntil(lambda: mail.ca_error.isVisible(), timeout=15_000)
+        settle()
+        problems += [f"mail with problems: {p}" for p in clipped(window)]
         assert not problems, "\n".join(problems)
     finally:
         window.shutdown()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from parking_desktop.domain import validation
@@ -22,6 +23,28 @@ def _restyle(widget: QWidget) -> None:
     widget.style().polish(widget)
 
 
+class WrappedMessage(QLabel):
+    """A word-wrapped message that claims the height of its lines at its actual width: a form
+    layout works out heights for a guessed column width and would cut the last line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._claim()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._claim()
+
+    def _claim(self) -> None:
+        needed = self.heightForWidth(self.width()) if self.text() else 0
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(max(0, needed))
+
+
 class Field(QObject):
     """A line edit, its rule, and the label that shows the rule's message."""
 
@@ -32,9 +55,8 @@ class Field(QObject):
         self.editor = editor
         self.rule = rule
         self.touched = False
-        self.error = QLabel(editor.parentWidget())
+        self.error = WrappedMessage(editor.parentWidget())
         self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
         self.error.setAccessibleName(f"{editor.accessibleName()} problem")
         self.error.hide()
         self._value: Any = None

@@ -193,6 +193,7 @@ class ColumnFitter(QObject):
         self.cap = cap
         self._natural = 0
         self._content: dict[int, int] = {}
+        self._widths: dict[int, int] = {}
         self._fitted_rows = False
         view.horizontalHeader().setStretchLastSection(False)
         view.viewport().installEventFilter(self)
@@ -216,6 +217,7 @@ class ColumnFitter(QObject):
                 width = max(width, metrics.horizontalAdvance(sample) + self.PADDING)
             header.resizeSection(column, width)
         self._content = {column: header.sectionSize(column) for column in self.shrink}
+        self._widths = {column: header.sectionSize(column) for column in self.optional}
         self._natural = header.length()
         self._apply()
 
@@ -236,22 +238,29 @@ class ColumnFitter(QObject):
         available = self.view.viewport().width()
         for column in self.optional:
             self.view.setColumnHidden(column, False)
+        hidden: list[int] = []
+        for optional in [None, *self.optional]:
+            if optional is not None:  # still too wide with every name shortened: hide one
+                self.view.setColumnHidden(optional, True)
+                hidden.append(optional)
+            excess = self._natural - sum(self._widths[c] for c in hidden) - available
+            if self._shrink(excess):
+                break
+        if header.length() < available:  # room left (e.g. after hiding): the names take it
+            header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
+
+    def _shrink(self, excess: int) -> bool:
+        """Give the shrinking columns their content width less ``excess`` (each down to
+        ``minimum``); False when that is not enough."""
+        header = self.view.horizontalHeader()
         for column, width in self._content.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
-        if available >= self._natural:
-            header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
-            return
-        excess = self._natural - available
         for column in self.shrink:
+            if excess <= 0:
+                break
             width = self._content[column]
             smaller = max(min(self.minimum, width), width - excess)
             excess -= width - smaller
             header.resizeSection(column, smaller)
-            if excess <= 0:
-                return
-        for column in self.optional:
-            excess -= header.sectionSize(column)
-            self.view.setColumnHidden(column, True)
-            if excess <= 0:
-                return
+        return excess <= 0

@@ -129,7 +129,8 @@ class MailSettingsScreen(Screen):
         self.save_button = tool_button("Save", "check", self, primary=True)
         self.save_button.clicked.connect(self.save)
         header_actions(self).addWidget(self.save_button)
-        self.body.addWidget(server_card)
+        column = self.scrolling_body()
+        column.addWidget(server_card)
 
         test_card = Card("Try it", self)
         test_row = QHBoxLayout()
@@ -155,8 +156,8 @@ class MailSettingsScreen(Screen):
         self.result.setWordWrap(True)
         self.result.setAccessibleName("Test result")
         test_card.content.addWidget(self.result)
-        self.body.addWidget(test_card)
-        self.body.addStretch(1)
+        column.addWidget(test_card)
+        column.addStretch(1)
 
     def _line(self, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit(self)

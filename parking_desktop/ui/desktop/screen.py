@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
@@ -107,6 +107,22 @@ class Screen(QWidget):
         if self.LIVE_REFRESH_MS > 0 and self.app.settings.is_sqlite:
             intervals.append(self.LIVE_REFRESH_MS)
         self._periodic.setInterval(min(intervals, default=0))
+
+    def scrolling_body(self) -> QVBoxLayout:
+        """A column inside ``body`` that scrolls vertically when the window is too low for it
+        (1024x768 with every field's message showing), instead of squeezing what it holds."""
+        area = QScrollArea(self)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(area)
+        content.setObjectName("scrollContent")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(14)
+        area.setWidget(content)
+        self.body.addWidget(area, 1)
+        return column
 
     # --- service calls ------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object,
