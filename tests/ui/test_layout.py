@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QDialog,
     QLabel,
+    QListWidget,
     QTableView,
     QWidget,
 )
@@ -123,6 +124,18 @@ def clipped(top: QWidget) -> list[str]:
             problems.append(f"button {button.text()!r}: needs {hint.width()}x"
                             f"{button.minimumSizeHint().height()}, has "
                             f"{button.width()}x{button.height()}")
+    for listing in top.findChildren(QListWidget):  # the sidebar: item padding 12 px a side
+        if not _shown(listing, top):
+            continue
+        selected = QFont(listing.font())
+        selected.setBold(True)  # the selected item's text is bold: the widest it gets
+        for row in range(listing.count()):
+            item = listing.item(row)
+            needed = (QFontMetrics(selected).horizontalAdvance(item.text())
+                      + listing.iconSize().width() + 2 * 12 + 6)
+            if needed > listing.visualItemRect(item).width() + 1:
+                problems.append(f"list item {item.text()!r}: needs {needed} px, has "
+                                f"{listing.visualItemRect(item).width()}")
     for table in top.findChildren(QTableView):
         if not _shown(table, top):
             continue

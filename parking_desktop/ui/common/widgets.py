@@ -247,7 +247,9 @@ class ColumnFitter(QObject):
             if self._shrink(excess):
                 break
         if header.length() < available:  # room left (e.g. after hiding): the names take it
-            header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
+            stretch = next((c for c in self.shrink if not self.view.isColumnHidden(c)), None)
+            if stretch is not None:
+                header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
     def _shrink(self, excess: int) -> bool:
         """Give the shrinking columns their content width less ``excess`` (each down to
@@ -259,6 +261,8 @@ class ColumnFitter(QObject):
         for column in self.shrink:
             if excess <= 0:
                 break
+            if self.view.isColumnHidden(column):
+                continue
             width = self._content[column]
             smaller = max(min(self.minimum, width), width - excess)
             excess -= width - smaller

@@ -178,6 +178,7 @@ class ExportsScreen(Screen):
 
     def _build_table(self) -> None:
         bar = QHBoxLayout()
+        bar.setSpacing(6)  # eight controls in a row: they must fit at 1024x768
         self.list_title = QLabel("All exports" if self.is_manager else "Your last ten exports",
                                  self)
         self.list_title.setObjectName("sectionLabel")

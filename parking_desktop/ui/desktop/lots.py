@@ -88,7 +88,10 @@ class LotsScreen(Screen):
         self.table.setModel(self.proxy)
         configure_table(self.table, "Parking lots")
         self.table.sortByColumn(LotsModel.NAME, Qt.SortOrder.AscendingOrder)
-        self.fitter = ColumnFitter(self.table, LotsModel.ADDRESS)
+        # Narrow window: the address, then long names, give up width, then the pin code and
+        # the address (both in the edit dialog) go, so the counts stay in sight.
+        self.fitter = ColumnFitter(self.table, LotsModel.ADDRESS, 120, shrink=[LotsModel.NAME],
+                                   optional=[LotsModel.PIN, LotsModel.ADDRESS])
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_moved())
         self.table.activated.connect(self._activated)
         self.body.addWidget(self.table, 1)

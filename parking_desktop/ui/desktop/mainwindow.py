@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
 MINIMUM_WIDTH, MINIMUM_HEIGHT = 960, 640
-SIDEBAR_WIDTH = 236
+SIDEBAR_WIDTH = 252
 
 
 class MainWindow(QMainWindow):

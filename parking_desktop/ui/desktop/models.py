@@ -26,7 +26,7 @@ def _occupancy(lot: LotView) -> float:
 class LotsModel(RowTableModel[LotView]):
     NAME, ADDRESS, PIN, PRICE, SPOTS, FREE, RESERVED, OCCUPIED, OCCUPANCY = range(9)
     COLUMNS = [
-        Column("Name", lambda lot: lot.name),
+        Column("Name", lambda lot: lot.name, tooltip=lambda lot: lot.name),
         Column("Address", lambda lot: lot.address, tooltip=lambda lot: lot.address),
         Column("Pin code", lambda lot: lot.pin_code),
         Column("Price / h", lambda lot: fmt.money(lot.price_per_hour),
