@@ -10,7 +10,7 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Role
 
 MAX_SPOTS = 5000
-MAX_PRICE = Decimal("1000")  # per hour; anything above is a typing mistake (docs/usage.md)
+MAX_PRICE = Decimal("1000")  # per hour; anything above is a typing mistake (docs/desktop.md)
 CENT = Decimal("0.01")
 VEHICLE_RE = re.compile(r"^[A-Z0-9]{2,15}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,80}$")
