@@ -111,6 +111,10 @@ def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService)
     """Every write invalidates the machine's cache and, on PostgreSQL, the other machines'."""
     ctx.listeners.insert(0, cache.on_change)  # before anyone who re-reads on a change
     if not settings.is_sqlite:
-        sync = CacheSync(settings.database_url, cache.on_change).start()
+        def remote_change(topics: frozenset[str]) -> None:
+            cache.on_change(topics)  # first: a screen told next must read fresh data
+            ctx.changed_elsewhere(topics)
+
+        sync = CacheSync(settings.database_url, remote_change).start()
         cache.sync = sync
         ctx.listeners.append(sync.publish)

@@ -168,8 +168,9 @@ class JobRunner:
         finally:
             lock.release()
 
-    def run_now(self, name: str) -> JobRunView:
-        """Run a job at once ("Run now", ``jobs run``), for the current period."""
+    def run_now(self, name: str, by: str = "") -> JobRunView:
+        """Run a job at once ("Run now", ``jobs run``), for the current period; ``by`` (a
+        username) is kept with the run's counts so its history can say who asked."""
         spec = self.spec(name)
         lock = self._lock(name)
         if not lock.acquire(blocking=False):
@@ -183,11 +184,12 @@ class JobRunner:
             claim = self.ledger.claim(name, key)
             if claim is None:  # pragma: no cover - a fresh random key cannot clash
                 raise ConflictError(f"{spec.title} could not be started; try again.")
-            return self._execute(spec, claim, period, manual=True)
+            return self._execute(spec, claim, period, manual=True, by=by)
         finally:
             lock.release()
 
-    def _execute(self, spec: JobSpec, claim: Claim, period: str, manual: bool) -> JobRunView:
+    def _execute(self, spec: JobSpec, claim: Claim, period: str, manual: bool,
+                 by: str = "") -> JobRunView:
         how = "manual run" if manual else ("resumed run" if claim.resumed else "run")
         log.info("%s %s started (%s, attempt %d)", spec.name, period, how, claim.attempt)
         self.events.emit(JobEvent(STARTED, spec.name, f"{spec.title} started ({period})."))
@@ -212,7 +214,8 @@ class JobRunner:
                                       f"{spec.title} failed: {view.error}", view))
             self._notify(f"{spec.title} ({period}) failed: {view.error}")
             return view
-        view = self.ledger.complete(claim.run_id, outcome.counts)
+        view = self.ledger.complete(claim.run_id,
+                                    {**outcome.counts, "by": by} if by else outcome.counts)
         log.info("%s %s completed in %.1f s: %s", spec.name, period,
                  time.monotonic() - started, outcome.counts)
         self.events.emit(JobEvent(FINISHED, spec.name,

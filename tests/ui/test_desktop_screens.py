@@ -44,8 +44,9 @@ def test_dashboard_figures(app: App, qtbot: QtBot, desk: Desk, manager: Actor,
         "revenue_total": "5.00"}
     assert screen.recent_model.rowCount() == 3
     assert screen.recent_model.row_at(0).vehicle_number == "DR1V3R"
-    chart = screen.occupancy_chart.chart()
-    assert [s.count() for s in chart.series()] == [3]  # occupied, reserved, free
+    rows = screen.occupancy_chart.rows  # percent full (reserved or occupied), fullest first
+    assert [(r.label, round(r.percent)) for r in rows] == [("Old Town", 50),
+                                                           ("Central Station", 25)]
     hours = screen.hours_chart.chart().series()[0].barSets()[0]
     assert sum(hours.at(i) for i in range(hours.count())) == 3
 

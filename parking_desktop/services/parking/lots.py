@@ -126,7 +126,7 @@ class LotService:
         values = {
             "address": validation.address(address),
             "pin_code": validation.pin_code(pin_code),
-            "price_per_hour": validation.price_per_hour(price_per_hour),
+            "price_per_hour": validation.lot_price(price_per_hour),
             "number_of_spots": validation.number_of_spots(number_of_spots),
         }
         now = self.ctx.clock.now()
@@ -171,23 +171,28 @@ class LotService:
             if pin_code is not None:
                 lot.pin_code = validation.pin_code(pin_code)
             if price_per_hour is not None:
-                lot.price_per_hour = validation.price_per_hour(price_per_hour)
+                lot.price_per_hour = validation.lot_price(price_per_hour)
             if number_of_spots is not None:
                 self._resize(session, lot, validation.number_of_spots(number_of_spots), now)
             after = _lot_snapshot(lot)
-            if before != after:
+            # One entry per change, each naming the lot: a resize or a new price has its own
+            # entry; "lot_updated" only when the name, address or pin code changed.
+            details = {k for k in after if before[k] != after[k]} - {"price_per_hour",
+                                                                    "number_of_spots"}
+            if details:
                 record(session, actor.user_id, "lot_updated",
-                       {"lot_id": lot.id, "before": before, "after": after}, now)
-                if before["price_per_hour"] != after["price_per_hour"]:
-                    record(session, actor.user_id, "price_changed",
-                           {"lot_id": lot.id, "lot": lot.name,
-                            "before": before["price_per_hour"],
-                            "after": after["price_per_hour"]}, now)
-                if before["number_of_spots"] != after["number_of_spots"]:
-                    record(session, actor.user_id, "lot_resized",
-                           {"lot_id": lot.id, "lot": lot.name,
-                            "before": before["number_of_spots"],
-                            "after": after["number_of_spots"]}, now)
+                       {"lot_id": lot.id, "lot": lot.name, "before": before, "after": after},
+                       now)
+            if before["price_per_hour"] != after["price_per_hour"]:
+                record(session, actor.user_id, "price_changed",
+                       {"lot_id": lot.id, "lot": lot.name,
+                        "before": before["price_per_hour"],
+                        "after": after["price_per_hour"]}, now)
+            if before["number_of_spots"] != after["number_of_spots"]:
+                record(session, actor.user_id, "lot_resized",
+                       {"lot_id": lot.id, "lot": lot.name,
+                        "before": before["number_of_spots"],
+                        "after": after["number_of_spots"]}, now)
             session.flush()
             return lot_view(lot, self._counts(session, lot.id))
 
@@ -198,8 +203,8 @@ class LotService:
         return self.update(actor, lot_id, price_per_hour=price_per_hour)
 
     def archive(self, actor: Actor, lot_id: int) -> LotView:
-        """'Delete' a lot: refused while any spot is reserved or occupied; history is kept."""
-        require_manager(actor, "delete parking lots")
+        """Archive a lot: refused while any spot is reserved or occupied; history is kept."""
+        require_manager(actor, "archive parking lots")
         now = self.ctx.clock.now()
         with self.ctx.write("lots", "spots", "activity") as session:
             lot = self._load_for_update(session, lot_id)
@@ -207,7 +212,7 @@ class LotService:
             if busy:
                 raise ConflictError(
                     f"Lot '{lot.name}' has {_describe_busy(busy)}; "
-                    "free them before deleting the lot."
+                    "it can be archived once they are free."
                 )
             lot.archived_at = now
             record(session, actor.user_id, "lot_archived",

@@ -28,6 +28,8 @@ from parking_desktop.ui.desktop.screens import SCREENS, ScreenEntry
 log = logging.getLogger(__name__)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+MINIMUM_WIDTH, MINIMUM_HEIGHT = 960, 640
+SIDEBAR_WIDTH = 252
 
 
 class MainWindow(QMainWindow):
@@ -40,13 +42,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Parking Desktop")
         self.setAccessibleName("Parking Desktop main window")
         self.setWindowIcon(icon("app"))
-        self.setMinimumSize(1100, 680)
+        # Fits a 1024x768 screen with the window frame and a panel; screens scroll or fold
+        # their content below that rather than clip it.
+        self.setMinimumSize(MINIMUM_WIDTH, MINIMUM_HEIGHT)
         self.resize(1280, 800)
         self.entries = [e for e in SCREENS if session.actor.role in e.roles]
         self.screens: dict[str, Screen] = {}
         self.bridge = ChangeBridge(session.app.ctx, self)
         self.bridge.changed.connect(self._data_changed)
         self._signing_out = False
+        self._shut_down = False
 
         root = QWidget(self)
         layout = QHBoxLayout(root)
@@ -70,7 +75,7 @@ class MainWindow(QMainWindow):
     def _build_sidebar(self, parent: QWidget) -> QWidget:
         side = QFrame(parent)
         side.setObjectName("sidebar")
-        side.setFixedWidth(252)
+        side.setFixedWidth(SIDEBAR_WIDTH)
         column = QVBoxLayout(side)
         column.setContentsMargins(16, 20, 16, 16)
         column.setSpacing(6)
@@ -150,7 +155,12 @@ class MainWindow(QMainWindow):
         return widget if isinstance(widget, Screen) else None
 
     def navigate(self, key: str) -> Screen:
-        """Open a screen by key. A screen this role may not open shows a refusal instead."""
+        """Open a screen by key. A screen this role may not open shows a refusal instead. A
+        screen with unsaved changes may keep the user (then it is returned)."""
+        current = self.current_screen
+        if (current is not None and self.screens.get(key) is not current
+                and not current.can_leave()):
+            return current
         for row, item in enumerate(self.entries):
             if item.key == key:
                 if self.nav.currentRow() != row:
@@ -165,10 +175,32 @@ class MainWindow(QMainWindow):
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.entries):
+            current = self.current_screen
+            target = self.screens.get(self.entries[row].key)
+            if current is not None and current is not target and not current.can_leave():
+                # Stay: put the sidebar back on the screen that is still showing.
+                self.nav.blockSignals(True)
+                self.nav.setCurrentRow(self._row_of(current))
+                self.nav.blockSignals(False)
+                return
             self._show(self.entries[row])
+
+    def _row_of(self, screen: Screen) -> int:
+        for row, item in enumerate(self.entries):
+            if self.screens.get(item.key) is screen:
+                return row
+        return -1
+
+    def _leaving(self) -> None:
+        """Messages belong to the screen they were shown on: cleared when the user leaves."""
+        current = self.current_screen
+        if current is not None and not isinstance(current, RefusedScreen):
+            current.banner.clear()
 
     def _show(self, entry: ScreenEntry) -> Screen:
         screen = self.screens.get(entry.key)
+        if screen is not self.current_screen:
+            self._leaving()
         if screen is None:
             screen = entry.build(self.session)
             self.screens[entry.key] = screen
@@ -189,6 +221,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
         log.info("%s tried to open %s", self.session.actor.username, entry.key)
         self.nav.clearSelection()
+        if screen is not self.current_screen:
+            self._leaving()
         self.stack.setCurrentWidget(screen)
         return screen
 
@@ -207,6 +241,11 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        current = self.current_screen
+        if not self._shut_down and current is not None and not current.can_leave():
+            event.ignore()
+            self._signing_out = False
+            return
         self.shutdown()
         super().closeEvent(event)
         if self._signing_out:
@@ -215,6 +254,7 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
     def shutdown(self) -> None:
+        self._shut_down = True  # closing for good now: nothing left to ask
         self.bridge.detach()
         for screen in self.screens.values():
             screen.shutdown()

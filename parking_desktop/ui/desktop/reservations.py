@@ -15,7 +15,7 @@ from parking_desktop.services.views import LotView, Page, ReservationView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.filters import OptionalDate, date_bounds
-from parking_desktop.ui.desktop.models import ReservationsModel
+from parking_desktop.ui.desktop.models import ReservationsModel, reservation_floors
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 
@@ -88,7 +88,10 @@ class ReservationsScreen(Screen):
         self.table.horizontalHeader().setSortIndicator(self.model.sort_column,
                                                        self.model.sort_order)
         self.table.setSortingEnabled(True)
-        self.fitter = ColumnFitter(self.table, ReservationsModel.LOT)
+        self.fitter = ColumnFitter(
+            self.table, ReservationsModel.LOT, 110, shrink=[ReservationsModel.DRIVER],
+            optional=[ReservationsModel.PRICE, ReservationsModel.ID, ReservationsModel.PARKED],
+            floors=reservation_floors(session.tz, session.now()))
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")
@@ -158,7 +161,10 @@ class ReservationsScreen(Screen):
         (self.busy.push if loading else self.busy.pop)()
 
     def _first_page(self) -> None:
-        self.fitter.fit_once()
+        # Each new search is measured again (its rows may be longer); scrolled-in pages of
+        # the same search keep the widths.
+        if self.model.rowCount() <= self.model.page_size:
+            self.fitter.fit()
         self.loaded()
 
     def _update_footer(self) -> None:
