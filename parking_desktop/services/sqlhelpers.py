@@ -82,6 +82,9 @@ class Explain(Executable, ClauseElement):
 @compiles(Explain)
 def _compile_explain(element: Explain, compiler: Any, **kw: Any) -> str:
     inner = compiler.process(element.statement, **kw)
+    # The rows are the plan's, not the statement's: read them untyped.
+    compiler._result_columns = []
     if compiler.dialect.name == "sqlite":
         return f"EXPLAIN QUERY PLAN {inner}"
-    return f"EXPLAIN ({element.explain_options}) {inner}" if element.explain_options else f"EXPLAIN {inner}"
+    options = f"({element.explain_options}) " if element.explain_options else ""
+    return f"EXPLAIN {options}{inner}"
