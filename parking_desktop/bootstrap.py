@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db import schema_version
 from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
-from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
 from parking_desktop.services.cache.cached import (
     CachedLots,
@@ -31,6 +32,9 @@ from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.timing import Timings, timed_service
 
+if TYPE_CHECKING:
+    from parking_desktop.jobs.wiring import JobsAdmin
+
 S = TypeVar("S")
 
 
@@ -48,16 +52,28 @@ class App:
     stats: StatsService
     activity: ActivityService
     email: EmailService
-    jobs: JobsAdmin
     exports: ExportService
+    # The jobs (APScheduler) are built on first use: a one-shot command never loads them.
+    jobs_factory: Callable[[], JobsAdmin] | None = field(default=None, repr=False)
     cache: CacheService = field(default_factory=CacheService.disabled)
     timings: Timings = field(default_factory=Timings)
+    _jobs: JobsAdmin | None = field(default=None, init=False, repr=False)
+    _jobs_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def jobs(self) -> JobsAdmin:
+        with self._jobs_lock:
+            if self._jobs is None:
+                if self.jobs_factory is None:
+                    raise RuntimeError("this App was built without jobs")
+                self._jobs = self.jobs_factory()
+            return self._jobs
 
     def close(self) -> None:
         if self.exports is not None:
             self.exports.shutdown()  # running exports end as failed, saying why
-        if self.jobs is not None:
-            self.jobs.scheduler.shutdown()
+        if self._jobs is not None:
+            self._jobs.scheduler.shutdown()
         self.cache.close()
         self.db.dispose()
 
@@ -72,7 +88,9 @@ def build_app(
     settings = settings or load_settings()
     settings.ensure_folders()
     db = Database(settings.database_url)
-    if upgrade:
+    if upgrade and not schema_version.is_current(db.engine):
+        from parking_desktop.adapters.db import migrate  # Alembic: only when there is work
+
         migrate.upgrade(db.engine)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
     hasher = hasher or Argon2Hasher()
@@ -89,6 +107,12 @@ def build_app(
     email = timed("email", build_email_service(ctx, settings))
     exports = timed("exports", build_export_service(ctx, settings, email))
     _connect_cache(ctx, settings, cache)
+
+    def jobs() -> JobsAdmin:
+        from parking_desktop.jobs.wiring import build_jobs
+
+        return build_jobs(ctx, settings, email, exports)
+
     return App(
         settings=settings,
         db=db,
@@ -100,7 +124,7 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         email=email,
-        jobs=build_jobs(ctx, settings, email, exports),
+        jobs_factory=jobs,
         exports=exports,
         cache=cache,
         timings=timings,

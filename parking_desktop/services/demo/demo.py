@@ -47,7 +47,7 @@ from parking_desktop.adapters.db.bulk import (
 from parking_desktop.adapters.db.copy import load_all_models
 from parking_desktop.adapters.db.models import Base, ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.domain import validation
-from parking_desktop.domain.errors import ConflictError, ValidationError
+from parking_desktop.domain.errors import ConflictError
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.services.accounts.users import PasswordHasher
 from parking_desktop.services.context import ServiceContext
@@ -58,6 +58,8 @@ from parking_desktop.services.demo.catalog import (
     MAIL_DOMAINS,
     PLATE_LETTERS,
 )
+from parking_desktop.services.demo.options import LIMITS as LIMITS
+from parking_desktop.services.demo.options import DemoOptions as DemoOptions
 
 ACTIVITY_DAYS = 30
 BOOKINGS_PER_DRIVER_DAY = 0.30  # before weekend thinning; ~1M bookings for 10k drivers, 1 year
@@ -67,7 +69,6 @@ SQLITE_CACHE_KIB = 512 * 1024
 STAY_TABLE = 4096
 DAY = 86_400
 HOUR = 3600
-LIMITS = {"drivers": (1, 100_000), "lots": (1, 50), "days": (1, 3650)}
 TOPICS = ("users", "lots", "spots", "reservations", "activity")
 STAFF = (  # username, role, e-mail, full name
     ("manager", "manager", "manager@example.com", "Morgan Lefevre"),
@@ -78,23 +79,6 @@ STAFF = (  # username, role, e-mail, full name
 _RES_COLUMNS = ("id", "spot_id", "user_id", "vehicle_number", "status", "reserved_at",
                 "parked_at", "left_at", "price_per_hour", "cost", "created_by", "note")
 _ACT_COLUMNS = ("id", "user_id", "activity_type", "activity_data", "timestamp")
-
-
-@dataclass(frozen=True)
-class DemoOptions:
-    drivers: int = 200
-    lots: int = 5
-    days: int = 90
-    seed: int = 1
-
-    def validated(self) -> DemoOptions:
-        for name, (low, high) in LIMITS.items():
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValidationError(
-                    f"--{name} must be between {low} and {high}, not {value}."
-                )
-        return self
 
 
 @dataclass(frozen=True)

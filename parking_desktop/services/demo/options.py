@@ -1,0 +1,27 @@
+"""The demo's options, apart from the builder: the command line reads their defaults to
+describe ``demo`` without loading the builder (and SQLAlchemy) for every command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parking_desktop.domain.errors import ValidationError
+
+LIMITS = {"drivers": (1, 100_000), "lots": (1, 50), "days": (1, 3650)}
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    drivers: int = 200
+    lots: int = 5
+    days: int = 90
+    seed: int = 1
+
+    def validated(self) -> DemoOptions:
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValidationError(
+                    f"--{name} must be between {low} and {high}, not {value}."
+                )
+        return self
