@@ -184,10 +184,11 @@ class SearchService:
             return Page([to_view(r) for r in rows], total, offset, limit)
 
     def count(self, actor: Actor, flt: ReservationFilter, *,
-              cap: int = COUNT_CAP) -> ResultCount:
+              cap: int | None = None) -> ResultCount:
         """How many reservations match, without keeping a core busy on a huge result: exact up
-        to ``cap``; beyond it the database's own estimate when it has one ("about"),
-        else "more than ``cap``"."""
+        to ``cap`` (COUNT_CAP); beyond it PostgreSQL's estimate ("about"), else "more than
+        ``cap``"."""
+        cap = COUNT_CAP if cap is None else cap
         query = self._query(actor, flt)
         with self.ctx.read() as session:
             if not query.conditions and self.ctx.db.is_sqlite:
