@@ -220,7 +220,8 @@ def child(args: argparse.Namespace) -> int:
     from parking_desktop.ui.desktop.screens import SCREENS
 
     qapp = ensure_qapplication()
-    app = build_app(load_settings(data_dir=args.data_dir, database_url=args.db))
+    # Built as the desktop builds it (cli/main.py): every part at start.
+    app = build_app(load_settings(data_dir=args.data_dir, database_url=args.db)).warm_up()
     app.cache.clear(SYSTEM)  # a cold start: nothing cached from an earlier run
     built = time.perf_counter()
     try:
