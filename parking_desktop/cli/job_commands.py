@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.cli.base import (
@@ -23,7 +23,9 @@ from parking_desktop.cli.base import (
     text_value,
 )
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.jobs.ledger import JobRunView
+
+if TYPE_CHECKING:
+    from parking_desktop.services.jobs.ledger import JobRunView
 
 log = logging.getLogger("parking_desktop.jobs")
 

@@ -39,6 +39,26 @@ def spot_counts_query() -> Any:
     )
 
 
+def lots_query(needle: str = "", *, include_archived: bool = False) -> Any:
+    """The lot list: lots with their spot counts, by name."""
+    conditions: list[Any] = []
+    if not include_archived:
+        conditions.append(ParkingLot.archived_at.is_(None))
+    if needle:
+        conditions.append(or_(
+            contains(ParkingLot.name, needle),
+            contains(ParkingLot.pin_code, needle),
+            contains(ParkingLot.address, needle),
+        ))
+    counts = spot_counts_query().subquery()
+    return (
+        select(ParkingLot, counts.c.available, counts.c.reserved, counts.c.occupied)
+        .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
+        .where(*conditions)
+        .order_by(ParkingLot.name, ParkingLot.id)
+    )
+
+
 def name_conflicts(message: str) -> dict[str, str]:
     """A concurrent writer took the name between our check and our insert."""
     return {"uq_parking_lots_active_name": message,
@@ -68,23 +88,7 @@ class LotService:
     # --- queries -------------------------------------------------------------------------
     def search(self, text: str = "", *, include_archived: bool = False) -> list[LotView]:
         """Lots with free/reserved/occupied counts; ``text`` matches name, address or pin."""
-        conditions: list[Any] = []
-        if not include_archived:
-            conditions.append(ParkingLot.archived_at.is_(None))
-        needle = validation.search_text(text)
-        if needle:
-            conditions.append(or_(
-                contains(ParkingLot.name, needle),
-                contains(ParkingLot.pin_code, needle),
-                contains(ParkingLot.address, needle),
-            ))
-        counts = spot_counts_query().subquery()
-        query = (
-            select(ParkingLot, counts.c.available, counts.c.reserved, counts.c.occupied)
-            .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
-            .where(*conditions)
-            .order_by(ParkingLot.name, ParkingLot.id)
-        )
+        query = lots_query(validation.search_text(text), include_archived=include_archived)
         with self.ctx.read() as session:
             return [lot_view(lot, (a, r, o)) for lot, a, r, o in session.execute(query).all()]
 

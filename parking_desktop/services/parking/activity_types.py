@@ -1,0 +1,12 @@
+"""The activity log's entry types, apart from the log itself: the command line lists them in
+``activity --help`` without loading SQLAlchemy for every command."""
+
+KNOWN_TYPES = (
+    "login", "login_failed", "logout", "booking_created", "parked", "booking_completed",
+    "booking_cancelled", "force_released", "check_in", "check_out", "reminder_sent",
+    "monthly_report_sent", "csv_export_requested", "csv_export_completed",
+    "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",
+    "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
+    "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
+    "settings_changed",
+)
