@@ -1,8 +1,10 @@
 """Shared fixtures: real SQLite files and the real PostgreSQL server.
 
 ``app`` is parametrised over both databases, so every test that uses it runs twice.
-PostgreSQL is never skipped silently: if it cannot be reached, the PostgreSQL tests fail
-(set PARKING_TEST_SKIP_PG=1 to skip them on a laptop without a server; CI never sets it)."""
+PostgreSQL is never skipped silently: if it cannot be used, the PostgreSQL tests fail with the
+real cause (refused, authentication, ...; set PARKING_TEST_SKIP_PG=1 to skip them on a laptop
+without a server; CI never sets it). scripts/test.sh points PARKING_TEST_PG_ADMIN_URL at a private
+throw-away cluster when no server accepts the default one."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import make_engine
@@ -25,6 +28,7 @@ from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from tests.pg_support import describe
 
 PG_ADMIN_URL = os.environ.get(
     "PARKING_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -37,6 +41,15 @@ def _pg_admin_engine():  # type: ignore[no-untyped-def]
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
 
 
+def _utf8_clause(conn: Connection) -> str:
+    """The program stores text as UTF-8. A cluster made without a UTF-8 locale (initdb on a
+    minimal system picks SQL_ASCII) gets its test database from template0 in UTF8 instead."""
+    encoding = conn.execute(text(
+        "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'template1'"
+    )).scalar_one()
+    return "" if encoding == "UTF8" else " TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this test session, migrated once."""
@@ -46,12 +59,15 @@ def pg_database_url() -> Iterator[str]:
     admin = _pg_admin_engine()
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{_utf8_clause(conn)}'))
             # A throw-away database needs no durable commits: not waiting for the WAL flush
             # makes every commit (and so every test) faster; all else behaves the same.
             conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    except Exception as exc:  # pragma: no cover - only when the server is missing
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+    except OperationalError as exc:  # pragma: no cover - only when the server cannot be used
+        pytest.fail(describe(exc.orig or exc, PG_ADMIN_URL), pytrace=False)
+    except DBAPIError as exc:  # pragma: no cover
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} refused to create the test database: "
+                    f"{' '.join(str(exc.orig or exc).split())}", pytrace=False)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
     migrate.upgrade(engine)
