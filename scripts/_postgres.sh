@@ -62,6 +62,10 @@ pg_private_cluster() {
     fi
     chown nobody "$_PG_DIR"   # the folder made just above, for the cluster alone
     runas=(runuser -u nobody --)
+    if ! "${runas[@]}" test -w "$_PG_DIR"; then
+      _pg_say "running as root, the private cluster runs as \"nobody\", who cannot reach $_PG_DIR: set TMPDIR to a folder everyone can enter (e.g. /tmp), or run the tests as a normal user"
+      return 1
+    fi
   fi
   _PG_CTL=("${runas[@]}" "$bindir/pg_ctl")
   port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

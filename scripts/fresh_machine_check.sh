@@ -146,8 +146,10 @@ copy_pip_configuration() {
     fi
   done
   for path in $( { cat "${files[@]}" 2>/dev/null; printf '%s\n' "${PIP_ENV[@]}"; } \
-      | grep -oE '(file://)?/[^ ,"'"'"']+' | sed 's|^file://||' | sort -u); do
+      | grep -v '^ *#' | grep -oE '(file://)?/[^ ,"'"'"']+' | sed 's|^file://||' | sort -u); do
+    [ "$path" -ef "$R$path" ] && continue   # copied or mounted already
     if [ -d "$path" ]; then
+      [ -e "$R$path" ] && ! mountpoint -q "$R$path" && [ -n "$(ls -A "$R$path")" ] && continue
       mkdir -p "$R$path"
       mountpoint -q "$R$path" || mount --bind -o ro "$path" "$R$path" 2>/dev/null \
         || { mount --bind "$path" "$R$path" && mount -o remount,bind,ro "$R$path"; }
@@ -188,10 +190,25 @@ grep -q python3-venv "$LAST_LOG" \
 step "python3 -m venv without python3-venv: fails, leaves a half-made .venv" ok \
   as_user '! python3 -m venv .venv && test -x .venv/bin/python && ! .venv/bin/python -m pip --version' || true
 
-step "install README's Debian packages (not postgresql yet)" ok install_readme_packages without-postgresql || exit 1
+# 2. With python3-venv (the first package of README's first line) but no Qt libraries yet:
+# one pass names every missing library, those of a real X11 window included.
+step "apt-get install python3-venv (only that, from README's first line)" ok \
+  in_root apt-get install -y python3-venv || exit 1
 copy_pip_configuration   # again: a package install may have rewritten the CA bundle
+step "demo.sh (display, no Qt libraries): broken .venv remade; one line, every package" fails \
+  as_user 'DISPLAY=:99 bash scripts/demo.sh' || true
+grep -q "Removing the broken .venv" "$LAST_LOG" \
+  || { echo "        | the half-made .venv was not removed"; FAILED=1; }
+for pkg in libegl1 libxkbcommon0 libfontconfig1 libglib2.0-0 libgl1 libdbus-1-3 libxcb-cursor0 \
+    libxcb-icccm4 libxcb-keysyms1; do
+  grep -q -- "sudo apt-get install .*$pkg" "$LAST_LOG" \
+    || { echo "        | the install line does not name $pkg"; FAILED=1; }
+done
 
-# 2. The demo: offscreen, until the sign-in window of the desktop is shown, then stopped.
+step "install README's Debian packages (not postgresql yet)" ok install_readme_packages without-postgresql || exit 1
+copy_pip_configuration
+
+# 3. The demo: offscreen, until the sign-in window of the desktop is shown, then stopped.
 demo_until_signin() {   # demo_until_signin user|root ENVIRONMENT...: README's demo command
   local who="$1" log="$WORK/demo-$1.log" pid waited=0 runner=as_user
   shift
@@ -214,7 +231,7 @@ demo_until_signin() {   # demo_until_signin user|root ENVIRONMENT...: README's d
   kill -KILL -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   return 1
 }
-step "bash scripts/demo.sh (normal user, offscreen): removes the broken .venv, desktop up" ok \
+step "bash scripts/demo.sh (normal user, offscreen): desktop up" ok \
   demo_until_signin user QT_QPA_PLATFORM=offscreen || true
 step "demo-data.sign-ins.txt is private (0600)" ok \
   bash -c "stat -c '%a %U %n' '$R$CLONE/demo-data.sign-ins.txt'; [ \"\$(stat -c %a '$R$CLONE/demo-data.sign-ins.txt')\" = 600 ]" || true
@@ -238,7 +255,7 @@ else
   echo "[skip] a real X11 window: install xvfb on this machine to try the xcb platform too"
 fi
 
-# 3. The tests without any PostgreSQL: one line, at once.
+# 4. The tests without any PostgreSQL: one line, at once.
 step "test.sh without PostgreSQL: stops at once, one line (install / PARKING_TEST_SKIP_PG=1)" fails \
   as_user 'bash scripts/test.sh' || true
 grep -q PARKING_TEST_SKIP_PG "$LAST_LOG" \
@@ -247,7 +264,7 @@ grep -q PARKING_TEST_SKIP_PG "$LAST_LOG" \
 step "install README's postgresql line (its service is not started)" ok install_readme_packages only-postgresql || exit 1
 copy_pip_configuration
 
-# 4. The whole suite, as a normal user, on a private throw-away cluster.
+# 5. The whole suite, as a normal user, on a private throw-away cluster.
 if [ "$QUICK" = 1 ]; then TESTS="tests/unit"; else TESTS=""; fi
 step "bash scripts/test.sh ${TESTS:-(whole suite)} (normal user, private PostgreSQL cluster)" ok \
   as_user "bash scripts/test.sh $TESTS" || true
@@ -255,7 +272,7 @@ tail -n 2 "$LAST_LOG" | sed 's/^/        | /'
 step "no PostgreSQL left running, its temporary folder removed" ok \
   bash -c "! ls -d '$R'/tmp/parking-test-pg.* 2>/dev/null && ! (for p in /proc/[0-9]*; do [ \"\$(readlink \$p/root)\" = '$R' ] && cat \$p/comm; done) | grep -q postgres"
 
-# 5. As root: the demo, and the tests' private cluster (run as "nobody") on a subset.
+# 6. As root: the demo, and the tests' private cluster (run as "nobody") on a subset.
 step "bash scripts/demo.sh as root (offscreen)" ok demo_until_signin root QT_QPA_PLATFORM=offscreen || true
 step "bash scripts/test.sh tests/unit tests/integration/test_smoke.py as root (cluster runs as nobody)" ok \
   as_root_user "bash scripts/test.sh tests/unit tests/integration/test_smoke.py" || true
