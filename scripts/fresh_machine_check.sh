@@ -146,7 +146,8 @@ copy_pip_configuration() {
     fi
   done
   for path in $( { cat "${files[@]}" 2>/dev/null; printf '%s\n' "${PIP_ENV[@]}"; } \
-      | grep -v '^ *#' | grep -oE '(file://)?/[^ ,"'"'"']+' | sed 's|^file://||' | sort -u); do
+      | grep -v '^ *#' | grep -oE '(file://)?/[^ ,"'"'"']+' | sed 's|^file://||; s|/simple/*$||' \
+      | sort -u); do   # a local index's files lie beside its simple/ folder: mount its root
     [ "$path" -ef "$R$path" ] && continue   # copied or mounted already
     if [ -d "$path" ]; then
       [ -e "$R$path" ] && ! mountpoint -q "$R$path" && [ -n "$(ls -A "$R$path")" ] && continue
