@@ -58,7 +58,7 @@ qt_real_platforms() {
 
 qt_libs_check() {
   local python="$1"; shift
-  local platforms=("$@") pyside missing packages=() unknown=() so pkg platform files=()
+  local platforms=("$@") pyside missing packages=() unknown=() so pkg platform files=() out
   # Windows and macOS wheels carry their own libraries; only Linux needs system ones.
   if [ "$(uname -s)" = Linux ] && command -v ldd >/dev/null 2>&1; then
     pyside="$("$python" -c 'import importlib.util as u; print(u.find_spec("PySide6").submodule_search_locations[0])')"

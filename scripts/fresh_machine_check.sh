@@ -97,13 +97,23 @@ MIRROR="$(mirror)"; MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
 in_root() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
 # A login-like environment for the normal user: nothing of ours leaks in but pip's settings.
+# OFFLINE=1: in a network namespace of its own with only loopback, so that a PostgreSQL of this
+# machine on 127.0.0.1:5432 cannot be seen from inside (a fresh machine has none).
+OFFLINE=0
+offline() {
+  if [ "$OFFLINE" = 1 ]; then
+    unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+  else
+    "$@"
+  fi
+}
 as_user() {
-  chroot --userspec="$USER_NAME:$USER_NAME" "$R" env -i HOME="/home/$USER_NAME" USER="$USER_NAME" \
+  offline chroot --userspec="$USER_NAME:$USER_NAME" "$R" env -i HOME="/home/$USER_NAME" USER="$USER_NAME" \
     LOGNAME="$USER_NAME" SHELL=/bin/bash PATH=/usr/local/bin:/usr/bin:/bin "${PIP_ENV[@]}" \
     "${EXTRA_ENV[@]}" bash -c "cd $CLONE && $1"
 }
 as_root_user() {
-  chroot "$R" env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
+  offline chroot "$R" env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${PIP_ENV[@]}" \
     "${EXTRA_ENV[@]}" bash -c "cd /root/parking-desktop && $1"
 }
@@ -215,7 +225,7 @@ demo_until_signin() {   # demo_until_signin user|root ENVIRONMENT...: README's d
   shift
   [ "$who" = root ] && runner=as_root_user
   EXTRA_ENV=("$@" "QT_LOGGING_RULES=qt.widgets.showhide=true")
-  setsid bash -c "$(declare -f as_user as_root_user); $(declare -p R USER_NAME CLONE PIP_ENV EXTRA_ENV)
+  setsid bash -c "$(declare -f offline as_user as_root_user); $(declare -p R USER_NAME CLONE PIP_ENV EXTRA_ENV OFFLINE)
     $runner 'bash scripts/demo.sh'" >"$log" 2>&1 &
   pid=$!
   EXTRA_ENV=()
@@ -229,7 +239,11 @@ demo_until_signin() {   # demo_until_signin user|root ENVIRONMENT...: README's d
     echo "the desktop's sign-in window was shown after ${waited}s; demo stopped"
     return 0
   fi
-  kill -KILL -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "no sign-in window after ${waited}s"
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  wait "$pid"; echo "the demo ended (exit $?) without showing the sign-in window"
   return 1
 }
 step "bash scripts/demo.sh (normal user, offscreen): desktop up" ok \
@@ -256,9 +270,14 @@ else
   echo "[skip] a real X11 window: install xvfb on this machine to try the xcb platform too"
 fi
 
-# 4. The tests without any PostgreSQL: one line, at once.
+# 4. The tests without any PostgreSQL: one line, at once. test.sh runs offline from here on (see
+# OFFLINE); its first part, the .venv with the test tools, is made just before, with the network.
+step "scripts/_venv.sh test (test.sh's first part; it needs pip's network)" ok \
+  as_user 'bash scripts/_venv.sh test' || true
+OFFLINE=1
 step "test.sh without PostgreSQL: stops at once, one line (install / PARKING_TEST_SKIP_PG=1)" fails \
   as_user 'bash scripts/test.sh' || true
+OFFLINE=0
 grep -q PARKING_TEST_SKIP_PG "$LAST_LOG" \
   || { echo "        | the message does not mention PARKING_TEST_SKIP_PG"; FAILED=1; }
 
@@ -267,16 +286,21 @@ copy_pip_configuration
 
 # 5. The whole suite, as a normal user, on a private throw-away cluster.
 if [ "$QUICK" = 1 ]; then TESTS="tests/unit"; else TESTS=""; fi
+OFFLINE=1
 step "bash scripts/test.sh ${TESTS:-(whole suite)} (normal user, private PostgreSQL cluster)" ok \
   as_user "bash scripts/test.sh $TESTS" || true
+OFFLINE=0
 tail -n 2 "$LAST_LOG" | sed 's/^/        | /'
 step "no PostgreSQL left running, its temporary folder removed" ok \
   bash -c "! ls -d '$R'/tmp/parking-test-pg.* 2>/dev/null && ! (for p in /proc/[0-9]*; do [ \"\$(readlink \$p/root)\" = '$R' ] && cat \$p/comm; done) | grep -q postgres"
 
 # 6. As root: the demo, and the tests' private cluster (run as "nobody") on a subset.
 step "bash scripts/demo.sh as root (offscreen)" ok demo_until_signin root QT_QPA_PLATFORM=offscreen || true
+step "scripts/_venv.sh test as root (network)" ok as_root_user 'bash scripts/_venv.sh test' || true
+OFFLINE=1
 step "bash scripts/test.sh tests/unit tests/integration/test_smoke.py as root (cluster runs as nobody)" ok \
   as_root_user "bash scripts/test.sh tests/unit tests/integration/test_smoke.py" || true
+OFFLINE=0
 
 echo
 echo "Summary:"
