@@ -221,8 +221,9 @@ copy_pip_configuration
 
 # 3. The demo: offscreen, until the sign-in window of the desktop is shown, then stopped.
 demo_until_signin() {   # demo_until_signin user|root ENVIRONMENT...: README's demo command
-  local who="$1" log="$WORK/demo-$1.log" pid waited=0 runner=as_user
+  local who="$1" log pid waited=0 runner=as_user
   shift
+  log="$(mktemp "$WORK/demo-$who.XXXXXX.log")"   # a new file: never an earlier run's lines
   [ "$who" = root ] && runner=as_root_user
   EXTRA_ENV=("$@" "QT_LOGGING_RULES=qt.widgets.showhide=true")
   setsid bash -c "$(declare -f offline as_user as_root_user); $(declare -p R USER_NAME CLONE PIP_ENV EXTRA_ENV OFFLINE)
