@@ -47,9 +47,11 @@ _pg_stop() {
   fi
 }
 
-# Start the private cluster; on failure say why (the log's last lines) and return 1.
+# pg_private_cluster PYTHON BINDIR [INITDB_OPTION...]: start the private cluster (options are
+# added last, so they win); on failure say why (the log's last lines) and return 1.
 pg_private_cluster() {
   local python="$1" bindir="$2" port
+  shift 2
   local runas=()
   _PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/parking-test-pg.XXXXXX")"
   trap _pg_stop EXIT
@@ -62,18 +64,18 @@ pg_private_cluster() {
     fi
     chown nobody "$_PG_DIR"   # the folder made just above, for the cluster alone
     runas=(runuser -u nobody --)
-    if ! "${runas[@]}" test -w "$_PG_DIR"; then
+    if ! ${runas[@]+"${runas[@]}"} test -w "$_PG_DIR"; then
       _pg_say "running as root, the private cluster runs as \"nobody\", who cannot reach $_PG_DIR: set TMPDIR to a folder everyone can enter (e.g. /tmp), or run the tests as a normal user"
       return 1
     fi
   fi
-  _PG_CTL=("${runas[@]}" "$bindir/pg_ctl")
+  _PG_CTL=(${runas[@]+"${runas[@]}"} "$bindir/pg_ctl")
   port="$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   # UTF-8 like the program's text; C.UTF-8 where the system has it, plain C otherwise.
-  if ! (cd "$_PG_DIR" && { "${runas[@]}" "$bindir/initdb" -D "$_PG_DIR/data" -U postgres \
-          --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$_PG_DIR/initdb.log" 2>&1 \
-        || "${runas[@]}" "$bindir/initdb" -D "$_PG_DIR/data" -U postgres \
-          --auth=trust --encoding=UTF8 --no-locale >>"$_PG_DIR/initdb.log" 2>&1; }); then
+  if ! (cd "$_PG_DIR" && { ${runas[@]+"${runas[@]}"} "$bindir/initdb" -D "$_PG_DIR/data" -U postgres \
+          --auth=trust --encoding=UTF8 --locale=C.UTF-8 "$@" >"$_PG_DIR/initdb.log" 2>&1 \
+        || { rm -rf "$_PG_DIR/data"; ${runas[@]+"${runas[@]}"} "$bindir/initdb" -D "$_PG_DIR/data" -U postgres \
+          --auth=trust --encoding=UTF8 --no-locale "$@" >>"$_PG_DIR/initdb.log" 2>&1; }; }); then
     _pg_say "initdb failed ($bindir/initdb): $(tail -n 3 "$_PG_DIR/initdb.log" | tr '\n' ' ')"
     return 1
   fi

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from parking_desktop.adapters.db import migrate
@@ -28,7 +28,7 @@ from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from tests.pg_support import describe
+from tests.pg_support import admin_engine, create_test_database, describe
 
 PG_ADMIN_URL = os.environ.get(
     "PARKING_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -37,17 +37,8 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 PASSWORD = "correct-horse-1"
 
 
-def _pg_admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-
-
-def _utf8_clause(conn: Connection) -> str:
-    """The program stores text as UTF-8. A cluster made without a UTF-8 locale (initdb on a
-    minimal system picks SQL_ASCII) gets its test database from template0 in UTF8 instead."""
-    encoding = conn.execute(text(
-        "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'template1'"
-    )).scalar_one()
-    return "" if encoding == "UTF8" else " TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
+def _pg_admin_engine() -> Engine:
+    return admin_engine(PG_ADMIN_URL)
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +50,11 @@ def pg_database_url() -> Iterator[str]:
     admin = _pg_admin_engine()
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{_utf8_clause(conn)}'))
-            # A throw-away database needs no durable commits: not waiting for the WAL flush
-            # makes every commit (and so every test) faster; all else behaves the same.
-            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+            create_test_database(conn, name)
     except OperationalError as exc:  # pragma: no cover - only when the server cannot be used
-        pytest.fail(describe(exc.orig or exc, PG_ADMIN_URL), pytrace=False)
+        pytest.fail(f"{describe(exc.orig or exc, PG_ADMIN_URL)} (scripts/test.sh starts a private "
+                    "cluster when no server is usable; PARKING_TEST_SKIP_PG=1 skips these tests)",
+                    pytrace=False)
     except DBAPIError as exc:  # pragma: no cover
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} refused to create the test database: "
                     f"{' '.join(str(exc.orig or exc).split())}", pytrace=False)

@@ -25,13 +25,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _bash(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` after sourcing scripts/_postgres.sh, as scripts/test.sh does."""
+def _bash(script: str, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` (arguments: ``args``) after sourcing scripts/_postgres.sh, as
+    scripts/test.sh does."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PARKING_TEST_")}
     environ.update(env, TMPDIR=str(tmp_path))
     return subprocess.run(
         ["bash", "-c", f'set -euo pipefail; ROOT="{ROOT}"; source "$ROOT/scripts/_postgres.sh"\n'
-         + script],
+         + script, "bash", *args],
         capture_output=True, text=True, env=environ, timeout=180, cwd=ROOT)
 
 
@@ -127,3 +128,33 @@ def test_without_a_server_a_private_cluster_serves_the_run_and_is_removed_after(
     assert not (server.exists() and _is_postgres(server))
     with pytest.raises(psycopg.OperationalError, match=r"(?i)connection refused"):
         psycopg.connect(values["URL"].replace("+psycopg", ""), connect_timeout=5)
+
+
+@pytest.mark.slow
+def test_a_cluster_without_utf8_still_gets_a_utf8_test_database(tmp_path: Path) -> None:
+    """initdb on a system without locales makes a SQL_ASCII cluster, where psycopg would
+    return bytes for text: the tests' database is made in UTF8 anyway."""
+    bindir = _bindir()
+    tmp = Path("/tmp") if os.geteuid() == 0 else tmp_path
+    check = (
+        "import sys\n"
+        "from sqlalchemy import create_engine, text\n"
+        "from tests.pg_support import admin_engine, create_test_database\n"
+        "admin = admin_engine(sys.argv[1])\n"
+        "with admin.connect() as conn:\n"
+        "    print('CLUSTER=' + conn.execute(text('SHOW server_encoding')).scalar_one())\n"
+        "    create_test_database(conn, 'made_by_the_test')\n"
+        "db = create_engine(sys.argv[1].rsplit('/', 1)[0] + '/made_by_the_test')\n"
+        "with db.connect() as conn:\n"
+        "    print('DATABASE=' + conn.execute(text('SHOW server_encoding')).scalar_one())\n"
+        "    print('TEXT=' + repr(conn.execute(text(\"SELECT 'Café Zürich'\")).scalar_one()))\n"
+        "db.dispose()\n"
+    )
+    done = _bash(
+        f'pg_private_cluster "{PYTHON}" "{bindir}" --encoding=SQL_ASCII --no-locale\n'
+        f'"{PYTHON}" -c "$1" "$PARKING_TEST_PG_ADMIN_URL"\n', tmp, check)
+    assert done.returncode == 0, done.stderr
+    values = dict(line.split("=", 1) for line in done.stdout.splitlines())
+    assert values["CLUSTER"] == "SQL_ASCII"
+    assert values["DATABASE"] == "UTF8"
+    assert values["TEXT"] == repr("Café Zürich")
