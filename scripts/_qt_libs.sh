@@ -78,8 +78,9 @@ qt_libs_check() {
         fi
       done
       if command -v apt-get >/dev/null 2>&1; then
-        _qt_say "Qt cannot start (${platforms[*]}): system libraries missing: $(echo $missing)." \
-          "Install them with: sudo apt-get install ${packages[*]}${unknown[*]:+ (and a package with ${unknown[*]})}"
+        _qt_say "Qt cannot start (${platforms[*]}): install the system libraries it needs with:" \
+          "sudo apt-get install ${packages[*]}${unknown[*]:+ (and a package with ${unknown[*]})}" \
+          "(missing: $(echo $missing))"
       else
         _qt_say "Qt cannot start (${platforms[*]}): system libraries missing: $(echo $missing)." \
           "Install the packages that provide them (README, \"Quick start\", lists them per system)."
