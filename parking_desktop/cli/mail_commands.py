@@ -19,6 +19,7 @@ from parking_desktop.cli.base import (
 )
 from parking_desktop.config import shown_value
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.jobs.definitions import delivery_problem
 
 # These commands report every failed mail in their own output; the outbox's log line about
 # it would only be a second, earlier copy of the same error.
@@ -112,9 +113,9 @@ def _flush(args: argparse.Namespace, app_factory: AppFactory) -> int:
               + (f" ({report.retrying} to retry later)" if report.retrying else ""))
         for error in errors:
             print(f"  {error}")
-    if report.failed or report.retrying:
-        sys.stderr.write(f"error: {report.failed} failed, {report.retrying} wait for a retry: "
-                         f"{errors[-1] if errors else 'see the outbox'}\n")
+    problem = delivery_problem({**document, "errors": errors})
+    if problem is not None:
+        sys.stderr.write(f"error: {problem}\n")
         return EXIT_REFUSED
     if report.held:
         # Not delivered and not ours to take yet: a live dispatcher is sending them, or a
