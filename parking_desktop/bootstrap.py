@@ -25,6 +25,7 @@ from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.exports import ExportService, build_export_service
 from parking_desktop.services.mail.email import EmailService, build_email_service
 from parking_desktop.services.parking.activity import ActivityService
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
@@ -52,6 +53,7 @@ class App:
     exports: ExportService
     cache: CacheService = field(default_factory=CacheService.disabled)
     timings: Timings = field(default_factory=Timings)
+    alerts: FullAlerts | None = None  # lots past FULL_ALERT_PERCENT
 
     def close(self) -> None:
         if self.exports is not None:
@@ -88,6 +90,9 @@ def build_app(
 
     email = timed("email", build_email_service(ctx, settings))
     exports = timed("exports", build_export_service(ctx, settings, email))
+    alerts = FullAlerts(ctx, settings.full_alert_percent, notice=email.queue_chat)
+    parking = CachedParking(ctx, reads)
+    parking.full_alerts = alerts
     _connect_cache(ctx, settings, cache)
     return App(
         settings=settings,
@@ -95,7 +100,7 @@ def build_app(
         ctx=ctx,
         users=timed("users", UserService(ctx, hasher)),
         lots=timed("lots", CachedLots(ctx, reads)),
-        parking=timed("parking", CachedParking(ctx, reads)),
+        parking=timed("parking", parking),
         search=timed("search", CachedSearch(ctx, reads)),
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
@@ -104,6 +109,7 @@ def build_app(
         exports=exports,
         cache=cache,
         timings=timings,
+        alerts=timed("alerts", alerts),
     )
 
 

@@ -45,6 +45,7 @@ from parking_desktop.adapters.db.models import User
 from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
 from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
+from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.config import shown_value
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor
@@ -58,7 +59,12 @@ log = logging.getLogger(__name__)
 STATUSES = ("pending", "sending", "sent", "failed")
 # The activity row written when the server took a mail (the job wrote "queued" before);
 # other kinds write "email_sent". A mail given up on writes "email_failed".
-SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent"}
+SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent",
+                 "chat": "chat_sent"}
+# A notice for the managers' Google Chat space goes through the outbox too (queued in the
+# transaction that raised it, retried while Chat is away); its recipient is this label.
+CHAT_KIND = "chat"
+CHAT_RECIPIENT = "Google Chat"
 FAILED_RECENTLY = timedelta(days=1)  # failed mails older than this no longer raise a warning
 
 
@@ -170,7 +176,10 @@ class _Claimed:
 
 def _row_values(mail: OutgoingMail, *, now: datetime, sender: str) -> dict[str, Any]:
     recipient = mail.recipient.strip()
-    if (not recipient or "@" not in recipient or len(recipient) > 254
+    if mail.kind == CHAT_KIND:
+        if recipient != CHAT_RECIPIENT:
+            raise ValidationError(f"A Chat notice goes to '{CHAT_RECIPIENT}'.")
+    elif (not recipient or "@" not in recipient or len(recipient) > 254
             or any(c in recipient for c in "\r\n,;<>")):
         raise ValidationError(f"'{shown_value(mail.recipient)}' is not an e-mail address.")
     key = mail.idempotency_key.strip()
@@ -250,6 +259,8 @@ class OutboxService:
         self.batch_size = batch_size
         # False opens a new connection per mail (only the throughput benchmark wants that).
         self.reuse_connection = reuse_connection
+        # Posts a Chat notice (the EmailService sets its notifier's send); None: not here.
+        self.chat: Callable[[str], NotifyResult] | None = None
 
     # --- queueing -------------------------------------------------------------------------
     def enqueue(self, mail: OutgoingMail, *, session: Session | None = None) -> Enqueued:
@@ -355,6 +366,9 @@ class OutboxService:
                     self._finish_failed(token, mail, "Delivery was interrupted "
                                         f"{mail.attempts - 1} times; gave up.", report)
                     continue
+                if mail.kind == CHAT_KIND:  # not SMTP: a broken mail server does not hold it
+                    self._post_chat(token, mail, report)
+                    continue
                 if broken is not None:  # the connection is down: the rest waits too
                     self._record_error(token, mail, broken, report)
                     continue
@@ -392,6 +406,20 @@ class OutboxService:
             if transport is not None:
                 transport.close()
         return report
+
+    def _post_chat(self, token: str, mail: _Claimed, report: DispatchReport) -> None:
+        result = (self.chat(mail.body_text) if self.chat is not None else
+                  NotifyResult(False, "Google Chat notices are not sent from here.",
+                               skipped=True))
+        if result.ok:
+            self._mark_sent(token, mail)
+            report.sent += 1
+            return
+        # Not configured, or a 4xx other than 429: retrying cannot help.
+        transient = not result.skipped and (result.status is None or result.status == 429
+                                            or result.status >= 500)
+        self._record_error(token, mail, DeliveryError(result.message, transient=transient),
+                           report)
 
     def _mark_sent(self, token: str, mail: _Claimed) -> None:
         o = EmailOutbox

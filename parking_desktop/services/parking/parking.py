@@ -21,6 +21,7 @@ from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
@@ -54,6 +55,7 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
 class ParkingService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self.full_alerts: FullAlerts | None = None  # set by bootstrap (FULL_ALERT_PERCENT)
 
     # --- driver flow ------------------------------------------------------------------------
     def reserve(
@@ -308,6 +310,8 @@ class ParkingService:
         if user_id is not None:
             session.get(User, user_id).last_booking = now  # type: ignore[union-attr]
         session.flush()
+        if self.full_alerts is not None:
+            self.full_alerts.after_booking(session, lot, reservation.id, now)
         data: dict[str, Any] = {
             "reservation_id": reservation.id, "lot": lot.name, "spot": spot.number,
             "vehicle": plate, "for_user_id": user_id,

@@ -169,9 +169,13 @@ class JobsScreen(Screen):
         cancel = box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(cancel)  # thousands of mails are never one Enter away
         box.setEscapeButton(cancel)
-        box.finished.connect(lambda _r: box.clickedButton() is send and self._run(job))
+        box.finished.connect(lambda _r: self._answered(box.clickedButton() is send, job))
         self.run_question = box
         box.open()
+
+    def _answered(self, run: bool, job: JobInfo) -> None:
+        if run:
+            self._run(job)
 
     def _run(self, job: JobInfo) -> None:
         self.banner.show_info(f"{job.title} is running…")
