@@ -23,6 +23,7 @@ from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
+from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = ("reserved", "active")
@@ -292,10 +293,11 @@ class ParkingService:
                 raise ConflictError(
                     f"{driver.username} already has an open booking; release or cancel it first."
                 )
-        if session.scalar(select(Reservation.id).where(
-            Reservation.vehicle_number == plate, Reservation.status.in_(OPEN)
-        )):
-            raise ConflictError(f"Vehicle {plate} already has an open booking.")
+        if (open_row := session.execute(
+            self._open_query().where(Reservation.vehicle_number == plate)
+        ).first()) is not None:
+            there, spot_there, lot_there = open_row
+            raise ConflictError(self._where_it_is(plate, there, spot_there, lot_there, now))
         spot = self._claim_first_free_spot(session, lot.id)
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
@@ -354,6 +356,32 @@ class ParkingService:
             spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
             price_per_hour=r.price_per_hour, cost=fee.cost,
         )
+
+    def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
+                     now: datetime) -> str:
+        """The refusal of a second booking says where the vehicle already is, and since when
+        (site time; the date too unless it is today)."""
+        since = (r.parked_at or r.reserved_at).astimezone(self.ctx.tz)
+        today = now.astimezone(self.ctx.tz).date()
+        when = f"{since:%H:%M}" if since.date() == today else f"{since:%d %b %H:%M}"
+        how = "parked" if r.status == "active" else "booked"
+        return (f"Vehicle {plate} already has an open booking: {how} in {lot.name}, "
+                f"spot {spot.number}, since {when}.")
+
+    def find_open_by_partial(self, actor: Actor, text: str,
+                             limit: int = 20) -> list[ReservationView]:
+        """Open bookings whose plate contains ``text`` (the attendant typed part of it), exact
+        match first, then by plate; at most ``limit``."""
+        require_staff(actor, "look up vehicles")
+        needle = validation.normalise_vehicle(text)
+        with self.ctx.read() as session:
+            rows = session.execute(
+                self._open_query().where(contains(Reservation.vehicle_number, needle))
+                .order_by((Reservation.vehicle_number != needle), Reservation.vehicle_number)
+                .limit(limit)
+            ).all()
+            return [reservation_view(r, spot, lot, self._username(session, r.user_id))
+                    for r, spot, lot in rows]
 
     @staticmethod
     def _open_query() -> Any:
