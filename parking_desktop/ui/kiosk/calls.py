@@ -62,3 +62,14 @@ def driver_state(app: App, actor: Actor) -> DriverState:
     latest = app.search.reservations(actor, ReservationFilter(), limit=1, with_total=False)
     last_vehicle = latest.items[0].vehicle_number if latest.items else ""
     return DriverState(booking=None, lots=app.lots.search(), last_vehicle=last_vehicle)
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    job_id: str
+    mail_delayed: bool  # the outbox is failing right now: the driver is told to expect a delay
+
+
+def email_my_history(app: App, actor: Actor) -> HistoryRequest:
+    job_id = app.exports.email_my_history(actor)
+    return HistoryRequest(job_id, app.email.outbox.delivery_delayed())
