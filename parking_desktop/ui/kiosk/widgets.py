@@ -67,6 +67,7 @@ class KioskEdit(QLineEdit):
         self.setAccessibleName(accessible)
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(False)
+        self.setProperty("keyboard", "full")  # the on-screen keyboard's layout for it
 
 
 class PasswordEdit(KioskEdit):
@@ -90,6 +91,7 @@ class VehicleEdit(KioskEdit):
                  accessible: str = "Vehicle number") -> None:
         super().__init__(accessible, "e.g. AB123CD", parent)
         self.setObjectName("vehicleEdit")
+        self.setProperty("keyboard", "plate")
         self.setMaxLength(32)  # generous: a pasted plate keeps its separators until cleaned
         self.setInputMethodHints(Qt.InputMethodHint.ImhPreferUppercase
                                  | Qt.InputMethodHint.ImhNoPredictiveText)
