@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -47,13 +48,19 @@ def _key_code(char: str) -> int:
 class Key(QPushButton):
     def __init__(self, label: str, parent: QWidget | None = None, *, role: str = "char",
                  accessible: str | None = None) -> None:
-        super().__init__(label, parent)
+        super().__init__(parent)
+        self.char = label
+        self.show_char(label)
         self.setObjectName("oskKey")
         self.setProperty("kind", "key")
         self.setProperty("keyRole", role)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the field keeps the focus
         self.setAccessibleName(accessible or f"Key {label}")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def show_char(self, char: str) -> None:
+        self.char = char
+        self.setText(char.replace("&", "&&"))  # a lone "&" would be a mnemonic, not shown
 
 
 class OnScreenKeyboard(QWidget):
@@ -113,6 +120,17 @@ class OnScreenKeyboard(QWidget):
         if wanted != self.layout_name:
             self._build(wanted)
         self.show()
+        QTimer.singleShot(0, lambda: self._reveal(edit))
+
+    def _reveal(self, edit: QLineEdit) -> None:
+        """Scroll the page so the field is not under the keyboard."""
+        if self.target is not edit:
+            return
+        parent = edit.parentWidget()
+        while parent is not None and not isinstance(parent, QScrollArea):
+            parent = parent.parentWidget()
+        if isinstance(parent, QScrollArea):
+            parent.ensureWidgetVisible(edit, 0, 24)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # A tap on the field whose keyboard was hidden brings it back.
@@ -140,7 +158,7 @@ class OnScreenKeyboard(QWidget):
         for row, chars in enumerate(rows):
             for column, char in enumerate(chars):
                 key = Key(char, self)
-                key.clicked.connect(lambda _c=False, k=key: self._char(k.text()))
+                key.clicked.connect(lambda _c=False, k=key: self._char(k.char))
                 self.grid.addWidget(key, row, column)
                 self.keys[char] = key
         last = len(rows) - 1
@@ -173,7 +191,7 @@ class OnScreenKeyboard(QWidget):
         self.shift = on
         for char, key in self.keys.items():
             if len(char) == 1:
-                key.setText(self._shifted(char))
+                key.show_char(self._shifted(char))
 
     def _shifted(self, char: str) -> str:
         if not self.shift:
@@ -201,7 +219,7 @@ class OnScreenKeyboard(QWidget):
     def press(self, label: str) -> None:
         """Tap the key showing ``label`` (scripts and tests)."""
         for key in self.keys.values():
-            if key.text() == label:
+            if key.char == label:
                 key.click()
                 return
         raise KeyError(label)
