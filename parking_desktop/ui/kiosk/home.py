@@ -278,7 +278,15 @@ class HomeScreen(KioskScreen):
                 if layout is not None:
                     layout.invalidate()
             if self.tiles_height() <= room:
-                return
+                break
+        # The grid in a scroll area would squeeze tiles to the visible height rather than
+        # scroll: each tile is given the height its wrapped text needs at its width.
+        spacing = self.grid.spacing()
+        width = (self.tile_scroll.viewport().width() - spacing * (self._columns - 1)) \
+            // self._columns
+        for tile in self.tiles.values():
+            tile.setMinimumHeight(tile.heightForWidth(width) if tile.hasHeightForWidth()
+                                  else tile.sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
@@ -94,6 +94,10 @@ class ReceiptScreen(KioskScreen):
         self.then = "home"
         self.receipt: Receipt | None = None
         self.factor = 1.0  # the text size step in use (see SIZES)
+        self.fit_timer = QTimer(self)
+        self.fit_timer.setSingleShot(True)
+        self.fit_timer.setInterval(0)
+        self.fit_timer.timeout.connect(self.fit)
         card = self.card = Card(self)
         card.setObjectName("receiptCard")
         card.setMaximumWidth(900)
@@ -133,6 +137,7 @@ class ReceiptScreen(KioskScreen):
         self.total.setText(money(receipt.cost))
         self.grid.set_rows(receipt_rows(receipt, tz))
         self.fit()
+        self._fit_soon()
 
     def reset(self) -> None:
         super().reset()
@@ -165,8 +170,15 @@ class ReceiptScreen(KioskScreen):
             return
         for factor in STEPS:
             self._size_text(factor)
-            if self.card.sizeHint().height() <= room:
+            if self.card_height() <= room:
                 return
+
+    def card_height(self) -> int:
+        """The card's height at its current width (wrapped lines counted)."""
+        card = self.card
+        if card.hasHeightForWidth() and card.width() > 0:
+            return max(card.heightForWidth(card.width()), card.minimumSizeHint().height())
+        return card.sizeHint().height()
 
     def _size_text(self, factor: float) -> None:
         self.factor = factor
@@ -179,18 +191,26 @@ class ReceiptScreen(KioskScreen):
             child.ensurePolished()
         layout = self.card.layout()
         if layout is not None:
+            # A wrapped line's height depends on the width; the box layouts around the card
+            # would otherwise give the headline one line. Its height for the card's width:
+            margins = layout.contentsMargins()
+            width = self.card.width() - margins.left() - margins.right()
+            if width > 0:
+                self.headline.setMinimumHeight(self.headline.heightForWidth(width))
             layout.invalidate()
+
+    def _fit_soon(self) -> None:
+        # Once the scroll area and the card have their new sizes (after this event).
+        if self.receipt is not None:
+            self.fit_timer.start()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.receipt is not None:
-            self.fit()
+        self._fit_soon()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if self.receipt is not None:
-            self.fit()
+        self._fit_soon()
 
     def rescale(self, scale: float) -> None:
-        if self.receipt is not None:
-            self.fit()
+        self._fit_soon()
