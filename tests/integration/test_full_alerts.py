@@ -129,3 +129,20 @@ def test_racing_bookings_alert_exactly_once(
     assert taken >= 18, errors  # 18 of 20 is the 90 % level
     assert len(activity(app, "lot_full_alert")) == 1
     assert app.email.outbox.counts(manager)["pending"] == 1
+
+
+def test_the_alert_level_setting_is_checked(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from parking_desktop.config import ConfigError, load_settings
+
+    folder = Path(str(tmp_path))
+
+    def settings(value: str) -> int:
+        return load_settings(data_dir=folder / "d", database_url="sqlite:///x.db",
+                             environ={"FULL_ALERT_PERCENT": value},
+                             dotenv_path=folder / "no.env").full_alert_percent
+
+    assert settings("75") == 75 and settings("0") == 0
+    with pytest.raises(ConfigError, match="FULL_ALERT_PERCENT"):
+        settings("101")
