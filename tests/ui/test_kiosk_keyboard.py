@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -102,3 +102,27 @@ def test_the_setting_turns_the_keyboard_off(
     page = window.screens["signin"]
     qtbot.waitUntil(lambda: page.login.hasFocus())
     assert not window.keyboard.isVisible() and window.keyboard.target is None
+
+
+def test_the_field_stays_in_view_above_the_keyboard_at_1024x768(
+    app: App, qtbot: QtBot, open_kiosk: OpenKiosk, manager: Actor, attendant: Actor,
+) -> None:
+    for n in range(6):
+        make_lot(app, manager, name=f"Lot {n}")
+    window = open_kiosk()
+    window.resize(1024, 768)
+    sign_in(qtbot, window, "staff", "attendant1")
+    window.go("checkin")
+    checkin = window.screens["checkin"]
+    qtbot.waitUntil(lambda: checkin.lots.selected() is not None)
+    checkin.vehicle.setFocus()
+    qtbot.waitUntil(lambda: window.keyboard.isVisible())
+    viewport = checkin.page_scroll.viewport()
+
+    def in_view() -> bool:
+        top = checkin.vehicle.mapTo(viewport, checkin.vehicle.rect().topLeft())
+        return viewport.rect().contains(QRect(top, checkin.vehicle.size()))
+
+    # The page scrolls (it is not squeezed) so that the field is above the keys.
+    qtbot.waitUntil(in_view)
+    assert checkin.vehicle.fontMetrics().height() <= checkin.vehicle.contentsRect().height()

@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
 PLATE, FULL = "plate", "full"
+MAX_WIDTH = 1280  # px
 PROPERTY = "keyboard"  # on a QLineEdit: which layout it wants ("" or unset: none)
 BACKSPACE, ENTER, SHIFT, SPACE, HIDE = "⌫", "Enter", "Shift", "Space", "Hide ⌄"
 
@@ -43,6 +43,13 @@ def _key_code(char: str) -> int:
     if char == " ":
         return int(Qt.Key.Key_Space.value)
     return int(Qt.Key.Key_unknown.value)
+
+
+def _scroll_area_of(widget: QWidget) -> QScrollArea | None:
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    return parent if isinstance(parent, QScrollArea) else None
 
 
 class Key(QPushButton):
@@ -83,11 +90,18 @@ class OnScreenKeyboard(QWidget):
         self.scale = 1.0
         self.keys: dict[str, Key] = {}
         self._hidden_for: QLineEdit | None = None  # "Hide" was pressed while this had focus
-        outer = QVBoxLayout(self)
+        outer = QHBoxLayout(self)
         outer.setContentsMargins(16, 10, 16, 12)
-        self.grid = QGridLayout()
+        # Keys no wider than a hand can span on a big screen: the board is centred.
+        board = QWidget(self)
+        board.setMaximumWidth(MAX_WIDTH)
+        self.grid = QGridLayout(board)
+        self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(8)
-        outer.addLayout(self.grid)
+        outer.addStretch(1)
+        outer.addWidget(board, 100)
+        outer.addStretch(1)
+        self.board = board
         self.hide()
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -120,17 +134,25 @@ class OnScreenKeyboard(QWidget):
         if wanted != self.layout_name:
             self._build(wanted)
         self.show()
+        area = _scroll_area_of(edit)
+        if area is not None:
+            # The page shrinks to make room for the keyboard a layout pass later: the field is
+            # brought into view when the page's scroll range has changed (and at once).
+            area.verticalScrollBar().rangeChanged.connect(
+                self._range_changed, Qt.ConnectionType.UniqueConnection)
         QTimer.singleShot(0, lambda: self._reveal(edit))
+
+    def _range_changed(self, _low: int, _high: int) -> None:
+        if self.target is not None and self.isVisible():
+            self._reveal(self.target)
 
     def _reveal(self, edit: QLineEdit) -> None:
         """Scroll the page so the field is not under the keyboard."""
         if self.target is not edit:
             return
-        parent = edit.parentWidget()
-        while parent is not None and not isinstance(parent, QScrollArea):
-            parent = parent.parentWidget()
-        if isinstance(parent, QScrollArea):
-            parent.ensureWidgetVisible(edit, 0, 24)
+        area = _scroll_area_of(edit)
+        if area is not None:
+            area.ensureWidgetVisible(edit, 0, 24)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # A tap on the field whose keyboard was hidden brings it back.
@@ -226,5 +248,6 @@ class OnScreenKeyboard(QWidget):
 
     def rescale(self, scale: float) -> None:
         """Key sizes come from the kiosk style sheet, which grows with the screen; this only
-        remembers the scale for keys built later."""
+        remembers the scale and widens the board with it."""
         self.scale = scale
+        self.board.setMaximumWidth(round(MAX_WIDTH * scale))
