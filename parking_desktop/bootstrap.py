@@ -24,6 +24,7 @@ from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.parking.activity import ActivityService
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
@@ -87,6 +88,7 @@ class App:
                     raise RuntimeError(f"this App was built without {name}")
                 self._built[name] = factory()
             return self._built[name]
+    alerts: FullAlerts | None = None  # lots past FULL_ALERT_PERCENT
 
     def close(self) -> None:
         exports, jobs = self._built.get("exports"), self._built.get("jobs")
@@ -124,8 +126,15 @@ def build_app(
         figures); ``name`` is the service's attribute on App."""
         return timed_service(timings, name, service)
 
-    _connect_cache(ctx, settings, cache)
     built: list[App] = []  # the App, for the parts built from other parts
+    # The Chat notice is queued in the booking's own transaction, through the mail service
+    # (built on first use).
+    alerts = FullAlerts(ctx, settings.full_alert_percent,
+                        notice=lambda session, text, key: built[0].email.queue_chat(
+                            session, text, key))
+    parking = CachedParking(ctx, reads)
+    parking.full_alerts = alerts
+    _connect_cache(ctx, settings, cache)
 
     def email() -> EmailService:
         from parking_desktop.services.mail.email import build_email_service
@@ -148,7 +157,7 @@ def build_app(
         ctx=ctx,
         users=timed("users", UserService(ctx, hasher)),
         lots=timed("lots", CachedLots(ctx, reads)),
-        parking=timed("parking", CachedParking(ctx, reads)),
+        parking=timed("parking", parking),
         search=timed("search", CachedSearch(ctx, reads)),
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
@@ -157,6 +166,7 @@ def build_app(
         jobs_factory=jobs,
         cache=cache,
         timings=timings,
+        alerts=timed("alerts", alerts),
     )
     built.append(app)
     return app

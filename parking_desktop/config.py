@@ -60,6 +60,8 @@ class Settings:
     app_timezone: str = "UTC"
     scheduler_enabled: bool = True
     kiosk_idle_seconds: int = 60
+    kiosk_on_screen_keyboard: bool = True  # touch kiosks have no keyboard
+    full_alert_percent: int = 90  # a lot filling past this tells the managers (0: never)
     job_stale_after_seconds: int = 60  # a running job silent this long is taken over
     settings_file: Path = field(default=Path(SETTINGS_FILE_NAME))
 
@@ -154,6 +156,7 @@ _BOOL = {
     "MAIL_USE_SSL": "mail_use_ssl",
     "MAIL_ALLOW_PLAINTEXT_LOGIN": "mail_allow_plaintext_login",
     "SCHEDULER_ENABLED": "scheduler_enabled",
+    "KIOSK_ON_SCREEN_KEYBOARD": "kiosk_on_screen_keyboard",
 }
 _INT = {
     "MAIL_PORT": ("mail_port", 1, 65535),
@@ -161,6 +164,7 @@ _INT = {
     "CSV_EXPORT_EXPIRY_HOURS": ("csv_export_expiry_hours", 1, 24 * 365),
     "KIOSK_IDLE_SECONDS": ("kiosk_idle_seconds", 10, 24 * 3600),
     "JOB_STALE_AFTER_SECONDS": ("job_stale_after_seconds", 2, 24 * 3600),
+    "FULL_ALERT_PERCENT": ("full_alert_percent", 0, 100),
 }
 _TIME = {
     "DAILY_REMINDER_TIME": "daily_reminder_time",

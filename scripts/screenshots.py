@@ -38,7 +38,7 @@ from parking_desktop.domain.clock import FixedClock  # noqa: E402
 from parking_desktop.domain.roles import Actor  # noqa: E402
 from parking_desktop.ui.common.qtapp import ensure_qapplication  # noqa: E402
 from parking_desktop.ui.desktop.screen import SignedIn  # noqa: E402
-from parking_desktop.ui.kiosk.tour import kiosk_shots  # noqa: E402
+from parking_desktop.ui.kiosk.tour import kiosk_shots, kiosk_touch_shots  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 SMALL = (1280, 800)
@@ -296,7 +296,8 @@ SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     *at_every_size("desktop-mail-settings", mail_settings_refused, large=False),
     ("desktop-cache", desktop_screen("cache"), COMPACT),
 ]
-KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = kiosk_shots(SMALL, LARGE)
+KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
+    *kiosk_shots(SMALL, LARGE), *kiosk_touch_shots((1024, 768), LARGE)]
 
 
 def shrink_png(path: Path) -> None:

@@ -145,7 +145,9 @@ def _worker(args: argparse.Namespace, app_factory: AppFactory) -> int:
         runs = scheduler.catch_up()
         outbox = scheduler.run_job_now("outbox_dispatch")
         log.info("Caught up %d run(s); outbox: %s", len(runs), _counts_text(outbox.counts))
-        return EXIT_REFUSED if any(r.status == "failed" for r in runs) else EXIT_OK
+        if outbox.status == "failed":
+            sys.stderr.write(f"error: outbox_dispatch failed: {outbox.error}\n")
+        return EXIT_REFUSED if any(r.status == "failed" for r in [*runs, outbox]) else EXIT_OK
 
     stop = threading.Event()
 

@@ -22,6 +22,7 @@ from parking_desktop.jobs.db_watch import is_database_error
 from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
 from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, JobRunView
+from parking_desktop.services.jobs.ledger import FAILED as FAILED_STATUS
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -240,6 +241,13 @@ class JobRunner:
                                       error=_error_text(exc))
             self.events.emit(JobEvent(FAILED, spec.name,
                                       f"{spec.title} failed: {view.error}", view))
+            return view
+        if outcome.problem is not None:
+            view = self.ledger.record(spec.name, key, FAILED_STATUS, outcome.counts, started_at,
+                                      error=outcome.problem)
+            log.warning("%s: %s", spec.name, outcome.problem)
+            self.events.emit(JobEvent(FAILED, spec.name,
+                                      f"{spec.title}: {outcome.problem}", view))
             return view
         if not outcome.worth_recording:
             return JobRunView(id=0, job=spec.name, period_key=key, status=COMPLETED,

@@ -44,7 +44,14 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
-from parking_desktop.services.mail.outbox import Enqueued, OutboxService, OutboxView, OutgoingMail
+from parking_desktop.services.mail.outbox import (
+    CHAT_KIND,
+    CHAT_RECIPIENT,
+    Enqueued,
+    OutboxService,
+    OutboxView,
+    OutgoingMail,
+)
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import UserView
 
@@ -209,6 +216,7 @@ class EmailService:
         self.sms = sms or TwilioSmsNotifier()
         self.site_name = site_name
         self._environ = environ
+        outbox.chat = self.chat.send  # the outbox posts queued Chat notices
 
     # --- the mails -----------------------------------------------------------------------
     # Each send_* renders and queues one mail; build_* only renders (for jobs that queue many
@@ -297,6 +305,15 @@ class EmailService:
         if chat and (any(q.created for q in queued) or not managers):  # once, like the mails
             self.notify_chat(f"*{title}*\n{message}")
         return queued
+
+    def queue_chat(self, session: Session | None, text: str, key: str) -> None:
+        """Queue a notice for the managers' Chat space in the caller's transaction; the
+        outbox posts it (and retries while Chat is away). Nothing when Chat is not set up."""
+        if not self.chat.configured:
+            return
+        self.outbox.enqueue(OutgoingMail(
+            recipient=CHAT_RECIPIENT, subject=text.splitlines()[0][:200], text=text, html=None,
+            kind=CHAT_KIND, idempotency_key=key), session=session)
 
     def notify_chat(self, text: str) -> NotifyResult:
         """Job summaries and alerts to the managers' Chat space. Never raises."""

@@ -28,8 +28,9 @@ from parking_desktop.domain.states import (
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
-from parking_desktop.services.sqlhelpers import inline_in
+from parking_desktop.services.sqlhelpers import contains, inline_in
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = OPEN_BOOKINGS
@@ -128,6 +129,7 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
 class ParkingService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self.full_alerts: FullAlerts | None = None  # set by bootstrap (FULL_ALERT_PERCENT)
 
     # --- driver flow ------------------------------------------------------------------------
     def reserve(
@@ -352,8 +354,11 @@ class ParkingService:
                 raise ConflictError(
                     f"{driver.username} already has an open booking; release or cancel it first."
                 )
-        if session.scalar(open_id_of_vehicle(plate)):
-            raise ConflictError(f"Vehicle {plate} already has an open booking.")
+        if (open_row := session.execute(
+            open_by_vehicle(plate)
+        ).first()) is not None:
+            there, spot_there, lot_there = open_row
+            raise ConflictError(self._where_it_is(plate, there, spot_there, lot_there, now))
         spot = self._claim_first_free_spot(session, lot.id)
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
@@ -368,6 +373,8 @@ class ParkingService:
         if user_id is not None:
             session.get(User, user_id).last_booking = now  # type: ignore[union-attr]
         session.flush()
+        if self.full_alerts is not None:
+            self.full_alerts.after_booking(session, lot, reservation.id, now)
         data: dict[str, Any] = {
             "reservation_id": reservation.id, "lot": lot.name, "spot": spot.number,
             "vehicle": plate, "for_user_id": user_id,
@@ -426,6 +433,32 @@ class ParkingService:
             spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
             price_per_hour=r.price_per_hour, cost=fee.cost,
         )
+
+    def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
+                     now: datetime) -> str:
+        """The refusal of a second booking says where the vehicle already is, and since when
+        (site time; the date too unless it is today)."""
+        since = (r.parked_at or r.reserved_at).astimezone(self.ctx.tz)
+        today = now.astimezone(self.ctx.tz).date()
+        when = f"{since:%H:%M}" if since.date() == today else f"{since:%d %b %H:%M}"
+        how = "parked" if r.status == "active" else "booked"
+        return (f"Vehicle {plate} already has an open booking: {how} in {lot.name}, "
+                f"spot {spot.number}, since {when}.")
+
+    def find_open_by_partial(self, actor: Actor, text: str,
+                             limit: int = 20) -> list[ReservationView]:
+        """Open bookings whose plate contains ``text`` (the attendant typed part of it), exact
+        match first, then by plate; at most ``limit``."""
+        require_staff(actor, "look up vehicles")
+        needle = validation.normalise_vehicle(text)
+        with self.ctx.read() as session:
+            rows = session.execute(
+                open_reservations().where(contains(Reservation.vehicle_number, needle))
+                .order_by((Reservation.vehicle_number != needle), Reservation.vehicle_number)
+                .limit(limit)
+            ).all()
+            return [reservation_view(r, spot, lot, self._username(session, r.user_id))
+                    for r, spot, lot in rows]
 
     @staticmethod
     def _load(session: Session, reservation_id: int,

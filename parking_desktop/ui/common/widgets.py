@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from parking_desktop.ui.common.icons import ON_COLOUR, tinted_icon
 from parking_desktop.ui.common.qtapp import icon
 
 
@@ -104,7 +105,9 @@ class SearchBox(QLineEdit):
 
 def tool_button(text: str, icon_name: str, parent: QWidget, *, primary: bool = False,
                 danger: bool = False, tooltip: str = "") -> QPushButton:
-    button = QPushButton(icon(icon_name), text, parent)
+    # On a blue or red button the slate icon would vanish: drawn in white there.
+    shown = tinted_icon(icon_name, ON_COLOUR) if primary or danger else icon(icon_name)
+    button = QPushButton(shown, text, parent)
     button.setAccessibleName(text)
     if primary:
         button.setObjectName("primaryButton")

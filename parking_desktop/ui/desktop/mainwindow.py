@@ -24,6 +24,7 @@ from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.qtapp import icon
 from parking_desktop.ui.desktop.screen import RefusedScreen, Screen, SignedIn
 from parking_desktop.ui.desktop.screens import SCREENS, ScreenEntry
+from parking_desktop.ui.desktop.status_line import StatusLine
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,10 @@ class MainWindow(QMainWindow):
         self.db_status.setAccessibleName("Database")
         self.tz_status = QLabel(f"Times in {self.session.tz.key}", bar)
         self.tz_status.setAccessibleName("Time zone")
+        self.warnings = StatusLine(self.session.app, actor, bar)  # mail and full lots
         bar.addWidget(self.user_status)
-        bar.addWidget(self.db_status, 1)
+        bar.addWidget(self.db_status)
+        bar.addWidget(self.warnings, 1)
         bar.addPermanentWidget(self.tz_status)
 
     # --- navigation --------------------------------------------------------------------------
@@ -256,5 +259,6 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         self._shut_down = True  # closing for good now: nothing left to ask
         self.bridge.detach()
+        self.warnings.shutdown()
         for screen in self.screens.values():
             screen.shutdown()
