@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.adapters.db.models_stats import StatsLotTotal, StatsQuarter
+from parking_desktop.adapters.db.summary import bucket_of, next_boundary
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
@@ -33,10 +35,18 @@ CHART_DAYS = 30
 
 def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> dict[str, Any]:
     """The dashboard's statements by name (each one's plan is checked in
-    tests/integration/test_query_plans.py)."""
+    tests/integration/test_query_plans.py).
+
+    History comes from the summary rows (``adapters/db/summary.py``), which start at quarter-hour
+    boundaries: from a window's first boundary on they answer; the few minutes between the
+    window's exact start and that boundary are read from reservations (the ``*_edge``
+    statements, an index range of at most a quarter hour), so every figure is the same as
+    summing the reservations themselves."""
     counts = spot_counts_query().subquery()
     left_bucket = quarter_bucket(Reservation.left_at, dialect)
     booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
+    month_edge, since_edge = next_boundary(month_start), next_boundary(since)
+    completed = Reservation.status == BookingStatus.COMPLETED
     return {
         "per_lot": select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
                           counts.c.occupied)
@@ -45,18 +55,24 @@ def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> d
         .order_by(ParkingLot.name),
         "drivers": select(func.count(User.id)).where(User.role == Role.DRIVER.value,
                                                      User.is_active),
-        "total": select(func.count(Reservation.id)),
         "active": select(func.count(Reservation.id)).where(IS_OPEN),
-        "revenue_total": select(func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED),
-        "revenue_month": select(func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= month_start),
-        # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
-        "revenue_hours": select(left_bucket, func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= since)
+        "totals": select(func.sum(StatsLotTotal.bookings), func.sum(StatsLotTotal.revenue)),
+        "revenue_month": select(func.sum(StatsQuarter.revenue))
+        .where(StatsQuarter.bucket >= bucket_of(month_edge)),
+        "revenue_month_edge": select(func.sum(Reservation.cost))
+        .where(completed, Reservation.left_at >= month_start, Reservation.left_at < month_edge),
+        # By UTC quarter hour, then placed in the site's days and hours.
+        "revenue_hours": select(StatsQuarter.bucket, func.sum(StatsQuarter.revenue))
+        .where(StatsQuarter.bucket >= bucket_of(since_edge))
+        .group_by(StatsQuarter.bucket),
+        "revenue_hours_edge": select(left_bucket, func.sum(Reservation.cost))
+        .where(completed, Reservation.left_at >= since, Reservation.left_at < since_edge)
         .group_by(left_bucket),
-        "booking_hours": select(booked_bucket, func.count(Reservation.id))
-        .where(Reservation.reserved_at >= since)
+        "booking_hours": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings))
+        .where(StatsQuarter.bucket >= bucket_of(since_edge))
+        .group_by(StatsQuarter.bucket),
+        "booking_hours_edge": select(booked_bucket, func.count(Reservation.id))
+        .where(Reservation.reserved_at >= since, Reservation.reserved_at < since_edge)
         .group_by(booked_bucket),
     }
 
@@ -81,12 +97,14 @@ class StatsService:
                 for i, n, a, r, o in session.execute(queries["per_lot"]).all()
             ]
             drivers = session.scalar(queries["drivers"]) or 0
-            total = session.scalar(queries["total"]) or 0
             active = session.scalar(queries["active"]) or 0
-            revenue_total = session.scalar(queries["revenue_total"])
-            revenue_month = session.scalar(queries["revenue_month"])
-            revenue_hours = session.execute(queries["revenue_hours"]).all()
-            booking_hours = session.execute(queries["booking_hours"]).all()
+            total, revenue_total = session.execute(queries["totals"]).one()
+            revenue_month = _dec(session.scalar(queries["revenue_month"])) + _dec(
+                session.scalar(queries["revenue_month_edge"]))
+            revenue_hours = [*session.execute(queries["revenue_hours"]).all(),
+                             *session.execute(queries["revenue_hours_edge"]).all()]
+            booking_hours = [*session.execute(queries["booking_hours"]).all(),
+                             *session.execute(queries["booking_hours_edge"]).all()]
             recent = recent_reservations(session, limit=5)
 
         spots = sum(p.available + p.reserved + p.occupied for p in per_lot)
@@ -96,7 +114,8 @@ class StatsService:
             lots=len(per_lot), spots=spots, available=spots - reserved - occupied,
             reserved=reserved, occupied=occupied,
             occupancy_pct=round(100.0 * (reserved + occupied) / spots, 1) if spots else 0.0,
-            drivers=int(drivers), reservations_total=int(total), reservations_active=int(active),
+            drivers=int(drivers), reservations_total=int(total or 0),
+            reservations_active=int(active),
             revenue_total=money(_dec(revenue_total)), revenue_month=money(_dec(revenue_month)),
             per_lot=per_lot,
             revenue_per_day=_revenue_per_day(revenue_hours, local_now, tz),
