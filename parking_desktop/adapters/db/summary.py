@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Table,
     Integer,
     String,
+    Table,
     cast,
     delete,
     func,
