@@ -90,8 +90,8 @@ def _add(session: Session, lot_id: int, bucket: str, *, bookings: int, revenue: 
         (StatsQuarter.__table__, ["bucket", "lot_id"], {"bucket": bucket, "lot_id": lot_id}),
         (StatsLotTotal.__table__, ["lot_id"], {"lot_id": lot_id}),
     ):
-        insert = (sqlite.insert(table) if dialect == "sqlite"
-                  else postgresql.insert(table))  # type: ignore[arg-type]
+        assert isinstance(table, Table)
+        insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
         stmt = insert.values(**values, bookings=bookings, revenue=revenue)
         session.execute(stmt.on_conflict_do_update(
             index_elements=key,
