@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.models import ParkingSpot, Reservation
@@ -27,6 +27,7 @@ from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.parking.stats import CHART_DAYS, StatsService
 from parking_desktop.services.views import DashboardStats
 from tests.conftest import MakeUser
+from tests.integration.test_cli import Cli, refused
 
 # Across the change to summer time in Paris (29 March 2026), so local days of 23 hours count.
 HISTORY_START = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
@@ -134,21 +135,35 @@ def test_summary_follows_every_change_and_the_dashboard_matches_the_reservations
             app, now), now.isoformat()
 
 
-def test_db_check_finds_drift_and_repair_rebuilds(app: App, manager: Actor, clock: FixedClock,
-                                                  make_user: MakeUser) -> None:
+def test_db_check_lists_each_difference_and_repair_rebuilds(
+        app: App, manager: Actor, clock: FixedClock, make_user: MakeUser, db_url: str,
+        tmp_path: Path) -> None:
     random_history(app, manager, clock, make_user, random.Random(5), steps=30)
+    cli = Cli(tmp_path / "cli", db_url)
+    clean = cli("db", "check")
+    assert clean.code == 0 and "match" in clean.out, (clean.out, clean.err)
+
+    # Drift: a quarter row lost, and a lot's revenue total off by a cent.
     with app.ctx.write() as session:
-        first = session.execute(select(StatsQuarter.bucket, StatsQuarter.lot_id)
-                                .where(StatsQuarter.bookings > 0).limit(1)).one()
-        session.execute(update(StatsQuarter).where(StatsQuarter.bucket == first.bucket,
-                                                   StatsQuarter.lot_id == first.lot_id)
-                        .values(bookings=StatsQuarter.bookings + 2))
-    with app.ctx.read() as session:
-        found = summary.drift(session)
-    assert [d.table for d in found] == ["stats_quarters"]
-    assert found[0].stored[0] == found[0].recomputed[0] + 2
-    with app.ctx.write() as session:
-        summary.rebuild(session)
+        lost = session.execute(select(StatsQuarter.bucket, StatsQuarter.lot_id)
+                               .where(StatsQuarter.bookings > 0).limit(1)).one()
+        session.execute(delete(StatsQuarter).where(StatsQuarter.bucket == lost.bucket,
+                                                   StatsQuarter.lot_id == lost.lot_id))
+        other = session.scalar(select(StatsLotTotal.lot_id).where(StatsLotTotal.lot_id
+                                                                  != lost.lot_id))
+        session.execute(update(StatsLotTotal).where(StatsLotTotal.lot_id == other)
+                        .values(revenue=StatsLotTotal.revenue + Decimal("0.01")))
+    found = cli("db", "check")
+    refused(found, "2 summary row(s) differ")
+    lines = found.out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"stats_quarters lot {lost.lot_id} quarter {lost.bucket} UTC: "
+                               "stored 0 bookings")
+    assert lines[1].startswith(f"stats_lot_totals lot {other}: ")
+
+    repaired = cli("db", "check", "--repair")
+    assert repaired.code == 0 and "rebuilt" in repaired.out, repaired.err
+    assert cli("db", "check").code == 0
     with app.ctx.read() as session:
         assert summary.drift(session) == []
 
