@@ -82,10 +82,10 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str]] = {
     "dashboard: revenue this month": (dashboard("revenue_month"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue this month, before the first quarter hour": (
         dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS),
-    "dashboard: revenue per day": (dashboard("revenue_hours"), QUARTERS_SQLITE, QUARTERS_PG),
+    "dashboard: revenue per day and bookings by hour": (
+        dashboard("chart"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue per day, before the first quarter hour": (
         dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS),
-    "dashboard: bookings by hour": (dashboard("booking_hours"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: bookings by hour, before the first quarter hour": (
         dashboard("booking_hours_edge"), BY_RESERVED_AT, BY_RESERVED_AT),
     "dashboard: recent reservations": (

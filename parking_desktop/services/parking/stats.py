@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -62,15 +63,14 @@ def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> d
         "revenue_month_edge": select(func.sum(Reservation.cost))
         .where(completed, Reservation.left_at >= month_start, Reservation.left_at < month_edge),
         # By UTC quarter hour, then placed in the site's days and hours.
-        "revenue_hours": select(StatsQuarter.bucket, func.sum(StatsQuarter.revenue))
+        # Both charts' quarter hours at once, then placed in the site's days and hours.
+        "chart": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings),
+                        func.sum(StatsQuarter.revenue))
         .where(StatsQuarter.bucket >= bucket_of(since_edge))
         .group_by(StatsQuarter.bucket),
         "revenue_hours_edge": select(left_bucket, func.sum(Reservation.cost))
         .where(completed, Reservation.left_at >= since, Reservation.left_at < since_edge)
         .group_by(left_bucket),
-        "booking_hours": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings))
-        .where(StatsQuarter.bucket >= bucket_of(since_edge))
-        .group_by(StatsQuarter.bucket),
         "booking_hours_edge": select(booked_bucket, func.count(Reservation.id))
         .where(Reservation.reserved_at >= since, Reservation.reserved_at < since_edge)
         .group_by(booked_bucket),
@@ -101,12 +101,14 @@ class StatsService:
             total, revenue_total = session.execute(queries["totals"]).one()
             revenue_month = _dec(session.scalar(queries["revenue_month"])) + _dec(
                 session.scalar(queries["revenue_month_edge"]))
-            revenue_hours = [*session.execute(queries["revenue_hours"]).all(),
+            chart = session.execute(queries["chart"]).all()
+            revenue_hours = [*((b, r) for b, _, r in chart),
                              *session.execute(queries["revenue_hours_edge"]).all()]
-            booking_hours = [*session.execute(queries["booking_hours"]).all(),
+            booking_hours = [*((b, n) for b, n, _ in chart),
                              *session.execute(queries["booking_hours_edge"]).all()]
             recent = recent_reservations(session, limit=5)
 
+        local = _local_times(tz)
         spots = sum(p.available + p.reserved + p.occupied for p in per_lot)
         reserved = sum(p.reserved for p in per_lot)
         occupied = sum(p.occupied for p in per_lot)
@@ -118,8 +120,8 @@ class StatsService:
             reservations_active=int(active),
             revenue_total=money(_dec(revenue_total)), revenue_month=money(_dec(revenue_month)),
             per_lot=per_lot,
-            revenue_per_day=_revenue_per_day(revenue_hours, local_now, tz),
-            bookings_by_hour=_bookings_by_hour(booking_hours, tz),
+            revenue_per_day=_revenue_per_day(revenue_hours, local_now, local),
+            bookings_by_hour=_bookings_by_hour(booking_hours, local),
             recent=recent,
         )
 
@@ -178,22 +180,30 @@ def _dec(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value))
 
 
+def _local_times(tz: Any) -> Callable[[str], datetime]:
+    """Bucket text -> site-local time, each bucket converted once per dashboard."""
+    @functools.cache
+    def local(bucket: str) -> datetime:
+        return parse_quarter_bucket(bucket).astimezone(tz)
+    return local
+
+
 def _revenue_per_day(
-    rows: Sequence[Any], local_now: datetime, tz: Any
+    rows: Sequence[Any], local_now: datetime, local: Callable[[str], datetime]
 ) -> list[tuple[str, Decimal]]:
     per_day: dict[str, Decimal] = defaultdict(Decimal)
     for bucket, amount in rows:
-        day = parse_quarter_bucket(bucket).astimezone(tz).date().isoformat()
+        day = local(bucket).date().isoformat()
         per_day[day] += _dec(amount)
     today = local_now.date()
     days = [(today - timedelta(days=i)).isoformat() for i in range(CHART_DAYS - 1, -1, -1)]
     return [(d, money(per_day.get(d, Decimal(0)))) for d in days]
 
 
-def _bookings_by_hour(rows: Sequence[Any], tz: Any) -> list[int]:
+def _bookings_by_hour(rows: Sequence[Any], local: Callable[[str], datetime]) -> list[int]:
     hours: Counter[int] = Counter()
     for bucket, count in rows:
-        hours[parse_quarter_bucket(bucket).astimezone(tz).hour] += int(count)
+        hours[local(bucket).hour] += int(count)
     return [hours.get(h, 0) for h in range(24)]
 
 
