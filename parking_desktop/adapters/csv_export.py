@@ -38,6 +38,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
+
 HEADER = (
     "Reservation ID", "Spot Number", "Parking Lot", "Address", "Vehicle Number",
     "Parking Start", "Parking End", "Duration (Hours)", "Cost", "Status", "Created At",
@@ -300,7 +302,8 @@ def build_select(dialect: str, flt: ExportFilter, options: CsvOptions,
     transitions to spell out (see ``data_span``)."""
     d = _dialect(dialect, options, span)
     vehicle = d.mask("r.vehicle_number") if options.anonymize else "r.vehicle_number"
-    duration_known = "r.status = 'completed' AND r.parked_at IS NOT NULL AND r.left_at IS NOT NULL"
+    completed = f"r.status = {_quote(BookingStatus.COMPLETED)}"
+    duration_known = f"{completed} AND r.parked_at IS NOT NULL AND r.left_at IS NOT NULL"
     columns = [
         "r.id",
         d.neutral("s.number"),
@@ -308,8 +311,8 @@ def build_select(dialect: str, flt: ExportFilter, options: CsvOptions,
         d.neutral("l.address"),
         d.neutral(vehicle),
         d.local("r.parked_at"),
-        f"CASE WHEN r.status IN ('reserved', 'active') THEN '{ACTIVE}' "
-        f"WHEN r.status = 'completed' THEN {d.local('r.left_at')} END",
+        f"CASE WHEN r.status IN ({', '.join(map(_quote, OPEN_BOOKINGS))}) THEN '{ACTIVE}' "
+        f"WHEN {completed} THEN {d.local('r.left_at')} END",
         f"CASE WHEN {duration_known} THEN {d.duration()} END",
         f"CASE WHEN r.cost IS NOT NULL THEN {d.money('r.cost')} END",
         "r.status",

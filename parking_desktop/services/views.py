@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from parking_desktop.domain.roles import Role
+from parking_desktop.domain.states import BookingStatus, SpotStatus
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class SpotView:
     id: int
     lot_id: int
     number: str
-    status: str  # 'A', 'R' or 'O'
+    status: SpotStatus
     # Set when the spot is reserved or occupied:
     reservation_id: int | None = None
     vehicle_number: str | None = None
@@ -70,7 +71,7 @@ class ReservationView:
     user_id: int | None
     username: str | None
     vehicle_number: str
-    status: str
+    status: BookingStatus
     reserved_at: datetime
     parked_at: datetime | None
     left_at: datetime | None

@@ -193,6 +193,22 @@ def test_the_database_itself_refuses_a_second_open_booking(
                           reserved_at=booked.reserved_at, price_per_hour=Decimal("1")))
 
 
+def test_a_spot_that_does_not_show_its_booking_stops_the_change(
+    app: App, lot: LotView, driver: Actor, unchanged: Unchanged
+) -> None:
+    """A spot marked free under a reserved booking (a hand edit, or a bug) is reported, not
+    silently parked on: every state change goes through the transition rules."""
+    booked = app.parking.reserve(driver, lot.id, "AB12")
+    with app.db.write() as s:
+        s.get(ParkingSpot, booked.spot_id).status = "A"  # type: ignore[union-attr]
+    with unchanged(), pytest.raises(
+        ConflictError, match="spot of a reserved booking should be reserved, not available"
+    ):
+        app.parking.park(driver, booked.id)
+    with unchanged(), pytest.raises(ConflictError, match="should be reserved, not available"):
+        app.parking.cancel(driver, booked.id)
+
+
 # --- attendant -------------------------------------------------------------------------------
 def test_check_in_reserves_and_parks_in_one_step(
     app: App, lot: LotView, attendant: Actor, clock: FixedClock

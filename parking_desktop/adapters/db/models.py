@@ -3,6 +3,7 @@ and ``db copy`` name them, so a rename needs a migration and a look at both."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,8 +28,16 @@ from parking_desktop.adapters.db import models_mail  # noqa: F401
 from parking_desktop.adapters.db.base import Base as Base  # re-exported: everyone imports it here
 from parking_desktop.adapters.db.base import BigId
 from parking_desktop.adapters.db.types import Money, UTCDateTime
+from parking_desktop.domain.states import BookingStatus, SpotStatus
 
+# Spelled out, not built from OPEN_BOOKINGS: a partial index is used only for queries whose
+# predicate matches its text, so this stays exactly as the migrations created it.
 OPEN_RESERVATION = "status IN ('reserved', 'active')"
+
+
+def _status_in(states: Iterable[str]) -> str:
+    """The CHECK that a status is one of ``states``: the domain's enum lists every value."""
+    return "status IN (" + ", ".join(f"'{state}'" for state in states) + ")"
 
 
 class User(Base):
@@ -100,7 +109,7 @@ Index(
 class ParkingSpot(Base):
     __tablename__ = "parking_spots"
     __table_args__ = (
-        CheckConstraint("status IN ('A', 'R', 'O')", name="status"),
+        CheckConstraint(_status_in(SpotStatus), name="status"),
         UniqueConstraint("lot_id", "position", name="uq_parking_spots_lot_position"),
         UniqueConstraint("lot_id", "number", name="uq_parking_spots_lot_number"),
         Index("ix_parking_spots_lot_status_position", "lot_id", "status", "position"),
@@ -111,7 +120,7 @@ class ParkingSpot(Base):
     number: Mapped[str] = mapped_column(String(12))
     # Numeric order of the spot in its lot (number is a label; P1000 sorts after P999 here).
     position: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(1), default="A")
+    status: Mapped[str] = mapped_column(String(1), default=SpotStatus.AVAILABLE)
     # Shrinking a lot retires its highest spots instead of deleting them: past reservations
     # still name them. Growing the lot again brings them back with the same numbers.
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -122,9 +131,7 @@ class ParkingSpot(Base):
 class Reservation(Base):
     __tablename__ = "reservations"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('reserved', 'active', 'completed', 'cancelled')", name="status"
-        ),
+        CheckConstraint(_status_in(BookingStatus), name="status"),
         CheckConstraint("cost IS NULL OR cost >= 0", name="cost_non_negative"),
         CheckConstraint("price_per_hour >= 0", name="price_non_negative"),
         # The rules "one open reservation per spot / driver / vehicle" live in the database too.

@@ -22,9 +22,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.domain.roles import Role
+from parking_desktop.domain.states import BookingStatus, SpotStatus
 from parking_desktop.services import views
 
-CODEC_VERSION = 1
+CODEC_VERSION = 2  # 2: booking and spot statuses are enums
 
 VIEW_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
@@ -34,7 +35,9 @@ VIEW_TYPES: dict[str, type[Any]] = {
         views.DriverSummary, views.LotOccupancy, views.DashboardStats,
     )
 }
-ENUM_TYPES: dict[str, type[Enum]] = {"Role": Role}
+ENUM_TYPES: dict[str, type[Enum]] = {
+    cls.__name__: cls for cls in (Role, BookingStatus, SpotStatus)
+}
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in VIEW_TYPES.values()
 }

@@ -1,4 +1,4 @@
-"""Names, places and prices the demo data set draws from (see services/demo.py)."""
+"""Names, places and prices the demo data set draws from (see demo.py)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservat
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.fee import money
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
 from parking_desktop.services.mail.batches import (
@@ -171,7 +172,7 @@ def compute_reports(
     conditions = [
         # `status || ''` keeps SQLite (which has no statistics) from walking the status index
         # over every completed stay ever; the month's range on left_at is the narrow one.
-        Reservation.status.op("||")("") == "completed",
+        Reservation.status.op("||")("") == BookingStatus.COMPLETED,
         Reservation.left_at >= start,
         Reservation.left_at < end,
         Reservation.user_id.is_not(None),

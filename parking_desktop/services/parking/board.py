@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot
 from parking_desktop.domain.errors import NotFoundError, ValidationError
+from parking_desktop.domain.states import SpotStatus
 from parking_desktop.services.context import ServiceContext
 
 MAX_LOTS = 6  # more rows than this would not be readable from a car
@@ -76,7 +77,7 @@ class BoardService:
         that no longer exists is left out."""
         free = (
             select(func.count())
-            .where(ParkingSpot.lot_id == ParkingLot.id, ParkingSpot.status == "A",
+            .where(ParkingSpot.lot_id == ParkingLot.id, ParkingSpot.status == SpotStatus.AVAILABLE,
                    ParkingSpot.removed_at.is_(None))
             .correlate(ParkingLot)
             .scalar_subquery()

@@ -12,6 +12,7 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor
+from parking_desktop.domain.states import SpotStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
@@ -26,9 +27,12 @@ def spot_counts_query() -> Any:
     return (
         select(
             ParkingSpot.lot_id,
-            func.sum(case((ParkingSpot.status == "A", 1), else_=0)).label("available"),
-            func.sum(case((ParkingSpot.status == "R", 1), else_=0)).label("reserved"),
-            func.sum(case((ParkingSpot.status == "O", 1), else_=0)).label("occupied"),
+            func.sum(case((ParkingSpot.status == SpotStatus.AVAILABLE, 1), else_=0))
+            .label("available"),
+            func.sum(case((ParkingSpot.status == SpotStatus.RESERVED, 1), else_=0))
+            .label("reserved"),
+            func.sum(case((ParkingSpot.status == SpotStatus.OCCUPIED, 1), else_=0))
+            .label("occupied"),
         )
         .where(ACTIVE_SPOT)
         .group_by(ParkingSpot.lot_id)
@@ -220,7 +224,7 @@ class LotService:
                 update(ParkingSpot)
                 .where(ParkingSpot.lot_id == lot.id, ParkingSpot.position <= target,
                        ParkingSpot.position > current)
-                .values(removed_at=None, status="A")
+                .values(removed_at=None, status=SpotStatus.AVAILABLE)
             )
             highest = session.scalar(
                 select(func.max(ParkingSpot.position)).where(ParkingSpot.lot_id == lot.id)
@@ -246,7 +250,7 @@ class LotService:
             insert(ParkingSpot),
             [
                 {"lot_id": lot_id, "number": validation.spot_number(p), "position": p,
-                 "status": "A"}
+                 "status": SpotStatus.AVAILABLE}
                 for p in range(first, last + 1)
             ],
         )
@@ -258,7 +262,7 @@ class LotService:
             for number, status in session.execute(
                 select(ParkingSpot.number, ParkingSpot.status)
                 .where(ParkingSpot.lot_id == lot_id, ParkingSpot.position >= from_position,
-                       ParkingSpot.status != "A", ACTIVE_SPOT)
+                       ParkingSpot.status != SpotStatus.AVAILABLE, ACTIVE_SPOT)
                 .order_by(ParkingSpot.position)
             ).all()
         ]
@@ -290,8 +294,8 @@ class LotService:
 
 
 def _describe_busy(busy: list[tuple[str, str]]) -> str:
-    occupied = [n for n, s in busy if s == "O"]
-    reserved = [n for n, s in busy if s == "R"]
+    occupied = [n for n, s in busy if s == SpotStatus.OCCUPIED]
+    reserved = [n for n, s in busy if s == SpotStatus.RESERVED]
     parts = []
     if occupied:
         parts.append(f"occupied spot{'s' if len(occupied) > 1 else ''} {_short(occupied)}")

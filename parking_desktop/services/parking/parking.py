@@ -18,13 +18,20 @@ from parking_desktop.domain.errors import (
 )
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.states import (
+    OPEN_BOOKINGS,
+    BookingStatus,
+    SpotStatus,
+    move_booking,
+    start_booking,
+)
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
-OPEN = ("reserved", "active")
+OPEN = OPEN_BOOKINGS
 TOPICS = ("spots", "reservations", "lots", "users", "activity")
 SPOT_TAKEN = "That spot was just taken by someone else; try again."
 # PostgreSQL advisory-lock namespace for bookings ('PDBK'); job leases use their own.
@@ -50,7 +57,7 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
     return ReservationView(
         id=r.id, spot_id=spot.id, spot_number=spot.number, lot_id=lot.id, lot_name=lot.name,
         lot_address=lot.address, user_id=r.user_id, username=username,
-        vehicle_number=r.vehicle_number, status=r.status, reserved_at=r.reserved_at,
+        vehicle_number=r.vehicle_number, status=BookingStatus(r.status), reserved_at=r.reserved_at,
         parked_at=r.parked_at, left_at=r.left_at, price_per_hour=r.price_per_hour, cost=r.cost,
         note=r.note,
     )
@@ -88,12 +95,11 @@ class ParkingService:
         with self.ctx.write(*TOPICS) as session:
             r, spot, lot = self._load(session, reservation_id, lock=True)
             require_self_or_staff(actor, r.user_id, "park")
-            if r.status != "reserved":
+            if not BookingStatus(r.status).can_become(BookingStatus.ACTIVE):
                 raise ConflictError(f"Reservation {r.id} is {r.status}; only a reserved booking "
                                     "can be marked as parked.")
-            r.status = "active"
+            move_booking(r, spot, BookingStatus.ACTIVE)
             r.parked_at = now
-            spot.status = "O"
             record(session, actor.user_id, "parked",
                    {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                     "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
@@ -105,7 +111,7 @@ class ParkingService:
         with self.ctx.read() as session:
             r, spot, lot = self._load(session, reservation_id)
             require_self_or_staff(actor, r.user_id, "see this booking")
-            if r.status != "active" or r.parked_at is None:
+            if r.status != BookingStatus.ACTIVE or r.parked_at is None:
                 raise ConflictError(f"Vehicle {r.vehicle_number} is not parked.")
             fee = compute_fee(now - r.parked_at, r.price_per_hour)
             return CheckoutQuote(
@@ -120,10 +126,11 @@ class ParkingService:
         with self.ctx.write(*TOPICS) as session:
             r, spot, lot = self._load(session, reservation_id, lock=True)
             require_self_or_staff(actor, r.user_id, "release this spot")
-            if r.status != "active":
+            if not BookingStatus(r.status).can_become(BookingStatus.COMPLETED):
                 raise ConflictError(
                     f"Reservation {r.id} is {r.status}; only a parked car can be released"
-                    + (" (cancel the booking instead)." if r.status == "reserved" else ".")
+                    + (" (cancel the booking instead)."
+                       if r.status == BookingStatus.RESERVED else ".")
                 )
             return self._complete(session, actor, r, spot, lot, now, "booking_completed", {})
 
@@ -133,15 +140,14 @@ class ParkingService:
         with self.ctx.write(*TOPICS) as session:
             r, spot, lot = self._load(session, reservation_id, lock=True)
             require_self_or_staff(actor, r.user_id, "cancel this booking")
-            if r.status != "reserved":
+            if not BookingStatus(r.status).can_become(BookingStatus.CANCELLED):
                 raise ConflictError(
                     f"Reservation {r.id} is {r.status}; only a booking not yet parked can be "
                     "cancelled."
                 )
-            r.status = "cancelled"
+            move_booking(r, spot, BookingStatus.CANCELLED)
             r.left_at = now
             r.cost = None
-            spot.status = "A"
             record(session, actor.user_id, "booking_cancelled",
                    {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                     "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
@@ -205,10 +211,9 @@ class ParkingService:
             r, spot, lot = row
             extra = {"reason": why}
             r.note = f"Force-released by {actor.username}: {why}"
-            if r.status == "reserved":
-                r.status = "cancelled"
+            if r.status == BookingStatus.RESERVED:
+                move_booking(r, spot, BookingStatus.CANCELLED)
                 r.left_at = now
-                spot.status = "A"
                 record(session, actor.user_id, "force_released",
                        {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                         "vehicle": r.vehicle_number, "for_user_id": r.user_id, "cost": None,
@@ -242,14 +247,15 @@ class ParkingService:
                 found = open_by_spot.get(spot.id)
                 if found is None:
                     views.append(SpotView(id=spot.id, lot_id=lot_id, number=spot.number,
-                                          status=spot.status))
+                                          status=SpotStatus(spot.status)))
                     continue
                 r, name = found
                 since = r.parked_at or r.reserved_at
                 fee = (compute_fee(now - r.parked_at, r.price_per_hour).cost
                        if r.parked_at else None)
                 views.append(SpotView(
-                    id=spot.id, lot_id=lot_id, number=spot.number, status=spot.status,
+                    id=spot.id, lot_id=lot_id, number=spot.number,
+                    status=SpotStatus(spot.status),
                     reservation_id=r.id, vehicle_number=r.vehicle_number, driver=name,
                     since=since, price_per_hour=r.price_per_hour, fee_so_far=fee,
                 ))
@@ -304,10 +310,10 @@ class ParkingService:
         spot = self._claim_first_free_spot(session, lot.id)
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
-        spot.status = "O" if park else "R"
+        status = start_booking(spot, BookingStatus.ACTIVE if park else BookingStatus.RESERVED)
         reservation = Reservation(
             spot_id=spot.id, user_id=user_id, vehicle_number=plate,
-            status="active" if park else "reserved", reserved_at=now,
+            status=status, reserved_at=now,
             parked_at=now if park else None, price_per_hour=lot.price_per_hour,
             created_by=actor.user_id,
         )
@@ -342,7 +348,8 @@ class ParkingService:
     def _claim_first_free_spot(self, session: Session, lot_id: int) -> ParkingSpot | None:
         query = (
             select(ParkingSpot)
-            .where(ParkingSpot.lot_id == lot_id, ParkingSpot.status == "A", ACTIVE_SPOT)
+            .where(ParkingSpot.lot_id == lot_id, ParkingSpot.status == SpotStatus.AVAILABLE,
+                   ACTIVE_SPOT)
             .order_by(ParkingSpot.position)
             .limit(1)
         )
@@ -366,10 +373,9 @@ class ParkingService:
     ) -> Receipt:
         assert r.parked_at is not None
         fee = compute_fee(now - r.parked_at, r.price_per_hour)
-        r.status = "completed"
+        move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
         r.cost = fee.cost
-        spot.status = "A"
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,

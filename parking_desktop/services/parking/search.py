@@ -14,11 +14,12 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservat
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.views import Page, ReservationView
 
-STATUSES = ("reserved", "active", "completed", "cancelled")
+STATUSES = tuple(BookingStatus)
 SORTABLE = {
     "reserved_at": Reservation.reserved_at,
     "parked_at": Reservation.parked_at,
@@ -61,7 +62,7 @@ def to_view(row: Any) -> ReservationView:
     return ReservationView(
         id=r.id, spot_id=r.spot_id, spot_number=number, lot_id=lot_id, lot_name=lot_name,
         lot_address=address, user_id=r.user_id, username=username,
-        vehicle_number=r.vehicle_number, status=r.status, reserved_at=r.reserved_at,
+        vehicle_number=r.vehicle_number, status=BookingStatus(r.status), reserved_at=r.reserved_at,
         parked_at=r.parked_at, left_at=r.left_at, price_per_hour=r.price_per_hour, cost=r.cost,
         note=r.note,
     )

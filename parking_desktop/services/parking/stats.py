@@ -15,10 +15,10 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservat
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.lots import spot_counts_query
-from parking_desktop.services.parking.parking import OPEN
 from parking_desktop.services.parking.search import recent_reservations
 from parking_desktop.services.sqlhelpers import (
     parse_quarter_bucket,
@@ -60,21 +60,25 @@ class StatsService:
             ) or 0
             total = session.scalar(select(func.count(Reservation.id))) or 0
             active = session.scalar(
-                select(func.count(Reservation.id)).where(Reservation.status.in_(OPEN))
+                select(func.count(Reservation.id))
+                .where(Reservation.status.in_(OPEN_BOOKINGS))
             ) or 0
             revenue_total = session.scalar(
-                select(func.sum(Reservation.cost)).where(Reservation.status == "completed")
+                select(func.sum(Reservation.cost))
+                .where(Reservation.status == BookingStatus.COMPLETED)
             )
             revenue_month = session.scalar(
                 select(func.sum(Reservation.cost)).where(
-                    Reservation.status == "completed", Reservation.left_at >= month_start
+                    Reservation.status == BookingStatus.COMPLETED,
+                    Reservation.left_at >= month_start
                 )
             )
             # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
             left_bucket = quarter_bucket(Reservation.left_at, dialect)
             revenue_hours = session.execute(
                 select(left_bucket, func.sum(Reservation.cost))
-                .where(Reservation.status == "completed", Reservation.left_at >= since)
+                .where(Reservation.status == BookingStatus.COMPLETED,
+                       Reservation.left_at >= since)
                 .group_by(left_bucket)
             ).all()
             booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
@@ -115,18 +119,19 @@ def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> Driv
     dialect = session.get_bind().dialect.name
     mine = Reservation.user_id == user.id
     bookings = session.scalar(
-        select(func.count(Reservation.id)).where(mine, Reservation.status != "cancelled")
+        select(func.count(Reservation.id))
+        .where(mine, Reservation.status != BookingStatus.CANCELLED)
     ) or 0
     spent = session.scalar(select(func.sum(Reservation.cost)).where(mine))
     seconds = session.scalar(
         select(func.sum(seconds_between(Reservation.parked_at, Reservation.left_at, dialect)))
-        .where(mine, Reservation.status == "completed")
+        .where(mine, Reservation.status == BookingStatus.COMPLETED)
     )
     most_used = session.execute(
         select(ParkingLot.name, func.count(Reservation.id).label("n"))
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
-        .where(mine, Reservation.status != "cancelled")
+        .where(mine, Reservation.status != BookingStatus.CANCELLED)
         .group_by(ParkingLot.id, ParkingLot.name)  # an archived lot and its namesake differ
         .order_by(func.count(Reservation.id).desc(), ParkingLot.name, ParkingLot.id)
         .limit(1)
@@ -135,7 +140,8 @@ def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> Driv
     per_month: dict[str, Decimal] = defaultdict(Decimal)
     for left_at, cost in session.execute(
         select(Reservation.left_at, Reservation.cost)
-        .where(mine, Reservation.status == "completed", Reservation.left_at >= year_ago)
+        .where(mine, Reservation.status == BookingStatus.COMPLETED,
+               Reservation.left_at >= year_ago)
     ).all():
         per_month[left_at.astimezone(tz).strftime("%Y-%m")] += cost or Decimal(0)
     months = _last_months(now.astimezone(tz), 12)
