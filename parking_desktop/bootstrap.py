@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from parking_desktop.adapters.db import migrate
+from parking_desktop.adapters.db import schema_version
 from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
-from parking_desktop.jobs.wiring import JobsAdmin, build_jobs
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
 from parking_desktop.services.cache.cached import (
     CachedLots,
@@ -22,14 +23,18 @@ from parking_desktop.services.cache.cached import (
 from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.exports.exports import ExportService, build_export_service
-from parking_desktop.services.mail.email import EmailService, build_email_service
 from parking_desktop.services.parking.activity import ActivityService
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.timing import Timings, timed_service
+
+if TYPE_CHECKING:
+    from parking_desktop.jobs.wiring import JobsAdmin
+    from parking_desktop.services.exports.exports import ExportService
+    from parking_desktop.services.mail.email import EmailService
 
 S = TypeVar("S")
 
@@ -47,17 +52,50 @@ class App:
     search: SearchService
     stats: StatsService
     activity: ActivityService
-    email: EmailService
-    jobs: JobsAdmin
-    exports: ExportService
+    # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
+    # needs none of them never loads them. Long-running front ends build them at start
+    # (warm_up), off the GUI thread.
+    email_factory: Callable[[], EmailService] | None = field(default=None, repr=False)
+    exports_factory: Callable[[], ExportService] | None = field(default=None, repr=False)
+    jobs_factory: Callable[[], JobsAdmin] | None = field(default=None, repr=False)
     cache: CacheService = field(default_factory=CacheService.disabled)
     timings: Timings = field(default_factory=Timings)
+    _built: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+
+    @property
+    def email(self) -> EmailService:
+        return cast("EmailService", self._part("email", self.email_factory))
+
+    @property
+    def exports(self) -> ExportService:
+        """Built (first use) after marking the exports a crash left behind as failed."""
+        return cast("ExportService", self._part("exports", self.exports_factory))
+
+    @property
+    def jobs(self) -> JobsAdmin:
+        return cast("JobsAdmin", self._part("jobs", self.jobs_factory))
+
+    def warm_up(self) -> App:
+        """Build every part now (a desktop, kiosk or worker: at start, not on a first click)."""
+        self._part("jobs", self.jobs_factory)  # builds the mail service and exports too
+        return self
+
+    def _part(self, name: str, factory: Callable[[], Any] | None) -> Any:
+        with self._lock:  # re-entrant: exports are built with the mail service
+            if name not in self._built:
+                if factory is None:
+                    raise RuntimeError(f"this App was built without {name}")
+                self._built[name] = factory()
+            return self._built[name]
+    alerts: FullAlerts | None = None  # lots past FULL_ALERT_PERCENT
 
     def close(self) -> None:
-        if self.exports is not None:
-            self.exports.shutdown()  # running exports end as failed, saying why
-        if self.jobs is not None:
-            self.jobs.scheduler.shutdown()
+        exports, jobs = self._built.get("exports"), self._built.get("jobs")
+        if exports is not None:
+            exports.shutdown()  # running exports end as failed, saying why
+        if jobs is not None:
+            jobs.scheduler.shutdown()
         self.cache.close()
         self.db.dispose()
 
@@ -72,7 +110,9 @@ def build_app(
     settings = settings or load_settings()
     settings.ensure_folders()
     db = Database(settings.database_url)
-    if upgrade:
+    if upgrade and not schema_version.is_current(db.engine):
+        from parking_desktop.adapters.db import migrate  # Alembic: only when there is work
+
         migrate.upgrade(db.engine)
     ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
     hasher = hasher or Argon2Hasher()
@@ -86,31 +126,60 @@ def build_app(
         figures); ``name`` is the service's attribute on App."""
         return timed_service(timings, name, service)
 
-    email = timed("email", build_email_service(ctx, settings))
-    exports = timed("exports", build_export_service(ctx, settings, email))
+    built: list[App] = []  # the App, for the parts built from other parts
+    # The Chat notice is queued in the booking's own transaction, through the mail service
+    # (built on first use).
+    alerts = FullAlerts(ctx, settings.full_alert_percent,
+                        notice=lambda session, text, key: built[0].email.queue_chat(
+                            session, text, key))
+    parking = CachedParking(ctx, reads)
+    parking.full_alerts = alerts
     _connect_cache(ctx, settings, cache)
-    return App(
+
+    def email() -> EmailService:
+        from parking_desktop.services.mail.email import build_email_service
+
+        return timed("email", build_email_service(ctx, settings))
+
+    def exports() -> ExportService:
+        from parking_desktop.services.exports.exports import build_export_service
+
+        return timed("exports", build_export_service(ctx, settings, built[0].email))
+
+    def jobs() -> JobsAdmin:
+        from parking_desktop.jobs.wiring import build_jobs
+
+        return build_jobs(ctx, settings, built[0].email, built[0].exports)
+
+    app = App(
         settings=settings,
         db=db,
         ctx=ctx,
         users=timed("users", UserService(ctx, hasher)),
         lots=timed("lots", CachedLots(ctx, reads)),
-        parking=timed("parking", CachedParking(ctx, reads)),
+        parking=timed("parking", parking),
         search=timed("search", CachedSearch(ctx, reads)),
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
-        email=email,
-        jobs=build_jobs(ctx, settings, email, exports),
-        exports=exports,
+        email_factory=email,
+        exports_factory=exports,
+        jobs_factory=jobs,
         cache=cache,
         timings=timings,
+        alerts=timed("alerts", alerts),
     )
+    built.append(app)
+    return app
 
 
 def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:
     """Every write invalidates the machine's cache and, on PostgreSQL, the other machines'."""
     ctx.listeners.insert(0, cache.on_change)  # before anyone who re-reads on a change
     if not settings.is_sqlite:
-        sync = CacheSync(settings.database_url, cache.on_change).start()
+        def remote_change(topics: frozenset[str]) -> None:
+            cache.on_change(topics)  # first: a screen told next must read fresh data
+            ctx.changed_elsewhere(topics)
+
+        sync = CacheSync(settings.database_url, remote_change).start()
         cache.sync = sync
         ctx.listeners.append(sync.publish)

@@ -70,6 +70,8 @@ class Settings:
     app_timezone: str
     scheduler_enabled: bool
     kiosk_idle_seconds: int
+    kiosk_on_screen_keyboard: bool
+    full_alert_percent: int
     job_stale_after_seconds: int
     twilio_account_sid: str
     twilio_auth_token: str = field(repr=False)  # a secret: never logged
@@ -291,6 +293,11 @@ REGISTRY: tuple[Setting, ...] = (
             "The site's time zone (times are stored in UTC)."),
     Setting("KIOSK_IDLE_SECONDS", "kiosk_idle_seconds", _whole_number(10, _DAY), 60,
             "Kiosk: seconds without input before it signs out and returns home."),
+    Setting("KIOSK_ON_SCREEN_KEYBOARD", "kiosk_on_screen_keyboard", _parse_bool, True,
+            "Kiosk: an on-screen keyboard under text fields (false where it has a real one)."),
+    Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
+            "A lot filling past this percentage tells the managers, once per crossing "
+            "(0: never)."),
     Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
             "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
             saved=False, in_file=False),

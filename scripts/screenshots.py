@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Render every screen offscreen on demo data into docs/screenshots/*.png.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only NAME ...]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--only NAME ...] [--desktop]
+
+Desktop screens come at 1024x768 (name-1024), 1280x800 (name) and 1920x1080 (name-1920).
 
 Screens are listed in SHOTS as (file name, builder, size). A builder receives the Studio (the demo
 app, signed-in sessions, helpers to wait for data) and returns the widget to photograph; to add a
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +38,7 @@ from parking_desktop.domain.clock import FixedClock  # noqa: E402
 from parking_desktop.domain.roles import Actor  # noqa: E402
 from parking_desktop.ui.common.qtapp import ensure_qapplication  # noqa: E402
 from parking_desktop.ui.desktop.screen import SignedIn  # noqa: E402
-from parking_desktop.ui.kiosk.tour import kiosk_shots  # noqa: E402
+from parking_desktop.ui.kiosk.tour import kiosk_shots, kiosk_touch_shots  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 SMALL = (1280, 800)
@@ -168,6 +172,72 @@ def lot_dialog(studio: Studio) -> QWidget:
     return dialog
 
 
+
+def resize_refused(studio: Studio) -> QWidget:
+    """The resize dialog after the service refused to remove busy spots."""
+    from parking_desktop.ui.desktop.lot_dialogs import ResizeDialog
+
+    session = studio.session("manager")
+    lot = max(studio.app.lots.search(), key=lambda lot: lot.occupied)
+    dialog = ResizeDialog(session, lot)
+    studio.keep.append(dialog)
+    dialog.show()
+    dialog.spots.editor.setText("1")
+    dialog.submit()
+    studio.wait(lambda: bool(dialog.banner.text))
+    return dialog
+
+
+def lots_with_error(studio: Studio) -> QWidget:
+    """The Lots screen showing a refusal in its banner."""
+    window, screen = _main_window(studio, "lots")
+    busy = max(screen.model.rows(), key=lambda lot: lot.occupied)
+    screen.select_lot(busy.id)
+    # The refusal the service gives when a kiosk filled a spot after the list was loaded.
+    screen.show_error(f"Lot '{busy.name}' has occupied spots P001, P002, P007; it can be "
+                      "archived once they are free.")
+    return window  # type: ignore[no-any-return]
+
+
+def reservations_search(studio: Studio) -> QWidget:
+    """Reservations filtered by a partial plate: a search result."""
+    window, screen = _main_window(studio, "reservations")
+    plate = screen.model.row_at(0).vehicle_number[:3] if screen.model.rowCount() else "A"
+    loads = screen.loads
+    screen.vehicle.setText(plate)
+    screen.search()
+    studio.wait(lambda: screen.loads > loads)
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
+def mail_settings_refused(studio: Studio) -> QWidget:
+    """Mail settings with several fields refused at once, each next to its field."""
+    window, screen = _main_window(studio, "mail")
+    screen.server.setText("https://smtp.example.com")
+    screen.sender_edit.setText("parking desk")
+    screen.ca_file.setText("/etc/parking/missing-ca.pem")
+    screen.save()
+    studio.wait(lambda: screen.sender_error.isVisible())
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
+def exports_with_rows(studio: Studio) -> QWidget:
+    """Exports with a finished export and a cancelled one."""
+    from parking_desktop.services.exports.scope import ExportScope
+
+    exports, actor = studio.app.exports, studio.session("manager").actor
+    if not exports.history(actor):
+        done = exports.request(actor, ExportScope(kind="all"))
+        exports.wait(done, timeout=60)
+        lot = studio.app.lots.search()[0]
+        cancelled = exports.request(actor, ExportScope(kind="lot", lot_id=lot.id), start=False)
+        exports.cancel(actor, cancelled)
+    window, _screen = _main_window(studio, "exports")
+    return window  # type: ignore[no-any-return]
+
+
 def sign_in_refused(studio: Studio) -> QWidget:
     from parking_desktop.ui.common.signin import SignInDialog
 
@@ -194,27 +264,49 @@ def first_run(studio: Studio) -> QWidget:
     return dialog
 
 
+COMPACT = (1024, 768)
+SIZES = {"-1024": COMPACT, "": SMALL, "-1920": LARGE}  # file-name suffix -> window size
+
+
+def at_every_size(name: str, builder: Builder, *, large: bool = True,
+                  ) -> list[tuple[str, Builder, tuple[int, int]]]:
+    """The shot at 1024x768 and 1280x800, and at 1920x1080 unless ``large`` is False (a
+    screen that only gains blank space there: fewer, smaller files)."""
+    return [(f"{name}{suffix}", builder, size) for suffix, size in SIZES.items()
+            if large or size != LARGE]
+
+
 SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-first-run", first_run, DIALOG),
     ("desktop-sign-in", sign_in_refused, DIALOG),
-    ("desktop-dashboard", desktop_screen("dashboard"), SMALL),
-    ("desktop-dashboard-1920", desktop_screen("dashboard"), LARGE),
-    ("desktop-lots", desktop_screen("lots"), SMALL),
+    *at_every_size("desktop-dashboard", desktop_screen("dashboard")),
+    *at_every_size("desktop-lots", desktop_screen("lots")),
     ("desktop-lot-dialog", lot_dialog, DIALOG),
-    ("desktop-spots", spots_with_selection, SMALL),
-    ("desktop-people", desktop_screen("people"), SMALL),
+    ("desktop-resize-refused", resize_refused, DIALOG),
+    ("desktop-lots-error", lots_with_error, COMPACT),
+    *at_every_size("desktop-spots", spots_with_selection),
+    *at_every_size("desktop-people", desktop_screen("people"), large=False),
     ("desktop-person", person_page, SMALL),
-    ("desktop-reservations", desktop_screen("reservations"), SMALL),
-    ("desktop-reservations-1920", desktop_screen("reservations"), LARGE),
-    ("desktop-activity", desktop_screen("activity"), SMALL),
-    ("desktop-attendant-lots", desktop_screen("lots", "attendant"), SMALL),
-    ("desktop-exports", desktop_screen("exports"), SMALL),
-    ("desktop-jobs", desktop_screen("jobs"), SMALL),
-    ("desktop-outbox", desktop_screen("outbox"), SMALL),
-    ("desktop-mail-settings", desktop_screen("mail"), SMALL),
-    ("desktop-cache", desktop_screen("cache"), SMALL),
+    *at_every_size("desktop-reservations", reservations_search),
+    *at_every_size("desktop-activity", desktop_screen("activity"), large=False),
+    ("desktop-attendant-lots", desktop_screen("lots", "attendant"), COMPACT),
+    *at_every_size("desktop-exports", exports_with_rows, large=False),
+    *at_every_size("desktop-jobs", desktop_screen("jobs"), large=False),
+    ("desktop-outbox", desktop_screen("outbox"), COMPACT),
+    *at_every_size("desktop-mail-settings", mail_settings_refused, large=False),
+    ("desktop-cache", desktop_screen("cache"), COMPACT),
 ]
-KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = kiosk_shots(SMALL, LARGE)
+KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
+    *kiosk_shots(SMALL, LARGE), *kiosk_touch_shots((1024, 768), LARGE)]
+
+
+def shrink_png(path: Path) -> None:
+    """With ImageMagick installed, a 256-colour PNG: half the size, the same to the eye for
+    flat screens (the repository keeps dozens of them). Without it the file stays as it is."""
+    convert = shutil.which("convert")
+    if convert is not None:
+        subprocess.run([convert, str(path), "-colors", "256", "+dither", f"PNG8:{path}"],
+                       check=True, capture_output=True)
 
 
 def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],
@@ -227,7 +319,10 @@ def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],
     widget.show()
     studio.settle()
     path = out / f"{name}.png"
-    widget.grab().save(str(path))
+    widget.grab().save(str(path), "PNG", 0)  # 0: the smallest file (lossless)
+    shrink_png(path)
+    if hasattr(widget, "shutdown"):
+        widget.shutdown()  # a main window: closing for good, nothing to ask
     widget.close()
     studio.settle()
     return path
@@ -237,12 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--only", nargs="*", help="render only these names")
+    parser.add_argument("--desktop", action="store_true", help="only the desktop's screens")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="pd-shots-") as tmp:
         studio = build_studio(Path(tmp))
         try:
-            for name, builder, size in [*SHOTS, *KIOSK_SHOTS]:
+            for name, builder, size in [*SHOTS, *([] if args.desktop else KIOSK_SHOTS)]:
                 if args.only and name not in args.only:
                     continue
                 started = time.perf_counter()

@@ -1,8 +1,10 @@
 """Shared fixtures: real SQLite files and the real PostgreSQL server.
 
 ``app`` is parametrised over both databases, so every test that uses it runs twice.
-PostgreSQL is never skipped silently: if it cannot be reached, the PostgreSQL tests fail
-(set PARKING_TEST_SKIP_PG=1 to skip them on a laptop without a server; CI never sets it)."""
+PostgreSQL is never skipped silently: if it cannot be used, the PostgreSQL tests fail with the
+real cause (refused, authentication, ...; set PARKING_TEST_SKIP_PG=1 to skip them on a laptop
+without a server; CI never sets it). scripts/test.sh points PARKING_TEST_PG_ADMIN_URL at a private
+throw-away cluster when no server accepts the default one."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import make_engine
@@ -25,6 +28,7 @@ from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from tests.pg_support import admin_engine, create_test_database, describe
 
 PG_ADMIN_URL = os.environ.get(
     "PARKING_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -33,8 +37,8 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
 PASSWORD = "correct-horse-1"
 
 
-def _pg_admin_engine():  # type: ignore[no-untyped-def]
-    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def _pg_admin_engine() -> Engine:
+    return admin_engine(PG_ADMIN_URL)
 
 
 @pytest.fixture(scope="session")
@@ -46,12 +50,14 @@ def pg_database_url() -> Iterator[str]:
     admin = _pg_admin_engine()
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            # A throw-away database needs no durable commits: not waiting for the WAL flush
-            # makes every commit (and so every test) faster; all else behaves the same.
-            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    except Exception as exc:  # pragma: no cover - only when the server is missing
-        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+            create_test_database(conn, name)
+    except OperationalError as exc:  # pragma: no cover - only when the server cannot be used
+        pytest.fail(f"{describe(exc.orig or exc, PG_ADMIN_URL)} (scripts/test.sh starts a private "
+                    "cluster when no server is usable; PARKING_TEST_SKIP_PG=1 skips these tests)",
+                    pytrace=False)
+    except DBAPIError as exc:  # pragma: no cover
+        pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} refused to create the test database: "
+                    f"{' '.join(str(exc.orig or exc).split())}", pytrace=False)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
     migrate.upgrade(engine)

@@ -20,12 +20,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parking_desktop.bootstrap import App
 from parking_desktop.domain.validation import CONTROL_RE, escape_controls
 
-AppFactory = Callable[[], App]
+if TYPE_CHECKING:  # building the parser must not load the whole program (see cli/main.py)
+    from parking_desktop.bootstrap import App
+
+AppFactory = Callable[[], "App"]
 CommandFunc = Callable[[argparse.Namespace, AppFactory], int]
 
 EXIT_OK = 0

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parking_desktop.bootstrap import App
 from parking_desktop.cli.base import EXIT_OK, AppFactory, print_json, print_table
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.cache.caching import FAMILY_TTL
+
+if TYPE_CHECKING:
+    from parking_desktop.bootstrap import App
 
 
 def register(sub: Any) -> None:
@@ -23,6 +24,8 @@ def register(sub: Any) -> None:
 
 
 def _info(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.services.cache.caching import FAMILY_TTL
+
     app = app_factory()
     info = app.cache.info(SYSTEM)
     if args.json:

@@ -13,7 +13,7 @@ import secrets
 import sys
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parking_desktop.cli.base import (
     EXIT_OK,
@@ -26,8 +26,11 @@ from parking_desktop.cli.base import (
 )
 from parking_desktop.domain import validation
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.demo.demo import DemoLoader, DemoOptions, DemoResult
-from parking_desktop.services.parking.activity import KNOWN_TYPES
+from parking_desktop.services.demo.options import DemoOptions
+from parking_desktop.services.parking.activity_types import KNOWN_TYPES
+
+if TYPE_CHECKING:  # the demo builder loads when `demo` runs, not for every command
+    from parking_desktop.services.demo.demo import DemoResult
 
 PASSWORD_ENV = "PARKING_PASSWORD"
 
@@ -95,6 +98,8 @@ def _demo(args: argparse.Namespace, app_factory: AppFactory) -> int:
                           seed=args.seed).validated()
     password = os.environ.get(PASSWORD_ENV) or "demo-" + secrets.token_urlsafe(9)
     validation.password(password)
+    from parking_desktop.services.demo.demo import DemoLoader
+
     app = app_factory()
     loader = DemoLoader(app.ctx, app.users.hasher)
     if args.reset:

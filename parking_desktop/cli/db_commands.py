@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from parking_desktop.adapters.db import migrate
-from parking_desktop.adapters.db.copy import CopyError, CopyMismatch, CopyReport, copy_database
-from parking_desktop.adapters.db.engine import Database, DatabaseUrlError, describe_url
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_table
 from parking_desktop.config import load_settings
+
+# Alembic and the copy machinery load when these commands run, not for every command.
+if TYPE_CHECKING:
+    from parking_desktop.adapters.db.copy import CopyReport
 
 
 def register(sub: Any) -> None:
@@ -26,6 +27,9 @@ def register(sub: Any) -> None:
 
 
 def _upgrade(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.adapters.db import migrate
+    from parking_desktop.adapters.db.engine import Database
+
     # Not through app_factory: building the app would migrate before we could report "from".
     settings = load_settings(data_dir=args.data_dir, database_url=args.db)
     settings.ensure_folders()
@@ -45,6 +49,9 @@ def _upgrade(args: argparse.Namespace, app_factory: AppFactory) -> int:
 
 
 def _copy(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.adapters.db.copy import CopyError, CopyMismatch, copy_database
+    from parking_desktop.adapters.db.engine import DatabaseUrlError, describe_url
+
     try:
         target = describe_url(args.to)
     except DatabaseUrlError as exc:

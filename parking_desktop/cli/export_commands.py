@@ -14,13 +14,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from parking_desktop.cli.base import EXIT_OK, AppFactory, CommandError, print_json, text_value
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.files import UnsafePathError, check_file_target
-from parking_desktop.services.exports.scope import ExportScope, parse_day
+
+if TYPE_CHECKING:  # the services load when the command runs (a quick --help)
+    from parking_desktop.services.exports.scope import ExportScope
 
 
 def register(sub: Any) -> None:
@@ -54,6 +56,8 @@ def _given(text: str) -> str:
 
 
 def _scope(app: Any, args: argparse.Namespace) -> ExportScope:
+    from parking_desktop.services.exports.scope import ExportScope, parse_day
+
     dates = {"date_from": parse_day(args.date_from or "", "--from date"),
              "date_to": parse_day(args.date_to or "", "--to date"),
              "anonymize": bool(args.anonymize)}

@@ -8,7 +8,6 @@ from typing import Any
 
 from parking_desktop.cli.base import EXIT_OK, EXIT_REFUSED, AppFactory, print_json, print_table
 from parking_desktop.config import load_settings
-from parking_desktop.services.health import check_health
 
 
 def register(sub: Any) -> None:
@@ -22,6 +21,8 @@ def register(sub: Any) -> None:
 
 def _health(args: argparse.Namespace, app_factory: AppFactory) -> int:
     # Not through app_factory: that would create folders and migrate, hiding the problems.
+    from parking_desktop.services.health import check_health
+
     settings = load_settings(data_dir=args.data_dir, database_url=args.db)
     report = check_health(settings, deep=args.deep)
     if args.json:

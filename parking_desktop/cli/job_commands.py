@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.cli.base import (
@@ -23,7 +23,9 @@ from parking_desktop.cli.base import (
     text_value,
 )
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.services.jobs.ledger import JobRunView
+
+if TYPE_CHECKING:
+    from parking_desktop.services.jobs.ledger import JobRunView
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -143,7 +145,9 @@ def _worker(args: argparse.Namespace, app_factory: AppFactory) -> int:
         runs = scheduler.catch_up()
         outbox = scheduler.run_job_now("outbox_dispatch")
         log.info("Caught up %d run(s); outbox: %s", len(runs), _counts_text(outbox.counts))
-        return EXIT_REFUSED if any(r.status == "failed" for r in runs) else EXIT_OK
+        if outbox.status == "failed":
+            sys.stderr.write(f"error: outbox_dispatch failed: {outbox.error}\n")
+        return EXIT_REFUSED if any(r.status == "failed" for r in [*runs, outbox]) else EXIT_OK
 
     stop = threading.Event()
 

@@ -113,9 +113,11 @@ def _flush(args: argparse.Namespace, app_factory: AppFactory) -> int:
               + (f" ({report.retrying} to retry later)" if report.retrying else ""))
         for error in errors:
             print(f"  {error}")
-    if report.failed or report.retrying:
-        print_error(f"{report.failed} failed, {report.retrying} wait for a retry: "
-                    f"{errors[-1] if errors else 'see the outbox'}")
+    from parking_desktop.jobs.definitions import delivery_problem
+
+    problem = delivery_problem({**document, "errors": errors})
+    if problem is not None:
+        print_error(problem)
         return EXIT_REFUSED
     if report.held:
         # Not delivered and not ours to take yet: a live dispatcher is sending them, or a

@@ -88,6 +88,8 @@ def run(argv: list[str] | None = None) -> int:
             app = build_app(settings)
             if args.command not in LONG_RUNNING:
                 app.ctx.operator = operator()  # named in the audit trail of every change
+            else:
+                app.warm_up()  # mail, exports and jobs now, not on the GUI thread later
             app_holder["app"] = app
         return app_holder["app"]
 

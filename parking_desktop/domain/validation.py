@@ -12,7 +12,7 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Role
 
 MAX_SPOTS = 5000
-MAX_PRICE = Decimal("100000")
+MAX_PRICE = Decimal("1000")  # per hour; anything above is a typing mistake (docs/desktop.md)
 CENT = Decimal("0.01")
 VEHICLE_RE = re.compile(r"^[A-Z0-9]{2,15}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,80}$")
@@ -190,3 +190,28 @@ def reason(raw: str | None) -> str:
 def spot_number(position: int) -> str:
     """P001 … P999, then P1000 …: existing spots keep their painted numbers when a lot grows."""
     return f"P{position:03d}"
+
+
+def plain_number(raw: Decimal | str | int | float, what: str) -> Decimal | str | int | float:
+    """Refuse a number written with an exponent ("1e3", Decimal("1E+3")): nobody types a
+    price that way, and reading it as 1000 would save something else than what was meant."""
+    if isinstance(raw, Decimal):
+        exponent = raw.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > 0:
+            raise ValidationError(f"{what} must be written with digits, e.g. 2.50.")
+    elif isinstance(raw, str) and re.search(r"\d\s*[eE]|[eE]\s*[+-]?\d", raw):
+        raise ValidationError(f"{what} '{raw.strip()[:30]}' must be written with digits, "
+                              "e.g. 2.50.")
+    return raw
+
+
+def lot_price(raw: Decimal | str | int | float) -> Decimal:
+    """A lot's price per hour as the service takes it: plain digits, then the price rule."""
+    return price_per_hour(plain_number(raw, "Price per hour"))
+
+
+def at_most(text: str, limit: int, what: str) -> str:
+    """Refuse ``text`` longer than ``limit`` characters (never cut it); ``what`` names it."""
+    if len(text) > limit:
+        raise ValidationError(f"{what} is {len(text)} characters; at most {limit} are allowed.")
+    return text

@@ -18,8 +18,13 @@ from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.mail.batches import MailQueue
-from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, run_monthly_report
-from parking_desktop.services.mail.reminders import Reminder, run_daily_reminder
+from parking_desktop.services.mail.monthly_report import (
+    Month,
+    MonthlyReport,
+    count_to_report,
+    run_monthly_report,
+)
+from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
@@ -46,6 +51,9 @@ class JobOutcome:
     counts: dict[str, Any]
     summary: str | None = None  # one line for the managers' chat
     worth_recording: bool = True  # an interval job that did nothing leaves no history row
+    # Set when the run did not do its job (e.g. no mail got out): the run is recorded as
+    # failed with this sentence, never as a green "completed".
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class JobSpec:
     # yesterday evening is pointless tomorrow evening; a month's report is not).
     catch_up_within: timedelta = field(default=timedelta(0))
     notify: bool = False
+    # Period -> how many people a run now would e-mail (asked before "Run now" sends).
+    audience: Callable[[str], int] | None = None
 
     @property
     def ledgered(self) -> bool:
@@ -81,6 +91,31 @@ class JobDeps:
     cleanup: Callable[[], CleanupSummary] | None = None
     # Forgets old job history (the nightly cleanup calls it); returns rows removed.
     prune_history: Callable[[], int] | None = None
+
+
+def _mails(n: int) -> str:
+    return f"{n} e-mail" + ("" if n == 1 else "s")
+
+
+def delivery_problem(counts: dict[str, Any]) -> str | None:
+    """A sentence when mails of this pass did not get out (None: all that was tried went)."""
+    failed, retrying = int(counts.get("failed", 0)), int(counts.get("retrying", 0))
+    if not failed and not retrying:
+        return None
+    errors = counts.get("errors") or []
+    reason = f": {str(errors[-1]).rstrip('.')}" if errors else ""
+    sent, pending = int(counts.get("sent", 0)), int(counts.get("pending", 0))
+    head = (f"No e-mail could be delivered{reason}" if not sent else
+            f"{_mails(failed + retrying)} could not be delivered ({sent} sent){reason}")
+    tail = [f"{failed} given up" if failed else "",
+            f"{_mails(pending)} waiting for a retry" if pending else ""]
+    return head + "".join(f"; {part}" for part in tail if part)
+
+
+def delivery_summary(counts: dict[str, Any]) -> str:
+    sent, pending = int(counts.get("sent", 0)), int(counts.get("pending", 0))
+    text = f"Mail outbox: {_mails(sent)} sent"
+    return text + (f", {pending} waiting (due later)." if pending else ".")
 
 
 def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
@@ -127,12 +162,14 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             "E-mails drivers who have not signed in for 7 days or booked for 14 days.",
             DailyAt(settings.daily_reminder_time), reminders, _daily_period(tz),
             catch_up_within=timedelta(hours=12), notify=True,
+            audience=lambda period: count_to_remind(ctx, date.fromisoformat(period)),
         ),
         JobSpec(
             MONTHLY_REPORT, "Monthly reports",
             "E-mails every driver their activity report for the previous month.",
             MonthlyAt(settings.monthly_report_day, settings.monthly_report_time), monthly,
             _report_month(tz), catch_up_within=timedelta(days=27), notify=True,
+            audience=lambda period: count_to_report(ctx, Month.parse(period)),
         ),
         JobSpec(
             CLEANUP_EXPORTS, "Export cleanup",
@@ -147,7 +184,9 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
         def outbox(run: RunContext) -> JobOutcome:
             counts = dispatch(run.stopping)
             busy = bool(counts.get("sent") or counts.get("failed") or counts.get("retrying"))
-            return JobOutcome(counts, worth_recording=busy or run.manual)
+            return JobOutcome(counts, summary=delivery_summary(counts),
+                              worth_recording=busy or run.manual,
+                              problem=delivery_problem(counts))
 
         specs.append(JobSpec(
             OUTBOX_DISPATCH, "Mail outbox",

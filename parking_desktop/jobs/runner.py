@@ -22,6 +22,7 @@ from parking_desktop.jobs.db_watch import is_database_error
 from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
 from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, JobRunView
+from parking_desktop.services.jobs.ledger import FAILED as FAILED_STATUS
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -168,8 +169,9 @@ class JobRunner:
         finally:
             lock.release()
 
-    def run_now(self, name: str) -> JobRunView:
-        """Run a job at once ("Run now", ``jobs run``), for the current period."""
+    def run_now(self, name: str, by: str = "") -> JobRunView:
+        """Run a job at once ("Run now", ``jobs run``), for the current period; ``by`` (a
+        username) is kept with the run's counts so its history can say who asked."""
         spec = self.spec(name)
         lock = self._lock(name)
         if not lock.acquire(blocking=False):
@@ -183,11 +185,12 @@ class JobRunner:
             claim = self.ledger.claim(name, key)
             if claim is None:  # pragma: no cover - a fresh random key cannot clash
                 raise ConflictError(f"{spec.title} could not be started; try again.")
-            return self._execute(spec, claim, period, manual=True)
+            return self._execute(spec, claim, period, manual=True, by=by)
         finally:
             lock.release()
 
-    def _execute(self, spec: JobSpec, claim: Claim, period: str, manual: bool) -> JobRunView:
+    def _execute(self, spec: JobSpec, claim: Claim, period: str, manual: bool,
+                 by: str = "") -> JobRunView:
         how = "manual run" if manual else ("resumed run" if claim.resumed else "run")
         log.info("%s %s started (%s, attempt %d)", spec.name, period, how, claim.attempt)
         self.events.emit(JobEvent(STARTED, spec.name, f"{spec.title} started ({period})."))
@@ -212,7 +215,8 @@ class JobRunner:
                                       f"{spec.title} failed: {view.error}", view))
             self._notify(f"{spec.title} ({period}) failed: {view.error}")
             return view
-        view = self.ledger.complete(claim.run_id, outcome.counts)
+        view = self.ledger.complete(claim.run_id,
+                                    {**outcome.counts, "by": by} if by else outcome.counts)
         log.info("%s %s completed in %.1f s: %s", spec.name, period,
                  time.monotonic() - started, outcome.counts)
         self.events.emit(JobEvent(FINISHED, spec.name,
@@ -237,6 +241,13 @@ class JobRunner:
                                       error=_error_text(exc))
             self.events.emit(JobEvent(FAILED, spec.name,
                                       f"{spec.title} failed: {view.error}", view))
+            return view
+        if outcome.problem is not None:
+            view = self.ledger.record(spec.name, key, FAILED_STATUS, outcome.counts, started_at,
+                                      error=outcome.problem)
+            log.warning("%s: %s", spec.name, outcome.problem)
+            self.events.emit(JobEvent(FAILED, spec.name,
+                                      f"{spec.title}: {outcome.problem}", view))
             return view
         if not outcome.worth_recording:
             return JobRunView(id=0, job=spec.name, period_key=key, status=COMPLETED,

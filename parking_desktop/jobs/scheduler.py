@@ -196,7 +196,7 @@ class SchedulerService:
     def run_now(self, actor: Actor, name: str) -> JobRunView:
         """"Run now" from the Jobs screen: managers only (the GUI calls it on a worker)."""
         require_manager(actor, "run a job")
-        return self.runner.run_now(name)
+        return self.runner.run_now(name, by=actor.username)
 
     def jobs(self, actor: Actor | None = None) -> list[JobInfo]:
         if actor is not None:

@@ -69,6 +69,15 @@ class JobsAdmin:
         report = preview_report(self._ctx, actor, user_id, Month.parse(month))
         return report, render_report_html(self._email, report)
 
+    def run_now_audience(self, actor: Actor, name: str) -> int | None:
+        """How many drivers "Run now" of job ``name`` would e-mail (None: a job that mails
+        nobody), for the question asked before it runs."""
+        require_manager(actor, "run a job")
+        spec = self.scheduler.runner.spec(name)
+        if spec.audience is None or spec.period_of is None:
+            return None
+        return spec.audience(spec.period_of(self._ctx.clock.now()))
+
     def previous_month(self) -> str:
         return Month.previous(self._ctx.clock.now(), self._ctx.tz).key
 

@@ -34,6 +34,17 @@ class ServiceContext:
     # Who runs this program when nobody signs in (the command line: "cli:user@host"). Activity
     # recorded for the system actor names it, so the audit trail says who made a CLI change.
     operator: str | None = None
+    # Told of writes made by other processes (PostgreSQL change notices), e.g. open screens.
+    remote_listeners: list[ChangeListener] = field(default_factory=list)
+
+    def changed_elsewhere(self, topics: frozenset[str]) -> None:
+        """Another process wrote ``topics``; listeners must not raise (logged if they do)."""
+        for listener in list(self.remote_listeners):
+            try:
+                listener(topics)
+            except Exception:
+                log.exception("remote change listener %r failed for %s", listener,
+                              sorted(topics))
 
     def changed(self, *topics: str) -> None:
         """Tell every listener. The change is already committed, so a failing listener is

@@ -128,6 +128,19 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True)
+class ResultCount:
+    """How many rows a search matches: exactly ``value`` ("exact"), more than ``value``
+    ("more_than": counting stopped there), or about ``value`` ("about": the database's
+    estimate). ``int()`` gives ``value`` (one more for "more_than")."""
+
+    value: int
+    kind: str = "exact"
+
+    def __int__(self) -> int:
+        return self.value + 1 if self.kind == "more_than" else self.value
+
+
+@dataclass(frozen=True)
 class DriverSummary:
     user_id: int
     username: str

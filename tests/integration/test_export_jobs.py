@@ -270,6 +270,7 @@ def _orphan(app: App, requester: Actor, status: str) -> str:
 def test_jobs_left_running_by_a_crash_are_marked_failed_at_start(
     app: App, manager: Actor, make_user: MakeUser, clock: FixedClock, fast_hasher: object
 ) -> None:
+    assert app.exports is not None  # this process's exports started (and recovered) first
     crashed = _orphan(app, manager, "processing")
     never_started = _orphan(app, make_user("driver2", Role.DRIVER), "pending")
     # A job another live process is running holds its lease: it must be left alone.

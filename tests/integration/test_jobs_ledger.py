@@ -136,9 +136,9 @@ def test_a_run_that_died_is_finished_without_mailing_twice(
     [resumed] = [r for r in app.jobs.scheduler.catch_up() if r.job == "daily_reminder"]
 
     assert (resumed.status, resumed.counts["attempt"]) == ("completed", 2)
-    assert resumed.counts["queued"] == 1 and resumed.counts["already_sent"] == 4
+    assert resumed.counts["queued"] == 1 and resumed.counts["already_queued"] == 4
     assert sorted(r.user_id for r in outbox_rows(app, "daily_reminder")) == drivers
-    assert sorted(a.user_id for a in activity(app, "reminder_sent")) == drivers
+    assert sorted(a.user_id for a in activity(app, "reminder_queued")) == drivers
 
 
 def test_a_failed_run_is_retried_a_bounded_number_of_times(

@@ -200,3 +200,14 @@ def test_names_differing_only_in_case_stop_the_upgrade_with_a_list_of_them(
         _add_lot(conn, "harbour")
     with empty_engine.begin() as conn:
         _add_lot(conn, "HARBOUR", archived=True)  # archived lots do not count
+
+
+def test_the_head_revision_known_at_start_is_alembics_head() -> None:
+    """Start-up compares the database with schema_version.HEAD_REVISION instead of loading
+    Alembic: a new migration must move that constant too, or start-up would skip it."""
+    from alembic.script import ScriptDirectory
+
+    from parking_desktop.adapters.db import schema_version
+
+    config = migrate.alembic_config(make_engine("sqlite://"))
+    assert ScriptDirectory.from_config(config).get_current_head() == schema_version.HEAD_REVISION

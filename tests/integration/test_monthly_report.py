@@ -181,7 +181,7 @@ def test_monthly_job_mails_every_driver_once(
     assert again.counts["queued"] == 0
     assert {r.idempotency_key for r in outbox_rows(app, "monthly_report")} == {
         f"monthly:{d1}:2026-02", f"monthly:{d2}:2026-02"}
-    logged = {a.user_id: a.activity_data for a in activity(app, "monthly_report_sent")}
+    logged = {a.user_id: a.activity_data for a in activity(app, "monthly_report_queued")}
     assert logged == {d1: {"month": "2026-02", "bookings": 1, "total_spent": "7.50"},
                       d2: {"month": "2026-02", "bookings": 0, "total_spent": "0.00"}}
 

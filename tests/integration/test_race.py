@@ -350,6 +350,12 @@ def test_shrinking_while_kiosks_book_never_strands_a_booking(
     assert_spots_match_reservations(app, lot.id)
 
 
+def winner_spot(outcomes: list[Outcome], plate: str) -> str:
+    """The spot the one successful booking of ``plate`` got."""
+    [spot] = [o.detail for o in outcomes if o.plate == plate and o.kind == "ok"]
+    return spot
+
+
 def test_one_plate_at_eight_gates_and_another_car_at_a_ninth_both_get_a_spot(
     app: App, manager: Actor, tmp_path: Path, kiosks: Kiosks
 ) -> None:
@@ -372,8 +378,13 @@ def test_one_plate_at_eight_gates_and_another_car_at_a_ninth_both_get_a_spot(
         assert [o.kind for o in outcomes if o.plate == other] == ["ok"], outcomes
         same_plate = [o for o in outcomes if o.plate == same]
         assert sorted(o.kind for o in same_plate) == ["conflict"] * 7 + ["ok"], outcomes
-        assert {o.detail for o in same_plate if o.kind == "conflict"} == {
-            f"Vehicle {same} already has an open booking."}, outcomes
+        # Each refusal names the real reason and where the car already is.
+        refusals = {o.detail for o in same_plate if o.kind == "conflict"}
+        assert len(refusals) == 1, outcomes
+        [refusal] = refusals
+        assert refusal.startswith(f"Vehicle {same} already has an open booking: parked in "), \
+            outcomes
+        assert f"spot {winner_spot(outcomes, same)}," in refusal, outcomes
         assert sorted(o.detail for o in outcomes if o.kind == "ok") == ["P001", "P002"]
         open_now = open_reservations(app, lot.id)
         assert sorted(n for _, n, _ in open_now) == ["P001", "P002"]

@@ -71,7 +71,7 @@ def test_selection_at_the_boundaries_and_what_arrives(
     assert {r.user_id for r in rows} == due_ids
     today = clock.now().astimezone(app.ctx.tz).date().isoformat()
     assert {r.idempotency_key for r in rows} == {f"reminder:{i}:{today}" for i in due_ids}
-    logged = activity(app, "reminder_sent")
+    logged = activity(app, "reminder_queued")
     assert sorted(a.user_id for a in logged) == sorted(due_ids)
     assert all(a.activity_data["period"] == today for a in logged)
 
@@ -98,10 +98,10 @@ def test_running_the_period_again_mails_nobody_twice(
     second = app.jobs.scheduler.run_job_now("daily_reminder")  # a manual run, same day
 
     assert (first.counts["queued"], second.counts["queued"]) == (2, 0)
-    assert second.counts["already_sent"] == 2
+    assert second.counts["already_queued"] == 2
     app.email.outbox.flush()
     assert len(smtp_server.received) == 2
-    assert len(activity(app, "reminder_sent")) == 2
+    assert len(activity(app, "reminder_queued")) == 2
     assert [r.status for r in job_runs(app, "daily_reminder")] == ["completed", "completed"]
 
     clock.advance(days=1)  # the next day is a new period

@@ -197,3 +197,34 @@ def test_a_driver_sees_only_their_own_activity(
         app.activity.history(driver)  # everyone's
     with pytest.raises(PermissionDeniedError):
         app.activity.history(attendant, user_id=uid(driver))
+
+
+def test_a_count_is_exact_up_to_its_cap(app: App, history: dict[str, int],
+                                        manager: Actor) -> None:
+    every = app.search.count(manager, ReservationFilter())
+    assert (every.value, every.kind) == (6, "exact")
+    for flt in (ReservationFilter(status="completed"), ReservationFilter(lot_id=history["city"]),
+                ReservationFilter(driver="second@"), ReservationFilter(vehicle="ab10")):
+        counted = app.search.count(manager, flt)
+        assert counted.kind == "exact"
+        assert counted.value == app.search.reservations(manager, flt).total
+
+
+def test_a_count_past_its_cap_stops_and_says_so(app: App, history: dict[str, int],
+                                                manager: Actor) -> None:
+    """Never a wrong exact figure: past the cap, "more than" (or PostgreSQL's "about")."""
+    for flt in (ReservationFilter(), ReservationFilter(lot_id=history["airport"])):
+        counted = app.search.count(manager, flt, cap=2)
+        if app.db.is_sqlite and flt.lot_id is None:
+            assert (counted.value, counted.kind) == (6, "exact")  # whole table: cheap, exact
+            continue
+        assert counted.kind in ("more_than", "about")
+        assert int(counted) > 2
+        if counted.kind == "more_than":
+            assert counted.value == 2
+
+
+def test_a_drivers_count_is_of_their_own_reservations(app: App, history: dict[str, int],
+                                                      driver: Actor) -> None:
+    counted = app.search.count(driver, ReservationFilter())
+    assert (counted.value, counted.kind) == (2, "exact")

@@ -106,7 +106,7 @@ def test_shrinking_past_a_busy_spot_is_refused_with_the_spot_named(
     assert app.lots.get(lot.id).number_of_spots == 5
 
 
-def test_archive_asks_first_and_shows_the_refusal(
+def test_archive_is_not_offered_for_a_busy_lot_and_asks_first_otherwise(
         app: App, qtbot: QtBot, desk: Desk, manager: Actor, attendant: Actor,
         monkeypatch: pytest.MonkeyPatch) -> None:
     busy = make_lot(app, manager, "Busy Lot")
@@ -116,16 +116,44 @@ def test_archive_asks_first_and_shows_the_refusal(
     monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: answers.append(a[1]) or True)
     screen = desk.screen(manager, "lots")
     screen.select_lot(busy.id)
-    screen.archive_lot()
-    qtbot.waitUntil(lambda: bool(screen.banner.text))
-    assert screen.banner.property("kind") == "error"
-    assert "occupied spot P001" in screen.banner.text
+    assert not screen.archive_button.isEnabled()
+    assert "1 occupied spot" in screen.archive_button.toolTip()
+    assert "archived once every spot is free" in screen.archive_button.toolTip()
+    assert "delet" not in screen.archive_button.toolTip().lower()
+    screen.archive_lot()  # e.g. a shortcut: nothing is asked, nothing happens
+    assert answers == []
     screen.select_lot(quiet.id)
+    assert screen.archive_button.isEnabled()
     screen.archive_lot()
     qtbot.waitUntil(lambda: "archived" in screen.banner.text)
+    assert screen.banner.kind == "success"
     qtbot.waitUntil(lambda: _table_names(screen) == ["Busy Lot"])
-    assert answers == ["Archive lot", "Archive lot"]
+    assert answers == ["Archive lot"]
     assert [lot.name for lot in app.lots.search()] == ["Busy Lot"]
+    screen.select_lot(busy.id)  # another lot: the message about the archived one goes
+    assert screen.banner.text == ""
+
+
+def test_a_refused_archive_says_archive_and_a_new_screen_drops_the_banner(
+        app: App, qtbot: QtBot, desk: Desk, manager: Actor, attendant: Actor,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list was loaded before a kiosk checked a car in: the service refuses."""
+    busy = make_lot(app, manager, "Busy Lot")
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: True)
+    window = desk.window(manager)
+    screen = window.navigate("lots")
+    qtbot.waitUntil(lambda: screen.loads > 0)
+    screen.select_lot(busy.id)
+    window.bridge.detach()  # the notice of the check-in does not arrive in time
+    app.parking.check_in(attendant, busy.id, "AA111")
+    screen.archive_lot()
+    qtbot.waitUntil(lambda: bool(screen.banner.text))
+    assert screen.banner.kind == "error"
+    assert "can be archived once they are free" in screen.banner.text
+    assert "delet" not in screen.banner.text.lower()
+    window.navigate("spots")
+    window.navigate("lots")
+    assert screen.banner.text == ""
 
 
 def test_search_filters_the_table(app: App, qtbot: QtBot, desk: Desk, manager: Actor) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.parking import search
 from parking_desktop.ui.desktop.reservations import ReservationsScreen
 from tests.ui.conftest import Desk, make_lot
 
@@ -44,8 +46,9 @@ def test_dashboard_figures(app: App, qtbot: QtBot, desk: Desk, manager: Actor,
         "revenue_total": "5.00"}
     assert screen.recent_model.rowCount() == 3
     assert screen.recent_model.row_at(0).vehicle_number == "DR1V3R"
-    chart = screen.occupancy_chart.chart()
-    assert [s.count() for s in chart.series()] == [3]  # occupied, reserved, free
+    rows = screen.occupancy_chart.rows  # percent full (reserved or occupied), fullest first
+    assert [(r.label, round(r.percent)) for r in rows] == [("Old Town", 50),
+                                                           ("Central Station", 25)]
     hours = screen.hours_chart.chart().series()[0].barSets()[0]
     assert sum(hours.at(i) for i in range(hours.count())) == 3
 
@@ -85,6 +88,30 @@ def test_reservation_search_by_vehicle_driver_lot_status_and_dates(
     qtbot.mouseClick(screen.clear_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(_vehicles(screen)) == 3)
     assert not screen.banner.text
+
+
+def test_a_huge_result_shows_its_rows_and_a_bounded_count(
+        app: App, qtbot: QtBot, desk: Desk, manager: Actor, attendant: Actor, driver: Actor,
+        clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the count's cap the footer says "more than" (or PostgreSQL's "about"), never a
+    figure the database did not count; once every row is loaded, it says how many."""
+    _seed(app, manager, attendant, driver, clock)
+    monkeypatch.setattr(search, "COUNT_CAP", 1)  # Central Station has 2 reservations
+    screen = desk.screen(manager, "reservations")
+    screen.model.page_size = 1
+    qtbot.waitUntil(lambda: screen.lot.count() == 3)
+    screen.lot.setCurrentIndex(screen.lot.findText("Central Station"))
+    screen.search()
+    qtbot.waitUntil(lambda: screen.model.total > 0 and screen.model.rowCount() == 1)
+    text = screen.footer.text()
+    if app.db.is_sqlite:
+        assert text == "Showing 1 of more than 1 reservations · scroll down to load more"
+    else:
+        assert "of more than 1 reservations" in text or "of about " in text, text
+    screen.model.fetchMore()
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 2 and not screen.model.loading)
+    screen.model.fetchMore()  # the empty page that says there is no more
+    qtbot.waitUntil(lambda: screen.footer.text() == "2 reservations")
 
 
 def test_sorting_a_column_asks_the_database(app: App, qtbot: QtBot, desk: Desk,

@@ -16,8 +16,9 @@ from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.scope import ExportScope
+from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.desktop.export_table import ExportsModel
-from parking_desktop.ui.desktop.exports_screen import ExportsScreen
+from parking_desktop.ui.desktop.exports_screen import ExportsScreen, default_save_folder
 from tests.ui.conftest import Desk, make_lot, wait_for
 
 
@@ -59,12 +60,22 @@ def test_request_then_save_through_the_save_dialog(
     assert screen.save_button.isEnabled()
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: screen.last_saved is not None)
-    assert asked and asked[0].startswith("parking-export-2026-03-02-all-reservations")
+    first = Path(asked[0])
+    assert first.name.startswith("parking-export-2026-03-02-all-reservations")
+    assert first.parent == default_save_folder()  # Documents/Downloads/home, never the cwd
+    assert first.is_absolute()
     job = screen.model.row_at(0)
     assert job.file_path is not None
     assert target.read_bytes() == Path(job.file_path).read_bytes()
     assert target.read_bytes().startswith("\ufeffReservation ID,".encode())
     assert f"Saved 2 rows to {target}" in screen.banner.text
+    # The next save opens where the last one went, also in a new window.
+    again = desk.open(ExportsScreen, manager)
+    again.choose_save_path = choose  # type: ignore[method-assign]
+    again.table.selectRow(0)
+    qtbot.mouseClick(again.save_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: again.last_saved is not None)
+    assert Path(asked[1]).parent == tmp_path
 
 
 @pytest.mark.usefixtures("parked")
@@ -85,8 +96,17 @@ def test_live_progress_and_cancel(
     assert screen.progress.isVisible()
     job_id = screen.model.row_at(0).job_id
     assert screen.progress.value() == app.exports.status(SYSTEM, job_id).progress
+    answers = [False, True]
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "confirm",
+                        lambda _parent, title, *_a, **_k: asked.append(title) or answers.pop(0))
+    qtbot.mouseClick(screen.cancel_current_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Cancel export"]  # asked first; "no" leaves it running
+    assert app.exports.status(SYSTEM, job_id).status == "processing"
     qtbot.mouseClick(screen.cancel_current_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: status_of(screen) == "Cancelled")
+    # A cancelled export shows no progress bar: its percentage would read as work going on.
+    assert screen.model.index(0, ExportsModel.PROGRESS).data() == "—"
     # A hang guard, not a speed promise: the query would run for many minutes if not stopped.
     assert app.exports.wait(job_id, timeout=30), "the query was not interrupted"
     assert not screen.current_card.isVisible()

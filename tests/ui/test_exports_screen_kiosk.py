@@ -36,7 +36,7 @@ def test_driver_gets_their_history_by_email_from_the_kiosk(
     wait_idle(qtbot, window)
     assert page.email_button.isVisible()
     qtbot.mouseClick(page.email_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "e-mailed to driver1@example.com" in page.banner.text)
+    qtbot.waitUntil(lambda: "e-mail to driver1@example.com is queued" in page.banner.text)
     qtbot.waitUntil(lambda: len(smtp_server.received) == 1, timeout=30_000)
     # The export thread ends after recording the delivery; let it, before the app closes.
     assert app.exports.wait(app.exports.history(driver)[0].job_id, timeout=30)

@@ -42,6 +42,21 @@ def test_jobs_listed_and_run_now(desk: Desk, app: App, manager: Actor, qtbot: Qt
 
     screen.table.selectRow(_row(screen, "daily_reminder"))
     qtbot.mouseClick(screen.run_button, Qt.MouseButton.LeftButton)
+    # It asks first, with the number of drivers it would e-mail; Cancel sends nothing.
+    wait_for(qtbot, lambda: screen.run_question is not None and screen.run_question.isVisible())
+    question = screen.run_question
+    assert question is not None
+    assert question.text() == "Daily reminders will e-mail 1 driver now."
+    question.reject()
+    desk.wait_idle(screen)
+    assert screen.model.rows()[_row(screen, "daily_reminder")].last_run is None
+    qtbot.mouseClick(screen.run_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: screen.run_question is not question
+             and screen.run_question is not None and screen.run_question.isVisible())
+    question = screen.run_question
+    assert question is not None
+    send = next(b for b in question.buttons() if b.text() == "E-mail 1 driver")
+    qtbot.mouseClick(send, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: "finished" in screen.banner.text)
     desk.wait_idle(screen)
     assert "queued 1" in screen.banner.text

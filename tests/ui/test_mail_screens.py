@@ -14,10 +14,12 @@ from pytestqt.qtbot import QtBot
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.mail.outbox import OutgoingMail
+from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.desktop.mail_settings import MailSettingsScreen
 from parking_desktop.ui.desktop.outbox import OutboxModel, OutboxScreen
 from parking_desktop.ui.desktop.screen import SignedIn
 from tests.mail_support import Authenticator, MemoryKeyring, SmtpServer, WebhookServer
+from tests.ui.conftest import Desk
 
 SECRET = "pw-Never-Shown-42"
 
@@ -106,10 +108,60 @@ def test_bad_input_is_refused_in_the_window(qtbot: QtBot, session: SignedIn,
     screen.sender_edit.setText("not an address")
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(screen.banner.text))
-    assert "MAIL_DEFAULT_SENDER must be an e-mail address" in screen.sender_error.text()
+    assert "The sender address must be an e-mail address" in screen.sender_error.text()
     assert screen.sender_error.isVisible()
     assert session.app.email.box.settings == before
     assert not session.app.email.box.settings.settings_file.exists()
+
+
+def test_every_problem_shows_at_once_next_to_its_marked_field(
+        qtbot: QtBot, session: SignedIn, memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    screen = _open(qtbot, MailSettingsScreen, session)
+    before = session.app.email.box.settings
+    screen.server.setText("https://smtp.example.com")
+    screen.sender_edit.setText("not an address")
+    screen.ca_file.setText(str(tmp_path / "gone.pem"))
+    screen.webhook.setText("http://chat.example.com/hook")
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(screen.banner.text))
+    assert screen.banner.text == "Not saved: 4 fields need attention (marked below)."
+    for label, editor in ((screen.server_error, screen.server),
+                          (screen.sender_error, screen.sender_edit),
+                          (screen.ca_error, screen.ca_file),
+                          (screen.webhook_error, screen.webhook)):
+        assert label.isVisible() and label.text()
+        assert "MAIL_" not in label.text() and "GOOGLE_" not in label.text()  # no jargon
+        assert editor.property("invalid") is True
+    assert session.app.email.box.settings == before
+
+
+def test_keyring_state_is_said_in_words(qtbot: QtBot, session: SignedIn,
+                                        memory_keyring: MemoryKeyring) -> None:
+    screen = _open(qtbot, MailSettingsScreen, session)
+    assert screen.keyring_note.text().startswith("The password is kept in this computer's")
+    assert "found:" not in screen.keyring_note.text()
+
+
+def test_leaving_with_unsaved_changes_asks(
+        qtbot: QtBot, desk: Desk, manager: Actor, memory_keyring: MemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    window = desk.window(manager)
+    screen = window.navigate("mail")
+    qtbot.waitUntil(lambda: screen.loads > 0)
+    answers = [False, True]
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "confirm",
+                        lambda _p, title, *_a, **_k: asked.append(title) or answers.pop(0))
+    window.navigate("lots")  # nothing changed: nothing asked
+    assert asked == []
+    screen = window.navigate("mail")
+    screen.server.setText("smtp.changed.example.com")
+    assert window.navigate("lots") is screen  # "stay": still on Mail settings, edit kept
+    assert window.current_screen is screen and screen.server.text() == "smtp.changed.example.com"
+    window.navigate("lots")  # "leave without saving"
+    assert asked == ["Unsaved mail settings", "Unsaved mail settings"]
+    assert window.current_screen is not screen
+    assert screen.server.text() != "smtp.changed.example.com"  # back to what is saved
 
 
 def test_a_login_without_tls_is_flagged_next_to_the_security_field(
@@ -131,7 +183,8 @@ def test_a_missing_ca_file_is_shown_next_to_its_field(
     screen.ca_file.setText(str(tmp_path / "gone.pem"))
     qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: screen.ca_error.isVisible())
-    assert "MAIL_CA_FILE" in screen.ca_error.text() and "does not exist" in screen.ca_error.text()
+    assert screen.ca_error.text().startswith("The CA file ")
+    assert "does not exist" in screen.ca_error.text()
     assert not screen.sender_error.isVisible()
     assert session.app.email.box.settings == before
 

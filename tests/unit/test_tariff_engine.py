@@ -25,6 +25,7 @@ from parking_desktop.domain.tariffs import (
     quote,
 )
 from parking_desktop.domain.tariffs.zones import to_us
+from parking_desktop.domain.validation import MAX_PRICE
 from tests.tariff_support import (
     PARIS,
     ZONES,
@@ -134,7 +135,8 @@ def test_a_fee_never_exceeds_the_cap_for_each_started_day(
 
 @relaxed
 @given(
-    st.integers(min_value=0, max_value=9_999_999).map(lambda cents: Decimal(cents).scaleb(-2)),
+    st.integers(min_value=0, max_value=int(MAX_PRICE * 100) - 1)
+    .map(lambda cents: Decimal(cents).scaleb(-2)),
     zones,
     arrivals(),
     st.timedeltas(min_value=timedelta(hours=-2), max_value=timedelta(days=60)),
@@ -364,9 +366,9 @@ NIGHT = Band(ALL_DAYS, time(20), time(8), Decimal("1.20"), "night rate")
             Band(ALL_DAYS, time(20), time(8), Decimal("-1.20"), "night rate"))),
          "bands[1].price_per_hour", "bands[1].price_per_hour: -1.20 is negative"),
         (lambda: TariffVersion(bands=bands_with(
-            Band(ALL_DAYS, time(20), time(8), Decimal("100000"), "night rate"))),
+            Band(ALL_DAYS, time(20), time(8), MAX_PRICE, "night rate"))),
          "bands[1].price_per_hour",
-         "bands[1].price_per_hour: 100000 is too large: it must be less than 100000"),
+         f"bands[1].price_per_hour: {MAX_PRICE} is too large: it must be less than {MAX_PRICE}"),
         (lambda: TariffVersion(bands=bands_with(
             Band(ALL_DAYS, time(20), time(8), Decimal("1.205"), "night rate"))),
          "bands[1].price_per_hour", "bands[1].price_per_hour: 1.205 has more than 2 decimals"),

@@ -23,6 +23,7 @@ from parking_desktop.domain.tariffs import (
     tariff_from_json,
     tariff_to_json,
 )
+from parking_desktop.domain.validation import MAX_PRICE
 from tests.tariff_support import PARIS, tariffs
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "tariffs.md"
@@ -131,8 +132,8 @@ def changed(path: str, value: object) -> dict[str, Any]:
          "bands[0].price_per_hour: '-3.50' is negative"),
         (changed("bands.0.price_per_hour", "3,50"),
          "bands[0].price_per_hour: '3,50' is not an amount"),
-        (changed("bands.0.price_per_hour", "100000.00"), "bands[0].price_per_hour: 100000.00 is "
-         "too large: it must be less than 100000"),
+        (changed("bands.0.price_per_hour", f"{MAX_PRICE}.00"), "bands[0].price_per_hour: "
+         f"{MAX_PRICE}.00 is too large: it must be less than {MAX_PRICE}"),
         (changed("bands.0.price_per_hour", "3.505"),
          "bands[0].price_per_hour: 3.505 has more than 2 decimals"),
         (changed("bands.1.start", "19:00"), "bands: Mon 08:00–20:00 overlaps Mon 19:00–00:00"),

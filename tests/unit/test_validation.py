@@ -119,7 +119,7 @@ def test_invalid_pin_codes(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("2.5", "2.50"), ("2.50", "2.50"), ("2.500", "2.50"), (3, "3.00"), (Decimal("0.01"), "0.01"),
-     (2.5, "2.50"), (" 1.99 ", "1.99"), ("99999.99", "99999.99"), ("1e2", "100.00")],
+     (2.5, "2.50"), (" 1.99 ", "1.99"), ("999.99", "999.99"), ("1e2", "100.00")],
 )
 def test_valid_prices_come_back_with_two_decimals(raw: object, expected: str) -> None:
     price = validation.price_per_hour(raw)  # type: ignore[arg-type]
@@ -141,13 +141,26 @@ def test_valid_prices_come_back_with_two_decimals(raw: object, expected: str) ->
         ("", "is not a number"),
         ("NaN", "is not a number"),
         ("Infinity", "is not a number"),
-        ("100000", "less than 100000"),
-        ("1E+30", "less than 100000"),  # used to crash with decimal.InvalidOperation
+        ("1000", "less than 1000"),
+        ("100000", "less than 1000"),
+        ("1E+30", "less than 1000"),  # used to crash with decimal.InvalidOperation
     ],
 )
 def test_invalid_prices(raw: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         validation.price_per_hour(raw)
+
+
+@pytest.mark.parametrize("raw", ["1e3", "1E3", "2.5e1", " 1e+2 ", Decimal("1E+3")])
+def test_a_lot_price_with_an_exponent_is_refused(raw: str | Decimal) -> None:
+    with pytest.raises(ValidationError, match="must be written with digits"):
+        validation.lot_price(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("2.90", "2.90"), (Decimal("1000.00") / 2, "500.00"),
+                                               ("999.99", "999.99"), (3, "3.00")])
+def test_a_plain_lot_price_is_accepted(raw: object, expected: str) -> None:
+    assert validation.lot_price(raw) == Decimal(expected)  # type: ignore[arg-type]
 
 
 @relaxed

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-import css_inline
 
-# Remote stylesheets are never fetched: a mail is built from what we ship.
-_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+@functools.cache
+def _inliner() -> Any:
+    """Made on first use: css-inline loads when a mail is built, not at every start."""
+    import css_inline
+
+    # Remote stylesheets are never fetched: a mail is built from what we ship.
+    return css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
 
 
 def inline_css(html: str) -> str:
     """Move <style> rules into style="" attributes (many mail clients drop <style>)."""
-    return str(_INLINER.inline(html))
+    return str(_inliner().inline(html))
 
 
 def new_message_id(sender: str) -> str:

@@ -4,17 +4,19 @@ and plain text, with undefined variables being errors (StrictUndefined)."""
 from __future__ import annotations
 
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from parking_desktop.adapters.mail.charts import bars, text_bar
 from parking_desktop.adapters.mail.message import inline_css
 from parking_desktop.domain.fee import money
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def templates_dir() -> Path:
@@ -34,20 +36,36 @@ class RenderedMail:
 class MailRenderer:
     def __init__(self, tz: tzinfo, directory: Path | None = None) -> None:
         self.tz = tz
-        self.env = Environment(
-            loader=FileSystemLoader(str(directory or templates_dir())),
+        self._directory = directory
+        self._env: Environment | None = None
+        self._env_lock = threading.Lock()
+
+    @property
+    def env(self) -> Environment:
+        """Made on first use: Jinja2 loads when a mail is rendered, not at every start."""
+        with self._env_lock:
+            if self._env is None:
+                self._env = self._make_env()
+            return self._env
+
+    def _make_env(self) -> Environment:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+        env = Environment(
+            loader=FileSystemLoader(str(self._directory or templates_dir())),
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.env.filters["money"] = _money
-        self.env.filters["when"] = self._when
-        self.env.filters["day"] = self._day
-        self.env.filters["hours"] = _hours
-        self.env.globals["bars"] = bars
-        self.env.globals["text_bar"] = text_bar
+        env.filters["money"] = _money
+        env.filters["when"] = self._when
+        env.filters["day"] = self._day
+        env.filters["hours"] = _hours
+        env.globals["bars"] = bars
+        env.globals["text_bar"] = text_bar
+        return env
 
     def names(self) -> list[str]:
         """Every mail template (the layout and macro files start with '_')."""

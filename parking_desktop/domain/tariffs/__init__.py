@@ -4,13 +4,12 @@ Pure rules, no storage (docs/tariffs.md)."""
 from parking_desktop.domain.tariffs.json_form import tariff_from_json, tariff_to_json
 from parking_desktop.domain.tariffs.model import (
     ALL_DAYS,
-    DAY_NAMES,
-    EXACT,
     Band,
     TariffVersion,
     flat_tariff,
 )
 from parking_desktop.domain.tariffs.pricing import PricedLine, PricedStay, Pricer, pricer, quote
+from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
 from parking_desktop.domain.tariffs.validation import TariffError, problems
 
 __all__ = [

@@ -9,13 +9,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from parking_desktop.domain.tariffs.model import (
-    DAY_NAMES,
-    EXACT,
     ONE_HOUR,
     SINCE_ALWAYS,
     Band,
     TariffVersion,
 )
+from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
 from parking_desktop.domain.tariffs.validation import TariffError
 
 KEYS = (

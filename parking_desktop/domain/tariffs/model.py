@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
+
 ALL_DAYS = tuple(range(7))
 SUNDAY = 6
-# "Exact": billed pro rata to the microsecond, as the flat fee rule in domain/fee.py does.
-EXACT = timedelta(microseconds=1)
 ONE_HOUR = timedelta(hours=1)
 # When no date is given: a version in force since before any stay was recorded.
 SINCE_ALWAYS = datetime(1970, 1, 1, tzinfo=UTC)

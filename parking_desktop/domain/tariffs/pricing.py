@@ -19,7 +19,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from parking_desktop.domain.tariffs.model import DAY_NAMES, EXACT, TariffVersion
+from parking_desktop.domain.tariffs.model import TariffVersion
+from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
 from parking_desktop.domain.tariffs.week import DAY_US, WeekTable, week_table
 from parking_desktop.domain.tariffs.zones import EPOCH, ZoneTimeline, timeline, to_us
 

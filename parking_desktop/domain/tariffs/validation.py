@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from parking_desktop.domain.errors import ValidationError
-from parking_desktop.domain.tariffs.model import DAY_NAMES, EXACT
+from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
 from parking_desktop.domain.validation import MAX_PRICE
 
 if TYPE_CHECKING:  # the model calls check() when a version is made

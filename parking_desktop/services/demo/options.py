@@ -1,4 +1,6 @@
-"""What the `demo` command was asked for, and what it made."""
+"""What the `demo` command was asked for, and what it made; apart from the builder, so the
+command line reads the defaults to describe ``demo`` without loading the builder (and
+SQLAlchemy) for every command."""
 
 from __future__ import annotations
 

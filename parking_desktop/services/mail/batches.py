@@ -1,5 +1,8 @@
 """Queue many job mails in batches, once each, and log one activity row per recipient.
 
+The activity row says "queued" (``reminder_queued``, ``monthly_report_queued``): queueing is
+all a job does. The outbox writes the "sent" row when the server took the mail.
+
 The jobs hand their mails to a ``MailQueue`` (the e-mail outbox behind it). Every mail has an
 idempotency key (``reminder:<user>:<date>``, ``monthly:<user>:<YYYY-MM>``); the queue returns
 the keys it had not seen before, so running a period again - a run that died half-way and is
@@ -57,7 +60,7 @@ class MailQueue(Protocol[P]):
 
 @dataclass(frozen=True)
 class BatchResult:
-    queued: int  # new mails queued by this run
+    queued: int  # new mails queued by this run (the outbox delivers them later)
     repeated: int  # mails an earlier run of the same period had already queued
 
 
@@ -67,17 +70,25 @@ def chunks(items: Iterable[P], size: int) -> Iterator[list[P]]:
         yield batch
 
 
-def recorded_user_ids(
-    session: Session, activity_type: str, period_field: str, period_value: str, since: datetime
-) -> set[int]:
-    """Users who already have this period's activity row (one query for everyone)."""
-    rows = session.scalars(
-        select(UserActivity.user_id).where(
-            UserActivity.activity_type == activity_type,
-            UserActivity.timestamp >= since,
-            UserActivity.activity_data[period_field].as_string() == period_value,
-        )
+def recorded_query(activity_types: tuple[str, ...], period_field: str, period_value: str,
+                   since: datetime) -> Any:
+    """The user ids that have this period's activity row (any of ``activity_types``)."""
+    return select(UserActivity.user_id).where(
+        UserActivity.user_id.is_not(None),  # NOT IN with a NULL in it matches nothing
+        UserActivity.activity_type.in_(activity_types),
+        UserActivity.timestamp >= since,
+        UserActivity.activity_data[period_field].as_string() == period_value,
     )
+
+
+def recorded_user_ids(
+    session: Session, activity_type: str, period_field: str, period_value: str, since: datetime,
+    also: tuple[str, ...] = (),
+) -> set[int]:
+    """Users who already have this period's activity row (one query for everyone). ``also``:
+    older names of the same row (history is never rewritten, so they stay valid)."""
+    rows = session.scalars(
+        recorded_query((activity_type, *also), period_field, period_value, since))
     return {int(uid) for uid in rows if uid is not None}
 
 
@@ -93,10 +104,11 @@ def queue_in_batches(
     activity_data: Callable[[JobMail[P]], dict[str, Any]],
     heartbeat: Callable[[], None],
     batch_size: int,
+    also_recorded_as: tuple[str, ...] = (),
 ) -> BatchResult:
     with ctx.read() as session:
         done = recorded_user_ids(session, activity_type, period_field, period_value,
-                                 activity_since)
+                                 activity_since, also_recorded_as)
     queued = repeated = 0
     for batch in chunks(mails, batch_size):
         store = queue(batch)

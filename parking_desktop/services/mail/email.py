@@ -45,7 +45,14 @@ from parking_desktop.services.mail.messages import (
     weeks,
 )
 from parking_desktop.services.mail.notify import Notifiers, sms_notifier
-from parking_desktop.services.mail.outbox import Enqueued, OutboxService, OutboxView, OutgoingMail
+from parking_desktop.services.mail.outbox import (
+    CHAT_KIND,
+    CHAT_RECIPIENT,
+    Enqueued,
+    OutboxService,
+    OutboxView,
+    OutgoingMail,
+)
 from parking_desktop.services.mail.settings import MailSettings, MailSettingsBox, MailSettingsView
 from parking_desktop.services.views import UserView
 
@@ -87,6 +94,7 @@ class EmailService:
         self.chat = self.notifiers.chat
         self.sms = self.notifiers.sms
         self.site_name = site_name
+        outbox.chat = self.chat.send  # the outbox posts queued Chat notices
 
     # --- the mails -----------------------------------------------------------------------
     # Each send_* renders and queues one mail; build_* only renders (for jobs that queue many
@@ -175,6 +183,15 @@ class EmailService:
         if chat and (any(q.created for q in queued) or not managers):  # once, like the mails
             self.notify_chat(f"*{title}*\n{message}")
         return queued
+
+    def queue_chat(self, session: Session | None, text: str, key: str) -> None:
+        """Queue a notice for the managers' Chat space in the caller's transaction; the
+        outbox posts it (and retries while Chat is away). Nothing when Chat is not set up."""
+        if not self.chat.configured:
+            return
+        self.outbox.enqueue(OutgoingMail(
+            recipient=CHAT_RECIPIENT, subject=text.splitlines()[0][:200], text=text, html=None,
+            kind=CHAT_KIND, idempotency_key=key), session=session)
 
     def notify_chat(self, text: str) -> NotifyResult:
         """Job summaries and alerts to the managers' Chat space. Never raises."""

@@ -37,12 +37,15 @@ from parking_desktop.services.mail.batches import (
     MailQueue,
     Recipient,
     queue_in_batches,
+    recorded_query,
 )
 from parking_desktop.services.sqlhelpers import seconds_between
 
 LAST_STAYS = 5
 BATCH_SIZE = 1000
-ACTIVITY = "monthly_report_sent"
+ACTIVITY = "monthly_report_queued"
+# Rows of runs before the outbox reported delivery (they meant "queued").
+OLD_ACTIVITY = "monthly_report_sent"
 HOURS = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -308,16 +311,32 @@ class MonthlySummary:
     recipients: int
     with_activity: int
     queued: int
-    already_sent: int
+    already_queued: int
 
     def as_counts(self) -> dict[str, Any]:
         return {"month": self.month, "recipients": self.recipients,
                 "with_activity": self.with_activity, "queued": self.queued,
-                "skipped": self.recipients - self.queued, "already_sent": self.already_sent}
+                "skipped": self.recipients - self.queued, "already_queued": self.already_queued}
 
     def text(self) -> str:
-        return (f"Monthly reports for {self.month}: {self.queued} queued for "
-                f"{self.recipients} drivers ({self.with_activity} parked that month).")
+        text = (f"Monthly reports for {self.month}: {self.queued} queued for "
+                f"{self.recipients} drivers ({self.with_activity} parked that month)")
+        if self.already_queued:
+            text += f"; {self.already_queued} had been queued by an earlier run"
+        return text + "."
+
+
+def count_to_report(ctx: ServiceContext, month: Month) -> int:
+    """How many drivers a run for ``month`` would e-mail now (reachable, and not queued for
+    this month yet): what "Run now" asks about before it sends anything."""
+    start, _ = month.bounds(ctx.tz)
+    done = recorded_query((ACTIVITY, OLD_ACTIVITY), "month", month.key, start)
+    with ctx.read() as session:
+        return int(session.scalar(
+            select(func.count(User.id)).where(
+                User.role == Role.DRIVER.value, User.is_active.is_(True),
+                User.email.is_not(None), User.email != "",
+                User.id.not_in(done.scalar_subquery()))) or 0)
 
 
 def run_monthly_report(
@@ -348,11 +367,11 @@ def run_monthly_report(
         activity_since=start,
         activity_data=lambda m: {"bookings": m.payload.bookings,
                                  "total_spent": f"{m.payload.total_spent:.2f}"},
-        heartbeat=heartbeat, batch_size=batch_size,
+        heartbeat=heartbeat, batch_size=batch_size, also_recorded_as=(OLD_ACTIVITY,),
     )
     return MonthlySummary(month=month.key, recipients=len(recipients),
                           with_activity=with_activity, queued=result.queued,
-                          already_sent=result.repeated)
+                          already_queued=result.repeated)
 
 
 def preview_report(

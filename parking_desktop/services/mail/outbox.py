@@ -23,10 +23,20 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, Table, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,16 +45,27 @@ from parking_desktop.adapters.db.models import User
 from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
 from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
+from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.config import shown_value
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
+from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import Page
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed")
+# The activity row written when the server took a mail (the job wrote "queued" before);
+# other kinds write "email_sent". A mail given up on writes "email_failed".
+SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent",
+                 "chat": "chat_sent"}
+# A notice for the managers' Google Chat space goes through the outbox too (queued in the
+# transaction that raised it, retried while Chat is away); its recipient is this label.
+CHAT_KIND = "chat"
+CHAT_RECIPIENT = "Google Chat"
+FAILED_RECENTLY = timedelta(days=1)  # failed mails older than this no longer raise a warning
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,21 @@ class DispatchReport:
 
 
 @dataclass(frozen=True)
+class OutboxHealth:
+    """What the status line says about mail: how many wait, why, since when."""
+
+    waiting: int  # pending or being sent
+    failing: int  # of those, the ones whose last attempt failed
+    failed: int  # given up on within FAILED_RECENTLY
+    last_error: str | None  # the newest reason a waiting or failed mail gave
+    since: datetime | None  # the oldest waiting mail that has failed an attempt
+
+    @property
+    def troubled(self) -> bool:
+        return bool(self.failing or self.failed)
+
+
+@dataclass(frozen=True)
 class _Claimed:
     id: int
     recipient: str
@@ -134,11 +170,16 @@ class _Claimed:
     attachments: tuple[Mapping[str, Any], ...]
     message_id: str
     attempts: int
+    kind: str = ""
+    user_id: int | None = None
 
 
 def _row_values(mail: OutgoingMail, *, now: datetime, sender: str) -> dict[str, Any]:
     recipient = mail.recipient.strip()
-    if (not recipient or "@" not in recipient or len(recipient) > 254
+    if mail.kind == CHAT_KIND:
+        if recipient != CHAT_RECIPIENT:
+            raise ValidationError(f"A Chat notice goes to '{CHAT_RECIPIENT}'.")
+    elif (not recipient or "@" not in recipient or len(recipient) > 254
             or any(c in recipient for c in "\r\n,;<>")):
         raise ValidationError(f"'{shown_value(mail.recipient)}' is not an e-mail address.")
     key = mail.idempotency_key.strip()
@@ -218,6 +259,8 @@ class OutboxService:
         self.batch_size = batch_size
         # False opens a new connection per mail (only the throughput benchmark wants that).
         self.reuse_connection = reuse_connection
+        # Posts a Chat notice (the EmailService sets its notifier's send); None: not here.
+        self.chat: Callable[[str], NotifyResult] | None = None
 
     # --- queueing -------------------------------------------------------------------------
     def enqueue(self, mail: OutgoingMail, *, session: Session | None = None) -> Enqueued:
@@ -259,7 +302,7 @@ class OutboxService:
             outcome = self._deliver(token, batch, stop)
             report.add(outcome)
             done += len(batch)
-            self.ctx.changed("outbox")
+            self.ctx.changed("outbox", "activity")
             if outcome.server_unreachable or outcome.stopped:
                 break  # the rest waits for the next run instead of timing out batch by batch
         report.pending = self._count_waiting()
@@ -300,7 +343,7 @@ class OutboxService:
                 _Claimed(id=r.id, recipient=r.recipient, subject=r.subject,
                          body_text=r.body_text, body_html=r.body_html,
                          attachments=tuple(r.attachments or ()), message_id=r.message_id,
-                         attempts=r.attempts)
+                         attempts=r.attempts, kind=r.kind, user_id=r.user_id)
                 for r in rows
             ]
 
@@ -320,8 +363,11 @@ class OutboxService:
                     report.stopped = True
                     break
                 if mail.attempts > self.policy.max_attempts:
-                    self._finish_failed(token, mail.id, "Delivery was interrupted "
+                    self._finish_failed(token, mail, "Delivery was interrupted "
                                         f"{mail.attempts - 1} times; gave up.", report)
+                    continue
+                if mail.kind == CHAT_KIND:  # not SMTP: a broken mail server does not hold it
+                    self._post_chat(token, mail, report)
                     continue
                 if broken is not None:  # the connection is down: the rest waits too
                     self._record_error(token, mail, broken, report)
@@ -354,25 +400,42 @@ class OutboxService:
                     if not self.reuse_connection and transport is not None:
                         transport.close()
                         transport = None
-                self._mark_sent(token, mail.id)
+                self._mark_sent(token, mail)
                 report.sent += 1
         finally:
             if transport is not None:
                 transport.close()
         return report
 
-    def _mark_sent(self, token: str, mail_id: int) -> None:
+    def _post_chat(self, token: str, mail: _Claimed, report: DispatchReport) -> None:
+        result = (self.chat(mail.body_text) if self.chat is not None else
+                  NotifyResult(False, "Google Chat notices are not sent from here.",
+                               skipped=True))
+        if result.ok:
+            self._mark_sent(token, mail)
+            report.sent += 1
+            return
+        # Not configured, or a 4xx other than 429: retrying cannot help.
+        transient = not result.skipped and (result.status is None or result.status == 429
+                                            or result.status >= 500)
+        self._record_error(token, mail, DeliveryError(result.message, transient=transient),
+                           report)
+
+    def _mark_sent(self, token: str, mail: _Claimed) -> None:
         o = EmailOutbox
-        with self.ctx.write() as session:
+        now = self.ctx.clock.now()
+        with self.ctx.write() as session:  # "activity" is announced per batch
             result = session.execute(
-                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
-                .values(status="sent", sent_at=self.ctx.clock.now(), lease_until=None,
-                        last_error=None)
+                update(o).where(o.id == mail.id, o.claimed_by == token, o.status == "sending")
+                .values(status="sent", sent_at=now, lease_until=None, last_error=None)
                 .execution_options(synchronize_session=False)
             )
             done = result.rowcount if isinstance(result, CursorResult) else 1
+            if done:  # with the status, in one transaction: "sent" in the log means sent
+                record(session, mail.user_id, SENT_ACTIVITY.get(mail.kind, "email_sent"),
+                       {"mail_id": mail.id, "kind": mail.kind, "subject": mail.subject}, now)
         if not done:
-            log.warning("Outbox mail %s was sent after its lease ran out", mail_id)
+            log.warning("Outbox mail %s was sent after its lease ran out", mail.id)
 
     def _record_error(self, token: str, mail: _Claimed, error: DeliveryError,
                       report: DispatchReport) -> None:
@@ -380,10 +443,10 @@ class OutboxService:
         if message not in report.errors:
             report.errors.append(message)
         if not error.transient:
-            self._finish_failed(token, mail.id, message, report)
+            self._finish_failed(token, mail, message, report)
         elif mail.attempts >= self.policy.max_attempts:
             self._finish_failed(
-                token, mail.id, f"{message} (gave up after {mail.attempts} attempts)", report)
+                token, mail, f"{message} (gave up after {mail.attempts} attempts)", report)
         else:
             o = EmailOutbox
             later = self.ctx.clock.now() + self.policy.delay(mail.attempts)
@@ -397,17 +460,21 @@ class OutboxService:
                 )
             report.retrying += 1
 
-    def _finish_failed(self, token: str, mail_id: int, message: str,
+    def _finish_failed(self, token: str, mail: _Claimed, message: str,
                        report: DispatchReport) -> None:
         o = EmailOutbox
-        with self.ctx.write() as session:
-            session.execute(
-                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
+        with self.ctx.write() as session:  # "activity" is announced per batch
+            result = session.execute(
+                update(o).where(o.id == mail.id, o.claimed_by == token, o.status == "sending")
                 .values(status="failed", last_error=message, lease_until=None)
                 .execution_options(synchronize_session=False)
             )
+            if result.rowcount if isinstance(result, CursorResult) else 1:
+                record(session, mail.user_id, "email_failed",
+                       {"mail_id": mail.id, "kind": mail.kind, "subject": mail.subject,
+                        "error": message[:500]}, self.ctx.clock.now())
         report.failed += 1
-        log.warning("Outbox mail %s failed: %s", mail_id, message)
+        log.warning("Outbox mail %s failed: %s", mail.id, message)
 
     def _release(self, token: str, mail_id: int) -> None:
         """Give an untried row back (the attempt it was charged did not happen)."""
@@ -447,6 +514,38 @@ class OutboxService:
         with self.ctx.read() as session:
             return int(session.scalar(
                 select(func.count(o.id)).where(o.status.in_(("pending", "sending")))) or 0)
+
+    # --- how delivery is going -------------------------------------------------------------
+    def health(self, actor: Actor) -> OutboxHealth:
+        """Waiting and failing mails, for the desktop's status line (managers)."""
+        require_manager(actor, "see the outbox")
+        return self._health()
+
+    def delivery_delayed(self) -> bool:
+        """True while queued mail is not getting out (its last attempt failed). Tells a
+        driver no more than that their mail may be late."""
+        return self._health().failing > 0
+
+    def _health(self) -> OutboxHealth:
+        o = EmailOutbox
+        now = self.ctx.clock.now()
+        waiting_now = o.status.in_(("pending", "sending"))
+        failing = and_(waiting_now, o.last_error.is_not(None))
+        recent_failure = and_(o.status == "failed", o.created_at >= now - FAILED_RECENTLY)
+        with self.ctx.read() as session:
+            waiting, troubled, since = session.execute(
+                select(func.count(o.id), func.count(case((failing, o.id))),
+                       func.min(case((failing, o.created_at)))).where(waiting_now)).one()
+            failed = session.scalar(select(func.count(o.id)).where(recent_failure)) or 0
+            last_error = session.scalar(
+                select(o.last_error).where(or_(failing, recent_failure))
+                .order_by(o.next_attempt_at.desc(), o.id.desc()).limit(1))
+        if isinstance(since, str):  # SQLite's MIN() comes back as text
+            since = datetime.fromisoformat(since)
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return OutboxHealth(waiting=int(waiting or 0), failing=int(troubled or 0),
+                            failed=int(failed), last_error=last_error, since=since)
 
     # --- the Outbox screen ----------------------------------------------------------------
     def counts(self, actor: Actor) -> dict[str, int]:

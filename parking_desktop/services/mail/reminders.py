@@ -23,13 +23,16 @@ from parking_desktop.services.mail.batches import (
     MailQueue,
     Recipient,
     queue_in_batches,
+    recorded_query,
 )
 from parking_desktop.services.parking.lots import spot_counts_query
 
 LOGIN_AFTER = timedelta(days=7)
 BOOKING_AFTER = timedelta(days=14)
 BATCH_SIZE = 2000
-ACTIVITY = "reminder_sent"
+ACTIVITY = "reminder_queued"
+# Rows of runs before the outbox reported delivery (they meant "queued").
+OLD_ACTIVITY = "reminder_sent"
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,13 @@ class ReminderSummary:
     due: int  # of those, the ones the rule selects
     queued: int  # reminders queued by this run
     skipped: int  # checked but not queued (recently active, or already reminded this period)
-    already_sent: int  # due, but an earlier run of this period had queued theirs
+    already_queued: int  # due, but an earlier run of this period had queued theirs
     lots_with_free_spots: int
 
     def as_counts(self) -> dict[str, Any]:
         return {
             "checked": self.checked, "due": self.due, "queued": self.queued,
-            "skipped": self.skipped, "already_sent": self.already_sent,
+            "skipped": self.skipped, "already_queued": self.already_queued,
             "lots_with_free_spots": self.lots_with_free_spots,
         }
 
@@ -107,6 +110,23 @@ def count_reachable(session: Session) -> int:
     return int(session.scalar(select(func.count(User.id)).where(*_reachable_drivers())) or 0)
 
 
+def period_start(ctx: ServiceContext, period: date) -> datetime:
+    # Activity rows of this period are at most a day or two older than the period's midnight.
+    return datetime.combine(period, time(0), ctx.tz) - timedelta(days=2)
+
+
+def count_to_remind(ctx: ServiceContext, period: date) -> int:
+    """How many drivers a run for ``period`` would e-mail now (due, and not reminded for this
+    period yet): what "Run now" asks about before it sends anything."""
+    now = ctx.clock.now()
+    done = recorded_query((ACTIVITY, OLD_ACTIVITY), "period", period.isoformat(),
+                          period_start(ctx, period))
+    with ctx.read() as session:
+        return int(session.scalar(
+            select(func.count(User.id)).where(*_reachable_drivers(), due_condition(now),
+                                              User.id.not_in(done.scalar_subquery()))) or 0)
+
+
 def run_daily_reminder(
     ctx: ServiceContext,
     queue: MailQueue[Reminder],
@@ -128,16 +148,15 @@ def run_daily_reminder(
         for recipient in due:
             yield JobMail(recipient, reminder_key(recipient.user_id, period), reminder)
 
-    # Activity rows of this period are at most a day or two older than the period's midnight.
-    since = datetime.combine(period, time(0), ctx.tz) - timedelta(days=2)
+    since = period_start(ctx, period)
     result = queue_in_batches(
         ctx, mails(), queue,
         activity_type=ACTIVITY, period_field="period", period_value=period.isoformat(),
         activity_since=since,
         activity_data=lambda m: {"lots_with_free_spots": m.payload.lots_with_free_spots},
-        heartbeat=heartbeat, batch_size=batch_size,
+        heartbeat=heartbeat, batch_size=batch_size, also_recorded_as=(OLD_ACTIVITY,),
     )
     return ReminderSummary(
         checked=checked, due=len(due), queued=result.queued, skipped=checked - result.queued,
-        already_sent=result.repeated, lots_with_free_spots=free_lots,
+        already_queued=result.repeated, lots_with_free_spots=free_lots,
     )

@@ -13,17 +13,8 @@ from parking_desktop.domain import validation
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.context import OPERATOR_KEY, ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
+from parking_desktop.services.parking.activity_types import KNOWN_TYPES as KNOWN_TYPES
 from parking_desktop.services.views import ActivityView, Page
-
-KNOWN_TYPES = (
-    "login", "login_failed", "logout", "booking_created", "parked", "booking_completed",
-    "booking_cancelled", "force_released", "check_in", "check_out", "reminder_sent",
-    "monthly_report_sent", "csv_export_requested", "csv_export_completed",
-    "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",
-    "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
-    "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
-    "settings_changed",
-)
 
 
 def record(

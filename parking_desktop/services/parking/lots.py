@@ -39,6 +39,26 @@ def spot_counts_query() -> Any:
     )
 
 
+def lots_query(needle: str = "", *, include_archived: bool = False) -> Any:
+    """The lot list: lots with their spot counts, by name."""
+    conditions: list[Any] = []
+    if not include_archived:
+        conditions.append(ParkingLot.archived_at.is_(None))
+    if needle:
+        conditions.append(or_(
+            contains(ParkingLot.name, needle),
+            contains(ParkingLot.pin_code, needle),
+            contains(ParkingLot.address, needle),
+        ))
+    counts = spot_counts_query().subquery()
+    return (
+        select(ParkingLot, counts.c.available, counts.c.reserved, counts.c.occupied)
+        .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
+        .where(*conditions)
+        .order_by(ParkingLot.name, ParkingLot.id)
+    )
+
+
 def name_conflicts(message: str) -> dict[str, str]:
     """A concurrent writer took the name between our check and our insert."""
     return {"uq_parking_lots_active_name": message,
@@ -68,23 +88,7 @@ class LotService:
     # --- queries -------------------------------------------------------------------------
     def search(self, text: str = "", *, include_archived: bool = False) -> list[LotView]:
         """Lots with free/reserved/occupied counts; ``text`` matches name, address or pin."""
-        conditions: list[Any] = []
-        if not include_archived:
-            conditions.append(ParkingLot.archived_at.is_(None))
-        needle = validation.search_text(text)
-        if needle:
-            conditions.append(or_(
-                contains(ParkingLot.name, needle),
-                contains(ParkingLot.pin_code, needle),
-                contains(ParkingLot.address, needle),
-            ))
-        counts = spot_counts_query().subquery()
-        query = (
-            select(ParkingLot, counts.c.available, counts.c.reserved, counts.c.occupied)
-            .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
-            .where(*conditions)
-            .order_by(ParkingLot.name, ParkingLot.id)
-        )
+        query = lots_query(validation.search_text(text), include_archived=include_archived)
         with self.ctx.read() as session:
             return [lot_view(lot, (a, r, o)) for lot, a, r, o in session.execute(query).all()]
 
@@ -126,7 +130,7 @@ class LotService:
         values = {
             "address": validation.address(address),
             "pin_code": validation.pin_code(pin_code),
-            "price_per_hour": validation.price_per_hour(price_per_hour),
+            "price_per_hour": validation.lot_price(price_per_hour),
             "number_of_spots": validation.number_of_spots(number_of_spots),
         }
         now = self.ctx.clock.now()
@@ -171,23 +175,28 @@ class LotService:
             if pin_code is not None:
                 lot.pin_code = validation.pin_code(pin_code)
             if price_per_hour is not None:
-                lot.price_per_hour = validation.price_per_hour(price_per_hour)
+                lot.price_per_hour = validation.lot_price(price_per_hour)
             if number_of_spots is not None:
                 self._resize(session, lot, validation.number_of_spots(number_of_spots), now)
             after = _lot_snapshot(lot)
-            if before != after:
+            # One entry per change, each naming the lot: a resize or a new price has its own
+            # entry; "lot_updated" only when the name, address or pin code changed.
+            details = {k for k in after if before[k] != after[k]} - {"price_per_hour",
+                                                                    "number_of_spots"}
+            if details:
                 record(session, actor.user_id, "lot_updated",
-                       {"lot_id": lot.id, "before": before, "after": after}, now)
-                if before["price_per_hour"] != after["price_per_hour"]:
-                    record(session, actor.user_id, "price_changed",
-                           {"lot_id": lot.id, "lot": lot.name,
-                            "before": before["price_per_hour"],
-                            "after": after["price_per_hour"]}, now)
-                if before["number_of_spots"] != after["number_of_spots"]:
-                    record(session, actor.user_id, "lot_resized",
-                           {"lot_id": lot.id, "lot": lot.name,
-                            "before": before["number_of_spots"],
-                            "after": after["number_of_spots"]}, now)
+                       {"lot_id": lot.id, "lot": lot.name, "before": before, "after": after},
+                       now)
+            if before["price_per_hour"] != after["price_per_hour"]:
+                record(session, actor.user_id, "price_changed",
+                       {"lot_id": lot.id, "lot": lot.name,
+                        "before": before["price_per_hour"],
+                        "after": after["price_per_hour"]}, now)
+            if before["number_of_spots"] != after["number_of_spots"]:
+                record(session, actor.user_id, "lot_resized",
+                       {"lot_id": lot.id, "lot": lot.name,
+                        "before": before["number_of_spots"],
+                        "after": after["number_of_spots"]}, now)
             session.flush()
             return lot_view(lot, self._counts(session, lot.id))
 
@@ -198,8 +207,8 @@ class LotService:
         return self.update(actor, lot_id, price_per_hour=price_per_hour)
 
     def archive(self, actor: Actor, lot_id: int) -> LotView:
-        """'Delete' a lot: refused while any spot is reserved or occupied; history is kept."""
-        require_manager(actor, "delete parking lots")
+        """Archive a lot: refused while any spot is reserved or occupied; history is kept."""
+        require_manager(actor, "archive parking lots")
         now = self.ctx.clock.now()
         with self.ctx.write("lots", "spots", "activity") as session:
             lot = self._load_for_update(session, lot_id)
@@ -207,7 +216,7 @@ class LotService:
             if busy:
                 raise ConflictError(
                     f"Lot '{lot.name}' has {_describe_busy(busy)}; "
-                    "free them before deleting the lot."
+                    "it can be archived once they are free."
                 )
             lot.archived_at = now
             record(session, actor.user_id, "lot_archived",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
@@ -28,10 +28,16 @@ from parking_desktop.domain.states import (
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
+from parking_desktop.services.sqlhelpers import contains, inline_in
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = OPEN_BOOKINGS
+# Written as literal SQL, the very predicate of the partial indexes uq_reservations_open_*
+# (see sqlhelpers.inline_in): a bound "status IN (?, ?)" makes both databases walk every
+# reservation of the spot, driver or vehicle instead.
+IS_OPEN = inline_in(Reservation.status, OPEN)
 TOPICS = ("spots", "reservations", "lots", "users", "activity")
 SPOT_TAKEN = "That spot was just taken by someone else; try again."
 # PostgreSQL advisory-lock namespace for bookings ('PDBK'); job leases use their own.
@@ -52,6 +58,63 @@ def booking_conflicts(plate: str, driver: str | None = None) -> dict[str, str]:
     }
 
 
+def open_reservations() -> Any:
+    """Open reservations with their spot and lot; add the spot, driver or vehicle."""
+    return (
+        select(Reservation, ParkingSpot, ParkingLot)
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .where(IS_OPEN)
+    )
+
+
+def open_by_vehicle(plate: str) -> Any:
+    return open_reservations().where(Reservation.vehicle_number == plate)
+
+
+def open_by_user(user_id: int) -> Any:
+    return open_reservations().where(Reservation.user_id == user_id)
+
+
+def open_by_spot(spot_id: int) -> Any:
+    return open_reservations().where(Reservation.spot_id == spot_id)
+
+
+def open_id_of_user(user_id: int) -> Any:
+    return select(Reservation.id).where(Reservation.user_id == user_id, IS_OPEN)
+
+
+def open_id_of_vehicle(plate: str) -> Any:
+    return select(Reservation.id).where(Reservation.vehicle_number == plate, IS_OPEN)
+
+
+def spot_map_open(lot_id: int) -> Any:
+    """The open reservations on a lot's spots, with the driver's username (the spot map)."""
+    return (
+        select(Reservation, User.username)
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .outerjoin(User, User.id == Reservation.user_id)
+        .where(ParkingSpot.lot_id == lot_id, IS_OPEN)
+    )
+
+
+def spot_map_spots(lot_id: int) -> Any:
+    return (
+        select(ParkingSpot).where(ParkingSpot.lot_id == lot_id, ACTIVE_SPOT)
+        .order_by(ParkingSpot.position)
+    )
+
+
+def first_free_spot(lot_id: int) -> Select[tuple[ParkingSpot]]:
+    return (
+        select(ParkingSpot)
+        .where(ParkingSpot.lot_id == lot_id, ParkingSpot.status == SpotStatus.AVAILABLE,
+               ACTIVE_SPOT)
+        .order_by(ParkingSpot.position)
+        .limit(1)
+    )
+
+
 def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
                      username: str | None) -> ReservationView:
     return ReservationView(
@@ -66,6 +129,7 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
 class ParkingService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self.full_alerts: FullAlerts | None = None  # set by bootstrap (FULL_ALERT_PERCENT)
 
     # --- driver flow ------------------------------------------------------------------------
     def reserve(
@@ -175,9 +239,7 @@ class ParkingService:
     def find_open_by_vehicle(self, actor: Actor, vehicle: str) -> ReservationView:
         plate = validation.normalise_vehicle(vehicle)
         with self.ctx.read() as session:
-            row = session.execute(
-                self._open_query().where(Reservation.vehicle_number == plate)
-            ).first()
+            row = session.execute(open_by_vehicle(plate)).first()
             if row is None:
                 raise NotFoundError(f"Vehicle {plate} is not checked in anywhere.")
             r, spot, lot = row
@@ -200,8 +262,7 @@ class ParkingService:
         now = self.ctx.clock.now()
         with self.ctx.write(*TOPICS) as session:
             row = session.execute(
-                self._open_query().where(Reservation.spot_id == spot_id)
-                .with_for_update(of=[Reservation, ParkingSpot])
+                open_by_spot(spot_id).with_for_update(of=[Reservation, ParkingSpot])
             ).first()
             if row is None:
                 spot = session.get(ParkingSpot, spot_id)
@@ -232,18 +293,10 @@ class ParkingService:
                 raise NotFoundError(f"There is no parking lot with id {lot_id}.")
             open_by_spot: dict[int, tuple[Reservation, str | None]] = {
                 r.spot_id: (r, name)
-                for r, name in session.execute(
-                    select(Reservation, User.username)
-                    .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
-                    .outerjoin(User, User.id == Reservation.user_id)
-                    .where(ParkingSpot.lot_id == lot_id, Reservation.status.in_(OPEN))
-                ).all()
+                for r, name in session.execute(spot_map_open(lot_id)).all()
             }
             views = []
-            for spot in session.scalars(
-                select(ParkingSpot).where(ParkingSpot.lot_id == lot_id, ACTIVE_SPOT)
-                .order_by(ParkingSpot.position)
-            ):
+            for spot in session.scalars(spot_map_spots(lot_id)):
                 found = open_by_spot.get(spot.id)
                 if found is None:
                     views.append(SpotView(id=spot.id, lot_id=lot_id, number=spot.number,
@@ -268,7 +321,7 @@ class ParkingService:
         if uid is None:  # the system actor has no bookings (and must not match walk-ins)
             return None
         with self.ctx.read() as session:
-            row = session.execute(self._open_query().where(Reservation.user_id == uid)).first()
+            row = session.execute(open_by_user(uid)).first()
             if row is None:
                 return None
             r, spot, lot = row
@@ -297,16 +350,15 @@ class ParkingService:
             if driver.role != Role.DRIVER.value:
                 raise ValidationError(f"'{driver.username}' is not a driver account.")
             username = driver.username
-            if session.scalar(select(Reservation.id).where(
-                Reservation.user_id == user_id, Reservation.status.in_(OPEN)
-            )):
+            if session.scalar(open_id_of_user(user_id)):
                 raise ConflictError(
                     f"{driver.username} already has an open booking; release or cancel it first."
                 )
-        if session.scalar(select(Reservation.id).where(
-            Reservation.vehicle_number == plate, Reservation.status.in_(OPEN)
-        )):
-            raise ConflictError(f"Vehicle {plate} already has an open booking.")
+        if (open_row := session.execute(
+            open_by_vehicle(plate)
+        ).first()) is not None:
+            there, spot_there, lot_there = open_row
+            raise ConflictError(self._where_it_is(plate, there, spot_there, lot_there, now))
         spot = self._claim_first_free_spot(session, lot.id)
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
@@ -321,6 +373,8 @@ class ParkingService:
         if user_id is not None:
             session.get(User, user_id).last_booking = now  # type: ignore[union-attr]
         session.flush()
+        if self.full_alerts is not None:
+            self.full_alerts.after_booking(session, lot, reservation.id, now)
         data: dict[str, Any] = {
             "reservation_id": reservation.id, "lot": lot.name, "spot": spot.number,
             "vehicle": plate, "for_user_id": user_id,
@@ -346,13 +400,7 @@ class ParkingService:
                                                               func.hashtext(key))))
 
     def _claim_first_free_spot(self, session: Session, lot_id: int) -> ParkingSpot | None:
-        query = (
-            select(ParkingSpot)
-            .where(ParkingSpot.lot_id == lot_id, ParkingSpot.status == SpotStatus.AVAILABLE,
-                   ACTIVE_SPOT)
-            .order_by(ParkingSpot.position)
-            .limit(1)
-        )
+        query = first_free_spot(lot_id)
         if self.ctx.db.is_sqlite:
             # The write transaction already holds the database's write lock.
             return session.scalar(query)
@@ -386,14 +434,31 @@ class ParkingService:
             price_per_hour=r.price_per_hour, cost=fee.cost,
         )
 
-    @staticmethod
-    def _open_query() -> Any:
-        return (
-            select(Reservation, ParkingSpot, ParkingLot)
-            .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
-            .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
-            .where(Reservation.status.in_(OPEN))
-        )
+    def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
+                     now: datetime) -> str:
+        """The refusal of a second booking says where the vehicle already is, and since when
+        (site time; the date too unless it is today)."""
+        since = (r.parked_at or r.reserved_at).astimezone(self.ctx.tz)
+        today = now.astimezone(self.ctx.tz).date()
+        when = f"{since:%H:%M}" if since.date() == today else f"{since:%d %b %H:%M}"
+        how = "parked" if r.status == "active" else "booked"
+        return (f"Vehicle {plate} already has an open booking: {how} in {lot.name}, "
+                f"spot {spot.number}, since {when}.")
+
+    def find_open_by_partial(self, actor: Actor, text: str,
+                             limit: int = 20) -> list[ReservationView]:
+        """Open bookings whose plate contains ``text`` (the attendant typed part of it), exact
+        match first, then by plate; at most ``limit``."""
+        require_staff(actor, "look up vehicles")
+        needle = validation.normalise_vehicle(text)
+        with self.ctx.read() as session:
+            rows = session.execute(
+                open_reservations().where(contains(Reservation.vehicle_number, needle))
+                .order_by((Reservation.vehicle_number != needle), Reservation.vehicle_number)
+                .limit(limit)
+            ).all()
+            return [reservation_view(r, spot, lot, self._username(session, r.user_id))
+                    for r, spot, lot in rows]
 
     @staticmethod
     def _load(session: Session, reservation_id: int,

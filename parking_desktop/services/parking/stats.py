@@ -15,10 +15,11 @@ from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservat
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
+from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_staff, require_staff
 from parking_desktop.services.parking.lots import spot_counts_query
+from parking_desktop.services.parking.parking import IS_OPEN
 from parking_desktop.services.parking.search import recent_reservations
 from parking_desktop.services.sqlhelpers import (
     parse_quarter_bucket,
@@ -28,6 +29,36 @@ from parking_desktop.services.sqlhelpers import (
 from parking_desktop.services.views import DashboardStats, DriverSummary, LotOccupancy
 
 CHART_DAYS = 30
+
+
+def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> dict[str, Any]:
+    """The dashboard's statements by name (each one's plan is checked in
+    tests/integration/test_query_plans.py)."""
+    counts = spot_counts_query().subquery()
+    left_bucket = quarter_bucket(Reservation.left_at, dialect)
+    booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
+    return {
+        "per_lot": select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
+                          counts.c.occupied)
+        .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
+        .where(ParkingLot.archived_at.is_(None))
+        .order_by(ParkingLot.name),
+        "drivers": select(func.count(User.id)).where(User.role == Role.DRIVER.value,
+                                                     User.is_active),
+        "total": select(func.count(Reservation.id)),
+        "active": select(func.count(Reservation.id)).where(IS_OPEN),
+        "revenue_total": select(func.sum(Reservation.cost))
+        .where(Reservation.status == BookingStatus.COMPLETED),
+        "revenue_month": select(func.sum(Reservation.cost))
+        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= month_start),
+        # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
+        "revenue_hours": select(left_bucket, func.sum(Reservation.cost))
+        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= since)
+        .group_by(left_bucket),
+        "booking_hours": select(booked_bucket, func.count(Reservation.id))
+        .where(Reservation.reserved_at >= since)
+        .group_by(booked_bucket),
+    }
 
 
 class StatsService:
@@ -43,50 +74,19 @@ class StatsService:
         since = now - timedelta(days=CHART_DAYS)
         with self.ctx.read() as session:
             dialect = session.get_bind().dialect.name
-            counts = spot_counts_query().subquery()
+            queries = dashboard_queries(dialect, month_start, since)
             per_lot = [
                 LotOccupancy(lot_id=i, name=n, available=int(a or 0), reserved=int(r or 0),
                              occupied=int(o or 0))
-                for i, n, a, r, o in session.execute(
-                    select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
-                           counts.c.occupied)
-                    .outerjoin(counts, counts.c.lot_id == ParkingLot.id)
-                    .where(ParkingLot.archived_at.is_(None))
-                    .order_by(ParkingLot.name)
-                ).all()
+                for i, n, a, r, o in session.execute(queries["per_lot"]).all()
             ]
-            drivers = session.scalar(
-                select(func.count(User.id)).where(User.role == Role.DRIVER.value, User.is_active)
-            ) or 0
-            total = session.scalar(select(func.count(Reservation.id))) or 0
-            active = session.scalar(
-                select(func.count(Reservation.id))
-                .where(Reservation.status.in_(OPEN_BOOKINGS))
-            ) or 0
-            revenue_total = session.scalar(
-                select(func.sum(Reservation.cost))
-                .where(Reservation.status == BookingStatus.COMPLETED)
-            )
-            revenue_month = session.scalar(
-                select(func.sum(Reservation.cost)).where(
-                    Reservation.status == BookingStatus.COMPLETED,
-                    Reservation.left_at >= month_start
-                )
-            )
-            # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
-            left_bucket = quarter_bucket(Reservation.left_at, dialect)
-            revenue_hours = session.execute(
-                select(left_bucket, func.sum(Reservation.cost))
-                .where(Reservation.status == BookingStatus.COMPLETED,
-                       Reservation.left_at >= since)
-                .group_by(left_bucket)
-            ).all()
-            booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
-            booking_hours = session.execute(
-                select(booked_bucket, func.count(Reservation.id))
-                .where(Reservation.reserved_at >= since)
-                .group_by(booked_bucket)
-            ).all()
+            drivers = session.scalar(queries["drivers"]) or 0
+            total = session.scalar(queries["total"]) or 0
+            active = session.scalar(queries["active"]) or 0
+            revenue_total = session.scalar(queries["revenue_total"])
+            revenue_month = session.scalar(queries["revenue_month"])
+            revenue_hours = session.execute(queries["revenue_hours"]).all()
+            booking_hours = session.execute(queries["booking_hours"]).all()
             recent = recent_reservations(session, limit=5)
 
         spots = sum(p.available + p.reserved + p.occupied for p in per_lot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from parking_desktop.ui.common.elide import elide_words
 from parking_desktop.ui.common.qtapp import icon
 
 
@@ -39,11 +40,18 @@ class Banner(QFrame):
         self.close_button.setVisible(closable)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.setProperty("kind", "error")
+        self.label.setProperty("kind", "error")
+        self._message = ""
         self.hide()
 
     @property
     def text(self) -> str:
-        return "" if self.isHidden() else self.label.text()
+        """The message as given (the label may show long words shortened)."""
+        return "" if self.isHidden() else self._message
+
+    @property
+    def kind(self) -> str:
+        return str(self.property("kind"))
 
     def show_error(self, message: str) -> None:
         self._show(message, "error")
@@ -60,12 +68,19 @@ class Banner(QFrame):
             self.dismissed.emit()
 
     def _show(self, message: str, kind: str) -> None:
-        self.label.setText(message)
+        self._message = message
+        shown = elide_words(message)  # an unbreakable 500-character name would not wrap
+        self.label.setText(shown)
+        self.label.setToolTip(message if shown != message else "")
         self.setAccessibleDescription(message)
-        self.setProperty("kind", kind)
+        # The text carries the kind too: a descendant selector ("#banner[kind] #bannerText")
+        # is not re-evaluated for the child when only the parent's property changes.
+        for widget in (self, self.label):
+            widget.setProperty("kind", kind)
         self._icon.setPixmap(icon({"error": "alert", "info": "info",
                                    "success": "check"}[kind]).pixmap(18, 18))
         # Re-polish so the [kind=...] selector in the style sheet applies.
-        self.style().unpolish(self)
-        self.style().polish(self)
+        for widget in (self, self.label):
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
         self.show()

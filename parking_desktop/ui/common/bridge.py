@@ -37,12 +37,14 @@ class ChangeBridge(QObject):
     def attach(self) -> None:
         if not self._attached:
             self._ctx.listeners.append(self._listener)
+            self._ctx.remote_listeners.append(self._listener)  # other machines' writes
             self._attached = True
 
     def detach(self) -> None:
         if self._attached:
-            with contextlib.suppress(ValueError):
-                self._ctx.listeners.remove(self._listener)
+            for listeners in (self._ctx.listeners, self._ctx.remote_listeners):
+                with contextlib.suppress(ValueError):
+                    listeners.remove(self._listener)
             self._attached = False
             self._timer.stop()
 

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
+from parking_desktop.ui.common.elide import elide, elide_words
 from parking_desktop.ui.common.forms import Form
 from parking_desktop.ui.common.ops import Failure, Op, OpHandle
 
 T = TypeVar("T")
+MAX_DIALOG_WIDTH = 640
 
 
 class ServiceDialog(QDialog):
@@ -37,6 +39,8 @@ class ServiceDialog(QDialog):
         self.setAccessibleName(title)
         self.setModal(True)
         self.setMinimumWidth(460)
+        # Long names wrap or are elided inside this width instead of widening the dialog.
+        self.setMaximumWidth(MAX_DIALOG_WIDTH)
         self.result_value: Any = None
         self._op: OpHandle | None = None
         outer = QVBoxLayout(self)
@@ -50,11 +54,14 @@ class ServiceDialog(QDialog):
         self.layout_ = QVBoxLayout(body)
         self.layout_.setContentsMargins(24, 20, 24, 20)
         self.layout_.setSpacing(14)
-        heading = QLabel(title, body)
+        self.setWindowTitle(elide(title, 80))
+        heading = QLabel(elide_words(title), body)
         heading.setObjectName("dialogTitle")
+        heading.setWordWrap(True)
+        heading.setToolTip(title if elide_words(title) != title else "")
         self.layout_.addWidget(heading)
         if subtitle:
-            sub = QLabel(subtitle, body)
+            sub = QLabel(elide_words(subtitle), body)
             sub.setObjectName("dialogSubtitle")
             sub.setWordWrap(True)
             self.layout_.addWidget(sub)
@@ -80,6 +87,37 @@ class ServiceDialog(QDialog):
         footer_layout.setContentsMargins(24, 12, 24, 16)
         footer_layout.addWidget(self.buttons)
         outer.addWidget(footer)
+        # A refusal or a field's message makes the content taller: the dialog grows with it
+        # (a dialog only takes its minimum by itself, which cuts wrapped text).
+        self._grow = QTimer(self)
+        self._grow.setSingleShot(True)
+        self._grow.setInterval(0)
+        self._grow.timeout.connect(self.fit_content)
+        body.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and self.isVisible():
+            self._grow.start()
+        return False
+
+    def fit_content(self) -> None:
+        """Grow (never shrink) to the height the content needs at the current width, within
+        the screen."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        width = self.width()
+        # The size hint too: a form layout under-reports the height its wrapped messages need
+        # at a given width, the hint (measured at a narrower width) never does.
+        needed = max(layout.totalSizeHint().height(), layout.totalMinimumSize().height())
+        if layout.hasHeightForWidth():
+            needed = max(needed, layout.totalHeightForWidth(width))
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            needed = min(needed, screen.height() - 40)
+        if needed > self.height():
+            self.resize(width, needed)
 
     @property
     def working(self) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from parking_desktop.domain.fee import money as _money
+from parking_desktop.services.views import ResultCount
 
 STATUS_LABELS = {
     "reserved": "Reserved",
@@ -90,6 +91,18 @@ def hours(value: Decimal | None) -> str:
 
 def count(value: int) -> str:
     return f"{value:,}"
+
+
+def result_count(result: ResultCount) -> str:
+    """A count that may be a bound or an estimate: "1,234", "more than 100,000", "about 1.0 M"."""
+    if result.kind == "more_than":
+        return f"more than {count(result.value)}"
+    if result.kind == "about":
+        value = result.value
+        if value >= 1_000_000:
+            return f"about {value / 1_000_000:.1f} M"
+        return f"about {count(int(float(f'{value:.2g}')))}"  # two significant digits
+    return count(result.value)
 
 
 def scroll_footer(shown: int, total: int, noun: str, nothing: str) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
 
 Rule = Callable[[str], Any]
@@ -19,6 +21,30 @@ Rule = Callable[[str], Any]
 def _restyle(widget: QWidget) -> None:
     widget.style().unpolish(widget)
     widget.style().polish(widget)
+
+
+class WrappedMessage(QLabel):
+    """A word-wrapped message that claims the height of its lines at its actual width: a form
+    layout works out heights for a guessed column width and would cut the last line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        # Under its field: any spare height the layout hands out goes below the text.
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._claim()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._claim()
+
+    def _claim(self) -> None:
+        needed = self.heightForWidth(self.width()) if self.text() else 0
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(max(0, needed))
 
 
 class Field(QObject):
@@ -31,9 +57,8 @@ class Field(QObject):
         self.editor = editor
         self.rule = rule
         self.touched = False
-        self.error = QLabel(editor.parentWidget())
+        self.error = WrappedMessage(editor.parentWidget())
         self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
         self.error.setAccessibleName(f"{editor.accessibleName()} problem")
         self.error.hide()
         self._value: Any = None
@@ -124,6 +149,14 @@ class Form(QObject):
             self.valid_changed.emit(valid)
 
 
+FULL_NAME_LENGTH = 120
+
+
+def full_name_rule(text: str) -> str:
+    """Optional full name: spaces collapsed; refused (not cut) beyond the column's length."""
+    return validation.at_most(" ".join(text.split()), FULL_NAME_LENGTH, "The full name")
+
+
 def line_edit(parent: QWidget, accessible_name: str, *, placeholder: str = "",
               text: str = "", password: bool = False, max_length: int = 0) -> QLineEdit:
     edit = QLineEdit(parent)
@@ -134,7 +167,9 @@ def line_edit(parent: QWidget, accessible_name: str, *, placeholder: str = "",
     if password:
         edit.setEchoMode(QLineEdit.EchoMode.Password)
     if max_length:
-        edit.setMaxLength(max_length)
+        # Only a guard against pasting megabytes: the field's rule refuses over-long text with
+        # a message (cutting it silently would save something else than what was typed).
+        edit.setMaxLength(max(4 * max_length, 1024))
     return edit
 
 

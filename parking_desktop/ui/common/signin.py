@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
+from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
@@ -14,7 +15,8 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import STAFF_ROLES, Actor, Role
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.dialogs import ServiceDialog
-from parking_desktop.ui.common.forms import Field, Form, add_row, line_edit
+from parking_desktop.ui.common.forms import Field, Form, add_row, full_name_rule, line_edit
+from parking_desktop.ui.common.timezone import machine_zone, save_site_zone, zone_box
 
 # Acts for nobody: the service lets it create a manager only while none exists (first run).
 FIRST_RUN = Actor(user_id=None, username="first-run", role=Role.ATTENDANT)
@@ -102,7 +104,7 @@ class FirstManagerDialog(ServiceDialog):
             validation.username))
         self.full_name = self.form.add("full_name", Field(
             line_edit(body, "Full name", placeholder="optional", max_length=120),
-            lambda text: " ".join(text.split())))
+            full_name_rule))
         self.email = self.form.add("email", Field(
             line_edit(body, "E-mail", placeholder="optional", max_length=254),
             validation.email))
@@ -118,7 +120,16 @@ class FirstManagerDialog(ServiceDialog):
         add_row(layout, "Password", self.password,
                 hint=f"At least {validation.MIN_PASSWORD_LENGTH} characters.")
         add_row(layout, "Repeat password", self.confirm)
-        editors = [f.editor for f in self.form.fields.values()]
+        configured = app.settings.app_timezone
+        self.zone = zone_box(body, configured if configured != "UTC" else machine_zone())
+        layout.addRow("Time zone", self.zone)
+        zone_hint = QLabel("Every time on screen, in reports and in e-mails is shown in the "
+                           "site's time zone.", body)
+        zone_hint.setObjectName("fieldHint")
+        zone_hint.setWordWrap(True)
+        layout.addRow("", zone_hint)
+        editors: list[QWidget] = [f.editor for f in self.form.fields.values()]
+        editors.append(self.zone)
         for first, second in zip([*editors, self.ok_button],
                                  [*editors[1:], self.ok_button, self.cancel_button], strict=True):
             self.setTabOrder(first, second)
@@ -139,7 +150,13 @@ class FirstManagerDialog(ServiceDialog):
             self.form.reveal_all()
             self.focus_first_problem()
             return
-        values = self.form.values()
+        zone = self.zone.currentText().strip()
+        if zone not in available_timezones():
+            self.banner.show_error(f"'{zone[:40]}' is not a time zone: pick one from the list, "
+                                   "e.g. Europe/Paris.")
+            self.zone.setFocus()
+            return
+        values = {**self.form.values(), "zone": zone}
         self.run(self._create_and_sign_in, values, on_success=self._created)
 
     def _create_and_sign_in(self, values: dict[str, Any]) -> tuple[Actor, UserView]:
@@ -147,6 +164,8 @@ class FirstManagerDialog(ServiceDialog):
         self.app.users.create(FIRST_RUN, username=values["username"],
                               password=values["password"], role=Role.MANAGER,
                               email=values["email"], full_name=values["full_name"])
+        if values["zone"] != self.app.settings.app_timezone:  # only once the account exists
+            save_site_zone(self.app, values["zone"])
         return self.app.users.authenticate(values["username"], values["password"])
 
     def _created(self, result: tuple[Actor, UserView]) -> None:

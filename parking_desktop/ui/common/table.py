@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, SupportsInt, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -184,7 +184,7 @@ class PagedTableModel(RowTableModel[R]):
         super().__init__(parent)
         self.page_size = page_size
         self._fetch: Fetch | None = None
-        self._count: Callable[[], int] | None = None
+        self._count: Callable[[], SupportsInt] | None = None
         self._sort_key = ""
         self._descending = True
         self._sort_column = -1
@@ -193,9 +193,10 @@ class PagedTableModel(RowTableModel[R]):
         self._in_flight: OpHandle | None = None
         self._count_op: OpHandle | None = None
         self.total = -1
+        self.count_result: object = None  # what count() answered, as given (it may say more)
 
     # --- configuration ------------------------------------------------------------------------
-    def set_query(self, fetch: Fetch, count: Callable[[], int] | None = None) -> None:
+    def set_query(self, fetch: Fetch, count: Callable[[], SupportsInt] | None = None) -> None:
         """A new query: clear the rows and load the first page (and the total, if ``count``)."""
         self._fetch = fetch
         self._count = count
@@ -224,6 +225,7 @@ class PagedTableModel(RowTableModel[R]):
         self._cancel()
         self._has_more = False  # a view reacting to the reset must not fetch the old query
         self.set_rows([])
+        self.count_result = None
         self._set_total(-1)
         if self._fetch is not None:
             self._has_more = True
@@ -309,9 +311,10 @@ class PagedTableModel(RowTableModel[R]):
         self.loading_changed.emit(False)
         self.failed.emit(message)
 
-    def _count_done(self, generation: int, total: int) -> None:
+    def _count_done(self, generation: int, total: SupportsInt) -> None:
         if generation == self._generation:
             self._count_op = None
+            self.count_result = total
             self._set_total(int(total))
 
     def _count_failed(self, generation: int, message: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from parking_desktop.ui.common.icons import ON_COLOUR, tinted_icon
 from parking_desktop.ui.common.qtapp import icon
 
 
@@ -61,6 +65,7 @@ class FigureTile(QFrame):
         layout.addWidget(self.value)
         self.note = QLabel("", self)
         self.note.setObjectName("tileNote")
+        self.note.setWordWrap(True)  # a long note takes two lines rather than widen the tile
         layout.addWidget(self.note)
 
     def set_value(self, value: str, note: str = "") -> None:
@@ -100,7 +105,9 @@ class SearchBox(QLineEdit):
 
 def tool_button(text: str, icon_name: str, parent: QWidget, *, primary: bool = False,
                 danger: bool = False, tooltip: str = "") -> QPushButton:
-    button = QPushButton(icon(icon_name), text, parent)
+    # On a blue or red button the slate icon would vanish: drawn in white there.
+    shown = tinted_icon(icon_name, ON_COLOUR) if primary or danger else icon(icon_name)
+    button = QPushButton(shown, text, parent)
     button.setAccessibleName(text)
     if primary:
         button.setObjectName("primaryButton")
@@ -166,15 +173,30 @@ class ColumnFitter(QObject):
     """Columns sized to their contents, and one chosen column absorbs the difference with the
     table's width: it takes the spare width of a wide window (rather than the last column,
     which would put a gap before e.g. a cost) and gives up width (down to ``minimum``, its
-    text elided) in a narrow one, so the other columns stay readable without scrolling."""
+    text elided) in a narrow one, so the other columns stay readable without scrolling.
 
-    def __init__(self, view: QTableView, stretch_column: int, minimum: int = 140) -> None:
+    ``shrink`` are further columns that give up width after the stretch column (names, lots);
+    ``optional`` columns are hidden when the table is still too narrow; ``floors`` give a column
+    a sample text it must always hold (a date, the longest status), since only the first rows
+    are measured; no column grows past ``cap`` (a 100-character name is elided, not shown
+    whole at the expense of the numbers)."""
+
+    PADDING = 20  # cell padding and the sort indicator's room
+
+    def __init__(self, view: QTableView, stretch_column: int, minimum: int = 140, *,
+                 shrink: Sequence[int] = (), optional: Sequence[int] = (),
+                 floors: Mapping[int, Sequence[str]] | None = None, cap: int = 320) -> None:
         super().__init__(view)
         self.view = view
         self.stretch_column = stretch_column
         self.minimum = minimum
+        self.shrink = [stretch_column, *(c for c in shrink if c != stretch_column)]
+        self.optional = list(optional)
+        self.floors = dict(floors or {})
+        self.cap = cap
         self._natural = 0
-        self._content = 0
+        self._content: dict[int, int] = {}
+        self._widths: dict[int, int] = {}
         self._fitted_rows = False
         view.horizontalHeader().setStretchLastSection(False)
         view.viewport().installEventFilter(self)
@@ -182,9 +204,24 @@ class ColumnFitter(QObject):
     def fit(self) -> None:
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column in self.optional:
+            self.view.setColumnHidden(column, False)
         self.view.resizeColumnsToContents()
+        metrics = self.view.fontMetrics()
+        bold = QFont(header.font())
+        bold.setBold(True)
+        header_metrics = QFontMetrics(bold)
+        model = self.view.model()
+        for column in range(header.count()):
+            width = min(header.sectionSize(column), self.cap)
+            title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+            width = max(width, header_metrics.horizontalAdvance(title) + self.PADDING)
+            for sample in self.floors.get(column, ()):
+                width = max(width, metrics.horizontalAdvance(sample) + self.PADDING)
+            header.resizeSection(column, width)
+        self._content = {column: header.sectionSize(column) for column in self.shrink}
+        self._widths = {column: header.sectionSize(column) for column in self.optional}
         self._natural = header.length()
-        self._content = header.sectionSize(self.stretch_column)
         self._apply()
 
     def fit_once(self) -> None:
@@ -202,9 +239,35 @@ class ColumnFitter(QObject):
     def _apply(self) -> None:
         header = self.view.horizontalHeader()
         available = self.view.viewport().width()
-        if available >= self._natural:
-            header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Stretch)
-            return
-        header.setSectionResizeMode(self.stretch_column, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(self.stretch_column,
-                             max(self.minimum, self._content - (self._natural - available)))
+        for column in self.optional:
+            self.view.setColumnHidden(column, False)
+        hidden: list[int] = []
+        for optional in [None, *self.optional]:
+            if optional is not None:  # still too wide with every name shortened: hide one
+                self.view.setColumnHidden(optional, True)
+                hidden.append(optional)
+            excess = self._natural - sum(self._widths[c] for c in hidden) - available
+            if self._shrink(excess):
+                break
+        if header.length() < available:  # room left (e.g. after hiding): the names take it
+            stretch = next((c for c in self.shrink if not self.view.isColumnHidden(c)), None)
+            if stretch is not None:
+                header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+
+    def _shrink(self, excess: int) -> bool:
+        """Give the shrinking columns their content width less ``excess`` (each down to
+        ``minimum``); False when that is not enough."""
+        header = self.view.horizontalHeader()
+        for column, width in self._content.items():
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        for column in self.shrink:
+            if excess <= 0:
+                break
+            if self.view.isColumnHidden(column):
+                continue
+            width = self._content[column]
+            smaller = max(min(self.minimum, width), width - excess)
+            excess -= width - smaller
+            header.resizeSection(column, smaller)
+        return excess <= 0

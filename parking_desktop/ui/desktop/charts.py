@@ -12,10 +12,10 @@ from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
+    QCategoryAxis,
     QChart,
     QChartView,
     QDateTimeAxis,
-    QHorizontalStackedBarSeries,
     QLineSeries,
     QValueAxis,
 )
@@ -61,7 +61,7 @@ def _replace(view: QChartView, chart: QChart) -> None:
         old.deleteLater()
 
 
-def _style_axis(axis: QValueAxis | QBarCategoryAxis | QDateTimeAxis) -> None:
+def _style_axis(axis: QValueAxis | QBarCategoryAxis | QDateTimeAxis | QCategoryAxis) -> None:
     font = QFont(axis.labelsFont())
     font.setPointSizeF(8.0)
     axis.setLabelsFont(font)
@@ -92,34 +92,6 @@ def nice_scale(maximum: float, max_ticks: int = 5) -> tuple[float, float]:
         if maximum / step <= max_ticks:
             return step * math.ceil(maximum / step), float(step)
     return float(maximum), float(maximum)
-
-
-def set_occupancy(view: QChartView, names: Sequence[str], available: Sequence[int],
-                  reserved: Sequence[int], occupied: Sequence[int]) -> None:
-    """Spots per lot, stacked: occupied, reserved, free."""
-    chart = _new_chart()
-    series = QHorizontalStackedBarSeries()
-    series.setBarWidth(0.6)
-    # A horizontal category axis starts at the bottom: reverse so the first lot is on top.
-    for label, values, colour in (("Occupied", occupied, RED), ("Reserved", reserved, AMBER),
-                                  ("Free", available, GREEN)):
-        bar = QBarSet(label)
-        bar.setColor(QColor(colour))
-        bar.setBorderColor(QColor(colour))
-        bar.append([float(v) for v in reversed(values)])
-        series.append(bar)
-    chart.addSeries(series)
-    categories = QBarCategoryAxis()
-    categories.append([_short(n) for n in reversed(names)])
-    _style_axis(categories)
-    categories.setGridLineVisible(False)
-    totals = [a + r + o for a, r, o in zip(available, reserved, occupied, strict=True)]
-    counts = _value_axis(max(totals, default=0))
-    chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
-    chart.addAxis(counts, Qt.AlignmentFlag.AlignBottom)
-    series.attachAxis(categories)
-    series.attachAxis(counts)
-    _replace(view, chart)
 
 
 def set_revenue_per_day(view: QChartView, days: Sequence[tuple[str, Decimal]]) -> None:
@@ -180,5 +152,38 @@ def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], n
     _replace(view, chart)
 
 
-def _short(name: str, limit: int = 22) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+def set_hours(view: QChartView, values: Sequence[int], name: str = "Bookings") -> None:
+    """Bookings per hour of day: 24 bars; hour labels thinned to what the width can hold."""
+    chart = _new_chart()
+    series = QBarSeries()
+    series.setBarWidth(0.7)
+    bar = QBarSet(name)
+    bar.setColor(QColor(BLUE))
+    bar.setBorderColor(QColor(BLUE))
+    bar.append([float(v) for v in values])
+    series.append(bar)
+    chart.addSeries(series)
+    chart.legend().setVisible(False)
+    axis_x = QCategoryAxis()
+    axis_x.setRange(-0.5, len(values) - 0.5)
+    axis_x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    step = hour_label_step(view.width(), len(values))
+    for hour in range(0, len(values), step):
+        axis_x.append(f"{hour}h", hour)
+    _style_axis(axis_x)
+    axis_x.setGridLineVisible(False)
+    axis_y = _value_axis(max((float(v) for v in values), default=0))
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_x)
+    series.attachAxis(axis_y)
+    _replace(view, chart)
+
+
+def hour_label_step(width: int, hours: int = 24, label_width: int = 30) -> int:
+    """Every hour labelled when there is room, else every 2nd, 3rd, 4th or 6th hour."""
+    room = max(1, width - 60)  # the value axis and margins
+    for step in (1, 2, 3, 4, 6, 12):
+        if (hours / step) * label_width <= room:
+            return step
+    return 12

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from parking_desktop.services.views import DashboardStats
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.widgets import Card, FigureTile, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    Card,
+    ColumnFitter,
+    FigureTile,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop import charts
 from parking_desktop.ui.desktop.models import RecentReservationsModel
+from parking_desktop.ui.desktop.occupancy_view import OccupancyBars
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 TILES = [  # key, caption, accent
@@ -30,6 +46,7 @@ class DashboardScreen(Screen):
     SUBTITLE = "Today's picture of every lot"
     TOPICS = frozenset({"lots", "spots", "reservations", "users"})
     AUTO_REFRESH_MS = 60_000  # other desktops and kiosks write too
+    LIVE_REFRESH_MS = 10_000
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -38,33 +55,49 @@ class DashboardScreen(Screen):
         self.refresh_button.clicked.connect(self.refresh)
         self.header_actions.addWidget(self.refresh_button)
 
-        tiles = QGridLayout()
-        tiles.setHorizontalSpacing(12)
-        tiles.setVerticalSpacing(12)
+        # Everything scrolls vertically when the window is too low for it (1024x768), so
+        # nothing is squeezed below its readable size.
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("dashboardScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(self.scroll_area)
+        content.setObjectName("dashboardContent")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(14)
+        self.scroll_area.setWidget(content)
+        self.body.addWidget(self.scroll_area, 1)
+
+        self.tile_grid = QGridLayout()
+        self.tile_grid.setHorizontalSpacing(12)
+        self.tile_grid.setVerticalSpacing(12)
         self.tiles: dict[str, FigureTile] = {}
-        for position, (key, caption, accent) in enumerate(TILES):
-            tile = FigureTile(caption, accent, self)
-            self.tiles[key] = tile
-            tiles.addWidget(tile, position // 5, position % 5)
-        self.body.addLayout(tiles)
+        for key, caption, accent in TILES:
+            self.tiles[key] = FigureTile(caption, accent, content)
+        self._columns = 0
+        self._place_tiles()
+        column.addLayout(self.tile_grid)
 
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(14)
-        occupancy = Card("Occupancy per lot", self)
-        self.occupancy_chart = charts.chart_view("Occupancy per lot chart", occupancy)
+        occupancy = Card("Occupancy per lot", content)
+        self.occupancy_chart = OccupancyBars(occupancy)
         occupancy.content.addWidget(self.occupancy_chart)
-        revenue = Card("Revenue per day, last 30 days", self)
+        revenue = Card("Revenue per day, last 30 days", content)
         self.revenue_chart = charts.chart_view("Revenue per day chart", revenue)
         revenue.content.addWidget(self.revenue_chart)
-        hours = Card("Bookings by hour of day, last 30 days", self)
+        hours = Card("Bookings by hour of day, last 30 days", content)
         self.hours_chart = charts.chart_view("Bookings by hour chart", hours)
         hours.content.addWidget(self.hours_chart)
-        recent = Card("Latest reservations", self)
+        recent = Card("Latest reservations", content)
         self.recent_model = RecentReservationsModel(session.tz, session.now, self)
         self.recent_table = QTableView(recent)
         self.recent_table.setModel(self.recent_model)
         configure_table(self.recent_table, "Latest reservations", sortable=False)
+        self.recent_fitter = ColumnFitter(self.recent_table, RecentReservationsModel.WHERE, 100)
         recent.content.addWidget(self.recent_table)
         grid.addWidget(occupancy, 0, 0)
         grid.addWidget(revenue, 0, 1)
@@ -74,7 +107,36 @@ class DashboardScreen(Screen):
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(0, 1)
         grid.setRowStretch(1, 1)
-        self.body.addLayout(grid, 1)
+        column.addLayout(grid, 1)
+        # Charts depend on their size (rows that fit, hour labels): redrawn after a resize.
+        self._redraw = QTimer(self)
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(120)
+        self._redraw.timeout.connect(self._draw_charts)
+
+    # --- layout that follows the width -----------------------------------------------------
+    def _place_tiles(self) -> None:
+        """As many tile columns as fit with every figure whole (5, else 4, 3 or 2)."""
+        width = self.scroll_area.viewport().width() or self.width()
+        widest = max(tile.minimumSizeHint().width() for tile in self.tiles.values())
+        spacing = self.tile_grid.horizontalSpacing()
+        columns = 5
+        while columns > 2 and columns * widest + (columns - 1) * spacing > width:
+            columns -= 1
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for tile in self.tiles.values():
+            self.tile_grid.removeWidget(tile)
+        for position, (key, _caption, _accent) in enumerate(TILES):
+            self.tile_grid.addWidget(self.tiles[key], position // columns, position % columns)
+        for index in range(5):
+            self.tile_grid.setColumnStretch(index, 1 if index < columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_tiles()
+        self._redraw.start()
 
     def refresh(self) -> None:
         super().refresh()
@@ -96,16 +158,16 @@ class DashboardScreen(Screen):
                               f"of {fmt.count(stats.reservations_total)} in total")
         t["revenue_month"].set_value(fmt.money(stats.revenue_month), "completed stays")
         t["revenue_total"].set_value(fmt.money(stats.revenue_total), "since the start")
-        lots = stats.per_lot
-        charts.set_occupancy(self.occupancy_chart, [p.name for p in lots],
-                             [p.available for p in lots], [p.reserved for p in lots],
-                             [p.occupied for p in lots])
+        self._columns = 0  # figures changed width: place the tiles again
+        self._place_tiles()
+        self.occupancy_chart.set_lots(stats.per_lot)
+        self._draw_charts()
         charts.set_revenue_per_day(self.revenue_chart, stats.revenue_per_day)
-        charts.set_bars(self.hours_chart, [f"{h}" for h in range(24)], stats.bookings_by_hour,
-                        "Bookings")
         self.recent_model.set_rows(stats.recent)
-        self.recent_table.resizeColumnsToContents()
-        header = self.recent_table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(RecentReservationsModel.WHERE, QHeaderView.ResizeMode.Stretch)
+        self.recent_fitter.fit()
         self.loaded()
+
+    def _draw_charts(self) -> None:
+        if self.stats is None:
+            return
+        charts.set_hours(self.hours_chart, self.stats.bookings_by_hour)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QWidget,
 )
@@ -22,6 +21,7 @@ from parking_desktop.ui.desktop.screen import SignedIn
 
 STATUS_TEXT = {"pending": "Waiting", "processing": "Running", "completed": "Ready",
                "failed": "Failed", "cancelled": "Cancelled", "expired": "Expired"}
+TRACK, FILL, FILL_DONE = "#e2e8f0", "#3b82f6", "#16a34a"
 STATUS_COLOUR = {"failed": "#b91c1c", "completed": "#15803d", "expired": "#64748b",
                  "cancelled": "#64748b"}
 
@@ -36,6 +36,19 @@ def rows_text(job: ExportJobView) -> str:
     if job.status in ("completed", "expired"):
         return fmt.count(job.row_count)
     return "—"
+
+
+def progress_value(job: ExportJobView) -> int | None:
+    """The bar's value: only for an export that runs or ran to its end (a cancelled or failed
+    one shows no bar: its percentage would read like work still going on)."""
+    if job.expired or job.status not in ("pending", "processing", "completed"):
+        return None
+    return job.progress
+
+
+def progress_text(job: ExportJobView) -> str:
+    value = progress_value(job)
+    return "—" if value is None else f"{value}%"
 
 
 def suggested_filename(job: ExportJobView, session: SignedIn) -> str:
@@ -56,8 +69,7 @@ def export_columns(session: SignedIn) -> list[Column[ExportJobView]]:
                colour=lambda j: STATUS_COLOUR["expired"] if j.expired
                else STATUS_COLOUR.get(j.status),
                tooltip=lambda j: j.error_message or ""),
-        Column("Progress", lambda j: f"{j.progress}%", sort_value=lambda j: j.progress,
-               numeric=True),
+        Column("Progress", progress_text, sort_value=progress_value, numeric=True),
         Column("Rows", rows_text, sort_value=lambda j: j.row_count, numeric=True),
         Column("Expires", lambda j: fmt.date_time(j.expires_at, tz),
                sort_value=lambda j: j.expires_at),
@@ -73,7 +85,8 @@ class ExportsModel(RowTableModel[ExportJobView]):
 
 
 class ProgressDelegate(QStyledItemDelegate):
-    """Paints the cell's value (0-100, from SORT_ROLE) as a progress bar."""
+    """Paints the cell's value (0-100, from SORT_ROLE) as a thin bar with its percentage at the
+    right, on the same line as the text of the other cells; no value: the plain text ("—")."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -81,15 +94,27 @@ class ProgressDelegate(QStyledItemDelegate):
         if not isinstance(value, int | float):
             super().paint(painter, option, index)
             return
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(4, 8, -4, -8)
-        bar.minimum = 0
-        bar.maximum = 100
-        bar.progress = int(value)
-        bar.text = f"{int(value)}%"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = option.state
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        # The row's background and selection, without text.
+        blank = QStyleOptionViewItem(option)
+        self.initStyleOption(blank, index)
+        blank.text = ""
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, blank, painter, widget)
+        rect = option.rect.adjusted(8, 0, -8, 0)
+        text = f"{int(value)}%"
+        text_width = option.fontMetrics.horizontalAdvance("100%") + 8
+        track = QRect(rect.left(), rect.center().y() - 3, max(0, rect.width() - text_width), 6)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(TRACK))
+        painter.drawRoundedRect(track, 3, 3)
+        done = QRect(track)
+        done.setWidth(round(track.width() * max(0, min(100, int(value))) / 100))
+        painter.setBrush(QColor(FILL_DONE if value >= 100 else FILL))
+        if done.width() > 0:
+            painter.drawRoundedRect(done, 3, 3)
+        painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
+        painter.restore()

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from PySide6.QtCore import QItemSelection, QStandardPaths
+from PySide6.QtCore import QItemSelection, QSettings, QStandardPaths
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -33,12 +32,16 @@ from parking_desktop.services.exports.cleanup import CleanupSummary
 from parking_desktop.services.exports.exports import ExportJobView
 from parking_desktop.services.exports.scope import ExportForm, FieldError
 from parking_desktop.services.views import LotView, Page
+from parking_desktop.ui.common import dialogs
+from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.elide import elide
 from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.ops import Failure, Op
 from parking_desktop.ui.common.table import ROW_ROLE
-from parking_desktop.ui.common.widgets import Card, configure_table, tool_button
+from parking_desktop.ui.common.widgets import Card, ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.export_op import export_and_follow, with_progress
 from parking_desktop.ui.desktop.export_table import (
+    STATUS_TEXT,
     ExportsModel,
     ProgressDelegate,
     rows_text,
@@ -47,6 +50,8 @@ from parking_desktop.ui.desktop.export_table import (
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 PAGE_SIZE = 50
+PREFERENCES_FILE = "desktop-preferences.ini"
+LAST_FOLDER_KEY = "exports/last_folder"
 FILTERS = [("All exports", None), ("Running", "processing"), ("Waiting", "pending"),
            ("Ready", "completed"), ("Expired", "expired"), ("Failed", "failed"),
            ("Cancelled", "cancelled")]
@@ -56,13 +61,23 @@ SCOPES_ATTENDANT = [("My shift (the last 12 hours)", "shift")]
 SavePathChooser = Callable[[QWidget, str], str | None]
 
 
-def native_save_dialog(parent: QWidget, suggested: str) -> str | None:
-    """The platform's save dialog, starting in the user's Documents folder."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-    start = str(Path(folder) / suggested) if folder else suggested
+def native_save_dialog(parent: QWidget, start: str) -> str | None:
+    """The platform's save dialog on ``start`` (a folder and the suggested file name)."""
     path, _filter = QFileDialog.getSaveFileName(parent, "Save export as", start,
                                                 "CSV files (*.csv);;All files (*)")
     return path or None
+
+
+def default_save_folder() -> Path:
+    """The user's Documents, else Downloads, else home: never the program's own folder (a
+    relative name would open wherever the program was started)."""
+    for location in (QStandardPaths.StandardLocation.DocumentsLocation,
+                     QStandardPaths.StandardLocation.DownloadLocation,
+                     QStandardPaths.StandardLocation.HomeLocation):
+        folder = QStandardPaths.writableLocation(location)
+        if folder and Path(folder).is_dir():
+            return Path(folder)
+    return Path.home()
 
 
 class ExportsScreen(Screen):
@@ -71,7 +86,7 @@ class ExportsScreen(Screen):
     TOPICS = frozenset({"exports"})
     AUTO_REFRESH_MS = 5_000  # exports asked for elsewhere (their progress is in the database)
 
-    # The seam for the save dialog: (parent, suggested file name) -> chosen path or None.
+    # The seam for the save dialog: (parent, start folder / suggested name) -> path or None.
     choose_save_path: SavePathChooser = staticmethod(native_save_dialog)
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
@@ -163,6 +178,7 @@ class ExportsScreen(Screen):
 
     def _build_table(self) -> None:
         bar = QHBoxLayout()
+        bar.setSpacing(6)  # eight controls in a row: they must fit at 1024x768
         self.list_title = QLabel("All exports" if self.is_manager else "Your last ten exports",
                                  self)
         self.list_title.setObjectName("sectionLabel")
@@ -198,9 +214,12 @@ class ExportsScreen(Screen):
         self.table.setModel(self.model)
         configure_table(self.table, "Exports", sortable=False)
         self.table.setItemDelegateForColumn(ExportsModel.PROGRESS, ProgressDelegate(self.table))
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(ExportsModel.WHAT, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(ExportsModel.PROGRESS, 140)
+        moment = fmt.date_time(self.session.now(), self.session.tz)
+        self.fitter = ColumnFitter(
+            self.table, ExportsModel.WHAT, 160,
+            floors={ExportsModel.REQUESTED: [moment], ExportsModel.EXPIRES: [moment],
+                    ExportsModel.STATUS: list(STATUS_TEXT.values()),
+                    ExportsModel.PROGRESS: ["100%" + " " * 24]})
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.table.doubleClicked.connect(lambda _i: self.save_selected())
         self.body.addWidget(self.table, 1)
@@ -236,6 +255,7 @@ class ExportsScreen(Screen):
             self._fill_lots(lots)
         selected = self.selected()
         self.model.set_rows(page.items)
+        self.fitter.fit()
         self._total = page.total
         if selected is not None:
             for row, job in enumerate(self.model.rows()):
@@ -416,7 +436,8 @@ class ExportsScreen(Screen):
             self.show_error("This export has expired; request a new one." if job.expired
                             else "Only a finished export can be saved.")
             return
-        chosen = self.choose_save_path(self, suggested_filename(job, self.session))
+        chosen = self.choose_save_path(
+            self, str(self.save_folder() / suggested_filename(job, self.session)))
         if not chosen:
             return
         target = Path(chosen)
@@ -426,18 +447,39 @@ class ExportsScreen(Screen):
         self.call(self.app.exports.save, self.actor, job.job_id, target,
                   on_success=lambda path: self._saved(path, job), disable=[self.save_button])
 
+    def save_folder(self) -> Path:
+        """Where the save dialog opens: the folder of the last save, if it still exists."""
+        last = str(self.preferences().value(LAST_FOLDER_KEY, "") or "")
+        if last and Path(last).is_dir():
+            return Path(last)
+        return default_save_folder()
+
+    def preferences(self) -> QSettings:
+        """This desktop's own preferences, kept beside the program's data."""
+        path = self.app.settings.data_dir / PREFERENCES_FILE
+        return QSettings(str(path), QSettings.Format.IniFormat)
+
     def _saved(self, path: Path, job: ExportJobView) -> None:
         self.last_saved = path
+        preferences = self.preferences()
+        preferences.setValue(LAST_FOLDER_KEY, str(path.parent))
+        preferences.sync()
         self.show_success(f"Saved {rows_text(job)} rows to {path}.")
 
     def cancel_selected(self) -> None:
         job = self.selected()
-        if job is not None:
+        if job is not None and self._confirm_cancel(job):
             self._cancel(job.job_id)
 
     def cancel_current(self) -> None:
-        if self.current_job is not None:
+        if self.current_job is not None and self._confirm_cancel(self.current_job):
             self._cancel(self.current_job.job_id)
+
+    def _confirm_cancel(self, job: ExportJobView) -> bool:
+        return dialogs.confirm(
+            self, "Cancel export",
+            f"Stop the export '{elide(job.label)}'? The rows written so far are thrown away; "
+            "you can ask for it again later.", "Cancel export", destructive=True)
 
     def _cancel(self, job_id: str) -> None:
         self.banner.clear()

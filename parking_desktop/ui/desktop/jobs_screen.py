@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QTableView, QWidget
 
 from parking_desktop.jobs.events import CHANGED, FAILED, FINISHED, STARTED, JobEvent
 from parking_desktop.jobs.scheduler import JobInfo
@@ -80,6 +80,7 @@ class JobsScreen(Screen):
         self.bridge = JobEventBridge(self.scheduler, self)
         self.bridge.job_event.connect(self._on_event)
         self.preview: ReportPreviewDialog | None = None
+        self.run_question: QMessageBox | None = None  # "Run now" of a job that mails drivers
         self._history_for: str | None = None  # the job whose runs are listed (None: all)
         self._selected()
 
@@ -147,6 +148,36 @@ class JobsScreen(Screen):
         if job is None:
             self.show_error("Choose a job first.")
             return
+        # Jobs that e-mail drivers say first how many mails one click would send.
+        self.call(self.app.jobs.run_now_audience, self.actor, job.name,
+                  on_success=lambda count: self._ask_to_run(job, count),
+                  disable=[self.run_button])
+
+    def _ask_to_run(self, job: JobInfo, count: int | None) -> None:
+        if count is None:
+            self._run(job)
+            return
+        drivers = "1 driver" if count == 1 else f"{count:,} drivers"
+        box = QMessageBox(QMessageBox.Icon.Question, f"Run {job.title} now",
+                          f"{job.title} will e-mail {drivers} now." if count else
+                          f"No driver is due a mail from {job.title} now; run it anyway?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setAccessibleName(box.windowTitle())
+        send = box.addButton(f"E-mail {drivers}" if count else "Run",
+                             QMessageBox.ButtonRole.AcceptRole)
+        send.setObjectName("primaryButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)  # thousands of mails are never one Enter away
+        box.setEscapeButton(cancel)
+        box.finished.connect(lambda _r: self._answered(box.clickedButton() is send, job))
+        self.run_question = box
+        box.open()
+
+    def _answered(self, run: bool, job: JobInfo) -> None:
+        if run:
+            self._run(job)
+
+    def _run(self, job: JobInfo) -> None:
         self.banner.show_info(f"{job.title} is running…")
         self.call(self.scheduler.run_now, self.actor, job.name, on_success=self._ran,
                   on_error=self._run_failed, disable=[self.run_button])

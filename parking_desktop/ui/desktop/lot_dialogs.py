@@ -3,14 +3,24 @@ service's refusal (a taken name, busy spots when shrinking) is shown in the dial
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QWidget
 
 from parking_desktop.domain import validation
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.dialogs import FormDialog
+from parking_desktop.ui.common.elide import elide
 from parking_desktop.ui.common.forms import Field, add_row, line_edit
+from parking_desktop.ui.common.numbers import decimal_text
 from parking_desktop.ui.desktop.screen import SignedIn
+
+
+def price_rule(text: str) -> Decimal:
+    """The lot's price as typed: the locale's decimal separator, then the service's rule."""
+    return validation.lot_price(decimal_text(text))
 
 
 class LotDialog(FormDialog):
@@ -20,7 +30,7 @@ class LotDialog(FormDialog):
                  parent: QWidget | None = None) -> None:
         creating = lot is None
         super().__init__(
-            parent, "New parking lot" if creating else f"Edit {lot.name}",  # type: ignore[union-attr]
+            parent, "New parking lot" if creating else f"Edit {elide(lot.name)}",  # type: ignore[union-attr]
             "Its spots are numbered P001, P002, … and start available." if creating
             else "A new price applies to new reservations only.",
             "Create lot" if creating else "Save changes")
@@ -38,8 +48,10 @@ class LotDialog(FormDialog):
             line_edit(body, "Pin code", placeholder="3 to 10 letters or digits", max_length=10,
                       text=lot.pin_code if lot else ""), validation.pin_code))
         self.price = self.form.add("price_per_hour", Field(
-            line_edit(body, "Price per hour", placeholder="e.g. 2.50", max_length=12,
-                      text=str(lot.price_per_hour) if lot else ""), validation.price_per_hour))
+            line_edit(body, "Price per hour",
+                      placeholder=f"e.g. 2{QLocale().decimalPoint()}50, less than "
+                                  f"{validation.MAX_PRICE}", max_length=12,
+                      text=str(lot.price_per_hour) if lot else ""), price_rule))
         add_row(self.rows, "Name", self.name)
         add_row(self.rows, "Address", self.address)
         add_row(self.rows, "Pin code", self.pin)
@@ -65,7 +77,7 @@ class ResizeDialog(FormDialog):
 
     def __init__(self, session: SignedIn, lot: LotView, parent: QWidget | None = None) -> None:
         super().__init__(
-            parent, f"Resize {lot.name}",
+            parent, f"Resize {elide(lot.name)}",
             f"It has {fmt.count(lot.number_of_spots)} spots now: {fmt.count(lot.available)} "
             f"free, {fmt.count(lot.reserved)} reserved, {fmt.count(lot.occupied)} occupied. "
             "Growing adds spots at the end; shrinking removes the highest-numbered spots, "

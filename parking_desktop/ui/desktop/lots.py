@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTableView, QWidge
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.elide import elide
 from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.table import SORT_ROLE
 from parking_desktop.ui.common.widgets import (
@@ -20,17 +21,36 @@ from parking_desktop.ui.desktop.lot_dialogs import LotDialog, ResizeDialog
 from parking_desktop.ui.desktop.models import LotsModel
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
+ARCHIVE_TIP = ("Archive the lot: it leaves the kiosks and the lists; its history, reports and "
+               "exports keep its name")
+
+
+def archive_refusal(lot: LotView) -> str:
+    """Why a lot cannot be archived now, or "" when it can."""
+    busy = []
+    if lot.occupied:
+        busy.append(f"{fmt.count(lot.occupied)} occupied")
+    if lot.reserved:
+        busy.append(f"{fmt.count(lot.reserved)} reserved")
+    if not busy:
+        return ""
+    return (f"Cannot archive this lot now: it has {' and '.join(busy)} "
+            f"spot{'s' if lot.occupied + lot.reserved != 1 else ''}. "
+            "It can be archived once every spot is free.")
+
 
 class LotsScreen(Screen):
     TITLE = "Lots"
     SUBTITLE = "Parking lots, their prices and how full they are"
-    TOPICS = frozenset({"lots", "spots"})
+    TOPICS = frozenset({"lots", "spots", "reservations"})
+    LIVE_REFRESH_MS = 10_000  # SQLite: other processes' check-ins carry no notice
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.can_edit = session.actor.is_manager
         self.dialog: dialogs.ServiceDialog | None = None
         self._select_after: int | None = None
+        self._banner_lot: int | None = None  # the lot the banner's message is about
         if not self.can_edit:
             self.subtitle_label.setText("Parking lots and how full they are (only a manager "
                                         "can change them)")
@@ -48,8 +68,7 @@ class LotsScreen(Screen):
         self.body.addLayout(bar)
         self.edit_button = tool_button("Edit", "edit", self)
         self.resize_button = tool_button("Resize", "resize", self)
-        self.archive_button = tool_button("Archive", "archive", self,
-                                          tooltip="Delete the lot; its history is kept")
+        self.archive_button = tool_button("Archive", "archive", self, tooltip=ARCHIVE_TIP)
         for button, slot in ((self.edit_button, self.edit_lot),
                              (self.resize_button, self.resize_lot),
                              (self.archive_button, self.archive_lot)):
@@ -69,8 +88,11 @@ class LotsScreen(Screen):
         self.table.setModel(self.proxy)
         configure_table(self.table, "Parking lots")
         self.table.sortByColumn(LotsModel.NAME, Qt.SortOrder.AscendingOrder)
-        self.fitter = ColumnFitter(self.table, LotsModel.ADDRESS)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        # Narrow window: the address, then long names, give up width, then the pin code and
+        # the address (both in the edit dialog) go, so the counts stay in sight.
+        self.fitter = ColumnFitter(self.table, LotsModel.ADDRESS, 120, shrink=[LotsModel.NAME],
+                                   optional=[LotsModel.PIN, LotsModel.ADDRESS])
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_moved())
         self.table.activated.connect(self._activated)
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
@@ -115,11 +137,22 @@ class LotsScreen(Screen):
                 self.table.selectRow(self.proxy.mapFromSource(self.model.index(row, 0)).row())
                 return
 
+    def _selection_moved(self) -> None:
+        lot = self.selected_lot()
+        if lot is not None and lot.id != self._banner_lot:
+            self.banner.clear()  # a message about another lot no longer applies
+            self._banner_lot = lot.id
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         lot = self.selected_lot()
         usable = lot is not None and lot.archived_at is None
-        for button in (self.edit_button, self.resize_button, self.archive_button):
+        for button in (self.edit_button, self.resize_button):
             set_enabled(button, usable)
+        refusal = archive_refusal(lot) if lot is not None and usable else ""
+        set_enabled(self.archive_button, usable and not refusal)
+        self.archive_button.setToolTip(refusal or ARCHIVE_TIP)
+        self.archive_button.setAccessibleDescription(refusal)
 
     def _activated(self, _index: QModelIndex) -> None:
         if self.can_edit:
@@ -147,23 +180,23 @@ class LotsScreen(Screen):
         dialog.open()
 
     def _saved(self, lot: LotView, message: str) -> None:
-        self.show_success(message.format(lot.name, fmt.count(lot.number_of_spots)))
-        self._select_after = lot.id
+        self.show_success(message.format(elide(lot.name), fmt.count(lot.number_of_spots)))
+        self._banner_lot = self._select_after = lot.id
         self.refresh()
 
     def archive_lot(self) -> None:
         lot = self.selected_lot()
-        if lot is None or lot.archived_at is not None:
+        if lot is None or lot.archived_at is not None or archive_refusal(lot):
             return
         if not dialogs.confirm(
                 self, "Archive lot",
-                f"Archive '{lot.name}'? It disappears from the kiosks and the lists; its history, "
-                "reports and exports keep its name. A lot with reserved or occupied spots "
-                "cannot be archived.", "Archive lot", destructive=True):
+                f"Archive '{elide(lot.name)}'? It disappears from the kiosks and the lists; its "
+                "history, reports and exports keep its name.", "Archive lot", destructive=True):
             return
+        self._banner_lot = lot.id
         self.call(self.app.lots.archive, self.actor, lot.id, on_success=self._archived,
                   disable=[self.archive_button])
 
     def _archived(self, lot: LotView) -> None:
-        self.show_success(f"Lot '{lot.name}' archived.")
+        self.show_success(f"Lot '{elide(lot.name)}' archived.")
         self.refresh()

@@ -22,19 +22,43 @@ from PySide6.QtWidgets import (
 from parking_desktop.config import mail_sender_problem
 from parking_desktop.services.mail.email import TestMailResult
 from parking_desktop.services.mail.settings import MailSettingsView
+from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 SECURITY = [("None (local relay)", "none"), ("STARTTLS", "tls"), ("SSL/TLS", "ssl")]
 PLAINTEXT_WARNING = (
-    "Without STARTTLS or SSL the password would cross the network unencrypted: the program "
-    "refuses to log in this way (only a server on this machine may be allowed, with "
-    "MAIL_ALLOW_PLAINTEXT_LOGIN=true)."
+    "Without STARTTLS or SSL the password would cross the network unencrypted, so the program "
+    "will not log in this way. Choose STARTTLS or SSL/TLS (only a mail relay on this computer "
+    "can be allowed, by whoever installed the program)."
 )
+# The settings' names in the service's messages, as the fields are labelled on this screen.
+FIELD_WORDS = {"MAIL_DEFAULT_SENDER": "The sender address", "MAIL_CA_FILE": "The CA file",
+               "MAIL_SERVER": "The mail server", "MAIL_PORT": "The port",
+               "MAIL_USERNAME": "The user name", "MAIL_PASSWORD": "The mail password",
+               "GOOGLE_CHAT_WEBHOOK_URL": "The Google Chat address"}
+
+
+def plain_words(message: str) -> str:
+    """A service message with setting names replaced by the words on screen."""
+    for name, words in FIELD_WORDS.items():
+        if message.startswith(name):
+            message = words + message[len(name):]
+        message = message.replace(name, words[0].lower() + words[1:])
+    return message
+
+
+def keyring_words(secure: bool, backend: str) -> str:
+    """Where the password is kept, for a manager (the technical details in the tooltip)."""
+    if secure:
+        return f"The password is kept in this computer's password store ({backend})."
+    return ("This computer has no secure password store, so the password cannot be stored "
+            "here. Ask whoever installed the program to give it the mail password in its "
+            "configuration instead.")
 PASSWORD_TEXT = {
     "keyring": "Stored in the keyring",
-    "environment": "Taken from MAIL_PASSWORD in the environment",
+    "environment": "Given by the program's configuration (not stored here)",
     "none": "Not set",
 }
 
@@ -47,6 +71,7 @@ class MailSettingsScreen(Screen):
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
         self.view: MailSettingsView | None = None
+        self._saved_values: dict[str, str] | None = None  # what the screen loaded or saved
         self.last_result = ""  # what the last test said (tests read it)
 
         server_card = Card("Outgoing mail server", self)
@@ -66,10 +91,12 @@ class MailSettingsScreen(Screen):
         self.sender_edit = self._line("Sender address", "parking@example.com")
         self.ca_file = self._line("Extra CA file", "optional: a relay with its own CA")
         self.plaintext_warning = self._note("Security warning", "fieldError")
+        self.server_error = self._note("Mail server problem", "fieldError")
         self.sender_error = self._note("Sender problem", "fieldError")
         self.ca_error = self._note("CA file problem", "fieldError")
+        self.webhook_error = self._note("Google Chat address problem", "fieldError")
         for label, widget, note in (
-                ("Server", self.server, None), ("Port", self.port, None),
+                ("Server", self.server, self.server_error), ("Port", self.port, None),
                 ("Security", self.security, self.plaintext_warning),
                 ("User name", self.username, None),
                 ("Sender", self.sender_edit, self.sender_error),
@@ -103,7 +130,8 @@ class MailSettingsScreen(Screen):
         self.save_button = tool_button("Save", "check", self, primary=True)
         self.save_button.clicked.connect(self.save)
         header_actions(self).addWidget(self.save_button)
-        self.body.addWidget(server_card)
+        column = self.scrolling_body()
+        column.addWidget(server_card)
 
         test_card = Card("Try it", self)
         test_row = QHBoxLayout()
@@ -124,12 +152,13 @@ class MailSettingsScreen(Screen):
         self.chat_button.clicked.connect(self.send_test_chat)
         chat_row.addWidget(self.chat_button)
         test_card.content.addLayout(chat_row)
+        test_card.content.addWidget(self.webhook_error)
         self.result = QLabel("", self)
         self.result.setWordWrap(True)
         self.result.setAccessibleName("Test result")
         test_card.content.addWidget(self.result)
-        self.body.addWidget(test_card)
-        self.body.addStretch(1)
+        column.addWidget(test_card)
+        column.addStretch(1)
 
     def _line(self, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit(self)
@@ -156,16 +185,53 @@ class MailSettingsScreen(Screen):
         self.show_field_problems({**self._problems(), "MAIL_DEFAULT_SENDER": problem or ""})
 
     def _problems(self) -> dict[str, str]:
-        return {"MAIL_DEFAULT_SENDER": self.sender_error.text(),
-                "MAIL_CA_FILE": self.ca_error.text()}
+        return {name: label.text() for name, (label, _edit) in self._notes().items()}
+
+    def _notes(self) -> dict[str, tuple[QLabel, QWidget]]:
+        return {"MAIL_SERVER": (self.server_error, self.server),
+                "MAIL_DEFAULT_SENDER": (self.sender_error, self.sender_edit),
+                "MAIL_CA_FILE": (self.ca_error, self.ca_file),
+                "GOOGLE_CHAT_WEBHOOK_URL": (self.webhook_error, self.webhook)}
+
+    def local_problems(self, values: dict[str, str]) -> dict[str, str]:
+        """What can be told without the disk or the network (the GUI thread checks these)."""
+        problems: dict[str, str] = {}
+        server = values["MAIL_SERVER"].strip()
+        if any(c.isspace() for c in server) or "/" in server or "@" in server:
+            problems["MAIL_SERVER"] = ("The mail server is a host name such as "
+                                       "smtp.example.com (no spaces, no https://, no @).")
+        url = values["GOOGLE_CHAT_WEBHOOK_URL"].strip()
+        if url and not url.startswith("https://"):
+            problems["GOOGLE_CHAT_WEBHOOK_URL"] = (
+                "The Google Chat address must start with https:// (copy it from the space's "
+                "Apps & integrations → Webhooks).")
+        return problems
 
     def show_field_problems(self, problems: dict[str, str]) -> None:
-        """Each message next to its field; an empty or missing message hides it."""
-        for name, label in (("MAIL_DEFAULT_SENDER", self.sender_error),
-                            ("MAIL_CA_FILE", self.ca_error)):
-            text = problems.get(name, "")
+        """Each message next to its field, the field marked; an empty message clears both."""
+        for name, (label, editor) in self._notes().items():
+            text = plain_words(problems.get(name, ""))
             label.setText(text)
             label.setVisible(bool(text))
+            editor.setProperty("invalid", bool(text))
+            editor.setAccessibleDescription(text)
+            editor.style().unpolish(editor)
+            editor.style().polish(editor)
+
+    # --- unsaved changes --------------------------------------------------------------------
+    def has_unsaved_changes(self) -> bool:
+        return self._saved_values is not None and self.values() != self._saved_values
+
+    def can_leave(self) -> bool:
+        if not self.has_unsaved_changes():
+            return True
+        leave = dialogs.confirm(
+            self, "Unsaved mail settings",
+            "Your changes to the mail settings are not saved. Leave without saving them?",
+            "Leave without saving", destructive=True)
+        if leave:
+            self._show(self.view) if self.view is not None else None  # back to what is saved
+        return leave
 
     # --- loading ----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -174,6 +240,7 @@ class MailSettingsScreen(Screen):
 
     def _show(self, view: MailSettingsView) -> None:
         self.view = view
+        self.show_field_problems({})
         values = view.values
         self.server.setText(values["MAIL_SERVER"])
         self.port.setValue(int(values["MAIL_PORT"]))
@@ -190,9 +257,11 @@ class MailSettingsScreen(Screen):
         secure = view.keyring.secure
         self.password.setEnabled(secure)
         self.store_button.setEnabled(secure)
-        self.keyring_note.setText(view.keyring.message)
+        self.keyring_note.setText(keyring_words(secure, view.keyring.backend))
+        self.keyring_note.setToolTip(view.keyring.message)  # the details, for whoever installs
         if view.notes:
-            self.banner.show_info(" ".join(view.notes))
+            self.banner.show_info(plain_words(" ".join(view.notes)))
+        self._saved_values = self.values()
         self.loaded()
 
     # --- actions ----------------------------------------------------------------------------
@@ -210,15 +279,23 @@ class MailSettingsScreen(Screen):
     def save(self) -> None:
         self.banner.clear()
         email, actor, values = self.app.email, self.actor, self.values()
+        local = self.local_problems(values)
 
         def work() -> MailSettingsView | dict[str, str]:
-            # The CA file check reads the disk: off the GUI thread, like the save.
-            return email.field_problems(values) or email.save_mail_settings(actor, values)
+            # The CA file check reads the disk: off the GUI thread, like the save. Every
+            # problem is collected before answering, so all are shown at once.
+            problems = {**local, **email.field_problems(values)}
+            return problems or email.save_mail_settings(actor, values)
 
         def saved(result: MailSettingsView | dict[str, str]) -> None:
             if isinstance(result, dict):
                 self.show_field_problems(result)
-                self.show_error("Not saved: fix the fields marked below.")
+                count = len(result)
+                self.show_error(f"Not saved: {count} field{'s' if count != 1 else ''} "
+                                "need attention (marked below).")
+                first = self._notes()[next(iter(result))][1] if result else None
+                if first is not None:
+                    first.setFocus()
                 return
             self.show_field_problems({})
             self._show(result)
@@ -254,8 +331,10 @@ class MailSettingsScreen(Screen):
         self._set_result("Sending…", ok=None)
         email, actor, values = self.app.email, self.actor, self.values()
 
+        local = self.local_problems(values)
+
         def work() -> TestMailResult | dict[str, str]:
-            if problems := email.field_problems(values):
+            if problems := {**local, **email.field_problems(values)}:
                 return problems
             email.save_mail_settings(actor, values)  # test what is on screen
             return email.send_test(actor, to)
@@ -266,6 +345,7 @@ class MailSettingsScreen(Screen):
                 self._set_result("Not sent: fix the fields marked above.", ok=False)
                 return
             self.show_field_problems({})
+            self._saved_values = values  # the test saved what is on screen
             self._set_result(result.message, ok=result.ok)
 
         self.call(work, on_success=done,
@@ -281,6 +361,8 @@ class MailSettingsScreen(Screen):
             return email.send_test_chat(actor)
 
         def done(result: Any) -> None:
+            if self._saved_values is not None:
+                self._saved_values = {**self._saved_values, "GOOGLE_CHAT_WEBHOOK_URL": url}
             text = "Google Chat took the test message." if result.ok else result.message
             self._set_result(text, ok=bool(result.ok))
 

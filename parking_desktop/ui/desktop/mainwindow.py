@@ -24,10 +24,13 @@ from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.qtapp import icon
 from parking_desktop.ui.desktop.screen import RefusedScreen, Screen, SignedIn
 from parking_desktop.ui.desktop.screens import SCREENS, ScreenEntry
+from parking_desktop.ui.desktop.status_line import StatusLine
 
 log = logging.getLogger(__name__)
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+MINIMUM_WIDTH, MINIMUM_HEIGHT = 960, 640
+SIDEBAR_WIDTH = 252
 
 
 class MainWindow(QMainWindow):
@@ -40,13 +43,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Parking Desktop")
         self.setAccessibleName("Parking Desktop main window")
         self.setWindowIcon(icon("app"))
-        self.setMinimumSize(1100, 680)
+        # Fits a 1024x768 screen with the window frame and a panel; screens scroll or fold
+        # their content below that rather than clip it.
+        self.setMinimumSize(MINIMUM_WIDTH, MINIMUM_HEIGHT)
         self.resize(1280, 800)
         self.entries = [e for e in SCREENS if session.actor.role in e.roles]
         self.screens: dict[str, Screen] = {}
         self.bridge = ChangeBridge(session.app.ctx, self)
         self.bridge.changed.connect(self._data_changed)
         self._signing_out = False
+        self._shut_down = False
 
         root = QWidget(self)
         layout = QHBoxLayout(root)
@@ -70,7 +76,7 @@ class MainWindow(QMainWindow):
     def _build_sidebar(self, parent: QWidget) -> QWidget:
         side = QFrame(parent)
         side.setObjectName("sidebar")
-        side.setFixedWidth(252)
+        side.setFixedWidth(SIDEBAR_WIDTH)
         column = QVBoxLayout(side)
         column.setContentsMargins(16, 20, 16, 16)
         column.setSpacing(6)
@@ -139,8 +145,10 @@ class MainWindow(QMainWindow):
         self.db_status.setAccessibleName("Database")
         self.tz_status = QLabel(f"Times in {self.session.tz.key}", bar)
         self.tz_status.setAccessibleName("Time zone")
+        self.warnings = StatusLine(self.session.app, actor, bar)  # mail and full lots
         bar.addWidget(self.user_status)
-        bar.addWidget(self.db_status, 1)
+        bar.addWidget(self.db_status)
+        bar.addWidget(self.warnings, 1)
         bar.addPermanentWidget(self.tz_status)
 
     # --- navigation --------------------------------------------------------------------------
@@ -150,7 +158,12 @@ class MainWindow(QMainWindow):
         return widget if isinstance(widget, Screen) else None
 
     def navigate(self, key: str) -> Screen:
-        """Open a screen by key. A screen this role may not open shows a refusal instead."""
+        """Open a screen by key. A screen this role may not open shows a refusal instead. A
+        screen with unsaved changes may keep the user (then it is returned)."""
+        current = self.current_screen
+        if (current is not None and self.screens.get(key) is not current
+                and not current.can_leave()):
+            return current
         for row, item in enumerate(self.entries):
             if item.key == key:
                 if self.nav.currentRow() != row:
@@ -165,10 +178,32 @@ class MainWindow(QMainWindow):
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.entries):
+            current = self.current_screen
+            target = self.screens.get(self.entries[row].key)
+            if current is not None and current is not target and not current.can_leave():
+                # Stay: put the sidebar back on the screen that is still showing.
+                self.nav.blockSignals(True)
+                self.nav.setCurrentRow(self._row_of(current))
+                self.nav.blockSignals(False)
+                return
             self._show(self.entries[row])
+
+    def _row_of(self, screen: Screen) -> int:
+        for row, item in enumerate(self.entries):
+            if self.screens.get(item.key) is screen:
+                return row
+        return -1
+
+    def _leaving(self) -> None:
+        """Messages belong to the screen they were shown on: cleared when the user leaves."""
+        current = self.current_screen
+        if current is not None and not isinstance(current, RefusedScreen):
+            current.banner.clear()
 
     def _show(self, entry: ScreenEntry) -> Screen:
         screen = self.screens.get(entry.key)
+        if screen is not self.current_screen:
+            self._leaving()
         if screen is None:
             screen = entry.build(self.session)
             self.screens[entry.key] = screen
@@ -189,6 +224,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(screen)
         log.info("%s tried to open %s", self.session.actor.username, entry.key)
         self.nav.clearSelection()
+        if screen is not self.current_screen:
+            self._leaving()
         self.stack.setCurrentWidget(screen)
         return screen
 
@@ -207,6 +244,11 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        current = self.current_screen
+        if not self._shut_down and current is not None and not current.can_leave():
+            event.ignore()
+            self._signing_out = False
+            return
         self.shutdown()
         super().closeEvent(event)
         if self._signing_out:
@@ -215,6 +257,8 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
     def shutdown(self) -> None:
+        self._shut_down = True  # closing for good now: nothing left to ask
         self.bridge.detach()
+        self.warnings.shutdown()
         for screen in self.screens.values():
             screen.shutdown()

@@ -26,7 +26,7 @@ def _occupancy(lot: LotView) -> float:
 class LotsModel(RowTableModel[LotView]):
     NAME, ADDRESS, PIN, PRICE, SPOTS, FREE, RESERVED, OCCUPIED, OCCUPANCY = range(9)
     COLUMNS = [
-        Column("Name", lambda lot: lot.name),
+        Column("Name", lambda lot: lot.name, tooltip=lambda lot: lot.name),
         Column("Address", lambda lot: lot.address, tooltip=lambda lot: lot.address),
         Column("Pin code", lambda lot: lot.pin_code),
         Column("Price / h", lambda lot: fmt.money(lot.price_per_hour),
@@ -88,6 +88,16 @@ def reservation_columns(tz: tzinfo) -> list[Column[ReservationView]]:
         Column("Cost", lambda r: fmt.money(r.cost), numeric=True, server_sort="cost",
                sort_value=lambda r: r.cost),
     ]
+
+
+def reservation_floors(tz: tzinfo, now: datetime) -> dict[int, list[str]]:
+    """Texts the reservation columns must hold whatever rows were measured: every status
+    word and a full date and time (the first rows of a page may have no end date yet)."""
+    moment = fmt.date_time(now, tz)
+    model = ReservationsModel
+    return {model.STATUS: [fmt.status(s) for s in fmt.STATUS_LABELS],
+            model.RESERVED: [moment], model.PARKED: [moment], model.LEFT: [moment],
+            model.COST: ["99,999.99"]}
 
 
 class ReservationsModel(PagedTableModel[ReservationView]):

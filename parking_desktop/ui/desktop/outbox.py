@@ -12,7 +12,7 @@ from parking_desktop.services.mail.outbox import DispatchReport, OutboxView
 from parking_desktop.services.views import Page
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel
-from parking_desktop.ui.common.widgets import configure_table, tool_button
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 
@@ -82,6 +82,7 @@ class OutboxScreen(Screen):
         self.table = QTableView(self)
         self.table.setModel(self.model)
         configure_table(self.table, "Outbox", sortable=False)
+        self.fitter = ColumnFitter(self.table, OutboxModel.SUBJECT, 160)
         self._sized = False
         self.table.selectionModel().selectionChanged.connect(self._selected)
         self.body.addWidget(self.table, 1)
@@ -103,12 +104,9 @@ class OutboxScreen(Screen):
         counts, page = result
         selected = self.selected()
         self.model.set_rows(page.items)
-        if not self._sized and page.items:
-            self._sized = True
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            for column, widest in ((OutboxModel.TO, 260), (OutboxModel.SUBJECT, 340)):
-                header.resizeSection(column, min(header.sectionSize(column), widest))
+        if not self._sized:
+            self._sized = bool(page.items)  # headers fit even while empty; rows once
+            self.fitter.fit()
         waiting = counts["pending"] + counts["sending"]
         text = (f"{fmt.count(waiting)} waiting · {fmt.count(counts['sent'])} sent · "
                 f"{fmt.count(counts['failed'])} failed")

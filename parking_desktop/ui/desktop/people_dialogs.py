@@ -10,12 +10,8 @@ from parking_desktop.domain.roles import Role
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.dialogs import FormDialog
-from parking_desktop.ui.common.forms import Field, add_row, line_edit
+from parking_desktop.ui.common.forms import Field, add_row, full_name_rule, line_edit
 from parking_desktop.ui.desktop.screen import SignedIn
-
-
-def _full_name(text: str) -> str:
-    return " ".join(text.split())[:120]
 
 
 class PersonDialog(FormDialog):
@@ -40,7 +36,7 @@ class PersonDialog(FormDialog):
             add_row(self.rows, "Username", self.username)
         self.full_name = self.form.add("full_name", Field(
             line_edit(body, "Full name", max_length=120,
-                      text=user.full_name if user else ""), _full_name))
+                      text=user.full_name if user else ""), full_name_rule))
         self.email = self.form.add("email", Field(
             line_edit(body, "E-mail", placeholder="needed for reminders and reports",
                       max_length=254, text=(user.email or "") if user else ""),

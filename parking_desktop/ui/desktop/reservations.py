@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QTableV
 
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.services.parking.search import STATUSES, ReservationFilter
-from parking_desktop.services.views import LotView, Page, ReservationView
+from parking_desktop.services.views import LotView, Page, ReservationView, ResultCount
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.filters import OptionalDate, date_bounds
-from parking_desktop.ui.desktop.models import ReservationsModel
+from parking_desktop.ui.desktop.models import ReservationsModel, reservation_floors
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 
@@ -88,7 +88,10 @@ class ReservationsScreen(Screen):
         self.table.horizontalHeader().setSortIndicator(self.model.sort_column,
                                                        self.model.sort_order)
         self.table.setSortingEnabled(True)
-        self.fitter = ColumnFitter(self.table, ReservationsModel.LOT)
+        self.fitter = ColumnFitter(
+            self.table, ReservationsModel.LOT, 110, shrink=[ReservationsModel.DRIVER],
+            optional=[ReservationsModel.PRICE, ReservationsModel.ID, ReservationsModel.PARKED],
+            floors=reservation_floors(session.tz, session.now()))
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")
@@ -138,8 +141,8 @@ class ReservationsScreen(Screen):
                                        descending=descending, offset=offset, limit=limit,
                                        with_total=False)
 
-        def count() -> int:
-            return search.reservations(actor, flt, limit=1, with_total=True).total
+        def count() -> ResultCount:  # exact up to a cap, then "more than" / "about"
+            return search.count(actor, flt)
 
         self.model.set_query(fetch, count)
 
@@ -156,17 +159,28 @@ class ReservationsScreen(Screen):
 
     def _loading(self, loading: bool) -> None:
         (self.busy.push if loading else self.busy.pop)()
+        self._update_footer()  # a bounded count becomes exact once every row is loaded
 
     def _first_page(self) -> None:
-        self.fitter.fit_once()
+        # Each new search is measured again (its rows may be longer); scrolled-in pages of
+        # the same search keep the widths.
+        if self.model.rowCount() <= self.model.page_size:
+            self.fitter.fit()
         self.loaded()
 
     def _update_footer(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
+        counted = self.model.count_result
         if total < 0:
             text = f"Showing {fmt.count(shown)} reservations · counting…"
         elif total == 0:
             text = "No reservations match these filters."
+        elif (isinstance(counted, ResultCount) and counted.kind != "exact"
+              and (self.model.loading or self.model.canFetchMore())):
+            text = (f"Showing {fmt.count(shown)} of {fmt.result_count(counted)} reservations · "
+                    "scroll down to load more")
+        elif isinstance(counted, ResultCount) and counted.kind != "exact":  # all rows loaded
+            text = f"{fmt.count(shown)} reservation{'s' if shown != 1 else ''}"
         elif shown < total:
             text = (f"Showing {fmt.count(shown)} of {fmt.count(total)} reservations · "
                     "scroll down to load more")

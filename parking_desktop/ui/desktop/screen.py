@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
@@ -49,6 +49,9 @@ class Screen(QWidget):
     SUBTITLE = ""
     TOPICS: frozenset[str] = frozenset()
     AUTO_REFRESH_MS = 0  # > 0: also reload periodically while visible (other machines' changes)
+    # > 0: on SQLite, reload this often while visible. Other processes' writes (a kiosk on the
+    # same database file) send no notice there; on PostgreSQL they arrive as change notices.
+    LIVE_REFRESH_MS = 0
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +83,7 @@ class Screen(QWidget):
         self.subtitle_label = QLabel(self.SUBTITLE, inner)
         self.subtitle_label.setObjectName("pageSubtitle")
         self.subtitle_label.setVisible(bool(self.SUBTITLE))
+        self.subtitle_label.setWordWrap(True)  # yields width to the buttons in a narrow window
         titles.addWidget(self.subtitle_label)
         header.addLayout(titles, 1)
         self.header_actions = QHBoxLayout()  # buttons at the right of the heading
@@ -99,8 +103,26 @@ class Screen(QWidget):
         self._debounce.timeout.connect(self.refresh)
         self._periodic = QTimer(self)
         self._periodic.timeout.connect(self._periodic_refresh)
-        if self.AUTO_REFRESH_MS > 0:
-            self._periodic.setInterval(self.AUTO_REFRESH_MS)
+        intervals = [self.AUTO_REFRESH_MS] if self.AUTO_REFRESH_MS > 0 else []
+        if self.LIVE_REFRESH_MS > 0 and self.app.settings.is_sqlite:
+            intervals.append(self.LIVE_REFRESH_MS)
+        self._periodic.setInterval(min(intervals, default=0))
+
+    def scrolling_body(self) -> QVBoxLayout:
+        """A column inside ``body`` that scrolls vertically when the window is too low for it
+        (1024x768 with every field's message showing), instead of squeezing what it holds."""
+        area = QScrollArea(self)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(area)
+        content.setObjectName("scrollContent")
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(14)
+        area.setWidget(content)
+        self.body.addWidget(area, 1)
+        return column
 
     # --- service calls ------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: object,
@@ -133,6 +155,11 @@ class Screen(QWidget):
         self._ops.add(op)
         return op.start()
 
+    def can_leave(self) -> bool:
+        """Asked before the user moves to another screen or closes the window: a screen with
+        unsaved changes asks (False: stay)."""
+        return True
+
     def show_error(self, message: str) -> None:
         self.banner.show_error(message)
 
@@ -160,7 +187,7 @@ class Screen(QWidget):
         if self._stale:
             self._stale = False
             self.refresh()
-        if self.AUTO_REFRESH_MS > 0:
+        if self._periodic.interval() > 0:
             self._periodic.start()
 
     def hideEvent(self, event: QHideEvent) -> None:

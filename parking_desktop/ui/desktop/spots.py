@@ -3,7 +3,7 @@ force-release (a reason is required)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection
+from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -19,6 +19,7 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.services.views import LotView, Receipt, SpotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.elide import elide
 from parking_desktop.ui.common.widgets import Card, DetailGrid, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 from parking_desktop.ui.desktop.spot_grid import SpotGrid, SpotModel
@@ -31,6 +32,7 @@ class SpotsScreen(Screen):
     SUBTITLE = "Who is parked where, lot by lot"
     TOPICS = frozenset({"spots", "reservations", "lots"})
     AUTO_REFRESH_MS = 30_000  # fees grow and other kiosks check cars in
+    LIVE_REFRESH_MS = 10_000
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
@@ -46,6 +48,10 @@ class SpotsScreen(Screen):
         self.lot_box = QComboBox(self)
         self.lot_box.setAccessibleName("Lot")
         self.lot_box.setMinimumWidth(280)
+        # Sized for a usual name; a longer one is elided rather than widen the window.
+        self.lot_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.lot_box.setMinimumContentsLength(28)
         caption.setBuddy(self.lot_box)
         self.lot_box.currentIndexChanged.connect(self._lot_chosen)
         bar.addWidget(caption)
@@ -139,7 +145,10 @@ class SpotsScreen(Screen):
         self.lot_box.blockSignals(True)
         self.lot_box.clear()
         for lot in lots:
-            self.lot_box.addItem(f"{lot.name}  ({fmt.count(lot.number_of_spots)} spots)", lot.id)
+            self.lot_box.addItem(f"{elide(lot.name)}  ({fmt.count(lot.number_of_spots)} spots)",
+                                 lot.id)
+            self.lot_box.setItemData(self.lot_box.count() - 1, lot.name,
+                                     Qt.ItemDataRole.ToolTipRole)
         index = self.lot_box.findData(current) if current is not None else 0
         self.lot_box.setCurrentIndex(max(0, index))
         self.lot_box.blockSignals(False)
@@ -161,6 +170,7 @@ class SpotsScreen(Screen):
             self.lot_box.setCurrentIndex(index)
 
     def _lot_chosen(self, _index: int) -> None:
+        self.banner.clear()  # a message about the previous lot no longer applies
         self.show_spot(None)
         self.load_spots()
 

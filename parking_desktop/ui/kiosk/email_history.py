@@ -15,6 +15,7 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QWidget
 
 from parking_desktop.ui.common.holds import set_enabled
+from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.widgets import KioskButton
 
@@ -37,7 +38,7 @@ class EmailHistoryButton(KioskButton):
 
     def request(self) -> None:
         kiosk = self.page.kiosk
-        self.page.call(kiosk.app.exports.email_my_history, kiosk.actor,
+        self.page.call(calls.email_my_history, kiosk.app, kiosk.actor,
                        on_success=self._requested, disable=[self])
 
     def ready(self) -> None:
@@ -45,10 +46,16 @@ class EmailHistoryButton(KioskButton):
         self.setText(CAPTION)
         set_enabled(self, True)
 
-    def _requested(self, _job_id: str) -> None:
+    def _requested(self, request: calls.HistoryRequest) -> None:
         set_enabled(self, False)  # taps after this would make another export and mail
         self.setText(REQUESTED)
         user = self.page.kiosk.user
         where = f" to {user.email}" if user is not None and user.email else ""
-        self.page.show_info(f"Your history is being prepared; it will be e-mailed{where} "
-                            "in a few minutes.")
+        if request.mail_delayed:
+            # Promise nothing the outbox cannot keep right now.
+            self.page.show_error(f"Your history is being prepared and its e-mail{where} is "
+                                 "queued, but e-mail is delayed right now: it goes out once "
+                                 "the mail server answers again.")
+        else:
+            self.page.show_info(f"Your history is being prepared; its e-mail{where} is queued "
+                                "and goes out when the file is ready.")

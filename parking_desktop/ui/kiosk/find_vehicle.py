@@ -1,12 +1,22 @@
-"""Find a vehicle: where it is parked (or booked), since when, for whom, and the fee so far."""
+"""Find a vehicle: where it is parked (or booked), since when, for whom, and the fee so far.
+Part of the plate is enough: several matches are offered as big buttons to choose from."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
 
+from parking_desktop.services.views import ReservationView
 from parking_desktop.ui.common.formatting import duration, money, price_per_hour, status
 from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import long_time
@@ -58,6 +68,22 @@ class FindVehicleScreen(KioskScreen):
         result_row.addWidget(details, 3)
         self.result.hide()
         self.body.addWidget(self.result, 1)
+
+        self.choices = QScrollArea(self)
+        self.choices.setObjectName("choiceScroll")
+        self.choices.setWidgetResizable(True)
+        self.choices.setFrameShape(QFrame.Shape.NoFrame)
+        self.choices.setAccessibleName("Matching vehicles")
+        QScroller.grabGesture(self.choices.viewport(),
+                              QScroller.ScrollerGestureType.TouchGesture)
+        self.choice_host = QWidget()
+        self.choice_grid = QGridLayout(self.choice_host)
+        self.choice_grid.setContentsMargins(0, 0, 0, 0)
+        self.choice_grid.setSpacing(14)
+        self.choices.setWidget(self.choice_host)
+        self.choice_buttons: list[KioskButton] = []
+        self.choices.hide()
+        self.body.addWidget(self.choices, 1)
         self.body.addStretch(0)
 
         self.check_out_button = KioskButton("Check this vehicle out", self, kind="primary")
@@ -97,11 +123,50 @@ class FindVehicleScreen(KioskScreen):
             self.vehicle.setFocus()
             return
         self._show(None)
-        self.call(calls.find_vehicle, self.kiosk.app, self.kiosk.actor, self.vehicle.text(),
+        self.call(calls.find_matches, self.kiosk.app, self.kiosk.actor, self.vehicle.text(),
+                  on_success=self._matched)
+
+    def _matched(self, matches: calls.Matches) -> None:
+        if matches.found is not None:
+            self._show(matches.found)
+            return
+        self._show_choices(matches.choices)
+
+    def _show_choices(self, choices: list[ReservationView]) -> None:
+        self.show_info(f"{len(choices)} vehicles match: choose one.")
+        for index, booking in enumerate(choices):
+            button = KioskButton(f"{booking.vehicle_number}\n{booking.lot_name} · spot "
+                                 f"{booking.spot_number}".replace("&", "&&"),
+                                 self.choice_host, kind="choice",
+                                 accessible=f"{booking.vehicle_number} in {booking.lot_name}, "
+                                            f"spot {booking.spot_number}")
+            button.setObjectName("vehicleChoice")
+            button.clicked.connect(lambda _c=False, plate=booking.vehicle_number:
+                                   self._choose(plate))
+            self.choice_grid.addWidget(button, index // 2, index % 2)
+            self.choice_buttons.append(button)
+        self.choices.show()
+        tab_chain(self.vehicle, self.find_button, *self.choice_buttons, self.done_button)
+        if self.choice_buttons:
+            self.focus(self.choice_buttons[0])
+
+    def _choose(self, plate: str) -> None:
+        if self.busy:
+            return
+        self.vehicle.setText(plate)
+        self._show(None)
+        self.call(calls.find_vehicle, self.kiosk.app, self.kiosk.actor, plate,
                   on_success=self._show)
+
+    def _clear_choices(self) -> None:
+        for button in self.choice_buttons:
+            button.deleteLater()
+        self.choice_buttons = []
+        self.choices.hide()
 
     def _show(self, found: calls.Found | None) -> None:
         self.found = found
+        self._clear_choices()
         self.result.setVisible(found is not None)
         self.check_out_button.setVisible(found is not None and found.quote is not None)
         if found is None:

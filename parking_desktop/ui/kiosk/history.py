@@ -7,6 +7,7 @@ from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
 
 PAGE_SIZE = 50
+NARROW = 1200  # px: below this the Spot column is left out
 # The widest text each fixed column usually holds.
-SAMPLES = {0: "2026-12-31 23:59", 2: "P0000", 3: "WWW000WWW", 4: "Cancelled",
+SAMPLES = {0: "2026-12-31 23:59", 2: "P0000", 3: "WW000WWW", 4: "Completed",
            5: "23 h 59 min", 6: "10,000.00"}
 
 
@@ -99,9 +101,8 @@ class HistoryScreen(KioskScreen):
                                 (self.favourite, 2)):
             row.addWidget(figure, stretch)
         self.body.addLayout(row)
-        self.email_button = EmailHistoryButton(self, self.header)  # the export feature's
-        self.header_layout.insertWidget(self.header_layout.indexOf(self.user_label),
-                                        self.email_button)
+        # Under the table, not in the header: at 1024 px the header has no room for it.
+        self.email_button = EmailHistoryButton(self, self)  # the export feature's
         self.busy_widgets.append(self.email_button)
         self.model = HistoryModel(kiosk.app.settings.tz, self)
         self.model.failed.connect(self.show_error)
@@ -134,6 +135,10 @@ class HistoryScreen(KioskScreen):
                            align=Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
         self.body.addWidget(self.empty, 1)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.email_button)
+        self.body.addLayout(actions)
         self.model.page_loaded.connect(self._page_loaded)
         self.summary: DriverSummary | None = None
 
@@ -146,11 +151,17 @@ class HistoryScreen(KioskScreen):
         self.table.ensurePolished()
         metrics = self.table.fontMetrics()
         for column, sample in SAMPLES.items():
-            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 36)
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 26)
+        # A narrow screen drops the spot number (the lot name matters more in a history).
+        self.table.setColumnHidden(HistoryModel.SPOT, self.width() < NARROW)
         # Rows tall enough to hit with a finger.
         self.table.verticalHeader().setDefaultSectionSize(round(metrics.height() * 2.2))
 
     def rescale(self, scale: float) -> None:
+        self._size_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
         self._size_columns()
 
     def enter(self, **kwargs: Any) -> None:

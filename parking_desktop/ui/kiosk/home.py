@@ -22,14 +22,26 @@ from parking_desktop.ui.common.formatting import price_per_hour
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, KioskButton, label, restyle, tab_chain
+from parking_desktop.ui.kiosk.widgets import (
+    Card,
+    ElidedLabel,
+    KioskButton,
+    label,
+    restyle,
+    short,
+    tab_chain,
+)
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
 
+# Tile text sizes (px at scale 1, as in kiosk.qss) and the steps by which they shrink so that
+# every lot fits the screen without scrolling when that is possible (six lots at 1024x768).
+TILE_SIZES = {"tileName": 26, "freeCount": 76, "freeOf": 22, "caption": 18}
+STEPS = (1.0, 0.9, 0.8, 0.7, 0.62)
 REFRESH_MS = 5000
 MESSAGE_MS = 15_000
-TILE_WIDTH = 380  # a tile is never narrower than this; wider screens get more columns
+TILE_WIDTH = 300  # a tile is never narrower than this; wider screens get more columns
 
 
 class LotTile(Card):
@@ -42,8 +54,9 @@ class LotTile(Card):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 14, 24, 14)
         layout.setSpacing(0)
+        # The name wraps (a very long one is cut with "…"); the address is one line.
         self.name = label("", "tileName", self, wrap=True)
-        self.address = label("", "caption", self, wrap=True)
+        self.address = ElidedLabel("", "caption", self)
         row = QHBoxLayout()
         row.setSpacing(14)
         self.free = label("", "freeCount", self)
@@ -61,7 +74,8 @@ class LotTile(Card):
 
     def update_lot(self, lot: LotView) -> None:
         self.lot = lot
-        self.name.setText(lot.name)
+        self.name.setText(short(lot.name, 60))
+        self.name.setToolTip(lot.name if len(lot.name) > 60 else "")
         self.address.setText(lot.address)
         full = lot.free == 0
         self.free.setText("Full" if full else str(lot.free))
@@ -144,6 +158,10 @@ class HomeScreen(KioskScreen):
         self.body.addWidget(self.updated_label)
         tab_chain(self.driver_button, self.staff_button, self.exit_button)
 
+        self.fit_timer = QTimer(self)
+        self.fit_timer.setSingleShot(True)
+        self.fit_timer.setInterval(0)
+        self.fit_timer.timeout.connect(self.fit_tiles)
         self.timer = QTimer(self)
         self.timer.setInterval(refresh_ms)
         self.timer.timeout.connect(self.refresh)
@@ -224,10 +242,56 @@ class HomeScreen(KioskScreen):
             self.grid.addWidget(tile, index // self._columns, index % self._columns)
         for column in range(self._columns):
             self.grid.setColumnStretch(column, 1)
+        self.fit_timer.start()
+
+    def tiles_height(self) -> int:
+        """The height every row of tiles needs at the current text size and column width."""
+        if not self.tiles:
+            return 0
+        spacing = self.grid.spacing()
+        width = (self.tile_scroll.viewport().width() - spacing * (self._columns - 1)) \
+            // self._columns
+        tiles = list(self.tiles.values())
+        total = 0
+        for start in range(0, len(tiles), self._columns):
+            row = tiles[start:start + self._columns]
+            total += max(t.heightForWidth(width) if t.hasHeightForWidth()
+                         else t.sizeHint().height() for t in row)
+        return total + spacing * ((len(tiles) - 1) // self._columns)
+
+    def fit_tiles(self) -> None:
+        """The largest text at which all tiles fit the visible area; when even the smallest
+        does not (many lots), the list scrolls by swipe or by its wide scroll bar."""
+        room = self.tile_scroll.viewport().height()
+        if room < 100 or not self.tiles:  # not laid out yet
+            return
+        for factor in STEPS:
+            scale = self.kiosk.scale * factor
+            self.grid_host.setStyleSheet("".join(
+                f'QLabel[role="{role}"] {{ font-size: {max(12, round(px * scale))}px; }}'
+                for role, px in TILE_SIZES.items()))
+            for tile in self.tiles.values():
+                tile.ensurePolished()
+                for child in tile.findChildren(QWidget):
+                    child.ensurePolished()
+                layout = tile.layout()
+                if layout is not None:
+                    layout.invalidate()
+            if self.tiles_height() <= room:
+                break
+        # The grid in a scroll area would squeeze tiles to the visible height rather than
+        # scroll: each tile is given the height its wrapped text needs at its width.
+        spacing = self.grid.spacing()
+        width = (self.tile_scroll.viewport().width() - spacing * (self._columns - 1)) \
+            // self._columns
+        for tile in self.tiles.values():
+            tile.setMinimumHeight(tile.heightForWidth(width) if tile.hasHeightForWidth()
+                                  else tile.sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.fit_columns(event.size().width())
+        self.fit_timer.start()  # once the scroll area has its new size
 
     def rescale(self, scale: float) -> None:
         """The window's text grew or shrank: icons and columns follow."""

@@ -3,33 +3,13 @@ slate for the light desktop; on the kiosk they must stand out)."""
 
 from __future__ import annotations
 
-import re
-from functools import cache
+from PySide6.QtGui import QIcon
 
-from PySide6.QtCore import QByteArray, QSize, Qt
-from PySide6.QtGui import QIcon, QPainter, QPixmap
-from PySide6.QtSvg import QSvgRenderer
-
-from parking_desktop.ui.common.qtapp import RESOURCES
+from parking_desktop.ui.common.icons import tinted_icon
 
 LIGHT = "#e2e8f0"
-_STROKE = re.compile(r'stroke="#[0-9a-fA-F]{3,6}"')
 
 
-@cache
 def kiosk_icon(name: str, colour: str = LIGHT, size: int = 64) -> QIcon:
     """``resources/icons/<name>.svg`` drawn in ``colour`` (an empty icon if it is missing)."""
-    path = RESOURCES / "icons" / f"{name}.svg"
-    try:
-        svg = path.read_text(encoding="utf-8")
-    except OSError:
-        return QIcon()
-    renderer = QSvgRenderer(QByteArray(_STROKE.sub(f'stroke="{colour}"', svg).encode()))
-    if not renderer.isValid():
-        return QIcon()
-    pixmap = QPixmap(QSize(size, size))
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    renderer.render(painter)
-    painter.end()
-    return QIcon(pixmap)
+    return tinted_icon(name, colour, size)

@@ -8,14 +8,15 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from parking_desktop.services.views import CheckoutQuote, Receipt
 from parking_desktop.ui.common.formatting import duration, money
 from parking_desktop.ui.kiosk.format import billed_hours, long_time
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, label
+from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, label, short
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -44,6 +45,7 @@ def quote_rows(quote: CheckoutQuote, tz: tzinfo) -> list[tuple[str, str]]:
 
 
 def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
+    """The figures under the amount (the total itself is shown once, large, above them)."""
     return [
         ("Receipt no.", str(receipt.reservation_id)),
         ("Vehicle", receipt.vehicle_number),
@@ -53,8 +55,13 @@ def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
         ("Duration", duration(receipt.left_at - receipt.parked_at)),
         ("Billed time", _billed(receipt.hours, receipt.parked_at, receipt.left_at)),
         ("Price per hour", money(receipt.price_per_hour)),
-        (TOTAL, money(receipt.cost)),
     ]
+
+
+# Text sizes of the receipt (px at scale 1, as in kiosk.qss) and the steps by which they shrink
+# until the whole card fits the window's height: the amount is never clipped.
+SIZES = {"amount": 72, "lead": 24, "infoKey": 22, "infoValue": 24, "amountCaption": 22}
+STEPS = (1.0, 0.9, 0.8, 0.72, 0.64, 0.56)
 
 
 class QuoteCard(Card):
@@ -86,7 +93,12 @@ class ReceiptScreen(KioskScreen):
         super().__init__(kiosk, parent)
         self.then = "home"
         self.receipt: Receipt | None = None
-        card = Card(self)
+        self.factor = 1.0  # the text size step in use (see SIZES)
+        self.fit_timer = QTimer(self)
+        self.fit_timer.setSingleShot(True)
+        self.fit_timer.setInterval(0)
+        self.fit_timer.timeout.connect(self.fit)
+        card = self.card = Card(self)
         card.setObjectName("receiptCard")
         card.setMaximumWidth(900)
         column = QVBoxLayout(card)
@@ -94,6 +106,8 @@ class ReceiptScreen(KioskScreen):
         column.setSpacing(12)
         self.headline = label("", "lead", card, wrap=True)
         column.addWidget(self.headline)
+        self.total_caption = label(TOTAL, "amountCaption", card)
+        column.addWidget(self.total_caption)
         self.total = label("", "amount", card, align=Qt.AlignmentFlag.AlignLeft)
         self.total.setAccessibleName("Total paid")
         column.addWidget(self.total)
@@ -119,9 +133,11 @@ class ReceiptScreen(KioskScreen):
         self.receipt = receipt
         tz = self.kiosk.app.settings.tz
         self.headline.setText(headline or f"Vehicle {receipt.vehicle_number} has left "
-                              f"{receipt.lot_name}. Thank you!")
+                              f"{short(receipt.lot_name)}. Thank you!")
         self.total.setText(money(receipt.cost))
-        self.grid.set_rows(receipt_rows(receipt, tz), emphasise=TOTAL)
+        self.grid.set_rows(receipt_rows(receipt, tz))
+        self.fit()
+        self._fit_soon()
 
     def reset(self) -> None:
         super().reset()
@@ -137,4 +153,64 @@ class ReceiptScreen(KioskScreen):
         return self.done_button
 
     def total_text(self) -> str:
-        return self.grid.text(TOTAL)
+        return self.total.text()
+
+    # --- fitting the height -----------------------------------------------------------------
+    def room(self) -> int:
+        """The height the card may take without the page scrolling."""
+        taken = 20 + 28 + (self.banner.sizeHint().height() + 18 if not self.banner.isHidden()
+                           else 0)
+        return self.page_scroll.viewport().height() - taken
+
+    def fit(self) -> None:
+        """Text sized from the available height: the largest step at which the whole card
+        (amount, figures, Done) fits, so nothing is squeezed or clipped at 1024x768."""
+        room = self.room()
+        if room < 200:  # not laid out yet (the page is fitted again when shown)
+            return
+        for factor in STEPS:
+            self._size_text(factor)
+            if self.card_height() <= room:
+                return
+
+    def card_height(self) -> int:
+        """The card's height at its current width (wrapped lines counted)."""
+        card = self.card
+        if card.hasHeightForWidth() and card.width() > 0:
+            return max(card.heightForWidth(card.width()), card.minimumSizeHint().height())
+        return card.sizeHint().height()
+
+    def _size_text(self, factor: float) -> None:
+        self.factor = factor
+        scale = self.kiosk.scale * factor
+        self.card.setStyleSheet("".join(
+            f'QLabel[role="{role}"] {{ font-size: {max(12, round(px * scale))}px; }}'
+            for role, px in SIZES.items()))
+        self.card.ensurePolished()
+        for child in self.card.findChildren(QWidget):
+            child.ensurePolished()
+        layout = self.card.layout()
+        if layout is not None:
+            # A wrapped line's height depends on the width; the box layouts around the card
+            # would otherwise give the headline one line. Its height for the card's width:
+            margins = layout.contentsMargins()
+            width = self.card.width() - margins.left() - margins.right()
+            if width > 0:
+                self.headline.setMinimumHeight(self.headline.heightForWidth(width))
+            layout.invalidate()
+
+    def _fit_soon(self) -> None:
+        # Once the scroll area and the card have their new sizes (after this event).
+        if self.receipt is not None:
+            self.fit_timer.start()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_soon()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_soon()
+
+    def rescale(self, scale: float) -> None:
+        self._fit_soon()

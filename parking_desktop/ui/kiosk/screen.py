@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
 
 from parking_desktop.ui.common.banner import Banner
 from parking_desktop.ui.common.busy import BusyBar
@@ -21,6 +29,24 @@ if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
 
 T = TypeVar("T")
+
+
+class KioskBanner(Banner):
+    """The shared banner with its icon as tall as the kiosk's text line and centred on the
+    first line (the desktop's 18 px icon is a speck beside 22 px text)."""
+
+    def _show(self, message: str, kind: str) -> None:
+        super()._show(message, kind)
+        self.label.ensurePolished()
+        line = self.label.fontMetrics().height()
+        self._icon.setFixedSize(line, line)
+        name = {"error": "alert", "info": "info", "success": "check"}[kind]
+        self._icon.setPixmap(kiosk_icon(name, "#ffffff").pixmap(QSize(line, line)))
+        layout = self.layout()
+        if layout is not None:
+            layout.setAlignment(self._icon, Qt.AlignmentFlag.AlignTop)
+            # The label's first line starts at its top: the icon lines up with it.
+            layout.setSpacing(max(8, line // 2))
 
 
 class KioskScreen(QWidget):
@@ -79,17 +105,28 @@ class KioskScreen(QWidget):
 
         self.busy_bar = BusyBar(self)
         outer.addWidget(self.busy_bar)
-        content = QWidget(self)
+        # The page scrolls rather than squashing its contents when the window is short (a
+        # 768-line screen with the on-screen keyboard up); with room to spare it never does.
+        self.page_scroll = QScrollArea(self)
+        self.page_scroll.setObjectName("pageScroll")
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.page_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.page_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget()
         content.setObjectName("content")
         column = QVBoxLayout(content)
         column.setContentsMargins(40, 20, 40, 28)
         column.setSpacing(18)
-        self.banner = Banner(content)
+        self.banner = KioskBanner(content)
         column.addWidget(self.banner)
         self.body = QVBoxLayout()
         self.body.setSpacing(18)
         column.addLayout(self.body, 1)
-        outer.addWidget(content, 1)
+        self.page_scroll.setWidget(content)
+        QScroller.grabGesture(self.page_scroll.viewport(),
+                              QScroller.ScrollerGestureType.TouchGesture)
+        outer.addWidget(self.page_scroll, 1)
 
     # --- navigation hooks -------------------------------------------------------------------
     def enter(self, **kwargs: Any) -> None:

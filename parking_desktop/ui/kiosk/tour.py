@@ -240,6 +240,64 @@ def exit_lock(studio: Any) -> QWidget:
     return _settled(studio, window)
 
 
+def find_partial(studio: Any) -> QWidget:
+    """Part of a plate typed: the matches to choose from."""
+    window = _window(studio)
+    _as_attendant(window, studio)
+    manager: Actor = studio.sessions["manager"].actor
+    plates = [r.vehicle_number for r in studio.app.search.reservations(
+        manager, ReservationFilter(status="active"), limit=500).items]
+    # The two-letter start most open bookings share: a search with several answers.
+    starts = [p[:2] for p in plates]
+    window.go("find")
+    page = window.page(FindVehicleScreen)
+    page.vehicle.setText(max(set(starts), key=starts.count))
+    page.look_up()
+    studio.wait(lambda: bool(page.choice_buttons) or page.found is not None
+                or bool(page.banner.text))
+    return _settled(studio, window)
+
+
+def check_in_keyboard(studio: Any) -> QWidget:
+    """The check-in form with the plate keyboard up (a touch screen has no other)."""
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkin")
+    page = window.page(CheckInScreen)
+    studio.wait(lambda: page.lots.selected() is not None)
+    page.vehicle.setText("KV548")
+    window.keyboard.attach(page.vehicle)  # offscreen windows never get the real focus
+    return _settled(studio, window)
+
+
+def sign_in_keyboard(studio: Any) -> QWidget:
+    window = _window(studio)
+    window.go("signin", mode="driver")
+    page = window.page(SignInScreen)
+    page.login.setText("ann.driver")
+    window.keyboard.attach(page.login)
+    window.keyboard.press("Shift")
+    return _settled(studio, window)
+
+
+def kiosk_touch_shots(xga: Size, large: Size) -> list[tuple[str, Builder, Size]]:
+    """The kiosk at 1024x768 (the smallest screen it must serve whole) and 1920x1080, plus
+    the on-screen keyboard and a partial plate search."""
+    return [
+        ("kiosk_home_1024", home, xga),
+        ("kiosk_receipt_1024", receipt, xga),
+        ("kiosk_receipt_1920", receipt, large),
+        ("kiosk_check_in_keyboard_1024", check_in_keyboard, xga),
+        ("kiosk_sign_in_keyboard_1024", sign_in_keyboard, xga),
+        ("kiosk_sign_in_keyboard_1920", sign_in_keyboard, large),
+        ("kiosk_find_partial_1024", find_partial, xga),
+        ("kiosk_attendant_1024", attendant_menu, xga),
+        ("kiosk_driver_parked_1024", driver_parked, xga),
+        ("kiosk_driver_history_1024", driver_history, xga),
+        ("kiosk_check_out_refused_1024", check_out_refused, xga),
+    ]
+
+
 def kiosk_shots(small: Size, large: Size) -> list[tuple[str, Builder, Size]]:
     """(file name, builder, window size) for every kiosk page worth a picture, in an order
     where each picture's data is still there (check-outs come after the fee shown)."""

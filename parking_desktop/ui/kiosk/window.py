@@ -31,6 +31,7 @@ from parking_desktop.ui.kiosk.format import idle_words
 from parking_desktop.ui.kiosk.history import HistoryScreen
 from parking_desktop.ui.kiosk.home import REFRESH_MS, HomeScreen
 from parking_desktop.ui.kiosk.idle import IdleWatcher
+from parking_desktop.ui.kiosk.keyboard import OnScreenKeyboard
 from parking_desktop.ui.kiosk.receipt import ReceiptScreen
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.signin import SignInScreen
@@ -94,7 +95,10 @@ class KioskWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget(self)
-        layout.addWidget(self.stack)
+        layout.addWidget(self.stack, 1)
+        self.keyboard = OnScreenKeyboard(self, enabled=app.settings.kiosk_on_screen_keyboard,
+                                         parent=self)
+        layout.addWidget(self.keyboard)
         self.home = HomeScreen(self, self.stack, refresh_ms=refresh_ms)
         self.screens: dict[str, KioskScreen] = {"home": self.home}
         for kind in (SignInScreen, StaffMenuScreen, CheckInScreen, CheckOutScreen,
@@ -190,6 +194,7 @@ class KioskWindow(QWidget):
                       if self.signed_in else "")
 
     def _rescale_pages(self, scale: float) -> None:
+        self.keyboard.rescale(scale)
         for page in self.screens.values():
             page.rescale(scale)
 
@@ -234,6 +239,7 @@ class KioskWindow(QWidget):
         self._may_close = True
         self.idle.stop()
         self.bridge.detach()
+        self.keyboard.detach()
         self.home.timer.stop()
         for screen in self.screens.values():
             screen.leave()
