@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.config import mail_sender_problem
-from parking_desktop.services.mail.email import MailSettingsView, TestMailResult
+from parking_desktop.services.mail.email import TestMailResult
+from parking_desktop.services.mail.settings import MailSettingsView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
