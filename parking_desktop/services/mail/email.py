@@ -217,6 +217,39 @@ class EmailService:
     def send_test_chat(self, actor: Actor) -> NotifyResult:
         return self.notifiers.send_test_chat(actor)
 
+    # What each button of the Mail screen does, as one call with what is on screen. A save
+    # reports every problem of the fields at once (``problems``: those the screen already
+    # found) and saves nothing while there is one; a test first saves what is on screen, so
+    # it tests that.
+    def save_mail_settings_checked(
+        self, actor: Actor, values: Mapping[str, str], problems: Mapping[str, str] | None = None,
+    ) -> MailSettingsView | dict[str, str]:
+        """The saved settings, or every field's problem (nothing saved)."""
+        found = {**(problems or {}), **self.field_problems(values)}
+        return found or self.save_mail_settings(actor, values)
+
+    def save_and_store_password(self, actor: Actor, values: Mapping[str, str],
+                                password: str) -> MailSettingsView:
+        """The password belongs to the user name on screen: that is saved first."""
+        self.save_mail_settings(actor, values)
+        return self.set_smtp_password(actor, password)
+
+    def save_and_send_test(
+        self, actor: Actor, values: Mapping[str, str], to: str,
+        problems: Mapping[str, str] | None = None,
+    ) -> TestMailResult | dict[str, str]:
+        """What the server said to a test mail sent with the settings on screen, or every
+        field's problem (nothing saved, nothing sent)."""
+        saved = self.save_mail_settings_checked(actor, values, problems)
+        if isinstance(saved, dict):
+            return saved
+        return self.send_test(actor, to)
+
+    def save_and_send_test_chat(self, actor: Actor, webhook_url: str) -> NotifyResult:
+        """A test message to the Chat address on screen (saved first)."""
+        self.save_mail_settings(actor, {"GOOGLE_CHAT_WEBHOOK_URL": webhook_url})
+        return self.send_test_chat(actor)
+
     def send_test(self, actor: Actor, to: str) -> TestMailResult:
         """Queue a test mail and deliver it at once; the result says what the server said."""
         require_manager(actor, "send a test e-mail")
