@@ -444,7 +444,7 @@ class ParkingService:
         since = (r.parked_at or r.reserved_at).astimezone(self.ctx.tz)
         today = now.astimezone(self.ctx.tz).date()
         when = f"{since:%H:%M}" if since.date() == today else f"{since:%d %b %H:%M}"
-        how = "parked" if r.status == "active" else "booked"
+        how = "parked" if r.status == BookingStatus.ACTIVE else "booked"
         return (f"Vehicle {plate} already has an open booking: {how} in {lot.name}, "
                 f"spot {spot.number}, since {when}.")
 
