@@ -54,6 +54,10 @@ def kiosk_windows(app: App, qtbot: QtBot) -> Iterator[OpenKiosk]:
         window.close()
         window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Closing can start work of its own (a sign-out is recorded): let it end before the
+    # database is closed, or its connection comes back to a pool that is gone.
+    assert wait_for_workers(30_000)
+    QCoreApplication.processEvents()
 
 
 def make_lot(app: App, manager: Actor, name: str = "City Centre", price: str = "2.50",
