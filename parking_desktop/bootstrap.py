@@ -25,6 +25,7 @@ from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.parking.activity import ActivityService
 from parking_desktop.services.parking.full_alerts import FullAlerts
+from parking_desktop.services.parking.kiosk import KioskService
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
@@ -52,6 +53,7 @@ class App:
     search: SearchService
     stats: StatsService
     activity: ActivityService
+    kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -151,16 +153,20 @@ def build_app(
 
         return build_jobs(ctx, settings, built[0].email, built[0].exports)
 
+    lots = timed("lots", CachedLots(ctx, reads))
+    search = timed("search", CachedSearch(ctx, reads))
+    timed_parking = timed("parking", parking)
     app = App(
         settings=settings,
         db=db,
         ctx=ctx,
         users=timed("users", UserService(ctx, hasher)),
-        lots=timed("lots", CachedLots(ctx, reads)),
-        parking=timed("parking", parking),
-        search=timed("search", CachedSearch(ctx, reads)),
+        lots=lots,
+        parking=timed_parking,
+        search=search,
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
+        kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

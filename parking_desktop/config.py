@@ -1,18 +1,23 @@
 """Settings: environment variables > .env in the working directory > settings file > defaults.
 
-Every variable is documented in env_example.txt; the names are those of the Flask back end this
-program replaces, so its .env files keep working. The SMTP password is deliberately absent: it
-lives in the OS keyring (adapters/secrets)."""
+``REGISTRY`` is the one table of settings: environment name, Settings field, parser (with its
+bounds), default, whether a Settings screen may save it, and what it is for. Loading, the
+Settings screens' saves and the job-time reload all go through it; env_example.txt lists exactly
+its names (a test compares them). The names are those of the Flask back end this program
+replaces, so its .env files keep working. The SMTP password is deliberately absent: it lives in
+the OS keyring (adapters/secrets)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -22,6 +27,8 @@ from parking_desktop.files import UnsafePathError, atomic_write, ensure_private_
 
 APP_NAME = "ParkingDesktop"
 SETTINGS_FILE_NAME = "settings.json"
+
+Parser = Callable[[str, str], Any]
 
 
 class ConfigError(Exception):
@@ -39,31 +46,37 @@ def make_private_dir(path: Path) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """The settings in force. Every field but ``settings_file`` is a row of ``REGISTRY``
+    (its environment name, parser, default and description are there)."""
+
     data_dir: Path
     database_url: str
     cache_dir: Path
     upload_folder: Path
-    mail_server: str = "localhost"
-    mail_port: int = 25
-    mail_use_tls: bool = False
-    mail_use_ssl: bool = False
-    mail_username: str = ""
-    mail_default_sender: str = "parking@localhost"
-    mail_ca_file: str = ""
-    mail_allow_plaintext_login: bool = False  # only ever to a server on the loopback interface
-    daily_reminder_time: time = time(18, 0)
-    monthly_report_time: time = time(9, 0)
-    monthly_report_day: int = 1
-    cleanup_time: time = time(2, 0)
-    csv_export_expiry_hours: int = 24
-    google_chat_webhook_url: str = ""
-    app_timezone: str = "UTC"
-    scheduler_enabled: bool = True
-    kiosk_idle_seconds: int = 60
-    kiosk_on_screen_keyboard: bool = True  # touch kiosks have no keyboard
-    full_alert_percent: int = 90  # a lot filling past this tells the managers (0: never)
-    job_stale_after_seconds: int = 60  # a running job silent this long is taken over
-    settings_file: Path = field(default=Path(SETTINGS_FILE_NAME))
+    mail_server: str
+    mail_port: int
+    mail_use_tls: bool
+    mail_use_ssl: bool
+    mail_username: str
+    mail_default_sender: str
+    mail_ca_file: str
+    mail_allow_plaintext_login: bool
+    daily_reminder_time: time
+    monthly_report_time: time
+    monthly_report_day: int
+    cleanup_time: time
+    csv_export_expiry_hours: int
+    google_chat_webhook_url: str
+    app_timezone: str
+    scheduler_enabled: bool
+    kiosk_idle_seconds: int
+    kiosk_on_screen_keyboard: bool
+    full_alert_percent: int
+    job_stale_after_seconds: int
+    twilio_account_sid: str
+    twilio_auth_token: str = field(repr=False)  # a secret: never logged
+    twilio_from_number: str
+    settings_file: Path
 
     @property
     def tz(self) -> ZoneInfo:
@@ -85,24 +98,28 @@ class Settings:
         return replace(self, **changes)
 
 
-# Environment name -> (field name, parser)
+# --- parsers: (environment name, raw text) -> value, or a ConfigError naming the variable ---
 def _parse_bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off", ""}:
         return False
-    raise ConfigError(f"{name} must be true or false, not '{raw}'.")
+    raise ConfigError(f"{name} must be true or false, not '{shown_value(raw)}'.")
 
 
-def _parse_int(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not '{raw}'.") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, not {value}.")
-    return value
+def _whole_number(low: int, high: int) -> Parser:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not '{shown_value(raw)}'.") \
+                from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}.")
+        return value
+
+    return parse
 
 
 def _parse_time(name: str, raw: str) -> time:
@@ -110,13 +127,66 @@ def _parse_time(name: str, raw: str) -> time:
         hours, minutes = str(raw).strip().split(":")
         return time(int(hours), int(minutes))
     except ValueError:
-        raise ConfigError(f"{name} must be a time like 18:00, not '{raw}'.") from None
+        raise ConfigError(f"{name} must be a time like 18:00, not '{shown_value(raw)}'.") \
+            from None
+
+
+def _parse_text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _checked(problem: Callable[[str], str | None]) -> Parser:
+    """A text setting whose value ``problem`` judges (None: usable)."""
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip()
+        if message := problem(value):
+            raise ConfigError(message)
+        return value
+
+    return parse
+
+
+def _parse_timezone(name: str, raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{name} '{shown_value(raw)}' is not a known time zone "
+                          "(e.g. Europe/Paris).") from None
+    return raw.strip()
+
+
+def _parse_path(name: str, raw: str) -> Path:
+    return Path(raw.strip()).expanduser()
+
+
+def _parse_database_url(name: str, raw: str) -> str:
+    url = raw.strip()
+    if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:
+        # The URL itself is not repeated: it may hold a password.
+        raise ConfigError(
+            f"{name} (or --db) must be sqlite:///FILE or postgresql://USER@HOST/DATABASE."
+        )
+    return url
 
 
 def shown_value(raw: str, limit: int = 80) -> str:
     """A value as an error message may repeat it: control characters escaped, bounded."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in raw)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def mail_server_problem(raw: str) -> str | None:
+    """Why ``raw`` cannot be the SMTP server's name (None: it can)."""
+    if not raw or any(c.isspace() or not c.isprintable() for c in raw) or len(raw) > 253:
+        return (f"MAIL_SERVER must be a host name like smtp.example.com, "
+                f"not '{shown_value(raw)}'.")
+    return None
+
+
+def mail_username_problem(raw: str) -> str | None:
+    if any(c in raw for c in "\r\n"):
+        return "MAIL_USERNAME (the SMTP user name) cannot contain line breaks."
+    return None
 
 
 def mail_sender_problem(raw: str) -> str | None:
@@ -136,41 +206,134 @@ def mail_ca_file_problem(raw: str) -> str | None:
     return None
 
 
-def _parse_timezone(name: str, raw: str) -> str:
-    try:
-        ZoneInfo(raw.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{name} '{raw}' is not a known time zone (e.g. Europe/Paris).") from None
-    return raw.strip()
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be the Google Chat webhook (None: it can, or it is empty). https
+    only, except to this machine (tests, local relays): the URL carries its own token."""
+    if not url.strip():
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}:
+        return None
+    return "GOOGLE_CHAT_WEBHOOK_URL must start with https:// (as Google Chat gives it)."
 
 
-_TEXT = {
-    "MAIL_SERVER": "mail_server",
-    "MAIL_USERNAME": "mail_username",
-    "MAIL_DEFAULT_SENDER": "mail_default_sender",
-    "MAIL_CA_FILE": "mail_ca_file",
-    "GOOGLE_CHAT_WEBHOOK_URL": "google_chat_webhook_url",
-}
-_BOOL = {
-    "MAIL_USE_TLS": "mail_use_tls",
-    "MAIL_USE_SSL": "mail_use_ssl",
-    "MAIL_ALLOW_PLAINTEXT_LOGIN": "mail_allow_plaintext_login",
-    "SCHEDULER_ENABLED": "scheduler_enabled",
-    "KIOSK_ON_SCREEN_KEYBOARD": "kiosk_on_screen_keyboard",
-}
-_INT = {
-    "MAIL_PORT": ("mail_port", 1, 65535),
-    "MONTHLY_REPORT_DAY": ("monthly_report_day", 1, 28),
-    "CSV_EXPORT_EXPIRY_HOURS": ("csv_export_expiry_hours", 1, 24 * 365),
-    "KIOSK_IDLE_SECONDS": ("kiosk_idle_seconds", 10, 24 * 3600),
-    "JOB_STALE_AFTER_SECONDS": ("job_stale_after_seconds", 2, 24 * 3600),
-    "FULL_ALERT_PERCENT": ("full_alert_percent", 0, 100),
-}
-_TIME = {
-    "DAILY_REMINDER_TIME": "daily_reminder_time",
-    "MONTHLY_REPORT_TIME": "monthly_report_time",
-    "CLEANUP_TIME": "cleanup_time",
-}
+# --- the registry ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    """One setting: read from the environment, .env, then the settings file."""
+
+    name: str  # environment name (those of the Flask back end this program replaces)
+    attr: str  # Settings field
+    parse: Parser  # raw text -> value, or ConfigError naming the variable
+    default: Any  # None: worked out from the data folder at start
+    description: str
+    saved: bool = True  # a Settings screen may write it to the settings file
+    in_file: bool = True  # read from the settings file (never a secret, never the file's own place)
+    screen: str = ""  # the Settings screen that edits it ("mail", "jobs")
+
+    def text(self, value: Any) -> str:
+        """``value`` as the environment and the settings file write it."""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, time):
+            return value.strftime("%H:%M")
+        return str(value)
+
+
+_DAY = 24 * 3600
+REGISTRY: tuple[Setting, ...] = (
+    Setting("PARKING_DATA_DIR", "data_dir", _parse_path, None,
+            "Data folder: database, cache, exports (default: the platform's user data folder).",
+            saved=False, in_file=False),
+    Setting("DATABASE_URL", "database_url", _parse_database_url, None,
+            "sqlite:///FILE (default: parking.db in the data folder) or postgresql://...",
+            saved=False),
+    Setting("CACHE_DIR", "cache_dir", _parse_path, None,
+            "Disk cache folder (default: cache/ in the data folder).", saved=False),
+    Setting("UPLOAD_FOLDER", "upload_folder", _parse_path, None,
+            "Export files folder (default: exports/ in the data folder).", saved=False),
+    Setting("MAIL_SERVER", "mail_server", _checked(mail_server_problem), "localhost",
+            "SMTP server host name.", screen="mail"),
+    Setting("MAIL_PORT", "mail_port", _whole_number(1, 65535), 25,
+            "SMTP server port, 1-65535.", screen="mail"),
+    Setting("MAIL_USE_TLS", "mail_use_tls", _parse_bool, False,
+            "STARTTLS (usually port 587); not together with MAIL_USE_SSL.", screen="mail"),
+    Setting("MAIL_USE_SSL", "mail_use_ssl", _parse_bool, False,
+            "SSL from the start (usually port 465); not together with MAIL_USE_TLS.",
+            screen="mail"),
+    Setting("MAIL_USERNAME", "mail_username", _checked(mail_username_problem), "",
+            "SMTP login (the password is in the OS keyring); empty: no login.", screen="mail"),
+    Setting("MAIL_ALLOW_PLAINTEXT_LOGIN", "mail_allow_plaintext_login", _parse_bool, False,
+            "Allow the login without TLS, only ever to a server on the loopback interface."),
+    Setting("MAIL_DEFAULT_SENDER", "mail_default_sender", _checked(mail_sender_problem),
+            "parking@localhost", "The From address.", screen="mail"),
+    Setting("MAIL_CA_FILE", "mail_ca_file", _checked(mail_ca_file_problem), "",
+            "CA bundle (PEM) of a relay with its own certificate authority; must exist.",
+            screen="mail"),
+    Setting("DAILY_REMINDER_TIME", "daily_reminder_time", _parse_time, time(18, 0),
+            "Daily reminder mails, HH:MM site time.", screen="jobs"),
+    Setting("MONTHLY_REPORT_TIME", "monthly_report_time", _parse_time, time(9, 0),
+            "Monthly report mails, HH:MM site time.", screen="jobs"),
+    Setting("MONTHLY_REPORT_DAY", "monthly_report_day", _whole_number(1, 28), 1,
+            "Day of the month for the monthly reports, 1-28.", screen="jobs"),
+    Setting("CLEANUP_TIME", "cleanup_time", _parse_time, time(2, 0),
+            "Daily clean-up of expired exports and old history, HH:MM site time.", screen="jobs"),
+    Setting("SCHEDULER_ENABLED", "scheduler_enabled", _parse_bool, True,
+            "Run the scheduled jobs in this process (false on a kiosk beside a worker)."),
+    Setting("JOB_STALE_AFTER_SECONDS", "job_stale_after_seconds", _whole_number(2, _DAY), 60,
+            "A running job silent this long (seconds) belongs to a dead process: taken over."),
+    Setting("CSV_EXPORT_EXPIRY_HOURS", "csv_export_expiry_hours", _whole_number(1, 365 * 24),
+            24, "Exports expire this many hours after completion."),
+    Setting("GOOGLE_CHAT_WEBHOOK_URL", "google_chat_webhook_url",
+            _checked(webhook_url_problem), "",
+            "Google Chat space for manager notices (https); empty: none.", screen="mail"),
+    Setting("APP_TIMEZONE", "app_timezone", _parse_timezone, "UTC",
+            "The site's time zone (times are stored in UTC)."),
+    Setting("KIOSK_IDLE_SECONDS", "kiosk_idle_seconds", _whole_number(10, _DAY), 60,
+            "Kiosk: seconds without input before it signs out and returns home."),
+    Setting("KIOSK_ON_SCREEN_KEYBOARD", "kiosk_on_screen_keyboard", _parse_bool, True,
+            "Kiosk: an on-screen keyboard under text fields (false where it has a real one)."),
+    Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
+            "A lot filling past this percentage tells the managers, once per crossing "
+            "(0: never)."),
+    Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
+            "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
+            saved=False, in_file=False),
+    Setting("TWILIO_AUTH_TOKEN", "twilio_auth_token", _parse_text, "",
+            "SMS: Twilio auth token (a secret: environment only).", saved=False, in_file=False),
+    Setting("TWILIO_FROM_NUMBER", "twilio_from_number", _parse_text, "",
+            "SMS: the sending number, +E.164.", saved=False, in_file=False),
+)
+SETTINGS = {setting.name: setting for setting in REGISTRY}
+
+
+def names_for(screen: str) -> tuple[str, ...]:
+    """The settings a Settings screen edits, in the registry's order."""
+    return tuple(s.name for s in REGISTRY if s.screen == screen)
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """The value of setting ``name`` for ``raw``; ConfigError for an unknown name or a bad
+    value."""
+    setting = SETTINGS.get(name)
+    if setting is None:
+        raise ConfigError(f"Unknown setting: {shown_value(name)}.")
+    return setting.parse(name, str(raw))
+
+
+def clean_values(changes: Mapping[str, str]) -> dict[str, str]:
+    """``changes`` validated through the registry, in their canonical text ("7:05" becomes
+    "07:05"); only settings that may be saved. ConfigError names the first bad one."""
+    clean = {}
+    for name, raw in changes.items():
+        value = parse_setting(name, raw)
+        if not SETTINGS[name].saved:
+            raise ConfigError(f"{name} cannot be saved in the settings file: set it in the "
+                              "environment.")
+        clean[name] = SETTINGS[name].text(value)
+    return clean
 
 
 def default_data_dir() -> Path:
@@ -224,11 +387,21 @@ def write_settings_file(path: Path, values: dict[str, str]) -> None:
         raise ConfigError(f"The settings file cannot be written: {exc}") from None
 
 
+def save_settings(path: Path, changes: Mapping[str, str]) -> dict[str, str]:
+    """Validate ``changes`` through the registry, merge them with what the settings file holds
+    and write it (atomically, privately). Returns what was saved, in canonical text."""
+    clean = clean_values(changes)
+    stored = read_settings_file(path)
+    stored.update(clean)
+    write_settings_file(path, stored)
+    return clean
+
+
 def load_settings(
     *,
     data_dir: Path | None = None,
     database_url: str | None = None,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     dotenv_path: Path | None = None,
 ) -> Settings:
     """Build Settings. ``data_dir``/``database_url`` are command-line overrides (they win)."""
@@ -236,72 +409,49 @@ def load_settings(
     dotenv_file = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
     dotenv = _read_dotenv(dotenv_file) if dotenv_file.is_file() else {}
 
-    explicit_dir = data_dir or (Path(env["PARKING_DATA_DIR"]) if env.get("PARKING_DATA_DIR")
-                                else None)
+    def lookup(setting: Setting, file_values: Mapping[str, str]) -> Any:
+        sources = (env, dotenv, file_values) if setting.in_file else (env, dotenv)
+        for source in sources:
+            if source.get(setting.name) not in (None, ""):
+                return setting.parse(setting.name, source[setting.name])
+        return setting.default
+
+    explicit_dir = data_dir or lookup(SETTINGS["PARKING_DATA_DIR"], {})
     base_dir = (explicit_dir or default_data_dir()).expanduser().resolve()
     # A portable --data-dir keeps its settings with its data; otherwise the platform config dir.
     settings_file = (base_dir if explicit_dir else default_config_dir()) / SETTINGS_FILE_NAME
     file_values = read_settings_file(settings_file)
 
-    def lookup(name: str) -> str | None:
-        for source in (env, dotenv, file_values):
-            if source.get(name) not in (None, ""):
-                return source[name]
-        return None
-
-    values: dict[str, Any] = {}
-    for name, attr in _TEXT.items():
-        if (raw := lookup(name)) is not None:
-            values[attr] = raw.strip()
-    for name, attr in _BOOL.items():
-        if (raw := lookup(name)) is not None:
-            values[attr] = _parse_bool(name, raw)
-    for name, (attr, low, high) in _INT.items():
-        if (raw := lookup(name)) is not None:
-            values[attr] = _parse_int(name, raw, low, high)
-    for name, attr in _TIME.items():
-        if (raw := lookup(name)) is not None:
-            values[attr] = _parse_time(name, raw)
-    if (raw := lookup("APP_TIMEZONE")) is not None:
-        values["app_timezone"] = _parse_timezone("APP_TIMEZONE", raw)
-    if values.get("mail_use_tls") and values.get("mail_use_ssl"):
+    values = {s.attr: lookup(s, file_values) for s in REGISTRY if s.attr != "data_dir"}
+    if database_url:
+        values["database_url"] = _parse_database_url("DATABASE_URL", database_url)
+    derived = {"database_url": sqlite_url(base_dir / "parking.db"),
+               "cache_dir": base_dir / "cache", "upload_folder": base_dir / "exports"}
+    for attr, default in derived.items():
+        if values[attr] is None:
+            values[attr] = default
+    if values["mail_use_tls"] and values["mail_use_ssl"]:
         raise ConfigError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be on: choose one.")
-    for problem in (mail_sender_problem(values.get("mail_default_sender", "parking@localhost")),
-                    mail_ca_file_problem(values.get("mail_ca_file", ""))):
-        if problem:
-            raise ConfigError(problem)
-
-    url = (database_url or lookup("DATABASE_URL") or sqlite_url(base_dir / "parking.db")).strip()
-    if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:
-        # The URL itself is not repeated: it may hold a password.
-        raise ConfigError(
-            "DATABASE_URL (or --db) must be sqlite:///FILE or postgresql://USER@HOST/DATABASE."
-        )
-    cache_dir = Path(lookup("CACHE_DIR") or base_dir / "cache").expanduser()
-    upload = Path(lookup("UPLOAD_FOLDER") or base_dir / "exports").expanduser()
-    return Settings(
-        data_dir=base_dir,
-        database_url=url,
-        cache_dir=cache_dir,
-        upload_folder=upload,
-        settings_file=settings_file,
-        **values,
-    )
+    return Settings(data_dir=base_dir, settings_file=settings_file, **values)
 
 
-def settings_as_env(settings: Settings) -> dict[str, str]:
-    """The editable settings under their environment names (for the Settings screen)."""
-    out: dict[str, str] = {}
-    for name, attr in {**_TEXT, **_BOOL, **{k: v[0] for k, v in _INT.items()}, **_TIME}.items():
-        value = getattr(settings, attr)
-        if isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        elif isinstance(value, time):
-            out[name] = value.strftime("%H:%M")
-        else:
-            out[name] = str(value)
-    out["APP_TIMEZONE"] = settings.app_timezone
-    return out
+def settings_as_env(settings: Settings, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The settings that may be saved (or ``names``) under their environment names, as text."""
+    chosen = [SETTINGS[n] for n in names] if names is not None else \
+        [s for s in REGISTRY if s.saved]
+    return {s.name: s.text(getattr(settings, s.attr)) for s in chosen}
 
 
-
+def refreshed(settings: Settings, names: Iterable[str],
+              environ: Mapping[str, str] | None = None) -> Settings:
+    """``settings`` with ``names`` read again from the environment, else the settings file
+    (what a Settings screen changes while the program runs)."""
+    env = os.environ if environ is None else environ
+    stored = read_settings_file(settings.settings_file)
+    changes = {}
+    for name in names:
+        setting = SETTINGS[name]
+        raw = env.get(name) or (stored.get(name) if setting.in_file else None)
+        if raw:
+            changes[setting.attr] = setting.parse(name, raw)
+    return replace(settings, **changes)

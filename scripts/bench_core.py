@@ -6,7 +6,8 @@ Measures, in one run, against references measured in the same run:
    temporary folder, or the empty database given with --db);
 2. check-in and check-out latency through the services (p50, p99 over --ops operations each,
    walk-in vehicles BN<run>0000…), next to the same work as hand-written SQL (first free spot,
-   mark it, insert / look up, charge, free it; no activity rows, no rule checks);
+   mark it, insert / look up, charge, free it, count it in the dashboard's summary rows; no
+   activity rows, no rule checks);
 3. the manager dashboard through StatsService.dashboard, uncached, next to the same headline
    figures from ONE hand-written SQL query, and next to hand-written SQL for every figure the
    dashboard shows (headline + per lot + revenue per day + bookings per hour + recent).
@@ -52,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 from benchlib import Results, add_common_arguments, scratch_pg  # noqa: E402
 from sqlalchemy import Connection, bindparam, text  # noqa: E402
 
+from parking_desktop.adapters.db.summary import bucket_of  # noqa: E402
 from parking_desktop.adapters.db.types import Money, UTCDateTime  # noqa: E402
 from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
@@ -181,9 +183,20 @@ def raw_round(app: App, lots: list[int], prefix: str) -> tuple[list[float], list
     insert = text("INSERT INTO reservations (spot_id, vehicle_number, status, reserved_at, "
                   "parked_at, price_per_hour) VALUES (:spot, :plate, 'active', :now, :now, "
                   ":price)").bindparams(stamp)
-    find = text("SELECT id, spot_id, parked_at, price_per_hour FROM reservations "
-                "WHERE vehicle_number = :plate AND status IN ('reserved', 'active')"
+    find = text("SELECT r.id, r.spot_id, s.lot_id, r.parked_at, r.price_per_hour "
+                "FROM reservations r JOIN parking_spots s ON s.id = r.spot_id "
+                "WHERE r.vehicle_number = :plate AND r.status IN ('reserved', 'active')"
                 ).columns(parked_at=UTCDateTime())
+    # The dashboard's summary rows, counted in the same transaction as the services do.
+    count = [text(sql).bindparams(bindparam("cost", type_=Money())) for sql in (
+        "INSERT INTO stats_quarters (bucket, lot_id, bookings, revenue) "
+        "VALUES (:bucket, :lot, :n, :cost) ON CONFLICT (bucket, lot_id) DO UPDATE SET "
+        "bookings = stats_quarters.bookings + excluded.bookings, "
+        "revenue = stats_quarters.revenue + excluded.revenue",
+        "INSERT INTO stats_lot_totals (lot_id, bookings, revenue) VALUES (:lot, :n, :cost) "
+        "ON CONFLICT (lot_id) DO UPDATE SET "
+        "bookings = stats_lot_totals.bookings + excluded.bookings, "
+        "revenue = stats_lot_totals.revenue + excluded.revenue")]
     close = text("UPDATE reservations SET status = 'completed', left_at = :now, cost = :cost "
                  "WHERE id = :id").bindparams(stamp, bindparam("cost", type_=Money()))
 
@@ -193,15 +206,21 @@ def raw_round(app: App, lots: list[int], prefix: str) -> tuple[list[float], list
             spot = conn.scalar(pick, {"lot": lot})
             conn.execute(text("UPDATE parking_spots SET status = 'O' WHERE id = :spot"),
                          {"spot": spot})
-            conn.execute(insert, {"spot": spot, "plate": plate, "now": datetime.now(UTC),
-                                  "price": price})
+            now = datetime.now(UTC)
+            conn.execute(insert, {"spot": spot, "plate": plate, "now": now, "price": price})
+            for statement in count:
+                conn.execute(statement, {"bucket": bucket_of(now), "lot": lot, "n": 1,
+                                         "cost": Decimal(0)})
 
     def check_out(plate: str) -> None:
         with engine.begin() as conn:
-            rid, spot, parked, price = conn.execute(find, {"plate": plate}).one()
+            rid, spot, lot, parked, price = conn.execute(find, {"plate": plate}).one()
             now = datetime.now(UTC)
             cost = compute_fee(now - parked, Decimal(str(price))).cost
             conn.execute(close, {"now": now, "cost": cost, "id": rid})
+            for statement in count:
+                conn.execute(statement, {"bucket": bucket_of(now), "lot": lot, "n": 0,
+                                         "cost": cost})
             conn.execute(text("UPDATE parking_spots SET status = 'A' WHERE id = :spot"),
                          {"spot": spot})
 

@@ -1,4 +1,4 @@
-"""`db upgrade` and `db copy --to URL`."""
+"""`db upgrade`, `db copy --to URL` and `db check [--repair]`."""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def register(sub: Any) -> None:
     copy.add_argument("--to", required=True, metavar="URL",
                       help="e.g. postgresql://user@host/parking or sqlite:///path/parking.db")
     copy.set_defaults(func=_copy)
+    check = db_sub.add_parser(
+        "check", help="recompute the dashboard's summary rows from the reservations and list "
+                      "every difference (exit 1 when there is one)")
+    check.add_argument("--repair", action="store_true",
+                       help="rebuild the summary rows from the reservations")
+    check.set_defaults(func=_check)
 
 
 def _upgrade(args: argparse.Namespace, app_factory: AppFactory) -> int:
@@ -82,3 +88,25 @@ def _print_report(report: CopyReport) -> None:
     print_table(["Money total", "Source", "Copied", "Check"],
                 [[m.column, f"{m.source:,}", f"{m.target:,}",
                   "ok" if m.source == m.target else "DIFFERENT"] for m in report.money])
+
+
+def _check(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.adapters.db import summary
+
+    app = app_factory()
+    with app.ctx.read() as session:
+        found = summary.drift(session)
+    for difference in found:
+        print(difference.line())
+    if args.repair:
+        # "reservations": the cached dashboard is dropped with the rows it was read from.
+        with app.ctx.write("reservations") as session:
+            rows = summary.rebuild(session)
+        print(f"{app.db.description}: summary rows rebuilt from the reservations "
+              f"({rows:,} quarter-hour rows; {len(found)} differed).")
+        return EXIT_OK
+    if found:
+        raise CommandError(f"{len(found)} summary row(s) differ from the reservations; "
+                           "`db check --repair` rebuilds them.")
+    print(f"{app.db.description}: the summary rows match the reservations.")
+    return EXIT_OK

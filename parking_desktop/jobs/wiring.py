@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import replace
-from datetime import time, timedelta
+from datetime import timedelta
 from typing import Any
 
 from parking_desktop.config import (
     ConfigError,
     Settings,
-    _parse_int,
-    _parse_time,
-    read_settings_file,
-    write_settings_file,
+    clean_values,
+    names_for,
+    refreshed,
+    save_settings,
+    settings_as_env,
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
@@ -43,34 +43,14 @@ log = logging.getLogger("parking_desktop.jobs")
 OUTBOX_HISTORY = timedelta(days=31)
 JOB_HISTORY = timedelta(days=400)
 
-SCHEDULE_VARIABLES = {
-    "DAILY_REMINDER_TIME": "daily_reminder_time",
-    "MONTHLY_REPORT_TIME": "monthly_report_time",
-    "MONTHLY_REPORT_DAY": "monthly_report_day",
-    "CLEANUP_TIME": "cleanup_time",
-}  # APP_TIMEZONE is not here: the whole program reads it at start.
+# The job times the Jobs screen edits (APP_TIMEZONE is not among them: the whole program
+# reads it at start).
+SCHEDULE_NAMES = names_for("jobs")
 
 
 def schedule_settings(settings: Settings, environ: Mapping[str, str] | None = None) -> Settings:
     """``settings`` with the job times as they are now in the environment / settings file."""
-    env = os.environ if environ is None else environ
-    stored = read_settings_file(settings.settings_file)
-    changes: dict[str, Any] = {}
-    for name, attr in SCHEDULE_VARIABLES.items():
-        raw = env.get(name) or stored.get(name)
-        if raw:
-            changes[attr] = _parse(name, raw)
-    return replace(settings, **changes)
-
-
-def _parse(name: str, raw: str) -> int | time:
-    if name == "MONTHLY_REPORT_DAY":
-        return _parse_int(name, raw, 1, 28)
-    return _parse_time(name, raw)
-
-
-def _text(value: object) -> str:
-    return value.strftime("%H:%M") if isinstance(value, time) else str(value)
+    return refreshed(settings, SCHEDULE_NAMES, environ)
 
 
 class JobsAdmin:
@@ -105,41 +85,33 @@ class JobsAdmin:
     def schedule_values(self, actor: Actor) -> dict[str, str]:
         """The job times in force, under their environment names (e.g. "18:00", "1")."""
         require_manager(actor, "see the job times")
-        settings = self.scheduler.settings
-        return {name: _text(getattr(settings, attr))
-                for name, attr in SCHEDULE_VARIABLES.items()}
+        return settings_as_env(self.scheduler.settings, SCHEDULE_NAMES)
 
     def locked_by_environment(self) -> list[str]:
         env = self._environ
-        return [name for name in SCHEDULE_VARIABLES if env.get(name)]
+        return [name for name in SCHEDULE_NAMES if env.get(name)]
 
     def save_schedule(self, actor: Actor, values: Mapping[str, str]) -> list[str]:
         """Save new job times to the settings file; the jobs are rescheduled at once (no
         restart). Returns the jobs whose schedule changed."""
         require_manager(actor, "change the job times")
-        unknown = set(values) - set(SCHEDULE_VARIABLES)
+        unknown = set(values) - set(SCHEDULE_NAMES)
         if unknown:
             raise ValidationError(f"Unknown job setting: {', '.join(sorted(unknown))}.")
         before = self.schedule_values(actor)
-        clean: dict[str, str] = {}
-        for name, raw in values.items():
-            try:
-                value = _parse(name, str(raw))
-            except ConfigError as exc:
-                raise ValidationError(str(exc)) from None
-            text = _text(value)
+        try:
+            clean = clean_values(values)
+        except ConfigError as exc:
+            raise ValidationError(str(exc)) from None
+        for name, text in clean.items():
             if text != before[name] and self._environ.get(name):
                 raise ValidationError(f"{name} is set in the environment, which wins over "
                                       "this screen: change it there.")
-            clean[name] = text
         changes = {k: {"before": before[k], "after": v} for k, v in clean.items()
                    if before[k] != v}
         if not changes:
             return []
-        settings_file = self.scheduler.settings.settings_file
-        stored = read_settings_file(settings_file)
-        stored.update(clean)
-        write_settings_file(settings_file, stored)
+        save_settings(self.scheduler.settings.settings_file, clean)
         ctx = self._ctx
         with ctx.write("activity") as session:
             record(session, actor.user_id, "settings_changed",

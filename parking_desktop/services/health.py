@@ -80,6 +80,9 @@ def check_health(settings: Settings, *, deep: bool = False) -> HealthReport:
         else:
             checks.append(_server(engine) if reachable
                           else HealthCheck("server", False, unreachable))
+    except FileNotFoundError as exc:  # no database file yet
+        checks.append(HealthCheck("database", False, str(exc)))
+        checks.append(HealthCheck("schema", False, "no database yet: run `db upgrade`"))
     except Exception as exc:  # a URL we cannot even build an engine for
         checks.append(HealthCheck("database", False, _first_line(exc)))
         checks.append(HealthCheck("schema", False, unreachable))

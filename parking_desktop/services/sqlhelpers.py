@@ -7,32 +7,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, func, literal_column
+from sqlalchemy import func, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
+# Defined beside the summary rows built from the same buckets.
+from parking_desktop.adapters.db.summary import quarter_bucket as quarter_bucket
+
 _WORD = re.compile(r"[a-z_]+")
-
-
-def quarter_bucket(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC quarter hour a timestamp falls in, as text 'YYYY-MM-DD HH:MM' (MM is 00, 15, 30
-    or 45). Every time-zone offset in use is a multiple of 15 minutes (India +5:30, Nepal
-    +5:45), so a quarter-hour bucket lies inside one local hour; a UTC hour bucket does not.
-
-    Constants are literal SQL, not bind parameters, so that PostgreSQL sees the SELECT and the
-    GROUP BY expression as the same."""
-    fifteen = literal_column("15", Integer)
-    if dialect == "sqlite":
-        minute = cast(func.strftime(literal_column("'%M'"), column), Integer) // fifteen * fifteen
-        return func.strftime(literal_column("'%Y-%m-%d %H:'"), column).op("||")(
-            func.printf(literal_column("'%02d'"), minute)
-        )
-    utc = func.timezone(literal_column("'UTC'"), column)
-    minute = cast(func.extract("minute", utc), Integer) // fifteen * fifteen
-    return func.to_char(utc, literal_column("'YYYY-MM-DD HH24:'")).op("||")(
-        func.lpad(cast(minute, String), literal_column("2"), literal_column("'0'"))
-    )
 
 
 def inline_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
@@ -52,7 +35,8 @@ def inline_in(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
 
 
 def parse_quarter_bucket(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    # fromisoformat reads 'YYYY-MM-DD HH:MM' about 50 times faster than strptime.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def seconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:

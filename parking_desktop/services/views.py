@@ -107,6 +107,41 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class FoundVehicle:
+    """An open booking looked up by its plate, with the fee so far while the car is parked."""
+
+    booking: ReservationView
+    quote: CheckoutQuote | None = None
+
+
+@dataclass(frozen=True)
+class VehicleMatches:
+    """What a typed (part of a) plate found: one vehicle, or several to choose from."""
+
+    found: FoundVehicle | None
+    choices: list[ReservationView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DriverState:
+    """What a driver's own page shows: the open booking (and its fee so far), or the lots to
+    book with the vehicle of the last booking suggested."""
+
+    booking: ReservationView | None
+    quote: CheckoutQuote | None = None
+    lots: list[LotView] = field(default_factory=list)
+    last_vehicle: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    """A driver's request to have their history e-mailed."""
+
+    job_id: str  # the export that makes the file
+    mail_delayed: bool  # the outbox is failing right now: the e-mail may be late
+
+
+@dataclass(frozen=True)
 class ActivityView:
     id: int
     user_id: int | None

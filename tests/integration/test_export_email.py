@@ -18,7 +18,7 @@ def test_driver_gets_their_history_by_email(
 ) -> None:
     app = mail_app
     history = build_history(app, manager, attendant, clock)
-    job = app.exports.email_my_history(history.sum_driver)
+    job = app.exports.email_my_history(history.sum_driver).job_id
     view = finished(app, job)
     assert view.status == "completed" and view.row_count == 2
     assert view.file_path is not None

@@ -14,7 +14,7 @@ from parking_desktop.adapters.mail.transport import SmtpConfig, SmtpTransport
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Role
 from parking_desktop.services.mail import email as email_module
-from parking_desktop.services.mail.email import BookingLine, MonthlyReportData
+from parking_desktop.services.mail.messages import BookingLine, MonthlyReportData
 from parking_desktop.services.views import UserView
 from tests.mail_support import Authenticator, Pki, SmtpServer, make_test_pki
 

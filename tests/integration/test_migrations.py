@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Engine, inspect, text
+from sqlalchemy import Column, Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, SAWarning
 from sqlalchemy.schema import CreateIndex
 
@@ -211,3 +211,52 @@ def test_the_head_revision_known_at_start_is_alembics_head() -> None:
 
     config = migrate.alembic_config(make_engine("sqlite://"))
     assert ScriptDirectory.from_config(config).get_current_head() == schema_version.HEAD_REVISION
+
+
+def test_0005_builds_the_dashboard_summary_from_the_existing_reservations(
+    empty_engine: Engine,
+) -> None:
+    """Bookings count in the UTC quarter hour they were made (whatever became of them), revenue
+    in the quarter hour a completed stay left; each lot apart, and per lot in all."""
+    from parking_desktop.adapters.db import summary
+    from parking_desktop.adapters.db.models import ParkingSpot, Reservation
+    from parking_desktop.adapters.db.models_stats import StatsLotTotal, StatsQuarter
+
+    migrate.upgrade(empty_engine, "0004")
+    with empty_engine.begin() as conn:
+        _add_lot(conn, "City Center")
+        _add_lot(conn, "Harbour")
+        for spot, lot in ((1, 1), (2, 2), (3, 2)):
+            conn.execute(ParkingSpot.__table__.insert().values(
+                id=spot, lot_id=lot, number=str(spot), position=spot, status="A"))
+
+        def at(hour: int, minute: int, second: int = 0) -> datetime:
+            return datetime(2026, 3, 1, hour, minute, second, tzinfo=UTC)
+
+        for spot, status, reserved, left, cost in (
+            (1, "completed", at(10, 7, 30), at(10, 52, 10), Decimal("3.00")),
+            (1, "completed", at(10, 14, 59), at(10, 50), Decimal("1.50")),
+            (2, "cancelled", at(10, 5), at(10, 20), None),
+            (3, "active", at(11, 0), None, None),
+            (2, "completed", at(9, 59, 59), at(11, 0), Decimal("0.00")),
+        ):
+            conn.execute(Reservation.__table__.insert().values(
+                spot_id=spot, vehicle_number=f"AB{reserved:%M%S}", status=status,
+                reserved_at=reserved, parked_at=reserved if status != "cancelled" else None,
+                left_at=left, price_per_hour=Decimal("2.00"), cost=cost))
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        quarters = {(b, lot): (n, money) for b, lot, n, money in conn.execute(
+            select(StatsQuarter.bucket, StatsQuarter.lot_id, StatsQuarter.bookings,
+                   StatsQuarter.revenue)).all()}
+        totals = {lot: (n, money) for lot, n, money in conn.execute(
+            select(StatsLotTotal.lot_id, StatsLotTotal.bookings, StatsLotTotal.revenue)).all()}
+        assert summary.drift(conn) == []
+    assert quarters == {
+        ("2026-03-01 10:00", 1): (2, Decimal("0.00")),
+        ("2026-03-01 10:45", 1): (0, Decimal("4.50")),
+        ("2026-03-01 10:00", 2): (1, Decimal("0.00")),
+        ("2026-03-01 09:45", 2): (1, Decimal("0.00")),
+        ("2026-03-01 11:00", 2): (1, Decimal("0.00")),
+    }
+    assert totals == {1: (2, Decimal("4.50")), 2: (3, Decimal("0.00"))}

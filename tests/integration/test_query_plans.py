@@ -30,6 +30,8 @@ ANY_OPEN = "uq_reservations_open_"  # PostgreSQL may count open rows through any
 SPOTS_BY_LOT = "ix_parking_spots_lot_status_position"
 BY_STATUS = "ix_reservations_status_left_cost"
 BY_RESERVED_AT = "ix_reservations_reserved_at"
+# The summary's primary key (bucket, lot_id): SQLite names the index of a composite text key.
+QUARTERS_SQLITE, QUARTERS_PG = "sqlite_autoindex_stats_quarters_1", "pk_stats_quarters"
 MONTH = START.replace(day=1)
 SINCE = START - timedelta(days=stats.CHART_DAYS)
 
@@ -76,10 +78,16 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str]] = {
     # dashboard
     "dashboard: occupancy per lot": (dashboard("per_lot"), SPOTS_BY_LOT, SPOTS_BY_LOT),
     "dashboard: open reservations": (dashboard("active"), BY_STATUS, ANY_OPEN),
-    "dashboard: revenue": (dashboard("revenue_total"), BY_STATUS, BY_STATUS),
-    "dashboard: revenue this month": (dashboard("revenue_month"), BY_STATUS, BY_STATUS),
-    "dashboard: revenue per day": (dashboard("revenue_hours"), BY_STATUS, BY_STATUS),
-    "dashboard: bookings by hour": (dashboard("booking_hours"), BY_RESERVED_AT, BY_RESERVED_AT),
+    # (the all-time totals read stats_lot_totals whole: one row per lot)
+    "dashboard: revenue this month": (dashboard("revenue_month"), QUARTERS_SQLITE, QUARTERS_PG),
+    "dashboard: revenue this month, before the first quarter hour": (
+        dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS),
+    "dashboard: revenue per day and bookings by hour": (
+        dashboard("chart"), QUARTERS_SQLITE, QUARTERS_PG),
+    "dashboard: revenue per day, before the first quarter hour": (
+        dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS),
+    "dashboard: bookings by hour, before the first quarter hour": (
+        dashboard("booking_hours_edge"), BY_RESERVED_AT, BY_RESERVED_AT),
     "dashboard: recent reservations": (
         lambda app, ids: search.recent_query(5), BY_RESERVED_AT, BY_RESERVED_AT),
 }

@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
+from parking_desktop.ui.common.elided_label import ElidedLabel
 from parking_desktop.ui.kiosk.home import HomeScreen
 from parking_desktop.ui.kiosk.receipt import ReceiptScreen
-from parking_desktop.ui.kiosk.widgets import ElidedLabel
 from parking_desktop.ui.kiosk.window import KioskWindow
 from tests.ui.test_kiosk_support import OpenKiosk, kiosk_windows, make_lot, sign_in
 

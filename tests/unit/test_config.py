@@ -3,6 +3,7 @@ value is refused with a ConfigError that names the variable; folders are private
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import stat
@@ -12,10 +13,13 @@ from pathlib import Path
 import pytest
 
 from parking_desktop.config import (
+    REGISTRY,
     ConfigError,
+    Settings,
     load_settings,
     make_private_dir,
     read_settings_file,
+    save_settings,
     settings_as_env,
     write_settings_file,
 )
@@ -247,3 +251,75 @@ def test_settings_are_never_written_through_a_link(tmp_path: Path) -> None:
         write_settings_file(link, {"APP_TIMEZONE": "Europe/Paris"})
     assert link.is_symlink() and target.read_text() == "{}"
     assert {p.name for p in tmp_path.iterdir()} == {"elsewhere.json", "settings.json"}
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_env_example_and_readme_list_exactly_the_registry() -> None:
+    """A setting added to the registry without its line in env_example.txt (or README's
+    list), or a documented variable nothing reads, fails here."""
+    registry = [s.name for s in REGISTRY]
+    assert len(set(registry)) == len(registry)
+    example = re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (ROOT / "env_example.txt").read_text(
+        encoding="utf-8"), flags=re.MULTILINE)
+    assert set(example) == set(registry)  # (DATABASE_URL has two examples)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Every variable is"):]
+    paragraph = paragraph[:paragraph.index("\n\n")]
+    assert sorted(re.findall(r"`([A-Z][A-Z0-9_]+)`", paragraph)) == sorted(registry)
+
+
+def test_every_registry_row_is_a_settings_field_with_a_usable_default(home: Path) -> None:
+    fields = {f.name for f in dataclasses.fields(Settings)} - {"settings_file"}
+    assert {s.attr for s in REGISTRY} == fields
+    settings = load_settings(environ={})
+    for setting in REGISTRY:
+        if setting.default is not None:  # None: worked out from the data folder
+            assert getattr(settings, setting.attr) == setting.default
+            # The default's text reads back as the default.
+            assert setting.parse(setting.name, setting.text(setting.default)) == setting.default
+
+
+def test_saving_goes_through_the_registry_and_keeps_what_is_stored(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "settings.json"
+    write_settings_file(path, {"MAIL_SERVER": "smtp.example.com"})
+    assert save_settings(path, {"DAILY_REMINDER_TIME": "7:05", "MAIL_USE_TLS": "yes"}) == {
+        "DAILY_REMINDER_TIME": "07:05", "MAIL_USE_TLS": "true"}
+    assert read_settings_file(path) == {"MAIL_SERVER": "smtp.example.com",
+                                        "DAILY_REMINDER_TIME": "07:05", "MAIL_USE_TLS": "true"}
+    before = path.read_bytes()
+    for changes, message in (
+            ({"MONTHLY_REPORT_DAY": "31"}, "MONTHLY_REPORT_DAY must be between 1 and 28"),
+            ({"NO_SUCH_SETTING": "1"}, "Unknown setting: NO_SUCH_SETTING"),
+            ({"DATABASE_URL": "sqlite:///x.db"}, "DATABASE_URL cannot be saved"),
+            ({"TWILIO_AUTH_TOKEN": "secret"}, "TWILIO_AUTH_TOKEN cannot be saved"),
+            ({"CLEANUP_TIME": "03:00", "MAIL_PORT": "0"}, "MAIL_PORT must be between")):
+        with pytest.raises(ConfigError, match=message):
+            save_settings(path, changes)
+        assert path.read_bytes() == before  # a refused save writes nothing
+    assert mode(path) == 0o600
+
+
+def test_secrets_are_read_from_the_environment_only_and_never_shown(home: Path) -> None:
+    write_settings_file(home / "xdg-config" / "ParkingDesktop" / "settings.json",
+                        {"TWILIO_AUTH_TOKEN": "from-file", "PARKING_DATA_DIR": "/elsewhere"})
+    settings = load_settings(environ={})
+    assert settings.twilio_auth_token == ""  # a secret is never taken from the file
+    assert settings.data_dir == home / "xdg-data" / "ParkingDesktop"
+    settings = load_settings(environ={"TWILIO_AUTH_TOKEN": "tok-123", "TWILIO_ACCOUNT_SID": "AC1"})
+    assert settings.twilio_auth_token == "tok-123" and settings.twilio_account_sid == "AC1"
+    assert "tok-123" not in repr(settings)
+    assert "TWILIO_AUTH_TOKEN" not in settings_as_env(settings)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("MAIL_SERVER", "smtp example.com", "MAIL_SERVER must be a host name"),
+    ("MAIL_USERNAME", "a\nb", "MAIL_USERNAME (the SMTP user name) cannot contain line breaks"),
+    ("GOOGLE_CHAT_WEBHOOK_URL", "http://chat.example.com/x", "must start with https://"),
+    ("KIOSK_IDLE_SECONDS", "5", "KIOSK_IDLE_SECONDS must be between 10 and 86400, not 5"),
+])
+def test_the_screens_rules_apply_at_start_too(home: Path, name: str, value: str,
+                                              message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(environ={name: value})

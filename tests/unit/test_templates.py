@@ -83,8 +83,8 @@ def test_bars_scale_to_the_largest_value() -> None:
 
 
 def test_month_chart_covers_every_day(renderer: MailRenderer) -> None:
-    from parking_desktop.services.mail.email import _days_of_month
+    from parking_desktop.services.mail.messages import days_of_month
 
-    days = _days_of_month(date(2026, 2, 1), [(date(2026, 2, 3), Decimal("2")),
+    days = days_of_month(date(2026, 2, 1), [(date(2026, 2, 3), Decimal("2")),
                                              (date(2026, 2, 3), Decimal("1"))])
     assert len(days) == 28 and days[2] == (date(2026, 2, 3), Decimal("3"))

@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from parking_desktop.adapters.notifiers.base import NotifyResult
+from parking_desktop.config import webhook_url_problem
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +27,6 @@ def describe_url(url: str) -> str:
     """The URL without its secret parts, for messages."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
-
-
-def check_webhook_url(url: str) -> str | None:
-    """None when usable; else why not. https only, except on this machine (tests, relays)."""
-    parts = urlsplit(url.strip())
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}:
-        return None
-    return "The webhook URL must start with https:// (as Google Chat gives it)."
 
 
 class GoogleChatNotifier:
@@ -69,7 +60,7 @@ class GoogleChatNotifier:
         if not url:
             return NotifyResult(False, "Google Chat is not configured (GOOGLE_CHAT_WEBHOOK_URL).",
                                 skipped=True)
-        problem = check_webhook_url(url)
+        problem = webhook_url_problem(url)  # the same rule the settings apply
         if problem:
             return NotifyResult(False, problem)
         body = json.dumps({"text": text[:MAX_TEXT]}).encode("utf-8")

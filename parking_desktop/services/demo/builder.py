@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.bulk import StorageFormat, bulk_insert, bulk_load, reset_sequences
 from parking_desktop.adapters.db.models import Base
 from parking_desktop.services.demo.bookings import Planner
@@ -63,6 +64,7 @@ def build(conn: Connection, options: DemoOptions, now: datetime, tz: Any, passwo
                                    history.rows(planner.days()))
     finish_users(conn, rng, frame.now, people, logins, activity)
     mark_open_spots(conn, history.open_spots)
+    summary.rebuild(conn)  # the dashboard's summary rows, from the history just written
     activity_rows = insert_activity(conn, fmt, ids, frame, people, lots, logins, created,
                                     activity)
     reset_sequences(conn, Base.metadata.sorted_tables)

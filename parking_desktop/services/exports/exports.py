@@ -52,7 +52,7 @@ from parking_desktop.services.exports.scope import (
 )
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
-from parking_desktop.services.views import Page, UserView
+from parking_desktop.services.views import HistoryRequest, Page, UserView
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,11 @@ class ExportService:
         *,
         key_file: Path | None = None,
         notify: Notify | None = None,
+        mail_delayed: Callable[[], bool] | None = None,
     ) -> None:
         self.ctx = ctx
+        # Whether queued mail is failing to get out right now (the outbox's health).
+        self._mail_delayed = mail_delayed or (lambda: False)
         self.folder = upload_folder
         self.expiry_hours = expiry_hours
         self._key_file = key_file or upload_folder.parent / KEY_FILE
@@ -201,11 +204,14 @@ class ExportService:
         self.runner.run(job_id, lease, on_progress)
         return self._view_of(job_id)
 
-    def email_my_history(self, actor: Actor) -> str:
-        """The kiosk's "E-mail me my history": export the driver's own history and mail it."""
+    def email_my_history(self, actor: Actor) -> HistoryRequest:
+        """The kiosk's "E-mail me my history": export the driver's own history and mail it.
+        Says too whether mail is delayed right now, so the driver is promised no more than
+        the outbox can keep."""
         if actor.role is not Role.DRIVER:
             raise PermissionDeniedError("Only a driver can have their history e-mailed.")
-        return self.request(actor, ExportScope.driver(actor.user_id or 0, email=True))
+        job_id = self.request(actor, ExportScope.driver(actor.user_id or 0, email=True))
+        return HistoryRequest(job_id, self._mail_delayed())
 
     # --- following it ---------------------------------------------------------------------
     def status(self, actor: Actor, job_id: str) -> ExportJobView:
@@ -503,6 +509,7 @@ def build_export_service(ctx: ServiceContext, settings: Settings,
         ctx, settings.upload_folder, settings.csv_export_expiry_hours,
         key_file=settings.data_dir / KEY_FILE,
         notify=mail_notifier(email) if email is not None else None,
+        mail_delayed=email.outbox.delivery_delayed if email is not None else None,
     )
     service.recover()
     return service

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, UserActivity
 from parking_desktop.domain.roles import Actor
+from parking_desktop.domain.states import SpotStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_staff
 from parking_desktop.services.parking.activity import record
@@ -77,7 +78,7 @@ class FullAlerts:
         if not self.ctx.db.is_sqlite:
             session.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, lot.id)))
         taken, spots = session.execute(
-            select(func.count(ParkingSpot.id).filter(ParkingSpot.status != "A"),
+            select(func.count(ParkingSpot.id).filter(ParkingSpot.status != SpotStatus.AVAILABLE),
                    func.count(ParkingSpot.id))
             .where(ParkingSpot.lot_id == lot.id, ACTIVE_SPOT)).one()
         taken, spots = int(taken), int(spots)
@@ -95,7 +96,7 @@ class FullAlerts:
         require_staff(actor, "see the lot alerts")
         if self.percent <= 0:
             return []
-        taken = func.count(ParkingSpot.id).filter(ParkingSpot.status != "A")
+        taken = func.count(ParkingSpot.id).filter(ParkingSpot.status != SpotStatus.AVAILABLE)
         with self.ctx.read() as session:
             rows = session.execute(
                 select(ParkingLot.id, ParkingLot.name, taken, func.count(ParkingSpot.id))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
+from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import (
@@ -370,6 +371,7 @@ class ParkingService:
             created_by=actor.user_id,
         )
         session.add(reservation)
+        summary.count_booking(session, lot.id, now)  # the dashboard's figures, same transaction
         if user_id is not None:
             session.get(User, user_id).last_booking = now  # type: ignore[union-attr]
         session.flush()
@@ -424,6 +426,7 @@ class ParkingService:
         move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
         r.cost = fee.cost
+        summary.count_completion(session, lot.id, now, fee.cost)
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,
@@ -441,7 +444,7 @@ class ParkingService:
         since = (r.parked_at or r.reserved_at).astimezone(self.ctx.tz)
         today = now.astimezone(self.ctx.tz).date()
         when = f"{since:%H:%M}" if since.date() == today else f"{since:%d %b %H:%M}"
-        how = "parked" if r.status == "active" else "booked"
+        how = "parked" if r.status == BookingStatus.ACTIVE else "booked"
         return (f"Vehicle {plate} already has an open booking: {how} in {lot.name}, "
                 f"spot {spot.number}, since {when}.")
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.adapters.db.models_stats import StatsLotTotal, StatsQuarter
+from parking_desktop.adapters.db.summary import bucket_of, next_boundary
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.domain.fee import CENT, money
 from parking_desktop.domain.roles import Actor, Role
@@ -29,14 +32,27 @@ from parking_desktop.services.sqlhelpers import (
 from parking_desktop.services.views import DashboardStats, DriverSummary, LotOccupancy
 
 CHART_DAYS = 30
+# The statements of dashboard_queries read together: single figures, then chart rows
+# (bucket, bookings, revenue).
+HEADLINE = ("drivers", "active", "bookings_total", "revenue_total", "revenue_month",
+            "revenue_month_edge")
+CHART = ("chart", "revenue_hours_edge", "booking_hours_edge")
 
 
 def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> dict[str, Any]:
     """The dashboard's statements by name (each one's plan is checked in
-    tests/integration/test_query_plans.py)."""
+    tests/integration/test_query_plans.py).
+
+    History comes from the summary rows (``adapters/db/summary.py``), which start at quarter-hour
+    boundaries: from a window's first boundary on they answer; the few minutes between the
+    window's exact start and that boundary are read from reservations (the ``*_edge``
+    statements, an index range of at most a quarter hour), so every figure is the same as
+    summing the reservations themselves."""
     counts = spot_counts_query().subquery()
     left_bucket = quarter_bucket(Reservation.left_at, dialect)
     booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
+    month_edge, since_edge = next_boundary(month_start), next_boundary(since)
+    completed = Reservation.status == BookingStatus.COMPLETED
     return {
         "per_lot": select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
                           counts.c.occupied)
@@ -45,18 +61,24 @@ def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> d
         .order_by(ParkingLot.name),
         "drivers": select(func.count(User.id)).where(User.role == Role.DRIVER.value,
                                                      User.is_active),
-        "total": select(func.count(Reservation.id)),
         "active": select(func.count(Reservation.id)).where(IS_OPEN),
-        "revenue_total": select(func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED),
-        "revenue_month": select(func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= month_start),
-        # Grouped by UTC quarter hour in SQL, then placed in the site's days and hours.
-        "revenue_hours": select(left_bucket, func.sum(Reservation.cost))
-        .where(Reservation.status == BookingStatus.COMPLETED, Reservation.left_at >= since)
+        "bookings_total": select(func.sum(StatsLotTotal.bookings)),
+        "revenue_total": select(func.sum(StatsLotTotal.revenue)),
+        "revenue_month": select(func.sum(StatsQuarter.revenue))
+        .where(StatsQuarter.bucket >= bucket_of(month_edge)),
+        "revenue_month_edge": select(func.sum(Reservation.cost))
+        .where(completed, Reservation.left_at >= month_start, Reservation.left_at < month_edge),
+        # Both charts' quarter hours, then placed in the site's days and hours.
+        "chart": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings),
+                        func.sum(StatsQuarter.revenue))
+        .where(StatsQuarter.bucket >= bucket_of(since_edge))
+        .group_by(StatsQuarter.bucket),
+        "revenue_hours_edge": select(left_bucket, literal_column("0"), func.sum(Reservation.cost))
+        .where(completed, Reservation.left_at >= since, Reservation.left_at < since_edge)
         .group_by(left_bucket),
-        "booking_hours": select(booked_bucket, func.count(Reservation.id))
-        .where(Reservation.reserved_at >= since)
+        "booking_hours_edge": select(booked_bucket, func.count(Reservation.id),
+                                     literal_column("0"))
+        .where(Reservation.reserved_at >= since, Reservation.reserved_at < since_edge)
         .group_by(booked_bucket),
     }
 
@@ -80,15 +102,13 @@ class StatsService:
                              occupied=int(o or 0))
                 for i, n, a, r, o in session.execute(queries["per_lot"]).all()
             ]
-            drivers = session.scalar(queries["drivers"]) or 0
-            total = session.scalar(queries["total"]) or 0
-            active = session.scalar(queries["active"]) or 0
-            revenue_total = session.scalar(queries["revenue_total"])
-            revenue_month = session.scalar(queries["revenue_month"])
-            revenue_hours = session.execute(queries["revenue_hours"]).all()
-            booking_hours = session.execute(queries["booking_hours"]).all()
+            # One round trip for the single figures, one for both charts.
+            drivers, active, total, revenue_total, month, month_edge = session.execute(select(
+                *(queries[name].scalar_subquery() for name in HEADLINE))).one()
+            chart = session.execute(union_all(*(queries[name] for name in CHART))).all()
             recent = recent_reservations(session, limit=5)
 
+        local = _local_times(tz)
         spots = sum(p.available + p.reserved + p.occupied for p in per_lot)
         reserved = sum(p.reserved for p in per_lot)
         occupied = sum(p.occupied for p in per_lot)
@@ -96,11 +116,13 @@ class StatsService:
             lots=len(per_lot), spots=spots, available=spots - reserved - occupied,
             reserved=reserved, occupied=occupied,
             occupancy_pct=round(100.0 * (reserved + occupied) / spots, 1) if spots else 0.0,
-            drivers=int(drivers), reservations_total=int(total), reservations_active=int(active),
-            revenue_total=money(_dec(revenue_total)), revenue_month=money(_dec(revenue_month)),
+            drivers=int(drivers or 0), reservations_total=int(total or 0),
+            reservations_active=int(active or 0),
+            revenue_total=money(_dec(revenue_total)),
+            revenue_month=money(_dec(month) + _dec(month_edge)),
             per_lot=per_lot,
-            revenue_per_day=_revenue_per_day(revenue_hours, local_now, tz),
-            bookings_by_hour=_bookings_by_hour(booking_hours, tz),
+            revenue_per_day=_revenue_per_day(chart, local_now, local),
+            bookings_by_hour=_bookings_by_hour(chart, local),
             recent=recent,
         )
 
@@ -156,25 +178,37 @@ def driver_summary(session: Session, user: User, now: datetime, tz: Any) -> Driv
 
 
 def _dec(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
     return Decimal(0) if value is None else Decimal(str(value))
 
 
+def _local_times(tz: Any) -> Callable[[str], tuple[str, int]]:
+    """Bucket text -> (site-local day, hour), each bucket converted once per dashboard."""
+    @functools.cache
+    def local(bucket: str) -> tuple[str, int]:
+        moment = parse_quarter_bucket(bucket).astimezone(tz)
+        return moment.date().isoformat(), moment.hour
+    return local
+
+
 def _revenue_per_day(
-    rows: Sequence[Any], local_now: datetime, tz: Any
+    rows: Sequence[Any], local_now: datetime, local: Callable[[str], tuple[str, int]]
 ) -> list[tuple[str, Decimal]]:
     per_day: dict[str, Decimal] = defaultdict(Decimal)
-    for bucket, amount in rows:
-        day = parse_quarter_bucket(bucket).astimezone(tz).date().isoformat()
-        per_day[day] += _dec(amount)
+    for bucket, _, amount in rows:
+        if amount:  # most quarter hours only had bookings
+            per_day[local(bucket)[0]] += _dec(amount)
     today = local_now.date()
     days = [(today - timedelta(days=i)).isoformat() for i in range(CHART_DAYS - 1, -1, -1)]
     return [(d, money(per_day.get(d, Decimal(0)))) for d in days]
 
 
-def _bookings_by_hour(rows: Sequence[Any], tz: Any) -> list[int]:
+def _bookings_by_hour(rows: Sequence[Any], local: Callable[[str], tuple[str, int]]) -> list[int]:
     hours: Counter[int] = Counter()
-    for bucket, count in rows:
-        hours[parse_quarter_bucket(bucket).astimezone(tz).hour] += int(count)
+    for bucket, count, _ in rows:
+        if count:
+            hours[local(bucket)[1]] += int(count)
     return [hours.get(h, 0) for h in range(24)]
 
 

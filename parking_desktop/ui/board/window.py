@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
 
@@ -17,6 +17,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.services.parking.board import BoardLot
 from parking_desktop.ui.board.fit import FitLabel
 from parking_desktop.ui.board.source import HEARTBEAT_MS, POLL_MS, FreeCountSource
+from parking_desktop.ui.common.fullscreen import fill_screen
 
 WIDE = 2.4  # a panel wider than this many times its height puts the name beside the figure
 WINDOWED_SIZE = (1280, 800)
@@ -231,21 +232,11 @@ class BoardWindow(QWidget):
     def set_full_screen(self, on: bool) -> None:
         if on:
             self.setCursor(Qt.CursorShape.BlankCursor)  # a display: no pointer in the middle
-            # An entrance screen often runs X without a window manager, which would leave
-            # "full screen" at the window's first size: take the screen's size ourselves, and
-            # again when the screen changes (turned to portrait, another resolution).
-            screen = self.screen()
-            self.setGeometry(screen.geometry())
-            screen.geometryChanged.connect(self._follow_screen)
-            self.showFullScreen()
+            fill_screen(self)
         else:
             self.unsetCursor()
             self.showNormal()
             self.resize(*WINDOWED_SIZE)
-
-    def _follow_screen(self, geometry: QRect) -> None:
-        if self.isFullScreen():
-            self.setGeometry(geometry)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         size = event.size()

@@ -7,15 +7,18 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from parking_desktop.domain.fee import money as _money
+from parking_desktop.domain.states import BookingStatus, SpotStatus
 from parking_desktop.services.views import ResultCount
 
-STATUS_LABELS = {
-    "reserved": "Reserved",
-    "active": "Parked",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+STATUS_LABELS: dict[str, str] = {
+    BookingStatus.RESERVED: "Reserved",
+    BookingStatus.ACTIVE: "Parked",
+    BookingStatus.COMPLETED: "Completed",
+    BookingStatus.CANCELLED: "Cancelled",
 }
-SPOT_STATUS_LABELS = {"A": "Available", "R": "Reserved", "O": "Occupied"}
+SPOT_STATUS_LABELS: dict[str, str] = {SpotStatus.AVAILABLE: "Available",
+                                      SpotStatus.RESERVED: "Reserved",
+                                      SpotStatus.OCCUPIED: "Occupied"}
 
 
 def money(value: Decimal | int | str | None, empty: str = "—") -> str:

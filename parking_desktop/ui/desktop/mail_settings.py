@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.config import mail_sender_problem
-from parking_desktop.services.mail.email import MailSettingsView, TestMailResult
+from parking_desktop.services.mail.email import TestMailResult
+from parking_desktop.services.mail.settings import MailSettingsView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
@@ -280,12 +281,6 @@ class MailSettingsScreen(Screen):
         email, actor, values = self.app.email, self.actor, self.values()
         local = self.local_problems(values)
 
-        def work() -> MailSettingsView | dict[str, str]:
-            # The CA file check reads the disk: off the GUI thread, like the save. Every
-            # problem is collected before answering, so all are shown at once.
-            problems = {**local, **email.field_problems(values)}
-            return problems or email.save_mail_settings(actor, values)
-
         def saved(result: MailSettingsView | dict[str, str]) -> None:
             if isinstance(result, dict):
                 self.show_field_problems(result)
@@ -300,7 +295,9 @@ class MailSettingsScreen(Screen):
             self._show(result)
             self.show_success("Mail settings saved.")
 
-        self.call(work, on_success=saved)
+        # The CA file check reads the disk: off the GUI thread, like the save. Every problem
+        # is collected before answering, so all are shown at once.
+        self.call(email.save_mail_settings_checked, actor, values, local, on_success=saved)
 
     def store_password(self) -> None:
         secret = self.password.text()
@@ -310,16 +307,11 @@ class MailSettingsScreen(Screen):
         self.password.clear()  # the widget never keeps it
         email, actor, values = self.app.email, self.actor, self.values()
 
-        def work() -> MailSettingsView:
-            # The password belongs to the user name on screen: save that first.
-            email.save_mail_settings(actor, values)
-            return email.set_smtp_password(actor, secret)
-
         def stored(view: MailSettingsView) -> None:
             self._show(view)
             self.show_success("The password is stored in the keyring.")
 
-        self.call(work, on_success=stored)
+        self.call(email.save_and_store_password, actor, values, secret, on_success=stored)
 
     def send_test(self) -> None:
         to = self.test_to.text().strip()
@@ -332,12 +324,6 @@ class MailSettingsScreen(Screen):
 
         local = self.local_problems(values)
 
-        def work() -> TestMailResult | dict[str, str]:
-            if problems := {**local, **email.field_problems(values)}:
-                return problems
-            email.save_mail_settings(actor, values)  # test what is on screen
-            return email.send_test(actor, to)
-
         def done(result: TestMailResult | dict[str, str]) -> None:
             if isinstance(result, dict):
                 self.show_field_problems(result)
@@ -347,7 +333,7 @@ class MailSettingsScreen(Screen):
             self._saved_values = values  # the test saved what is on screen
             self._set_result(result.message, ok=result.ok)
 
-        self.call(work, on_success=done,
+        self.call(email.save_and_send_test, actor, values, to, local, on_success=done,
                   on_error=lambda message: self._set_result(message, ok=False))
 
     def send_test_chat(self) -> None:
@@ -355,17 +341,13 @@ class MailSettingsScreen(Screen):
         self._set_result("Sending…", ok=None)
         email, actor, url = self.app.email, self.actor, self.webhook.text()
 
-        def work() -> Any:
-            email.save_mail_settings(actor, {"GOOGLE_CHAT_WEBHOOK_URL": url})
-            return email.send_test_chat(actor)
-
         def done(result: Any) -> None:
             if self._saved_values is not None:
                 self._saved_values = {**self._saved_values, "GOOGLE_CHAT_WEBHOOK_URL": url}
             text = "Google Chat took the test message." if result.ok else result.message
             self._set_result(text, ok=bool(result.ok))
 
-        self.call(work, on_success=done,
+        self.call(email.save_and_send_test_chat, actor, url, on_success=done,
                   on_error=lambda message: self._set_result(message, ok=False))
 
     def _set_result(self, text: str, *, ok: bool | None) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.ui.common import formatting
 from parking_desktop.ui.common.bridge import ChangeBridge
+from parking_desktop.ui.common.elided_label import ElidedLabel
 from parking_desktop.ui.common.qtapp import icon
 from parking_desktop.ui.desktop.screen import RefusedScreen, Screen, SignedIn
 from parking_desktop.ui.desktop.screens import SCREENS, ScreenEntry
@@ -141,7 +142,8 @@ class MainWindow(QMainWindow):
         self.user_status = QLabel(
             f"Signed in as {actor.username} ({formatting.role(actor.role.value)})", bar)
         self.user_status.setAccessibleName("Signed-in user")
-        self.db_status = QLabel(f"Database: {self.session.app.db.description}", bar)
+        # A long database path must not push the rest of the bar off a 1024 px screen.
+        self.db_status = ElidedLabel(f"Database: {self.session.app.db.description}", "", bar)
         self.db_status.setAccessibleName("Database")
         self.tz_status = QLabel(f"Times in {self.session.tz.key}", bar)
         self.tz_status.setAccessibleName("Time zone")

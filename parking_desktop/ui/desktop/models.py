@@ -10,12 +10,15 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.views import ActivityView, LotView, ReservationView, UserView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import Column, PagedTableModel, RowTableModel
 
-STATUS_COLOURS = {"reserved": "#b45309", "active": "#b91c1c", "completed": "#15803d",
-                  "cancelled": "#64748b"}
+STATUS_COLOURS: dict[str, str] = {
+    BookingStatus.RESERVED: "#b45309", BookingStatus.ACTIVE: "#b91c1c",
+    BookingStatus.COMPLETED: "#15803d", BookingStatus.CANCELLED: "#64748b",
+}
 
 
 def _occupancy(lot: LotView) -> float:

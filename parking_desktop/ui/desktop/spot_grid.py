@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from parking_desktop.domain.states import SpotStatus
 from parking_desktop.services.views import SpotView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.table import ROW_ROLE
@@ -25,10 +26,10 @@ Index = QModelIndex | QPersistentModelIndex
 _NO_INDEX = QModelIndex()
 
 # status -> (fill, border, text)
-COLOURS = {
-    "A": ("#dcfce7", "#4ade80", "#166534"),
-    "R": ("#fef3c7", "#fbbf24", "#92400e"),
-    "O": ("#fee2e2", "#f87171", "#991b1b"),
+COLOURS: dict[str, tuple[str, str, str]] = {
+    SpotStatus.AVAILABLE: ("#dcfce7", "#4ade80", "#166534"),
+    SpotStatus.RESERVED: ("#fef3c7", "#fbbf24", "#92400e"),
+    SpotStatus.OCCUPIED: ("#fee2e2", "#f87171", "#991b1b"),
 }
 TILE = QSize(84, 56)
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
+from parking_desktop.domain.states import SpotStatus
 from parking_desktop.services.views import LotView, Receipt, SpotView
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common import formatting as fmt
@@ -24,6 +25,8 @@ from parking_desktop.ui.common.widgets import Card, DetailGrid, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 from parking_desktop.ui.desktop.spot_grid import SpotGrid, SpotModel
 
+# A booking holds the spot: it shows who and since when, and can be force-released.
+HELD = (SpotStatus.RESERVED, SpotStatus.OCCUPIED)
 DETAILS = ["Vehicle", "Driver", "Since", "Price per hour", "Fee so far", "Reservation"]
 
 
@@ -57,11 +60,11 @@ class SpotsScreen(Screen):
         bar.addWidget(caption)
         bar.addWidget(self.lot_box)
         bar.addSpacing(16)
-        self.legend: dict[str, QLabel] = {}
-        for status in ("A", "R", "O"):
+        self.legend: dict[SpotStatus, QLabel] = {}
+        for status in SpotStatus:
             swatch = QFrame(self)
             swatch.setObjectName("legendSwatch")
-            swatch.setProperty("status", status)
+            swatch.setProperty("status", status.value)  # the style sheet matches the text
             swatch.setFixedSize(14, 14)
             bar.addWidget(swatch)
             label = QLabel(fmt.SPOT_STATUS_LABELS[status], self)
@@ -186,7 +189,7 @@ class SpotsScreen(Screen):
             return  # the user picked another lot meanwhile
         selected = self.selected_spot()
         self.model.set_rows(spots)
-        counts = {status: sum(1 for s in spots if s.status == status) for status in "ARO"}
+        counts = {status: sum(1 for s in spots if s.status == status) for status in SpotStatus}
         for status, label in self.legend.items():
             label.setText(f"{fmt.SPOT_STATUS_LABELS[status]} {fmt.count(counts[status])}")
         if selected is not None and (row := self.model.row_of(selected.id)) >= 0:
@@ -225,7 +228,7 @@ class SpotsScreen(Screen):
         self.status_pill.style().unpolish(self.status_pill)
         self.status_pill.style().polish(self.status_pill)
         self.status_pill.show()
-        busy = spot.status in ("R", "O") and spot.reservation_id is not None
+        busy = spot.status in HELD and spot.reservation_id is not None
         self.details.setVisible(busy)
         self.release_box.setVisible(busy)
         self.hint.setVisible(not busy)
@@ -235,14 +238,14 @@ class SpotsScreen(Screen):
         tz, now = self.session.tz, self.session.now()
         self.details.set("Vehicle", spot.vehicle_number or "—")
         self.details.set("Driver", spot.driver or "walk-in")
-        label = "Parked since" if spot.status == "O" else "Reserved since"
+        label = "Parked since" if spot.status == SpotStatus.OCCUPIED else "Reserved since"
         self.details.values["Since"].setAccessibleName(label)
         self.details.set("Since", fmt.since(spot.since, now, tz))
         self.details.set("Price per hour", fmt.price_per_hour(spot.price_per_hour))
         self.details.set("Fee so far", fmt.money(spot.fee_so_far) if spot.fee_so_far is not None
                          else "nothing yet (not parked)")
         self.details.set("Reservation", f"#{spot.reservation_id}")
-        self.release_button.setText("Force release" if spot.status == "O"
+        self.release_button.setText("Force release" if spot.status == SpotStatus.OCCUPIED
                                     else "Cancel booking")
 
     # --- force-release --------------------------------------------------------------------------
@@ -254,7 +257,7 @@ class SpotsScreen(Screen):
 
     def force_release(self) -> None:
         spot = self.selected_spot()
-        if spot is None or spot.status not in ("R", "O"):
+        if spot is None or spot.status not in HELD:
             return
         try:
             why = validation.reason(self.reason.text())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtGui import QScreen
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from parking_desktop.bootstrap import App
 from parking_desktop.ui.common.ops import Op
@@ -59,9 +60,7 @@ class DesktopStartup(QObject):
         window.signed_out.connect(self._signed_out)
         window.closed.connect(self.finished)
         self.window = window
-        screen = QApplication.primaryScreen()
-        if screen is not None and screen.availableGeometry().width() >= 1800:
-            window.resize(1600, 960)
+        fit_to_screen(window, QApplication.primaryScreen())
         window.show()
         self._drop_dialog()
         self.window_shown.emit(window)
@@ -100,3 +99,20 @@ class DesktopStartup(QObject):
         if self.error_box is not None:
             self.error_box.deleteLater()
             self.error_box = None
+
+
+def fit_to_screen(window: QWidget, screen: QScreen | None) -> None:
+    """Open at a comfortable size that never exceeds the screen: 1600x960 on a large screen,
+    1280x800 where it fits, else the whole available area (a 1024x768 booth; no window manager
+    may be there to shrink it)."""
+    if screen is None:
+        return
+    area = screen.availableGeometry()
+    if area.width() >= 1800:
+        width, height = 1600, 960
+    else:
+        width, height = min(1280, area.width()), min(800, area.height())
+    window.resize(max(width, window.minimumWidth()), max(height, window.minimumHeight()))
+    window.move(area.x() + max(0, (area.width() - window.width()) // 2),
+                area.y() + max(0, (area.height() - window.height()) // 2))
+

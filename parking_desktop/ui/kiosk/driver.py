@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView
+from parking_desktop.domain.states import BookingStatus
+from parking_desktop.services.views import CheckoutQuote, DriverState, Receipt, ReservationView
 from parking_desktop.ui.common.formatting import duration, money, price_per_hour
-from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.lot_picker import LotPicker, chosen_lot
@@ -46,7 +46,7 @@ class DriverScreen(KioskScreen):
 
     def __init__(self, kiosk: KioskWindow, parent: QWidget | None = None) -> None:
         super().__init__(kiosk, parent)
-        self.state: calls.DriverState | None = None
+        self.state: DriverState | None = None
         self.history_button = KioskButton(" My history", self.header, kind="quiet",
                                           accessible="My history")
         self.history_button.setObjectName("driverHistory")
@@ -171,10 +171,10 @@ class DriverScreen(KioskScreen):
 
     # --- loading ----------------------------------------------------------------------------
     def reload(self, message: str = "") -> None:
-        self.call(calls.driver_state, self.kiosk.app, self.kiosk.actor,
+        self.call(self.kiosk.app.kiosk.driver_state, self.kiosk.actor,
                   on_success=lambda state: self._show_state(state, message))
 
-    def _show_state(self, state: calls.DriverState, message: str = "") -> None:
+    def _show_state(self, state: DriverState, message: str = "") -> None:
         self.state = state
         self._hide_cancel()
         booking = state.booking
@@ -197,7 +197,7 @@ class DriverScreen(KioskScreen):
 
     def _show_booking(self, booking: ReservationView, quote: CheckoutQuote | None) -> None:
         tz = self.kiosk.app.settings.tz
-        parked = booking.status == "active"
+        parked = booking.status == BookingStatus.ACTIVE
         if parked and booking.parked_at is not None:
             so_far = f"  ·  fee so far {money(quote.cost)}" if quote is not None else ""
             since = quote.until if quote is not None else booking.parked_at

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QWidget
 
+from parking_desktop.services.views import HistoryRequest
 from parking_desktop.ui.common.holds import set_enabled
-from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.widgets import KioskButton
 
@@ -37,8 +37,9 @@ class EmailHistoryButton(KioskButton):
         self.clicked.connect(self.request)
 
     def request(self) -> None:
-        kiosk = self.page.kiosk
-        self.page.call(calls.email_my_history, kiosk.app, kiosk.actor,
+        app, actor = self.page.kiosk.app, self.page.kiosk.actor
+        # app.exports is built on first use: on the worker, never on the GUI thread.
+        self.page.call(lambda: app.exports.email_my_history(actor),
                        on_success=self._requested, disable=[self])
 
     def ready(self) -> None:
@@ -46,7 +47,7 @@ class EmailHistoryButton(KioskButton):
         self.setText(CAPTION)
         set_enabled(self, True)
 
-    def _requested(self, request: calls.HistoryRequest) -> None:
+    def _requested(self, request: HistoryRequest) -> None:
         set_enabled(self, False)  # taps after this would make another export and mail
         self.setText(REQUESTED)
         user = self.page.kiosk.user

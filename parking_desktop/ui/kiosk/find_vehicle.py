@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.services.views import ReservationView
+from parking_desktop.domain.states import BookingStatus
+from parking_desktop.services.views import FoundVehicle, ReservationView, VehicleMatches
 from parking_desktop.ui.common.formatting import duration, money, price_per_hour, status
-from parking_desktop.ui.kiosk import calls
 from parking_desktop.ui.kiosk.format import long_time
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import (
@@ -42,7 +42,7 @@ class FindVehicleScreen(KioskScreen):
 
     def __init__(self, kiosk: KioskWindow, parent: QWidget | None = None) -> None:
         super().__init__(kiosk, parent)
-        self.found: calls.Found | None = None
+        self.found: FoundVehicle | None = None
         row = QHBoxLayout()
         row.setSpacing(18)
         self.vehicle = VehicleEdit(self)
@@ -123,10 +123,10 @@ class FindVehicleScreen(KioskScreen):
             self.vehicle.setFocus()
             return
         self._show(None)
-        self.call(calls.find_matches, self.kiosk.app, self.kiosk.actor, self.vehicle.text(),
+        self.call(self.kiosk.app.kiosk.find, self.kiosk.actor, self.vehicle.text(),
                   on_success=self._matched)
 
-    def _matched(self, matches: calls.Matches) -> None:
+    def _matched(self, matches: VehicleMatches) -> None:
         if matches.found is not None:
             self._show(matches.found)
             return
@@ -155,7 +155,7 @@ class FindVehicleScreen(KioskScreen):
             return
         self.vehicle.setText(plate)
         self._show(None)
-        self.call(calls.find_vehicle, self.kiosk.app, self.kiosk.actor, plate,
+        self.call(self.kiosk.app.kiosk.find_vehicle, self.kiosk.actor, plate,
                   on_success=self._show)
 
     def _clear_choices(self) -> None:
@@ -164,7 +164,7 @@ class FindVehicleScreen(KioskScreen):
         self.choice_buttons = []
         self.choices.hide()
 
-    def _show(self, found: calls.Found | None) -> None:
+    def _show(self, found: FoundVehicle | None) -> None:
         self.found = found
         self._clear_choices()
         self.result.setVisible(found is not None)
@@ -175,7 +175,7 @@ class FindVehicleScreen(KioskScreen):
             return
         booking, quote = found.booking, found.quote
         tz = self.kiosk.app.settings.tz
-        parked = booking.status == "active"
+        parked = booking.status == BookingStatus.ACTIVE
         self.spot.show_spot("Parked in spot" if parked else "Booked spot", booking.spot_number,
                             booking.lot_name, booking.lot_address)
         since = booking.parked_at if parked and booking.parked_at else booking.reserved_at

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.services.views import LotView
+from parking_desktop.ui.common.elided_label import ElidedLabel
 from parking_desktop.ui.common.formatting import price_per_hour
 from parking_desktop.ui.kiosk.format import clock_time
 from parking_desktop.ui.kiosk.icons import kiosk_icon
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import (
     Card,
-    ElidedLabel,
     KioskButton,
     label,
     restyle,

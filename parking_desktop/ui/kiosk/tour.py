@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.states import BookingStatus
 from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.views import ReservationView, UserView
 from parking_desktop.ui.kiosk.checkin import CheckInScreen
@@ -41,9 +42,9 @@ def _window(studio: Any) -> KioskWindow:
     return window
 
 
-def _driver(studio: Any, want: str | None) -> UserView:
+def _driver(studio: Any, want: BookingStatus | None) -> UserView:
     """A demo driver with no open booking (``want=None``) or with one that is ``want``
-    ('reserved' or 'active'), preferring drivers with a long history."""
+    (reserved or active), preferring drivers with a long history."""
     key = (id(studio.app), str(want))
     if key in _chosen:
         return _chosen[key]
@@ -138,7 +139,7 @@ def _open_walk_in(studio: Any, skip: int = 0) -> str:
     manager: Actor = studio.sessions["manager"].actor
     now: datetime = studio.app.ctx.clock.now()
     parked = studio.app.search.reservations(
-        manager, ReservationFilter(status="active"), sort="parked_at", limit=500).items
+        manager, ReservationFilter(status=BookingStatus.ACTIVE), sort="parked_at", limit=500).items
 
     def distance(r: ReservationView) -> float:
         minutes = (now - (r.parked_at or now)).total_seconds() / 60
@@ -181,7 +182,7 @@ def find_vehicle(studio: Any) -> QWidget:
     window = _window(studio)
     _as_attendant(window, studio)
     booking = studio.app.parking.open_reservation(studio.sessions["manager"].actor,
-                                                  _driver(studio, "active").id)
+                                                  _driver(studio, BookingStatus.ACTIVE).id)
     window.go("find")
     page = window.page(FindVehicleScreen)
     page.vehicle.setText(booking.vehicle_number)
@@ -208,13 +209,13 @@ def driver_booked(studio: Any) -> QWidget:
 
 def driver_parked(studio: Any) -> QWidget:
     window = _window(studio)
-    _as_driver(studio, window, _driver(studio, "active"))
+    _as_driver(studio, window, _driver(studio, BookingStatus.ACTIVE))
     return _settled(studio, window)
 
 
 def driver_release(studio: Any) -> QWidget:
     window = _window(studio)
-    _as_driver(studio, window, _driver(studio, "active"))
+    _as_driver(studio, window, _driver(studio, BookingStatus.ACTIVE))
     page = window.page(DriverScreen)
     page.ask_release()
     studio.wait(lambda: page.pages.currentWidget() is page.release_page)
@@ -223,7 +224,7 @@ def driver_release(studio: Any) -> QWidget:
 
 def driver_history(studio: Any) -> QWidget:
     window = _window(studio)
-    _as_driver(studio, window, _driver(studio, "active"))
+    _as_driver(studio, window, _driver(studio, BookingStatus.ACTIVE))
     window.go("history")
     page = window.page(HistoryScreen)
     studio.wait(lambda: page.summary is not None and page.model.rowCount() > 0)
@@ -246,7 +247,7 @@ def find_partial(studio: Any) -> QWidget:
     _as_attendant(window, studio)
     manager: Actor = studio.sessions["manager"].actor
     plates = [r.vehicle_number for r in studio.app.search.reservations(
-        manager, ReservationFilter(status="active"), limit=500).items]
+        manager, ReservationFilter(status=BookingStatus.ACTIVE), limit=500).items]
     # The two-letter start most open bookings share: a search with several answers.
     starts = [p[:2] for p in plates]
     window.go("find")

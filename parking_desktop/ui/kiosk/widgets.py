@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QKeyEvent, QPixmap, QResizeEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from parking_desktop.ui.common.elided_label import ElidedLabel
 
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _SEPARATORS = re.compile(r"[\s\-]")
@@ -147,57 +149,6 @@ def field(title: str, editor: QWidget, hint: str = "") -> QWidget:
 def short(text: str, limit: int = 48) -> str:
     """``text`` cut to ``limit`` characters with "…" (a lot name inside a sentence)."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-class ElidedLabel(QLabel):
-    """One line that ends in "…" when its room is too narrow; ``text()`` is the whole text,
-    which the tooltip and the accessible description also carry."""
-
-    def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        if role:
-            self.setProperty("role", role)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setText(text)
-
-    def setText(self, text: str) -> None:
-        self._full = text
-        self.setAccessibleDescription(text)
-        self._elide()
-        self.updateGeometry()
-
-    def text(self) -> str:
-        return self._full
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        margins = self.contentsMargins()
-        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
-        return QSize(width + 2, hint.height())
-
-    def minimumSizeHint(self) -> QSize:
-        height = super().minimumSizeHint().height()
-        return QSize(self.fontMetrics().horizontalAdvance("Ab…"), height)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._elide()
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._elide()
-
-    def _elide(self) -> None:
-        room = self.contentsRect().width()
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, room)
-        self.setToolTip(self._full if shown != self._full else "")
-        super().setText(shown)
-
-    def shown_text(self) -> str:
-        """What is on screen (the elided text)."""
-        return super().text()
 
 
 class InfoGrid(QWidget):

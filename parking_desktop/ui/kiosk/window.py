@@ -20,6 +20,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
+from parking_desktop.ui.common.fullscreen import fill_screen
 from parking_desktop.ui.common.qtapp import RESOURCES
 from parking_desktop.ui.common.stop_signals import StopOnSignal
 from parking_desktop.ui.kiosk.checkin import CheckInScreen
@@ -205,7 +206,7 @@ class KioskWindow(QWidget):
     # --- full screen and quitting -------------------------------------------------------------
     def set_full_screen(self, on: bool) -> None:
         if on:
-            self.showFullScreen()
+            fill_screen(self)
         else:
             self.showNormal()
             if self.width() < WINDOWED_SIZE[0] or self.height() < WINDOWED_SIZE[1]:
@@ -273,7 +274,7 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
     if stopper is not None:
         stopper.requested.connect(lambda _signal_name: window.end())
     if fullscreen:
-        window.showFullScreen()
+        fill_screen(window)
     else:
         window.resize(*WINDOWED_SIZE)
         window.show()
