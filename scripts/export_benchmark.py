@@ -7,6 +7,8 @@ the very same SELECT, and against a plain-column SELECT, all in one run.
   FILE) with its peak RSS;
 * reference: ``sqlite3 -csv DB < query.sql`` / ``psql -c "\\copy (query) TO FILE CSV"`` of
   exactly the SELECT our export runs, also a new process timed the same way, with its peak RSS;
+  (on SQLite our export runs that SELECT wrapped so that SQLite joins each row's cells into one
+  CSV line, the step sqlite3 -csv does in C; on PostgreSQL it is inside the same COPY);
 * floor: the same tool writing a plain-column SELECT (same rows and joins, columns as stored,
   no time-zone or money formatting): what the formatting itself costs.
 

@@ -41,10 +41,16 @@ def endless_query(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     before the first row (only an interrupt stops it); on PostgreSQL rows trickle out slowly."""
     if app.db.is_sqlite:
         sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-               "WHERE x < 4000000000) SELECT max(x), 'slow' FROM c")
+               "WHERE x < 4000000000) SELECT max(x), 'slow'{more} FROM c")
     else:
-        sql = ("SELECT i, pg_sleep(0.002)::text FROM generate_series(1, 100000000) i")
-    monkeypatch.setattr(csv_export, "build_select", lambda *args, **kwargs: sql)
+        sql = ("SELECT i, pg_sleep(0.002)::text{more} FROM generate_series(1, 100000000) i")
+
+    def endless(dialect: str, flt: object, options: csv_export.CsvOptions,
+                span: object = None) -> str:
+        # As many columns as the real SELECT: the SQLite writer wraps it into CSV lines.
+        return sql.format(more=", NULL" * (len(options.header) - 2))
+
+    monkeypatch.setattr(csv_export, "build_select", endless)
 
 
 # The endless query runs for many minutes: an export that ends within this hang guard was
