@@ -21,6 +21,7 @@ from sqlalchemy import text, update
 from parking_desktop.adapters.db import migrate
 from parking_desktop.adapters.db.engine import make_engine
 from parking_desktop.adapters.db.models import ParkingLot
+from parking_desktop.adapters.db.schema_version import HEAD_REVISION
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.bootstrap import App, build_app
 from parking_desktop.cli.main import run as run_cli
@@ -283,7 +284,7 @@ def test_health_on_postgresql_says_when_the_migrations_lag_behind_the_program(
     assert run.code == 1
     schema = next(c for c in run.json()["checks"] if c["name"] == "schema")
     assert schema == {"name": "schema", "ok": False, "warning": False,
-                      "detail": "at revision 0003, 0004 expected: run `db upgrade`"}
+                      "detail": f"at revision 0003, {HEAD_REVISION} expected: run `db upgrade`"}
     assert cli("db", "upgrade").code == 0
     assert cli("health").code == 0
 

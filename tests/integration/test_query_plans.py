@@ -29,6 +29,9 @@ OPEN_VEHICLE = "uq_reservations_open_vehicle"
 ANY_OPEN = "uq_reservations_open_"  # PostgreSQL may count open rows through any of the three
 SPOTS_BY_LOT = "ix_parking_spots_lot_status_position"
 BY_STATUS = "ix_reservations_status_left_cost"
+# A quarter hour of check-outs: PostgreSQL may walk it by left_at alone (then filter the
+# status) or by (status, left_at); both are an index range of at most 15 minutes.
+BY_STATUS_OR_LEFT_AT = (BY_STATUS, "ix_reservations_left_at")
 BY_RESERVED_AT = "ix_reservations_reserved_at"
 # The summary's primary key (bucket, lot_id): SQLite names the index of a composite text key.
 QUARTERS_SQLITE, QUARTERS_PG = "sqlite_autoindex_stats_quarters_1", "pk_stats_quarters"
@@ -45,7 +48,7 @@ def everyone(flt: search.ReservationFilter) -> search.SearchQuery:
     return search.search_query(SYSTEM, flt, None, None)
 
 # name: (the service's statement, index it must use on SQLite, on PostgreSQL)
-HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str]] = {
+HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str | tuple[str, ...]]] = {
     # Spots screen
     "spot map: open reservations of a lot": (
         lambda app, ids: parking.spot_map_open(ids["lot"]), OPEN_SPOT, ANY_OPEN),
@@ -81,11 +84,11 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str]] = {
     # (the all-time totals read stats_lot_totals whole: one row per lot)
     "dashboard: revenue this month": (dashboard("revenue_month"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue this month, before the first quarter hour": (
-        dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS),
+        dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
     "dashboard: revenue per day and bookings by hour": (
         dashboard("chart"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue per day, before the first quarter hour": (
-        dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS),
+        dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
     "dashboard: bookings by hour, before the first quarter hour": (
         dashboard("booking_hours_edge"), BY_RESERVED_AT, BY_RESERVED_AT),
     "dashboard: recent reservations": (
@@ -149,8 +152,10 @@ def generic_plan(session: Session, statement: Any) -> str:
 def test_a_hot_query_uses_its_index(app: App, ids: dict[str, int], name: str) -> None:
     build, on_sqlite, on_postgresql = HOT[name]
     wanted = on_sqlite if app.db.is_sqlite else on_postgresql
+    choices = (wanted,) if isinstance(wanted, str) else wanted
     got = plan(app, build(app, ids))
-    assert wanted in got, f"{name}: expected {wanted} in the plan, got:\n{got}"
+    assert any(index in got for index in choices), \
+        f"{name}: expected one of {choices} in the plan, got:\n{got}"
 
 
 def test_the_open_status_is_written_as_the_partial_indexes_predicate(app: App) -> None:

@@ -118,15 +118,19 @@ class ExportRunner:
         try:
             self._run(job_id, running.cancel, on_progress)
         finally:
-            with self._lock:
-                self._running.pop(job_id, None)
             with contextlib.suppress(Exception):
                 lease.release()
-            if self._on_finished is not None:
-                try:
-                    self._on_finished(job_id)
-                except Exception:  # a notification problem never breaks the runner
-                    log.exception("After-export step failed for job %s", job_id)
+            try:
+                if self._on_finished is not None:
+                    try:
+                        self._on_finished(job_id)
+                    except Exception:  # a notification problem never breaks the runner
+                        log.exception("After-export step failed for job %s", job_id)
+            finally:
+                # Last: wait() returns once the job is gone from here, and by then its
+                # after-export step (the driver's e-mail) has run too.
+                with self._lock:
+                    self._running.pop(job_id, None)
 
     def _run(self, job_id: str, cancel: threading.Event,
              on_progress: ProgressHook | None) -> None:
