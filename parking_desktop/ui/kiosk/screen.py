@@ -181,11 +181,15 @@ class KioskScreen(QWidget):
         if not quiet:
             self.banner.clear()
 
+        # The page stops being busy as the answer arrives, before it is shown: a key pressed
+        # the moment a refusal appears must not be dropped as "still busy".
         def succeeded(result: T) -> None:
+            self._ops.discard(op)
             if generation == self._generation:
                 on_success(result)
 
         def failed(failure: Failure) -> None:
+            self._ops.discard(op)
             if generation == self._generation:
                 (on_error or self.show_error)(failure.message)
 
