@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from PySide6.QtCharts import (
+    QAbstractAxis,
     QAreaSeries,
     QBarCategoryAxis,
     QBarSeries,
@@ -61,7 +62,7 @@ def _replace(view: QChartView, chart: QChart) -> None:
         old.deleteLater()
 
 
-def _style_axis(axis: QValueAxis | QBarCategoryAxis | QDateTimeAxis | QCategoryAxis) -> None:
+def _style_axis(axis: QAbstractAxis) -> None:
     font = QFont(axis.labelsFont())
     font.setPointSizeF(8.0)
     axis.setLabelsFont(font)
@@ -130,6 +131,14 @@ def set_revenue_per_day(view: QChartView, days: Sequence[tuple[str, Decimal]]) -
 def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], name: str,
              colour: str = BLUE, label_format: str = "%d") -> None:
     """One series of vertical bars (bookings by hour, spend per month)."""
+    axis_x = QBarCategoryAxis()
+    axis_x.append(list(labels))
+    _bar_chart(view, values, name, colour, axis_x, label_format)
+
+
+def _bar_chart(view: QChartView, values: Sequence[float], name: str, colour: str,
+               axis_x: QAbstractAxis, label_format: str = "%d") -> None:
+    """One series of bars along ``axis_x``, with a value axis from 0 to the largest value."""
     chart = _new_chart()
     series = QBarSeries()
     series.setBarWidth(0.7)
@@ -140,8 +149,6 @@ def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], n
     series.append(bar)
     chart.addSeries(series)
     chart.legend().setVisible(False)
-    axis_x = QBarCategoryAxis()
-    axis_x.append(list(labels))
     _style_axis(axis_x)
     axis_x.setGridLineVisible(False)
     axis_y = _value_axis(max((float(v) for v in values), default=0), label_format)
@@ -154,30 +161,13 @@ def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], n
 
 def set_hours(view: QChartView, values: Sequence[int], name: str = "Bookings") -> None:
     """Bookings per hour of day: 24 bars; hour labels thinned to what the width can hold."""
-    chart = _new_chart()
-    series = QBarSeries()
-    series.setBarWidth(0.7)
-    bar = QBarSet(name)
-    bar.setColor(QColor(BLUE))
-    bar.setBorderColor(QColor(BLUE))
-    bar.append([float(v) for v in values])
-    series.append(bar)
-    chart.addSeries(series)
-    chart.legend().setVisible(False)
     axis_x = QCategoryAxis()
     axis_x.setRange(-0.5, len(values) - 0.5)
     axis_x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
     step = hour_label_step(view.width(), len(values))
     for hour in range(0, len(values), step):
         axis_x.append(f"{hour}h", hour)
-    _style_axis(axis_x)
-    axis_x.setGridLineVisible(False)
-    axis_y = _value_axis(max((float(v) for v in values), default=0))
-    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
-    series.attachAxis(axis_x)
-    series.attachAxis(axis_y)
-    _replace(view, chart)
+    _bar_chart(view, values, name, BLUE, axis_x)
 
 
 def hour_label_step(width: int, hours: int = 24, label_width: int = 30) -> int:
