@@ -12,6 +12,7 @@ from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
+from parking_desktop.services.accounts.erasure import ErasureService
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
 from parking_desktop.services.cache.cached import (
     CachedLots,
@@ -54,6 +55,7 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    erasure: ErasureService  # a driver's right to erasure (services/accounts/erasure.py)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -167,6 +169,8 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
+                                                cache.forget_everything)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

@@ -77,6 +77,13 @@ class Settings:
     twilio_auth_token: str = field(repr=False)  # a secret: never logged
     twilio_from_number: str
     settings_file: Path
+    # Retention (days; 0 = keep for ever, the behaviour before these settings existed).
+    retain_plates_days: int = 0
+    retain_activity_days: int = 0
+    retain_mail_bodies_days: int = 0
+    retain_export_records_days: int = 0
+    # The mailto: address of unsubscribe requests ("" = none: the Mail screen warns).
+    mail_unsubscribe_address: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -199,6 +206,14 @@ def mail_sender_problem(raw: str) -> str | None:
     return None
 
 
+def unsubscribe_address_problem(raw: str) -> str | None:
+    """Why ``raw`` cannot be the unsubscribe address (None: it can, or it is empty)."""
+    if raw and mail_sender_problem(raw) is not None:
+        return (f"MAIL_UNSUBSCRIBE_ADDRESS must be an e-mail address like "
+                f"unsubscribe@example.com, not '{shown_value(raw)}'.")
+    return None
+
+
 def mail_ca_file_problem(raw: str) -> str | None:
     """Why MAIL_CA_FILE cannot be used (None: it is empty or an existing file)."""
     if raw and not Path(raw).expanduser().is_file():
@@ -298,6 +313,20 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
             "A lot filling past this percentage tells the managers, once per crossing "
             "(0: never)."),
+    Setting("RETAIN_PLATES_DAYS", "retain_plates_days", _whole_number(0, 100 * 365), 0,
+            "Vehicle numbers of closed stays are masked this many days after the stay "
+            "(0: kept for ever)."),
+    Setting("RETAIN_ACTIVITY_DAYS", "retain_activity_days", _whole_number(0, 100 * 365), 0,
+            "Activity log entries are deleted this many days after they happened (0: kept)."),
+    Setting("RETAIN_MAIL_BODIES_DAYS", "retain_mail_bodies_days",
+            _whole_number(0, 100 * 365), 0,
+            "Sent and given-up mails are deleted from the outbox after this many days (0: kept)."),
+    Setting("RETAIN_EXPORT_RECORDS_DAYS", "retain_export_records_days",
+            _whole_number(0, 100 * 365), 0,
+            "Finished export records are deleted this many days after they ended (0: kept)."),
+    Setting("MAIL_UNSUBSCRIBE_ADDRESS", "mail_unsubscribe_address",
+            _checked(unsubscribe_address_problem), "",
+            "Where drivers send unsubscribe requests (mailto: in reminders and reports)."),
     Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
             "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
             saved=False, in_file=False),
