@@ -137,23 +137,23 @@ class ErasureService:
                 pseudonym,
             )
             reservations = self._strip_reservations(session, user.id)
-            activity_deleted = int(
+            activity_deleted = _rowcount(
                 session.execute(
                     delete(UserActivity)
                     .where(UserActivity.user_id == user.id)
                     .execution_options(synchronize_session=False)
-                ).rowcount
-            )  # type: ignore[attr-defined]
+                )
+            )
             mail_match = [EmailOutbox.user_id == user.id]
             if user.email:
                 mail_match.append(EmailOutbox.recipient == user.email)
-            mails_deleted = int(
+            mails_deleted = _rowcount(
                 session.execute(
                     delete(EmailOutbox)
                     .where(or_(*mail_match))
                     .execution_options(synchronize_session=False)
-                ).rowcount
-            )  # type: ignore[attr-defined]
+                )
+            )
             exports_deleted, files = self._drop_exports(session, user.id)
             scrubbed = self._scrub_others(session, needles)
             user.username = pseudonym
@@ -336,6 +336,10 @@ class ErasureService:
             return path.resolve().parent == self.export_folder.resolve()
         except OSError:
             return False
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _contains_any(path: Path, needles: list[bytes]) -> bool:
