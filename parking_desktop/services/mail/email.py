@@ -144,7 +144,8 @@ class EmailService:
             path = Path(job.file_path)
             try:
                 if path.stat().st_size <= ATTACH_LIMIT_BYTES:
-                    files = (attachment(filename, "text/csv", path.read_bytes()),)
+                    kind = "application/zip" if path.suffix == ".zip" else "text/csv"
+                    files = (attachment(filename, kind, path.read_bytes()),)
             except OSError as exc:
                 log.warning("Export file %s cannot be attached: %s", path, exc)
         body = self.renderer.render("export_ready", **self._base(user), job=job,
