@@ -31,6 +31,7 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
+from parking_desktop.services.privacy.preferences import MailPreferencesService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class App:
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
     erasure: ErasureService  # a driver's right to erasure (services/accounts/erasure.py)
+    mail_preferences: MailPreferencesService  # reminders / reports on or off, per driver
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -171,6 +173,7 @@ def build_app(
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
         erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
                                                 cache.forget_everything)),
+        mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

@@ -41,6 +41,7 @@ from parking_desktop.adapters.db.models import (
     UserActivity,
 )
 from parking_desktop.adapters.db.models_mail import EmailOutbox
+from parking_desktop.adapters.db.models_privacy import MailPreference
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import OPEN_BOOKINGS
@@ -298,7 +299,9 @@ class ErasureService:
 
     @staticmethod
     def _drop_preferences(session: Session, user_id: int) -> None:
-        """Mail preferences go with the account (no table yet: nothing to do)."""
+        """Mail preferences go with the account: an erased one gets no mail anyway."""
+        session.execute(delete(MailPreference).where(MailPreference.user_id == user_id)
+                        .execution_options(synchronize_session=False))
 
     def _delete_files(self, files: Iterable[Path]) -> int:
         removed = 0

@@ -66,8 +66,11 @@ def collect(ctx: ServiceContext, user_id: int) -> dict[str, list[dict[str, Any]]
             rows = session.execute(select(table).where(key == user_id).order_by(*order)).all()
             hidden = LEFT_OUT.get(table.name, set())
             sections[SECTION_NAMES.get(table.name, table.name)] = [
-                {c.name: _plain(v) for c, v in zip(table.columns, row, strict=True)
-                 if c.name not in hidden}
+                {
+                    c.name: _plain(v)
+                    for c, v in zip(table.columns, row, strict=True)
+                    if c.name not in hidden
+                }
                 for row in rows
             ]
     if not sections["profile"]:
