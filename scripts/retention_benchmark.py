@@ -104,7 +104,9 @@ def restore(app: App) -> None:
 
 
 def check_ins(app: App, actor: Actor, lot_id: int, prefix: str, count: int | None,
-              until: subprocess.Popen[bytes] | None = None) -> list[float]:
+              until: subprocess.Popen[bytes] | None = None, pause: float = 0.05) -> list[float]:
+    """Check-ins (each checked out again, untimed) with ``pause`` between them: a busy
+    entrance, not a loop that never lets go of SQLite's one write lock."""
     samples: list[float] = []
     n = 0
     while (count is not None and n < count) or (until is not None and until.poll() is None):
@@ -114,6 +116,7 @@ def check_ins(app: App, actor: Actor, lot_id: int, prefix: str, count: int | Non
         samples.append(time.perf_counter() - started)
         app.parking.check_out(actor, plate)
         n += 1
+        time.sleep(pause)
     return samples
 
 
@@ -128,19 +131,21 @@ def bench(name: str, url: str, folder: Path, args: argparse.Namespace, results: 
                      f"{time.perf_counter() - started:.1f} s")
         quiet_p50, quiet_p99, busy_p50, busy_p99, worst, runs = [], [], [], [], [], []
         for rep in range(args.repeat):
-            quiet = check_ins(app, actor, lot_id, f"Q{rep}X", args.ops)
+            pause = args.pause_ms / 1000
+            quiet = check_ins(app, actor, lot_id, f"Q{rep}X", args.ops, pause=pause)
             worker = subprocess.Popen(
-                main_command("--data-dir", str(folder), "--db", url, "retention", "run",
-                             "--json"),
+                main_command("-v", "--data-dir", str(folder), "--db", url, "retention",
+                             "run", "--json"),
                 env=app_env(RETAIN_PLATES_DAYS="90"), stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE)
             began = time.perf_counter()
-            busy = check_ins(app, actor, lot_id, f"B{rep}X", None, until=worker)
+            busy = check_ins(app, actor, lot_id, f"B{rep}X", None, until=worker, pause=pause)
             worker.wait()
             runs.append(time.perf_counter() - began)
             if worker.returncode != 0:
-                raise SystemExit(f"retention run failed: {worker.stderr.read().decode()[-500:]}"
-                                 if worker.stderr else "retention run failed")
+                raise SystemExit("retention run failed: "
+                                 + (worker.stderr.read().decode()[-3000:] if worker.stderr
+                                    else ""))
             quiet_p50.append(percentile(quiet, 0.5))
             quiet_p99.append(percentile(quiet, 0.99))
             if busy:
@@ -168,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ops", type=int, default=300, help="quiet check-ins per repeat")
+    parser.add_argument("--pause-ms", type=int, default=50,
+                        help="between one check-in's check-out and the next check-in")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     add_common_arguments(parser, repeat=3)
     args = parser.parse_args()
