@@ -34,3 +34,26 @@ def test_a_manager_turns_a_drivers_reports_off(
     window.resize(1920, 1080)
     qtbot.wait(50)
     window.grab().save("/tmp/privacy-person-1920.png")
+
+
+def test_pasted_unsubscribe_requests_turn_the_mails_off(
+    app: App, qtbot: QtBot, desk: Desk, manager: Actor, driver: Actor
+) -> None:
+    window = desk.window(manager, size=(1024, 768))
+    screen = window.navigate("mail")
+    qtbot.waitUntil(lambda: screen.loads > 0)
+    assert screen.unsubscribe_note.objectName() == "fieldError"  # no address set: warned
+    assert "MAIL_UNSUBSCRIBE_ADDRESS is not set" in screen.unsubscribe_note.text()
+    qtbot.mouseClick(screen.apply_button, Qt.MouseButton.LeftButton)
+    assert screen.unsubscribe_result.text() == "Paste the requests first."
+    screen.requests.setPlainText(
+        "From: Driver One <DRIVER1@example.com>\nSubject: unsubscribe\n\n"
+        "mailto:nobody@example.net?subject=unsubscribe\n"
+    )
+    qtbot.mouseClick(screen.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "unsubscribed" in screen.unsubscribe_result.text())
+    assert screen.unsubscribe_result.text().startswith("1 driver unsubscribed")
+    assert "nobody@example.net" in screen.unsubscribe_result.text()
+    prefs = app.mail_preferences.get(manager, driver.user_id or 0)
+    assert (prefs.reminders, prefs.reports, prefs.source) == (False, False, "request")
+    window.grab().save("/tmp/privacy-mail-1024.png")
