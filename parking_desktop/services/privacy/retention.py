@@ -3,7 +3,7 @@
 Four limits (days; 0 = keep for ever, the behaviour before they existed):
 
 * vehicle numbers of closed stays (completed or cancelled) whose stay ended before the limit
-  are masked exactly as anonymised exports mask them (``csv_export.mask_vehicle``: only the
+  are masked exactly as anonymised exports mask them (the same SQL, ``csv_export.mask_sql``: only the
   last two characters stay). Lot, spot, times, price and cost are untouched, so the dashboard
   and the monthly figures are the same before and after. The activity entries of the same age
   lose the vehicle number in their details the same way;
@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import String, and_, delete, func, literal_column, or_, select, update
 
-from parking_desktop.adapters.csv_export import mask_vehicle
+from parking_desktop.adapters.csv_export import mask_sql, mask_vehicle
 from parking_desktop.adapters.db.models import ExportJob, Reservation, UserActivity
 from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.config import Settings
@@ -161,32 +161,28 @@ class RetentionService:
 
     # --- vehicle numbers --------------------------------------------------------------------
     def _mask_reservations(self, cutoff: datetime, summary: RetentionSummary) -> int:
-        """Walks the table by ranges of its primary key (each read is a small index range,
-        whatever the table's size, on both databases), masking what is due in each range."""
+        """One UPDATE per range of ids (the primary key: each one a small index range whatever
+        the table's size), with the very SQL expression anonymised exports mask with."""
         r = Reservation
-        due = and_(r.status.in_(CLOSED), func.coalesce(r.left_at, r.reserved_at) < cutoff)
         with self.ctx.read() as session:
+            dialect = session.get_bind().dialect.name
             low, high = session.execute(select(func.min(r.id), func.max(r.id))).one()
         if low is None:
             return 0
+        masked_plate = literal_column(mask_sql(dialect, "vehicle_number"), String())
         masked = 0
-        # An ORM "bulk UPDATE by primary key": one executemany per batch.
-        statement = update(r).execution_options(synchronize_session=False)
         start = int(low) - 1
         while start < int(high):
             end = start + self.batch_rows
-            with self.ctx.read() as session:
-                rows = session.execute(
-                    select(r.id, r.vehicle_number).where(r.id > start, r.id <= end, due)
-                ).all()
-            changes = [
-                {"id": rid, "vehicle_number": mask_vehicle(plate)}
-                for rid, plate in rows
-                if mask_vehicle(plate) != plate
-            ]
-            if changes:
-                self._write(statement, summary, changes)
-                masked += len(changes)
+            masked += self._write(
+                update(r)
+                .where(r.id > start, r.id <= end, r.status.in_(CLOSED),
+                       func.coalesce(r.left_at, r.reserved_at) < cutoff,
+                       r.vehicle_number != masked_plate)
+                .values(vehicle_number=masked_plate)
+                .execution_options(synchronize_session=False),
+                summary,
+            )
             start = end
             self._tick()
         return masked
