@@ -3,19 +3,21 @@
 Four limits (days; 0 = keep for ever, the behaviour before they existed):
 
 * vehicle numbers of closed stays (completed or cancelled) whose stay ended before the limit
-  are masked exactly as anonymised exports mask them (the same SQL, ``csv_export.mask_sql``: only the
-  last two characters stay). Lot, spot, times, price and cost are untouched, so the dashboard
-  and the monthly figures are the same before and after. The activity entries of the same age
-  lose the vehicle number in their details the same way;
+  are masked exactly as anonymised exports mask them (the same SQL, ``csv_export.mask_sql``:
+  only the last two characters stay). Lot, spot, times, price and cost are untouched, so the
+  dashboard and the monthly figures are the same before and after. The activity entries of
+  the same age lose the vehicle number in their details the same way;
 * activity entries older than the limit are deleted;
 * sent (or given-up) mails older than the limit lose their bodies and attachments; the row
   stays (recipient, subject, status, idempotency key), so a job run again never mails twice;
 * finished export records (failed, cancelled, expired) older than the limit are deleted. A
   completed export becomes expired through the nightly export clean-up, which deletes its file.
 
-Each batch is its own short transaction of at most ``batch_rows`` rows, with a short pause
-after it, so kiosks waiting to write (SQLite has one writer at a time) get their turn within
-one batch (scripts/retention_benchmark.py measures it)."""
+Each batch is its own short transaction of at most ``batch_rows`` rows, followed by a pause at
+least as long as the batch took: SQLite has one writer at a time, and a kiosk waiting for it
+polls with growing sleeps (up to 100 ms), so a job that took the lock back at once could keep
+it waiting batch after batch. The job takes at most half of the write time; a check-in waits
+for one batch at most (scripts/retention_benchmark.py measures it)."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
 
 BATCH_ROWS = 5000
-PAUSE_SECONDS = 0.02  # after each write batch: a waiting kiosk gets the write lock
+PAUSE_SECONDS = 0.1  # at least, after each write batch: a waiting kiosk gets the write lock
 CLOSED = (BookingStatus.COMPLETED.value, BookingStatus.CANCELLED.value)
 FINISHED_EXPORTS = ("failed", "cancelled", "expired")
 FINISHED_MAILS = ("sent", "failed")
@@ -176,9 +178,13 @@ class RetentionService:
             end = start + self.batch_rows
             masked += self._write(
                 update(r)
-                .where(r.id > start, r.id <= end, r.status.in_(CLOSED),
-                       func.coalesce(r.left_at, r.reserved_at) < cutoff,
-                       r.vehicle_number != masked_plate)
+                .where(
+                    r.id > start,
+                    r.id <= end,
+                    r.status.in_(CLOSED),
+                    func.coalesce(r.left_at, r.reserved_at) < cutoff,
+                    r.vehicle_number != masked_plate,
+                )
                 .values(vehicle_number=masked_plate)
                 .execution_options(synchronize_session=False),
                 summary,
@@ -264,10 +270,11 @@ class RetentionService:
         self, statement: Any, summary: RetentionSummary, params: list[dict[str, Any]] | None = None
     ) -> int:
         """One batch in its own short transaction; returns the rows it changed."""
+        started = time.monotonic()
         with self.ctx.write() as session:
             result = session.execute(statement, params) if params else session.execute(statement)
             changed = len(params) if params else int(getattr(result, "rowcount", 0) or 0)
         summary.batches += 1
         if self.pause:
-            time.sleep(self.pause)
+            time.sleep(max(self.pause, time.monotonic() - started))
         return changed
