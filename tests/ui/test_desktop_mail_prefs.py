@@ -4,6 +4,9 @@ warns while MAIL_UNSUBSCRIBE_ADDRESS is not set."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -57,3 +60,37 @@ def test_pasted_unsubscribe_requests_turn_the_mails_off(
     prefs = app.mail_preferences.get(manager, driver.user_id or 0)
     assert (prefs.reminders, prefs.reports, prefs.source) == (False, False, "request")
     window.grab().save("/tmp/privacy-mail-1024.png")
+
+
+def test_a_drivers_data_bundle_from_the_exports_screen(
+    app: App, qtbot: QtBot, desk: Desk, manager: Actor, driver: Actor, tmp_path: Path
+) -> None:
+    from parking_desktop.ui.desktop.export_table import ExportsModel
+    from parking_desktop.ui.desktop.exports_screen import ExportsScreen
+    from tests.ui.conftest import wait_for
+
+    screen = desk.open(ExportsScreen, manager)
+    asked: list[str] = []
+
+    def choose(_parent: object, suggested: str) -> str:
+        asked.append(suggested)
+        return str(tmp_path / "driver1-data")  # no suffix typed: the bundle's is added
+
+    screen.choose_save_path = choose  # type: ignore[method-assign]
+    screen.scope.setCurrentIndex(screen.scope.findData("data"))
+    assert screen.driver.isVisibleTo(screen)
+    screen.driver.setText("driver1")
+    qtbot.mouseClick(screen.export_button, Qt.MouseButton.LeftButton)
+    wait_for(
+        qtbot,
+        lambda: (
+            screen.model.rowCount() == 1
+            and screen.model.index(0, ExportsModel.STATUS).data() == "Ready"
+        ),
+    )
+    screen.table.selectRow(0)
+    qtbot.mouseClick(screen.save_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: screen.last_saved is not None)
+    assert asked[0].endswith("personal-data-of-driver1.zip")
+    with zipfile.ZipFile(tmp_path / "driver1-data.zip") as bundle:
+        assert "data.json" in bundle.namelist()

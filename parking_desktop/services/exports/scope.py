@@ -233,25 +233,27 @@ def scope_from_form(session: Session, actor: Actor, form: ExportForm) -> ExportS
     The kind is checked against the actor's role first, so nobody learns which usernames
     exist by asking for an export they may not have."""
     kind = form.kind
-    authorise(actor, ExportScope(kind=kind, user_id=actor.user_id if kind == "driver"
+    authorise(actor, ExportScope(kind=kind, user_id=actor.user_id if kind in ("driver", "data")
                                  else None))
     date_from = _field_day(form.date_from, "start date", "date_from")
     date_to = _field_day(form.date_to, "end date", "date_to")
     if date_from and date_to and date_from > date_to:
         raise FieldError("date_to", "The start date must be on or before the end date.")
+    # A data bundle answers a request for one's own data: never anonymised.
     scope = ExportScope(kind=kind, date_from=date_from, date_to=date_to,
-                        anonymize=form.anonymize)
+                        anonymize=form.anonymize and kind != "data")
     if kind == "lot":
         if form.lot_id is None:
             raise FieldError("lot_id", "Choose the lot to export.")
         return ExportScope(**{**scope.__dict__, "lot_id": form.lot_id})
-    if kind == "driver":
+    if kind in ("driver", "data"):
         name = form.driver.strip()
         if not name and actor.role is Role.DRIVER:
             return ExportScope(**{**scope.__dict__, "user_id": actor.user_id})
         if not name:
-            raise FieldError("driver",
-                             "Enter the username of the driver whose history to export.")
+            what = "history" if kind == "driver" else "data"
+            raise FieldError("driver", f"Enter the username of the driver whose {what} to "
+                                       "export.")
         user_id = session.scalar(select(User.id).where(User.username == name))
         if user_id is None:
             raise FieldError("driver", f"There is no user '{name}'.")
