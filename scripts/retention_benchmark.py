@@ -9,7 +9,7 @@ In one run, on SQLite and/or PostgreSQL:
 2. reference: ``--ops`` kiosk check-ins (each checked out again, untimed) through the
    services, with nothing else running: p50 and p99;
 3. ours: the same check-ins while ``main.py retention run`` (RETAIN_PLATES_DAYS=90, a separate
-   process, as the worker would run it) masks every one of those rows in batches of 5,000;
+   process, as the worker would run it) masks every one of those rows in batches of 2,000;
    check-ins continue until it ends. p50, p99, the slowest, and how long the run took.
 
 Between repeats the plates are put back (one UPDATE), so every repeat masks the same rows.
