@@ -45,6 +45,15 @@ def attachment(filename: str, content_type: str, data: bytes,
     return item
 
 
+def list_unsubscribe_headers(address: str) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers for mail a recipient may stop: a mailto: link (we run no web
+    server, so one-click is the mail client's own "unsubscribe" sending that mail)."""
+    if not address:
+        return {}
+    return {"List-Unsubscribe": f"<mailto:{address}?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def build_message(
     *,
     sender: str,
@@ -55,6 +64,7 @@ def build_message(
     message_id: str,
     date: datetime,
     attachments: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
@@ -62,6 +72,8 @@ def build_message(
     msg["Subject"] = one_line(subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        msg[name] = one_line(value, 900)
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")

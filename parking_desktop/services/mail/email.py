@@ -274,7 +274,7 @@ class EmailService:
     # --- helpers --------------------------------------------------------------------------
     def _base(self, user: MailUser) -> dict[str, Any]:
         return {"site_name": self.site_name, "name": user.full_name or user.username,
-                "subject": ""}
+                "subject": "", "unsubscribe_address": self.box.settings.mail_unsubscribe_address}
 
     def _mail(self, user: MailUser, kind: str, key: str, subject: str, text: str,
               html: str, *, attachments: tuple[dict[str, Any], ...] = ()) -> OutgoingMail:
@@ -318,5 +318,6 @@ def build_email_service(
         config = box.smtp_config()
         return SmtpTransport(config, lambda: store.smtp_password(config.username))
 
-    outbox = OutboxService(ctx, transport, lambda: box.sender)
+    outbox = OutboxService(ctx, transport, lambda: box.sender,
+                           unsubscribe=lambda: box.settings.mail_unsubscribe_address)
     return EmailService(ctx, outbox, box, store, sms=sms_notifier(settings), environ=environ)

@@ -43,7 +43,12 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import User
 from parking_desktop.adapters.db.models_mail import EmailOutbox
-from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
+from parking_desktop.adapters.mail.message import (
+    build_message,
+    list_unsubscribe_headers,
+    new_message_id,
+    one_line,
+)
 from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
 from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.config import shown_value
@@ -57,6 +62,9 @@ from parking_desktop.services.views import Page
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed")
+# The kinds a driver may stop (services/privacy/preferences): they carry List-Unsubscribe.
+# Everything else (an export they asked for, alerts to managers) is transactional.
+UNSUBSCRIBABLE = frozenset({"daily_reminder", "monthly_report"})
 # The activity row written when the server took a mail (the job wrote "queued" before);
 # other kinds write "email_sent". A mail given up on writes "email_failed".
 SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent",
@@ -250,10 +258,13 @@ class OutboxService:
         lease: timedelta = timedelta(minutes=10),
         batch_size: int = 50,
         reuse_connection: bool = True,
+        unsubscribe: Callable[[], str] = lambda: "",
     ) -> None:
         self.ctx = ctx
         self._transport_factory = transport_factory
         self._sender = sender
+        # MAIL_UNSUBSCRIBE_ADDRESS, read as each mail leaves (empty: no List-Unsubscribe).
+        self._unsubscribe = unsubscribe
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch_size = batch_size
@@ -382,6 +393,8 @@ class OutboxService:
                         sender=sender, recipient=mail.recipient, subject=mail.subject,
                         text=mail.body_text, html=mail.body_html, message_id=mail.message_id,
                         date=self.ctx.clock.now(), attachments=mail.attachments,
+                        headers=(list_unsubscribe_headers(self._unsubscribe())
+                                 if mail.kind in UNSUBSCRIBABLE else None),
                     )
                 except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
                     # A mail that cannot be built never will be: fail it, go on with the rest.
