@@ -271,4 +271,11 @@ def mail_samples() -> dict[str, dict[str, Any]]:
         "system_alert": {"title": "Job failed", "message": "Self-test", "raised_at": _AT,
                          "details": [("job", "daily_reminder")]},
         "test_message": {"sent_at": _AT, "requested_by": "manager", "server": "smtp:587"},
+        "no_show": {"name": "Ann", "hold_minutes": 30,
+                    "booking": SimpleNamespace(id=7, vehicle_number="AB12CD", lot_name="North",
+                                               spot_number="P002", reserved_at=_AT)},
+        "receipt": {"name": "Ann", "arrived": "2 Mar 2026, 10:00", "left": "2 Mar 2026, 12:00",
+                    "total": "€9.00", "method": "Cash",
+                    "receipt": SimpleNamespace(lot_name="North", receipt_number="R-000001",
+                                               vehicle="AB12CD")},
     }

@@ -10,6 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+PAYMENT_METHODS = {
+    "cash": "Cash",
+    "card": "Card",
+    "account": "Billed to account",
+    "waived": "Waived",
+}
+
+
+def method_label(method: str) -> str:
+    """How a payment method reads on a receipt, a report or a mail."""
+    return PAYMENT_METHODS.get(method, method.replace("_", " ").capitalize())
+
 
 @dataclass(frozen=True)
 class FeeLine:

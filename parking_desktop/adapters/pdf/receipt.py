@@ -7,14 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from parking_desktop.adapters.pdf.layout import A5, Document
-from parking_desktop.domain.documents import ReceiptDocument
+from parking_desktop.domain.documents import ReceiptDocument, method_label
 from parking_desktop.domain.locale_format import format_amount, format_moment
-
-METHODS = {"cash": "Cash", "card": "Card", "account": "Billed to account", "waived": "Waived"}
-
-
-def method_label(method: str) -> str:
-    return METHODS.get(method, method.replace("_", " ").capitalize())
 
 
 def render_receipt_pdf(data: ReceiptDocument) -> bytes:

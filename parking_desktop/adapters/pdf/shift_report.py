@@ -7,8 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from parking_desktop.adapters.pdf.layout import A4, Document
-from parking_desktop.adapters.pdf.receipt import method_label
-from parking_desktop.domain.documents import ShiftReportDocument
+from parking_desktop.domain.documents import ShiftReportDocument, method_label
 from parking_desktop.domain.locale_format import format_amount, format_moment
 
 
