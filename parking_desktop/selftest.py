@@ -44,6 +44,7 @@ class SelfTest:
     actor: Any = None
     user: Any = None
     results: list[tuple[str, bool, str]] = field(default_factory=list)
+    receipt_pdf: bytes | None = None  # made by the PDF check; the windows check prints it
 
 
 # --- the checks: each returns its detail line or raises ----------------------------------------
@@ -212,6 +213,7 @@ def check_documents(t: SelfTest) -> str:
     for name, pdf in (("receipt", receipt), ("Z-report", report)):
         if not pdf.startswith(b"%PDF-") or b"DejaVuSans" not in pdf:
             raise CheckFailed(f"the {name} PDF was made without its embedded font")
+    t.receipt_pdf = receipt
     return (f"receipt ({len(receipt) // 1024} KB) and Z-report ({len(report) // 1024} KB) "
             "made with the DejaVu Sans font embedded")
 
@@ -222,7 +224,7 @@ def check_windows(t: SelfTest) -> str:
     # Qt is imported here only, so the checks above run without a display library.
     from parking_desktop.ui.selftest_window import check_windows as build_windows
 
-    return build_windows(t.app, t.actor, t.user)
+    return build_windows(t.app, t.actor, t.user, t.receipt_pdf)
 
 
 CHECKS: list[tuple[str, Callable[[SelfTest], str]]] = [

@@ -48,6 +48,7 @@ def test_self_test_passes_and_reports_every_check(tmp_path: Path) -> None:
     out = result.stdout
     assert "7 mail templates rendered" in out
     assert "made with the DejaVu Sans font embedded" in out
+    assert "a receipt printed to a PDF file" in out
     head = sorted((ROOT / "parking_desktop/adapters/db/migrations/versions").glob("0*.py"))[-1]
     assert f"migrated to {head.name[:4]};" in out and "created a lot with 3 spots" in out
     assert "psycopg" in out and "binary layer" in out

@@ -3,10 +3,14 @@ blocks, tables with right-aligned amounts, and a totals block."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 
-from fpdf import FPDF
+with warnings.catch_warnings():
+    # The frozen build leaves Pillow out (the documents have no images); fpdf2 warns about it.
+    warnings.filterwarnings("ignore", "Pillow could not be imported", UserWarning)
+    from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, XPos, YPos
 from fpdf.fonts import FontFace
 
