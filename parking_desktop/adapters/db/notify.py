@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from parking_desktop.adapters.db.engine import normalise_url
+
 CONNECT_TIMEOUT = 5  # seconds
 
 
@@ -20,9 +22,15 @@ class ChannelError(Exception):
 
 
 def libpq_conninfo(database_url: str) -> str:
-    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URI psycopg can connect with."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """The database URL (any form ``normalise_url`` accepts, several hosts included) as a libpq
+    connection string: the same hosts, ports and ``target_session_attrs`` as the engine's
+    connections, so after a failover the listener finds the new primary as they do."""
+    from psycopg.conninfo import make_conninfo
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    url = make_url(normalise_url(database_url))
+    _args, params = PGDialect_psycopg().create_connect_args(url)
+    return make_conninfo("", **{k: v for k, v in params.items() if v is not None})
 
 
 def _one_line(exc: BaseException) -> str:
