@@ -17,6 +17,7 @@ from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import SystemClock
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import (
     ConnectionMonitor,
     KioskIdentity,
@@ -25,6 +26,7 @@ from parking_desktop.services.kiosks.monitor import (
 )
 from parking_desktop.services.kiosks.views import HeartbeatReport, LinkState
 from tests.conftest import truncate_all
+from tests.integration.failover_support import FreezableProxy
 from tests.integration.hardening_support import TcpProxy
 
 IDENTITY = KioskIdentity("k" * 36, "kiosk-1", "", "0.1.0")
@@ -134,3 +136,40 @@ def test_a_service_call_cut_off_from_the_database_is_a_connection_error(
     finally:
         app.close()
         proxy.cut()
+
+
+@pytest.mark.postgres
+def test_a_pulled_cable_is_noticed_by_the_silent_heartbeat(
+    pg_database_url: str, tmp_path: Path
+) -> None:
+    """Nothing fails on a pulled cable (the proxy holds every byte, closes nothing): only the
+    heartbeat's deadline tells. Forwarding again brings the kiosk back."""
+    truncate_all(pg_database_url)
+    server = make_url(pg_database_url)
+    proxy = FreezableProxy(server.port or 5432).start()
+    url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = build_app(
+        load_settings(
+            data_dir=tmp_path / "data",
+            database_url=url,
+            environ={"APP_TIMEZONE": "UTC"},
+            dotenv_path=tmp_path / "no.env",
+        )
+    )
+    link = build_link(app.heartbeats, app.ctx.clock, tmp_path / "data", interval=0.3, deadline=0.6)
+    changes: list[LinkChange] = []
+    link.listeners.append(changes.append)
+    link.start()
+    try:
+        assert wait(lambda: link.last_beat is not None)
+        proxy.freeze()
+        assert wait(lambda: not link.online, 30)
+        assert "has not answered" in link.problem
+        proxy.thaw()
+        assert wait(lambda: link.online, 60)
+    finally:
+        proxy.thaw()
+        link.stop()
+        app.close()
+        proxy.cut()
+    assert [c.state for c in changes] == [LinkState.OFFLINE, LinkState.ONLINE]
