@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from parking_desktop.adapters.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import PermissionDeniedError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.kiosks.identity import ID_FILE, kiosk_id, read_kiosk_id
 from parking_desktop.services.kiosks.link import build_link
-from parking_desktop.services.kiosks.monitor import STATUS_FILE
+from parking_desktop.services.kiosks.monitor import DEADLINE_SECONDS, STATUS_FILE
 from parking_desktop.services.kiosks.status import kiosk_status
 from parking_desktop.services.kiosks.views import HeartbeatReport, LinkState, Seen
 from tests.integration.hardening_support import main_py
@@ -177,3 +178,12 @@ def test_kiosk_status_cli_answers_without_a_database(tmp_path: Path) -> None:
     assert "Journal:        0 operation(s)" in text.stdout
     bad = main_py(data, nowhere, "kiosk", "status", "--bogus")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_on_sqlite_a_beat_may_wait_for_the_write_lock(app: App, tmp_path: Path) -> None:
+    """Another writer holding SQLite's lock for a few seconds is not an outage."""
+    link = build_link(app.heartbeats, app.ctx.clock, tmp_path / "kiosk-data")
+    if app.db.is_sqlite:
+        assert link.deadline > SQLITE_BUSY_TIMEOUT_MS / 1000
+    else:
+        assert link.deadline == DEADLINE_SECONDS

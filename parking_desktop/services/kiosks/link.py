@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from parking_desktop import __version__
+from parking_desktop.adapters.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from parking_desktop.domain.clock import Clock
 from parking_desktop.services.kiosks.heartbeats import HeartbeatService
 from parking_desktop.services.kiosks.identity import kiosk_id
@@ -27,4 +28,8 @@ def build_link(
     options: dict[str, float] = {"interval": interval or heartbeats.interval}
     if deadline is not None:
         options["deadline"] = deadline
+    elif heartbeats.ctx.db.is_sqlite:
+        # A local file is not "away": a beat that waits is waiting for another writer's lock
+        # (up to the busy timeout), and only a beat that fails means the kiosk cannot work.
+        options["deadline"] = SQLITE_BUSY_TIMEOUT_MS / 1000 + 1
     return ConnectionMonitor(heartbeats.beat, identity, clock, status_dir=data_dir, **options)
