@@ -28,6 +28,7 @@ from parking_desktop.adapters.db.engine import make_engine
 from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import LinkChange
 from tests.conftest import PASSWORD
@@ -180,6 +181,10 @@ def main(url: str, data_dir: str, interval: float = 0.5, deadline: float = 1.0) 
         say(change.state.value, reason=change.reason, detected_after=change.detected_after)
 
     link.listeners.append(changed)
+    sync = app.cache.sync  # the change listener (LISTEN): it must find the new primary too
+    if isinstance(sync, CacheSync):
+        sync.on_state.append(lambda connected, problem: say("listener", connected=connected))
+        sync.on_state.append(link.channel_changed)
     link.start()
     say("ready", database=app.db.description)
     number = 0

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from parking_desktop.adapters.db.models import JobRun, Reservation
+from parking_desktop.adapters.job_lease import JobLeases
 from parking_desktop.bootstrap import App
 from tests.integration.failover_support import KioskProcess, seed_site
 from tests.integration.hardening_support import Worker
@@ -66,6 +67,8 @@ def test_worker_and_kiosk_carry_on_after_the_standby_is_promoted(
         assert worker.wait_for("Worker running", timeout=120), worker.stderr
         assert wait(lambda: kiosk.count("ok") >= 5, 120), (kiosk.events[-5:], kiosk.errors)
         pair.wait_replayed()
+        leases = JobLeases(app.db.engine, tmp_path / "leases")
+        held = leases.acquire("export-1")  # an advisory lock in a session of the primary
 
         crashed = time.time()
         pair.crash_primary()
@@ -80,6 +83,18 @@ def test_worker_and_kiosk_carry_on_after_the_standby_is_promoted(
         )
         assert wait(lambda: len(smtp.received) >= 1, 150), worker.stderr
         assert wait(lambda: _runs_after(app, promoted), 30), worker.stderr
+        # The kiosk's change listener (LISTEN) lost the primary and connected to the new one.
+        assert wait(
+            lambda: any(
+                e["event"] == "listener" and e["connected"] and e["at"] > crashed
+                for e in list(kiosk.events)
+            ),
+            60,
+        ), kiosk.events[-5:]
+        # The lease's session died with the primary: releasing it is not an error, and the
+        # same lease can be taken on the new primary.
+        held.release()
+        leases.acquire("export-1").release()
         # Both are the processes started before the failover: neither restarted.
         assert worker.process.poll() is None and kiosk.process.poll() is None
     finally:
