@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
@@ -57,22 +57,24 @@ class NoShowSummary:
         )
 
 
-def stale_bookings(ctx: ServiceContext, reserved_before: datetime) -> list[int]:
+def stale_query(reserved_before: datetime) -> Select[tuple[int]]:
     """Bookings still waiting for their car that were made before ``reserved_before``."""
-    with ctx.read() as session:
-        return list(
-            session.scalars(
-                select(Reservation.id)
-                # IS_OPEN first: the predicate of the partial indexes on open bookings, so neither
-                # database walks the whole history every few minutes.
-                .where(
-                    IS_OPEN,
-                    Reservation.status == BookingStatus.RESERVED.value,
-                    Reservation.reserved_at <= reserved_before,
-                )
-                .order_by(Reservation.reserved_at, Reservation.id)
-            )
+    # IS_OPEN first: the predicate of the partial indexes on open bookings, so neither
+    # database walks the whole history every few minutes.
+    return (
+        select(Reservation.id)
+        .where(
+            IS_OPEN,
+            Reservation.status == BookingStatus.RESERVED.value,
+            Reservation.reserved_at <= reserved_before,
         )
+        .order_by(Reservation.reserved_at, Reservation.id)
+    )
+
+
+def stale_bookings(ctx: ServiceContext, reserved_before: datetime) -> list[int]:
+    with ctx.read() as session:
+        return list(session.scalars(stale_query(reserved_before)))
 
 
 def cancel_no_shows(
@@ -131,18 +133,7 @@ def overstays(ctx: ServiceContext, actor: Actor, limit_hours: int) -> list[Overs
     require_staff(actor, "see the overstaying cars")
     now = ctx.clock.now()
     with ctx.read() as session:
-        rows = session.execute(
-            select(Reservation, ParkingSpot.number, ParkingLot.id, ParkingLot.name, User.username)
-            .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
-            .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
-            .outerjoin(User, User.id == Reservation.user_id)
-            .where(
-                IS_OPEN,
-                Reservation.status == BookingStatus.ACTIVE.value,
-                Reservation.parked_at <= now - timedelta(hours=limit_hours),
-            )
-            .order_by(Reservation.parked_at, Reservation.id)
-        ).all()
+        rows = session.execute(overstay_query(now - timedelta(hours=limit_hours))).all()
     out = []
     for r, spot_number, lot_id, lot_name, username in rows:
         assert r.parked_at is not None
@@ -160,3 +151,21 @@ def overstays(ctx: ServiceContext, actor: Actor, limit_hours: int) -> list[Overs
             )
         )
     return out
+
+
+def overstay_query(
+    parked_before: datetime,
+) -> Select[tuple[Reservation, str, int, str, str]]:
+    """Parked cars that arrived before ``parked_before``, with their spot, lot and driver."""
+    return (
+        select(Reservation, ParkingSpot.number, ParkingLot.id, ParkingLot.name, User.username)
+        .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
+        .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
+        .outerjoin(User, User.id == Reservation.user_id)
+        .where(
+            IS_OPEN,
+            Reservation.status == BookingStatus.ACTIVE.value,
+            Reservation.parked_at <= parked_before,
+        )
+        .order_by(Reservation.parked_at, Reservation.id)
+    )
