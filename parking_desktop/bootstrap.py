@@ -24,6 +24,7 @@ from parking_desktop.services.cache.cached import (
 from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.kiosks.heartbeats import HeartbeatService
 from parking_desktop.services.parking.activity import ActivityService
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.kiosk import KioskService
@@ -58,6 +59,7 @@ class App:
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
     erasure: ErasureService  # a driver's right to erasure (services/accounts/erasure.py)
     mail_preferences: MailPreferencesService  # reminders / reports on or off, per driver
+    heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -174,6 +176,8 @@ def build_app(
         erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
                                                 cache.forget_everything)),
         mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
+        # Not timed: a beat every two seconds would crowd the Cache screen's figures.
+        heartbeats=HeartbeatService(ctx),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,
