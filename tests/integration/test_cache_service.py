@@ -16,7 +16,12 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import PermissionDeniedError
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.cache.caching import DASHBOARD, CacheService
+from parking_desktop.services.cache.caching import (
+    DASHBOARD,
+    CacheService,
+    _without_password,
+    namespace_for,
+)
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import ReservationFilter, SearchService
@@ -410,3 +415,15 @@ def test_callers_may_change_what_they_get_without_harming_the_next_caller(
     assert len(again.per_lot) == 1 and len(again.revenue_per_day) == 30
     assert calls(app, "lots.search:uncached") == 1  # all of it came from the cache
     assert calls(app, "stats.dashboard:uncached") == 1
+
+
+def test_the_namespace_never_holds_a_password() -> None:
+    first = namespace_for("postgresql://app:s3cret@db.example:5432/parking", "Europe/Paris")
+    second = namespace_for("postgresql://app:other@db.example:5432/parking", "Europe/Paris")
+    assert first == second  # the key depends on where the data is, not on the secret
+    assert namespace_for("postgresql://app@db.example/parking", "UTC") != namespace_for(
+        "postgresql://app@db.example/other", "UTC")
+    assert _without_password("postgresql://app:s3cret@db.example/parking") == (
+        "postgresql://app:***@db.example/parking")
+    assert namespace_for("sqlite:////tmp/a.db", "UTC") != namespace_for("sqlite:////tmp/a.db",
+                                                                          "Europe/Paris")
