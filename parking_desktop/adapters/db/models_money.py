@@ -36,8 +36,13 @@ class Shift(Base):
     __table_args__ = (
         CheckConstraint("opening_float >= 0", name="float_positive"),
         # One open shift per attendant, also against two kiosks opening at the same instant.
-        Index("uq_shifts_open_attendant", "attendant_id", unique=True,
-              sqlite_where=text(OPEN_SHIFT), postgresql_where=text(OPEN_SHIFT)),
+        Index(
+            "uq_shifts_open_attendant",
+            "attendant_id",
+            unique=True,
+            sqlite_where=text(OPEN_SHIFT),
+            postgresql_where=text(OPEN_SHIFT),
+        ),
         Index("ix_shifts_opened_at", "opened_at"),
     )
 
@@ -98,7 +103,8 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     reservation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reservations.id", ondelete="RESTRICT"))
+        ForeignKey("reservations.id", ondelete="RESTRICT")
+    )
     lot_id: Mapped[int] = mapped_column(ForeignKey("parking_lots.id", ondelete="RESTRICT"))
     kind: Mapped[str] = mapped_column(String(8))
     method: Mapped[str] = mapped_column(String(8))
@@ -110,8 +116,9 @@ class Payment(Base):
     taken_by_name: Mapped[str] = mapped_column(String(120))  # "cli:user@host" for the system
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="RESTRICT"))
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id", ondelete="RESTRICT"),
-                                            unique=True)
+    receipt_id: Mapped[int] = mapped_column(
+        ForeignKey("receipts.id", ondelete="RESTRICT"), unique=True
+    )
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason_text: Mapped[str | None] = mapped_column(Text)
     refers_to: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
@@ -134,7 +141,8 @@ class MoneyException(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     reservation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reservations.id", ondelete="RESTRICT"))
+        ForeignKey("reservations.id", ondelete="RESTRICT")
+    )
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"))
     shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id", ondelete="RESTRICT"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("parking_lots.id", ondelete="RESTRICT"))
@@ -180,9 +188,11 @@ def create_guards(connection: Any) -> None:
         connection.exec_driver_sql(statement)
 
 
+def _guard(statement: str, dialect: str) -> DDL:
+    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
 for _statement in SQLITE_TRIGGERS:
-    event.listen(Payment.__table__, "after_create",
-                 DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(Payment.__table__, "after_create", _guard(_statement, "sqlite"))
 for _statement in PG_TRIGGERS:
-    event.listen(Payment.__table__, "after_create",
-                 DDL(_statement).execute_if(dialect="postgresql"))
+    event.listen(Payment.__table__, "after_create", _guard(_statement, "postgresql"))

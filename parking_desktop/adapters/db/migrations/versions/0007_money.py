@@ -25,8 +25,9 @@ depends_on = None
 
 
 def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint([column], [f"{target}.id"],
-                                   name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete)
+    return sa.ForeignKeyConstraint(
+        [column], [f"{target}.id"], name=op.f(f"fk_{table}_{column}_{target}"), ondelete=ondelete
+    )
 
 
 def upgrade() -> None:
@@ -53,9 +54,14 @@ def upgrade() -> None:
         _fk("shifts", "approved_by", "users", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shifts")),
     )
-    op.create_index("uq_shifts_open_attendant", "shifts", ["attendant_id"], unique=True,
-                    sqlite_where=sa.text("closed_at IS NULL"),
-                    postgresql_where=sa.text("closed_at IS NULL"))
+    op.create_index(
+        "uq_shifts_open_attendant",
+        "shifts",
+        ["attendant_id"],
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    )
     op.create_index("ix_shifts_opened_at", "shifts", ["opened_at"])
     op.create_table(
         "receipt_counters",
@@ -90,8 +96,9 @@ def upgrade() -> None:
         sa.Column("reason_code", sa.String(length=40), nullable=True),
         sa.Column("reason_text", sa.Text(), nullable=True),
         sa.Column("refers_to", BigId, nullable=True),
-        sa.CheckConstraint("method IN ('cash', 'card', 'account', 'waived')",
-                           name=op.f("ck_payments_method")),
+        sa.CheckConstraint(
+            "method IN ('cash', 'card', 'account', 'waived')", name=op.f("ck_payments_method")
+        ),
         sa.CheckConstraint("kind IN ('payment', 'refund', 'void')", name=op.f("ck_payments_kind")),
         sa.CheckConstraint(
             "(kind = 'payment' AND amount >= 0 AND refers_to IS NULL) OR "
@@ -107,10 +114,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
         sa.UniqueConstraint("receipt_id", name=op.f("uq_payments_receipt_id")),
     )
-    for name, column in (("ix_payments_taken_at", "taken_at"),
-                         ("ix_payments_shift_id", "shift_id"),
-                         ("ix_payments_reservation_id", "reservation_id"),
-                         ("ix_payments_refers_to", "refers_to")):
+    for name, column in (
+        ("ix_payments_taken_at", "taken_at"),
+        ("ix_payments_shift_id", "shift_id"),
+        ("ix_payments_reservation_id", "reservation_id"),
+        ("ix_payments_refers_to", "refers_to"),
+    ):
         op.create_index(name, "payments", [column])
     create_guards(op.get_bind())
     op.create_table(
