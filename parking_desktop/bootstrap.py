@@ -23,6 +23,9 @@ from parking_desktop.services.cache.cached import (
 from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.money.payments import PaymentLedger
+from parking_desktop.services.money.policy import MoneyPolicy
+from parking_desktop.services.money.service import MoneyService
 from parking_desktop.services.parking.activity import ActivityService
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.kiosk import KioskService
@@ -54,6 +57,7 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    money: MoneyService  # payments, receipts, shifts, exceptions (docs/money.md)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -136,6 +140,9 @@ def build_app(
                             session, text, key))
     parking = CachedParking(ctx, reads)
     parking.full_alerts = alerts
+    policy = MoneyPolicy.from_settings(settings)
+    ledger = PaymentLedger(policy)
+    parking.payments = ledger  # every check-out records its payment in its own transaction
     _connect_cache(ctx, settings, cache)
 
     def email() -> EmailService:
@@ -156,17 +163,24 @@ def build_app(
     lots = timed("lots", CachedLots(ctx, reads))
     search = timed("search", CachedSearch(ctx, reads))
     timed_parking = timed("parking", parking)
+    users = timed("users", UserService(ctx, hasher))
+    money = MoneyService(
+        ctx, policy, timed_parking, ledger, users.authenticate,
+        queue_mail=lambda session, mail: built[0].email.outbox.enqueue(mail, session=session),
+        render_pdf=_shift_report_renderer(),
+    )
     app = App(
         settings=settings,
         db=db,
         ctx=ctx,
-        users=timed("users", UserService(ctx, hasher)),
+        users=users,
         lots=lots,
         parking=timed_parking,
         search=search,
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        money=timed("money", money),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,
@@ -176,6 +190,16 @@ def build_app(
     )
     built.append(app)
     return app
+
+
+def _shift_report_renderer() -> Callable[..., bytes] | None:
+    """The Z-report's PDF renderer (adapters/pdf, reportlab), when it is installed; without
+    it the Z-report mail carries the text report."""
+    try:
+        from parking_desktop.adapters.pdf import render_shift_report_pdf  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    return render_shift_report_pdf  # type: ignore[no-any-return, unused-ignore]
 
 
 def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:
