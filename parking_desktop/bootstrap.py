@@ -158,7 +158,8 @@ def build_app(
     def jobs() -> JobsAdmin:
         from parking_desktop.jobs.wiring import build_jobs
 
-        return build_jobs(ctx, settings, built[0].email, built[0].exports)
+        return build_jobs(ctx, settings, built[0].email, built[0].exports,
+                          exceptions_digest=built[0].money.queue_exceptions_digest)
 
     lots = timed("lots", CachedLots(ctx, reads))
     search = timed("search", CachedSearch(ctx, reads))

@@ -25,12 +25,17 @@ from parking_desktop.services.mail.monthly_report import (
     run_monthly_report,
 )
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
+from parking_desktop.services.money.views import DigestSummary
+
+# Queues the managers' digest of one day's exceptions (services/money).
+ExceptionsDigest = Callable[..., DigestSummary]
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
 CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
-JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, OUTBOX_DISPATCH)
+EXCEPTIONS_DIGEST = "exceptions_digest"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, OUTBOX_DISPATCH, EXCEPTIONS_DIGEST)
 DISPATCH_EVERY_SECONDS = 60
 
 
@@ -91,6 +96,7 @@ class JobDeps:
     cleanup: Callable[[], CleanupSummary] | None = None
     # Forgets old job history (the nightly cleanup calls it); returns rows removed.
     prune_history: Callable[[], int] | None = None
+    exceptions_digest: ExceptionsDigest | None = None
 
 
 def _mails(n: int) -> str:
@@ -125,6 +131,11 @@ def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
 def _report_month(tz: ZoneInfo) -> Callable[[datetime], str]:
     # The report that falls due in March is February's.
     return lambda due: Month.previous(due, tz).key
+
+
+def _day_before(tz: ZoneInfo) -> Callable[[datetime], str]:
+    # The digest that falls due on Tuesday morning is Monday's.
+    return lambda due: (due.astimezone(tz).date() - timedelta(days=1)).isoformat()
 
 
 def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
@@ -178,6 +189,24 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             catch_up_within=timedelta(hours=23),
         ),
     ]
+    if deps.exceptions_digest is not None:
+        digest = deps.exceptions_digest
+
+        def exceptions(run: RunContext) -> JobOutcome:
+            assert run.period is not None
+            done = digest(date.fromisoformat(run.period), heartbeat=run.heartbeat)
+            return JobOutcome(
+                {"exceptions": done.exceptions, "queued": done.mails},
+                f"Exceptions digest of {run.period}: {done.exceptions} exception(s), "
+                f"{_mails(done.mails)} queued to managers.")
+
+        specs.append(JobSpec(
+            EXCEPTIONS_DIGEST, "Exceptions digest",
+            "E-mails the managers the day before's free exits, discounts, refunds, voids, "
+            "force-releases and cash differences.",
+            DailyAt(settings.exceptions_digest_time), exceptions, _day_before(tz),
+            catch_up_within=timedelta(hours=23),
+        ))
     if deps.dispatch is not None:
         dispatch = deps.dispatch
 

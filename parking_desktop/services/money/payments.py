@@ -214,8 +214,13 @@ class PaymentLedger:
             )
         # The check-out's own activity row (written next by ParkingService) carries the
         # payment: one entry per check-out, as before payments existed.
-        extra.update(payment_id=payment.id, method=method.value, currency=self.policy.currency,
-                     receipt=receipt_label(receipt.number), shift_id=payment.shift_id)
+        extra.update(
+            payment_id=payment.id,
+            method=method.value,
+            currency=self.policy.currency,
+            receipt=receipt_label(receipt.number),
+            shift_id=payment.shift_id,
+        )
         return Settlement(amounts.charged, payment_view(payment, receipt.number, amounts.fee))
 
     def _reason(
