@@ -17,12 +17,26 @@ from parking_desktop.services.views import Receipt as ReceiptView
 
 
 def make_lot(app: App, manager: Actor, price: str = "2.50", spots: int = 20) -> LotView:
-    return app.lots.create(manager, name="City Center", address="1 Main St", pin_code="75001",
-                           price_per_hour=price, number_of_spots=spots)
+    return app.lots.create(
+        manager,
+        name="City Center",
+        address="1 Main St",
+        pin_code="75001",
+        price_per_hour=price,
+        number_of_spots=spots,
+    )
 
 
-def stay(app: App, clock: FixedClock, actor: Actor, lot: LotView, plate: str, *,
-         minutes: int = 90, request: PaymentRequest | None = None) -> ReceiptView:
+def stay(
+    app: App,
+    clock: FixedClock,
+    actor: Actor,
+    lot: LotView,
+    plate: str,
+    *,
+    minutes: int = 90,
+    request: PaymentRequest | None = None,
+) -> ReceiptView:
     """Check ``plate`` in, let ``minutes`` pass, check it out paying as ``request`` says."""
     app.parking.check_in(actor, lot.id, plate)
     clock.advance(minutes=minutes)
@@ -50,5 +64,7 @@ def receipt_numbers(app: App) -> list[int]:
 
 def fees_charged(app: App) -> Decimal:
     with app.db.read() as s:
-        return sum((c for c in s.scalars(select(Reservation.cost).where(
-            Reservation.cost.is_not(None)))), Decimal("0.00"))
+        return sum(
+            (c for c in s.scalars(select(Reservation.cost).where(Reservation.cost.is_not(None)))),
+            Decimal("0.00"),
+        )

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation
@@ -19,11 +19,13 @@ from parking_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from parking_desktop.domain.fee import money
 from parking_desktop.domain.money import (
     ExceptionKind,
     PaymentKind,
     PaymentMethod,
     ReasonCode,
+    expected_cash,
 )
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.money.exceptions import (
@@ -84,6 +86,18 @@ def open_shift_of(session: Session, user_id: int | None, *, lock: bool = False) 
     if lock:
         query = query.with_for_update(read=True)
     return session.scalar(query)
+
+
+def shift_cash(session: Session, shift_id: int) -> tuple[Decimal, Decimal]:
+    """(cash payments, cash given back) of a shift; both >= 0."""
+    is_payment = Payment.kind == PaymentKind.PAYMENT.value
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(case((is_payment, Payment.amount), else_=0)), 0),
+            func.coalesce(func.sum(case((is_payment, 0), else_=-Payment.amount)), 0),
+        ).where(Payment.shift_id == shift_id, Payment.method == PaymentMethod.CASH.value)
+    ).one()
+    return money(Decimal(str(row[0]))), money(Decimal(str(row[1])))
 
 
 class PaymentLedger:
@@ -292,11 +306,19 @@ class PaymentLedger:
         if method is PaymentMethod.WAIVED:
             raise ValidationError("A refund is paid in cash, by card or to the account.")
         shift = open_shift_of(session, actor.user_id, lock=True)
-        if method is PaymentMethod.CASH and shift is None:
-            raise ConflictError(
-                "Cash is given back from a drawer: open a shift first, or "
-                "refund to the card or the account."
-            )
+        if method is PaymentMethod.CASH:
+            if shift is None:
+                raise ConflictError(
+                    "Cash is given back from a drawer: open a shift first, or "
+                    "refund to the card or the account."
+                )
+            cash_in, cash_out = shift_cash(session, shift.id)
+            drawer = expected_cash(shift.opening_float, cash_in, cash_out)
+            if amount > drawer:
+                raise ConflictError(
+                    f"The drawer should hold only {drawer} {shift.currency}: refund "
+                    "to the card or the account instead."
+                )
         receipt = next_receipt(session, now)
         row = Payment(
             reservation_id=original.reservation_id,

@@ -40,6 +40,7 @@ from parking_desktop.services.money.exceptions import (
     reason_text,
     record_exception,
 )
+from parking_desktop.services.money.payments import shift_cash
 from parking_desktop.services.money.policy import MoneyPolicy
 from parking_desktop.services.money.report_text import report_text
 from parking_desktop.services.money.views import CashCount, ExceptionFilter, ShiftState, ShiftView
@@ -152,7 +153,7 @@ class ShiftService:
         """What the drawer should hold now (the close screen shows it)."""
         with self.ctx.read() as session:
             shift = self._load(session, actor, shift_id)
-            cash_in, cash_out = self._cash(session, shift.id)
+            cash_in, cash_out = shift_cash(session, shift.id)
             return CashCount(
                 shift_id=shift.id,
                 opening_float=shift.opening_float,
@@ -182,7 +183,7 @@ class ShiftService:
             shift = self._load(session, actor, shift_id, lock=True)
             if shift.closed_at is not None:
                 raise ConflictError(f"Shift {shift.id} is already closed.")
-            cash_in, cash_out = self._cash(session, shift.id)
+            cash_in, cash_out = shift_cash(session, shift.id)
             expected = expected_cash(shift.opening_float, cash_in, cash_out)
             difference = counted_total - expected
             if difference != 0 and not why:
@@ -325,18 +326,6 @@ class ShiftService:
             raise ConflictError("That is another attendant's shift.")
         return shift
 
-    @staticmethod
-    def _cash(session: Session, shift_id: int) -> tuple[Decimal, Decimal]:
-        """(cash payments, cash given back) of a shift; both >= 0."""
-        is_payment = Payment.kind == PaymentKind.PAYMENT.value
-        row = session.execute(
-            select(
-                func.coalesce(func.sum(case((is_payment, Payment.amount), else_=0)), 0),
-                func.coalesce(func.sum(case((is_payment, 0), else_=-Payment.amount)), 0),
-            ).where(Payment.shift_id == shift_id, Payment.method == PaymentMethod.CASH.value)
-        ).one()
-        return money(Decimal(str(row[0]))), money(Decimal(str(row[1])))
-
     def _view(self, session: Session, shift: Shift, now: datetime) -> ShiftView:
         names: dict[int, str] = {
             int(i): str(n)
@@ -397,7 +386,7 @@ class ShiftService:
                 .order_by(Payment.method)
             )
         ]
-        cash_in, cash_out = self._cash(session, shift.id)
+        cash_in, cash_out = shift_cash(session, shift.id)
         expected = expected_cash(shift.opening_float, cash_in, cash_out)
         end = shift.closed_at or now
         parked = session.scalar(
