@@ -29,7 +29,7 @@ from parking_desktop.services.money.views import (
     ManagerSignIn,
     PaymentRequest,
 )
-from tests.conftest import PASSWORD, MakeUser, Unchanged
+from tests.conftest import PASSWORD, START, MakeUser, Unchanged
 from tests.integration.money_support import (
     exceptions,
     fees_charged,
@@ -164,6 +164,22 @@ def test_receipt_numbers_are_sequential_without_gaps_even_after_refusals(
     assert [first.payment.receipt_number, second.payment.receipt_number,
             refund.receipt_number] == ["000001", "000002", "000003"]
     assert receipt_numbers(app) == [1, 2, 3]
+
+
+def test_a_number_taken_by_a_transaction_that_rolls_back_is_given_back(app: App) -> None:
+    from parking_desktop.services.money.receipts import next_receipt
+
+    class Boom(Exception):
+        pass
+
+    with app.db.write() as s:
+        assert next_receipt(s, START).number == 1
+    with pytest.raises(Boom), app.db.write() as s:
+        assert next_receipt(s, START).number == 2
+        raise Boom  # e.g. the payment's INSERT failed after the number was taken
+    with app.db.write() as s:
+        assert next_receipt(s, START).number == 2
+    assert receipt_numbers(app) == [1, 2]
 
 
 def test_a_payment_outside_a_shift_is_refused(
