@@ -14,8 +14,9 @@ __all__ = ["cli"]  # the fixture, used by name
 
 
 def exception_kinds(data_dir: Path, db_url: str) -> list[str]:
-    settings = load_settings(data_dir=data_dir, database_url=db_url, environ={},
-                             dotenv_path=data_dir / "none")
+    settings = load_settings(
+        data_dir=data_dir, database_url=db_url, environ={}, dotenv_path=data_dir / "none"
+    )
     app = build_app(settings, hasher=Argon2Hasher(fast=True))
     try:
         from parking_desktop.domain.roles import SYSTEM
@@ -43,27 +44,61 @@ def test_release_records_an_administrative_payment_flagged_in_exceptions(
     assert (paid["cost"], paid["currency"], paid["receipt_number"]) == ("2.40", "EUR", "000001")
     assert paid["payment"]["method"] == "account"
     assert paid["payment"]["taken_by"].startswith("cli:")
-    free = cli("release", "--vehicle", "BB22", "--method", "waived", "--reason",
-               "barrier test", "--reason-code", "equipment_fault", "--json").json()
+    free = cli(
+        "release",
+        "--vehicle",
+        "BB22",
+        "--method",
+        "waived",
+        "--reason",
+        "barrier test",
+        "--reason-code",
+        "equipment_fault",
+        "--json",
+    ).json()
     assert (free["cost"], free["payment"]["method"], free["receipt_number"]) == (
-        "0.00", "waived", "000002")
+        "0.00",
+        "waived",
+        "000002",
+    )
     human = cli("release", "--vehicle", "CC33", env={"LOCALE": "fr_FR"})
     assert human.code == 0 and "2,40\u00a0€ (account, receipt 000003" in human.out
     assert exception_kinds(cli.data_dir, db_url) == [
-        "admin_payment", "free_exit", "admin_payment", "admin_payment"]
+        "admin_payment",
+        "free_exit",
+        "admin_payment",
+        "admin_payment",
+    ]
 
 
 def test_shift_open_close_report_list_review(cli: Cli, db_url: str) -> None:
-    assert cli("user", "add", "--username", "ann", "--role", "attendant",
-               password=PASSWORD).code == 0
-    assert cli("user", "add", "--username", "boss", "--role", "manager", "--email",
-               "boss@example.com", password=PASSWORD).code == 0
+    assert (
+        cli("user", "add", "--username", "ann", "--role", "attendant", password=PASSWORD).code == 0
+    )
+    assert (
+        cli(
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--role",
+            "manager",
+            "--email",
+            "boss@example.com",
+            password=PASSWORD,
+        ).code
+        == 0
+    )
     refused(cli("shift", "open", "--attendant", "nobody"), "nobody")
     assert cli("shift", "open", "--attendant", "ann", "--float", "-3").code == 2
-    opened = cli("shift", "open", "--attendant", "ann", "--float", "150", "--host", "kiosk-1",
-                 "--json").json()
+    opened = cli(
+        "shift", "open", "--attendant", "ann", "--float", "150", "--host", "kiosk-1", "--json"
+    ).json()
     assert (opened["state"], opened["opening_float"], opened["host"]) == (
-        "open", "150.00", "kiosk-1")
+        "open",
+        "150.00",
+        "kiosk-1",
+    )
     refused(cli("shift", "open", "--attendant", "ann"), "already has an open shift")
     shift_id = str(opened["id"])
     listed = cli("shift", "list")
@@ -71,11 +106,28 @@ def test_shift_open_close_report_list_review(cli: Cli, db_url: str) -> None:
 
     refused(cli("shift", "close", "--id", shift_id, "--counted", "149"), "give a reason")
     assert cli("shift", "close", "--id", shift_id).code == 1
-    closed = cli("shift", "close", "--id", shift_id, "--denomination", "50=2",
-                 "--denomination", "20=2", "--denomination", "5=1", "--denomination", "2=2",
-                 "--reason", "one euro short", "--json").json()
+    closed = cli(
+        "shift",
+        "close",
+        "--id",
+        shift_id,
+        "--denomination",
+        "50=2",
+        "--denomination",
+        "20=2",
+        "--denomination",
+        "5=1",
+        "--denomination",
+        "2=2",
+        "--reason",
+        "one euro short",
+        "--json",
+    ).json()
     assert (closed["expected_cash"], closed["counted_cash"], closed["difference"]) == (
-        "150.00", "149.00", "-1.00")
+        "150.00",
+        "149.00",
+        "-1.00",
+    )
 
     report = cli("shift", "report", "--id", shift_id)
     assert report.code == 0
@@ -90,8 +142,9 @@ def test_shift_open_close_report_list_review(cli: Cli, db_url: str) -> None:
         refused(written, "no PDF renderer")
         assert not pdf.exists()
 
-    approved = cli("shift", "review", "--id", shift_id, "--comment", "ok", "--approve",
-                   "--json").json()
+    approved = cli(
+        "shift", "review", "--id", shift_id, "--comment", "ok", "--approve", "--json"
+    ).json()
     assert (approved["state"], approved["manager_comment"]) == ("approved", "ok")
     refused(cli("shift", "review", "--id", shift_id, "--approve"), "already approved")
     refused(cli("shift", "report", "--id", "999"), "no shift")

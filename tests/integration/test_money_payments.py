@@ -48,36 +48,72 @@ def test_every_check_out_has_a_payment_and_the_totals_equal_the_fees_charged(
 ) -> None:
     lot = make_lot(app, manager)
     app.money.open_shift(attendant, Decimal("100"))
-    first = stay(app, clock, attendant, lot, "AA-1", minutes=90,
-                 request=PaymentRequest(CASH, tendered=Decimal("10")))
+    first = stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "AA-1",
+        minutes=90,
+        request=PaymentRequest(CASH, tendered=Decimal("10")),
+    )
     assert first.cost == Decimal("3.75")
     assert first.payment is not None
     assert (first.payment.method, first.payment.amount, first.payment.currency) == (
-        CASH, Decimal("3.75"), "EUR")
+        CASH,
+        Decimal("3.75"),
+        "EUR",
+    )
     assert (first.payment.tendered, first.payment.change) == (Decimal("10.00"), Decimal("6.25"))
     stay(app, clock, attendant, lot, "AA-2", minutes=30, request=PaymentRequest(CARD))
-    stay(app, clock, attendant, lot, "AA-3", minutes=200,
-         request=PaymentRequest(PaymentMethod.ACCOUNT))
-    discounted = stay(app, clock, attendant, lot, "AA-4", minutes=120, request=PaymentRequest(
-        CASH, adjustment=Adjustment(AdjustmentKind.DISCOUNT_PERCENT, ReasonCode.GOODWILL,
-                                    "regular customer", Decimal("50"))))
+    stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "AA-3",
+        minutes=200,
+        request=PaymentRequest(PaymentMethod.ACCOUNT),
+    )
+    discounted = stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "AA-4",
+        minutes=120,
+        request=PaymentRequest(
+            CASH,
+            adjustment=Adjustment(
+                AdjustmentKind.DISCOUNT_PERCENT,
+                ReasonCode.GOODWILL,
+                "regular customer",
+                Decimal("50"),
+            ),
+        ),
+    )
     assert discounted.cost == Decimal("2.50")  # 5.00 less half
 
     rows = payments(app)
     assert len(rows) == 4
     assert sum(p.amount for p in rows) == fees_charged(app) == Decimal("17.08")
-    totals = app.money.totals(manager, clock.now().replace(hour=0),
-                              clock.now().replace(hour=23))
+    totals = app.money.totals(manager, clock.now().replace(hour=0), clock.now().replace(hour=23))
     assert sum(t.amount for t in totals) == fees_charged(app)
     by_method = {t.method: t.amount for t in totals}
-    assert by_method == {CASH: Decimal("6.25"), CARD: Decimal("2.50"),
-                         PaymentMethod.ACCOUNT: Decimal("8.33")}
+    assert by_method == {
+        CASH: Decimal("6.25"),
+        CARD: Decimal("2.50"),
+        PaymentMethod.ACCOUNT: Decimal("8.33"),
+    }
     assert {t.attendant for t in totals} == {attendant.username}
     assert {t.lot_name for t in totals} == {"City Center"}
     # The discount is an exception with its reason and the amount given away.
     (discount,) = exceptions(app)
     assert (discount.kind, discount.amount, discount.reason_text) == (
-        "discount", Decimal("2.50"), "regular customer")
+        "discount",
+        Decimal("2.50"),
+        "regular customer",
+    )
 
 
 def test_refunds_and_voids_are_new_rows_and_never_edit_history(
@@ -85,8 +121,9 @@ def test_refunds_and_voids_are_new_rows_and_never_edit_history(
 ) -> None:
     lot = make_lot(app, manager)
     app.money.open_shift(attendant, Decimal("50"))
-    paid = stay(app, clock, attendant, lot, "RF-1", minutes=240,
-                request=PaymentRequest(CARD)).payment
+    paid = stay(
+        app, clock, attendant, lot, "RF-1", minutes=240, request=PaymentRequest(CARD)
+    ).payment
     assert paid is not None and paid.amount == Decimal("10.00")
     before = payments(app)[0]
 
@@ -95,33 +132,55 @@ def test_refunds_and_voids_are_new_rows_and_never_edit_history(
     with unchanged(), pytest.raises(ValidationError, match="why"):
         app.money.refund(manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT, " ")
 
-    refund = app.money.refund(manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT,
-                              "barrier broken", amount=Decimal("4"))
+    refund = app.money.refund(
+        manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT, "barrier broken", amount=Decimal("4")
+    )
     assert (refund.kind, refund.amount, refund.refers_to, refund.method) == (
-        PaymentKind.REFUND, Decimal("-4.00"), paid.id, CARD)
+        PaymentKind.REFUND,
+        Decimal("-4.00"),
+        paid.id,
+        CARD,
+    )
     with unchanged(), pytest.raises(ConflictError, match=r"At most 6\.00"):
-        app.money.refund(manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT, "again",
-                         amount=Decimal("7"))
+        app.money.refund(
+            manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT, "again", amount=Decimal("7")
+        )
     # An attendant with a manager signing in on the spot.
-    void = app.money.void(attendant, paid.id, ReasonCode.STAFF_ERROR, "keyed twice",
-                          manager=ManagerSignIn(manager.username, PASSWORD))
+    void = app.money.void(
+        attendant,
+        paid.id,
+        ReasonCode.STAFF_ERROR,
+        "keyed twice",
+        manager=ManagerSignIn(manager.username, PASSWORD),
+    )
     assert (void.kind, void.amount) == (PaymentKind.VOID, Decimal("-6.00"))
     with unchanged(), pytest.raises(ConflictError, match="nothing left"):
         app.money.void(manager, paid.id, ReasonCode.STAFF_ERROR, "again")
 
     rows = payments(app)
     assert [(p.kind, p.amount) for p in rows] == [
-        ("payment", Decimal("10.00")), ("refund", Decimal("-4.00")), ("void", Decimal("-6.00"))]
+        ("payment", Decimal("10.00")),
+        ("refund", Decimal("-4.00")),
+        ("void", Decimal("-6.00")),
+    ]
     original = rows[0]
     assert {c.name: getattr(original, c.name) for c in Payment.__table__.columns} == {
-        c.name: getattr(before, c.name) for c in Payment.__table__.columns}
+        c.name: getattr(before, c.name) for c in Payment.__table__.columns
+    }
     assert [e.kind for e in exceptions(app)] == ["refund", "void"]
     assert exceptions(app)[1].approved_by == manager.user_id
     # The stay's cost is history too: it still says what was charged at the time.
     with app.db.read() as s:
         assert s.scalar(select(Reservation.cost)) == Decimal("10.00")
-    assert sum(t.amount for t in app.money.totals(
-        manager, clock.now().replace(hour=0), clock.now().replace(hour=23))) == 0
+    assert (
+        sum(
+            t.amount
+            for t in app.money.totals(
+                manager, clock.now().replace(hour=0), clock.now().replace(hour=23)
+            )
+        )
+        == 0
+    )
 
 
 def test_the_database_itself_refuses_to_update_or_delete_a_payment(
@@ -140,10 +199,14 @@ def test_no_code_updates_or_deletes_payments() -> None:
     """Beside the triggers: nothing in the program even tries (the demo's --reset on SQLite
     drops the triggers for its wipe of every table, then puts them back)."""
     package = Path(__file__).resolve().parents[2] / "parking_desktop"
-    bad = re.compile(r"(update|delete)\(\s*Payment\b|(UPDATE|DELETE FROM)\s+payments",
-                     re.IGNORECASE)
-    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
-                 if bad.search(path.read_text(encoding="utf-8"))]
+    bad = re.compile(
+        r"(update|delete)\(\s*Payment\b|(UPDATE|DELETE FROM)\s+payments", re.IGNORECASE
+    )
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if bad.search(path.read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
@@ -161,8 +224,11 @@ def test_receipt_numbers_are_sequential_without_gaps_even_after_refusals(
     second = app.money.check_out(attendant, "RC-2", PaymentRequest(CARD))
     assert first.payment is not None and second.payment is not None
     refund = app.money.refund(manager, second.payment.id, ReasonCode.GOODWILL, "sorry")
-    assert [first.payment.receipt_number, second.payment.receipt_number,
-            refund.receipt_number] == ["000001", "000002", "000003"]
+    assert [first.payment.receipt_number, second.payment.receipt_number, refund.receipt_number] == [
+        "000001",
+        "000002",
+        "000003",
+    ]
     assert receipt_numbers(app) == [1, 2, 3]
 
 
@@ -198,7 +264,10 @@ def test_a_payment_outside_a_shift_is_refused(
     assert done.payment is not None and done.payment.shift_id is None
     (flag,) = exceptions(app)
     assert (flag.kind, flag.reason_code, flag.amount) == (
-        "admin_payment", "administrative", Decimal("2.50"))
+        "admin_payment",
+        "administrative",
+        Decimal("2.50"),
+    )
     # Once the shift is open, the same check-out goes through and belongs to it.
     shift = app.money.open_shift(attendant, Decimal("0"))
     taken = stay(app, clock, attendant, lot, "NS-2", request=PaymentRequest(CASH))
@@ -222,59 +291,117 @@ def test_a_driver_releasing_their_own_stay_is_billed_to_their_account(
     receipt = app.parking.release(driver, booking.id)
     assert receipt.payment is not None
     assert (receipt.payment.method, receipt.payment.amount) == (
-        PaymentMethod.ACCOUNT, Decimal("7.50"))
+        PaymentMethod.ACCOUNT,
+        Decimal("7.50"),
+    )
     assert exceptions(app) == []  # self-service billing is not an exception
 
 
 def test_the_attendant_waiver_limit_needs_a_manager_on_the_spot(
-    app: App, manager: Actor, attendant: Actor, clock: FixedClock, unchanged: Unchanged,
+    app: App,
+    manager: Actor,
+    attendant: Actor,
+    clock: FixedClock,
+    unchanged: Unchanged,
     make_user: MakeUser,
 ) -> None:
     lot = make_lot(app, manager)
     app.money.open_shift(attendant, Decimal("0"))
     # Below the limit (10 EUR): the attendant alone.
-    small = stay(app, clock, attendant, lot, "WV-1", minutes=180, request=PaymentRequest(
-        PaymentMethod.WAIVED, reason_code=ReasonCode.EQUIPMENT_FAULT,
-        reason_text="ticket machine down"))
+    small = stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "WV-1",
+        minutes=180,
+        request=PaymentRequest(
+            PaymentMethod.WAIVED,
+            reason_code=ReasonCode.EQUIPMENT_FAULT,
+            reason_text="ticket machine down",
+        ),
+    )
     assert (small.cost, small.payment and small.payment.method) == (
-        Decimal("0.00"), PaymentMethod.WAIVED)
+        Decimal("0.00"),
+        PaymentMethod.WAIVED,
+    )
     # 6 hours = 15 EUR: above it.
     app.parking.check_in(attendant, lot.id, "WV-2")
     clock.advance(hours=6)
-    free = PaymentRequest(PaymentMethod.WAIVED, reason_code=ReasonCode.EMERGENCY_VEHICLE,
-                          reason_text="ambulance")
+    free = PaymentRequest(
+        PaymentMethod.WAIVED, reason_code=ReasonCode.EMERGENCY_VEHICLE, reason_text="ambulance"
+    )
     with unchanged(), pytest.raises(PermissionDeniedError, match="above the attendant limit"):
         app.money.check_out(attendant, "WV-2", free)
     # (A wrong password counts as a failed sign-in of that manager: the lock-out applies.)
     with pytest.raises(PermissionDeniedError, match="refused"):
-        app.money.check_out(attendant, "WV-2", PaymentRequest(
-            PaymentMethod.WAIVED, reason_code=ReasonCode.EMERGENCY_VEHICLE,
-            reason_text="ambulance", manager=ManagerSignIn(manager.username, "wrong")))
+        app.money.check_out(
+            attendant,
+            "WV-2",
+            PaymentRequest(
+                PaymentMethod.WAIVED,
+                reason_code=ReasonCode.EMERGENCY_VEHICLE,
+                reason_text="ambulance",
+                manager=ManagerSignIn(manager.username, "wrong"),
+            ),
+        )
     other = make_user("other_att", Role.ATTENDANT)
     with pytest.raises(PermissionDeniedError, match="not a manager"):
-        app.money.check_out(attendant, "WV-2", PaymentRequest(
-            PaymentMethod.WAIVED, reason_code=ReasonCode.EMERGENCY_VEHICLE,
-            reason_text="ambulance", manager=ManagerSignIn(other.username, PASSWORD)))
+        app.money.check_out(
+            attendant,
+            "WV-2",
+            PaymentRequest(
+                PaymentMethod.WAIVED,
+                reason_code=ReasonCode.EMERGENCY_VEHICLE,
+                reason_text="ambulance",
+                manager=ManagerSignIn(other.username, PASSWORD),
+            ),
+        )
     # A waiver needs its reason.
     with pytest.raises(ValidationError, match="reason"):
         app.money.check_out(attendant, "WV-2", PaymentRequest(PaymentMethod.WAIVED))
-    approved = app.money.check_out(attendant, "WV-2", PaymentRequest(
-        PaymentMethod.WAIVED, reason_code=ReasonCode.EMERGENCY_VEHICLE, reason_text="ambulance",
-        manager=ManagerSignIn(manager.username, PASSWORD)))
+    approved = app.money.check_out(
+        attendant,
+        "WV-2",
+        PaymentRequest(
+            PaymentMethod.WAIVED,
+            reason_code=ReasonCode.EMERGENCY_VEHICLE,
+            reason_text="ambulance",
+            manager=ManagerSignIn(manager.username, PASSWORD),
+        ),
+    )
     assert approved.cost == Decimal("0.00")
     flagged = app.money.exceptions(manager, ExceptionFilter(kind=ExceptionKind.FREE_EXIT))
     assert [(e.vehicle_number, e.amount, e.approved_by) for e in flagged] == [
-        ("WV2", Decimal("15.00"), manager.username), ("WV1", Decimal("7.50"), None)]
+        ("WV2", Decimal("15.00"), manager.username),
+        ("WV1", Decimal("7.50"), None),
+    ]
     # A fee override below the fee counts what it gives away, too.
     app.parking.check_in(attendant, lot.id, "WV-3")
     clock.advance(hours=8)
     with pytest.raises(PermissionDeniedError, match="limit"):
-        app.money.check_out(attendant, "WV-3", PaymentRequest(CASH, adjustment=Adjustment(
-            AdjustmentKind.FEE_OVERRIDE, ReasonCode.LOST_TICKET, "flat rate", Decimal("5"))))
+        app.money.check_out(
+            attendant,
+            "WV-3",
+            PaymentRequest(
+                CASH,
+                adjustment=Adjustment(
+                    AdjustmentKind.FEE_OVERRIDE, ReasonCode.LOST_TICKET, "flat rate", Decimal("5")
+                ),
+            ),
+        )
     # A manager is not limited.
     app.money.open_shift(manager, Decimal("0"))
-    done = app.money.check_out(manager, "WV-3", PaymentRequest(CASH, adjustment=Adjustment(
-        AdjustmentKind.FEE_OVERRIDE, ReasonCode.LOST_TICKET, "flat rate", Decimal("5"))))
+    done = app.money.check_out(
+        manager,
+        "WV-3",
+        PaymentRequest(
+            CASH,
+            adjustment=Adjustment(
+                AdjustmentKind.FEE_OVERRIDE, ReasonCode.LOST_TICKET, "flat rate", Decimal("5")
+            ),
+        ),
+    )
     assert done.cost == Decimal("5.00")
 
 
@@ -282,13 +409,20 @@ def test_exceptions_queue_filters_by_type_attendant_lot_and_date(
     app: App, manager: Actor, attendant: Actor, clock: FixedClock, make_user: MakeUser
 ) -> None:
     lot = make_lot(app, manager)
-    other_lot = app.lots.create(manager, name="Airport", address="2 Runway", pin_code="95700",
-                                price_per_hour="1.00", number_of_spots=5)
+    other_lot = app.lots.create(
+        manager,
+        name="Airport",
+        address="2 Runway",
+        pin_code="95700",
+        price_per_hour="1.00",
+        number_of_spots=5,
+    )
     second = make_user("bob_att", Role.ATTENDANT)
     app.money.open_shift(attendant, Decimal("0"))
     app.money.open_shift(second, Decimal("0"))
-    waive = PaymentRequest(PaymentMethod.WAIVED, reason_code=ReasonCode.GOODWILL,
-                           reason_text="first visit")
+    waive = PaymentRequest(
+        PaymentMethod.WAIVED, reason_code=ReasonCode.GOODWILL, reason_text="first visit"
+    )
     stay(app, clock, attendant, lot, "EX-1", request=waive)
     day_two = clock.advance(days=1)
     stay(app, clock, second, other_lot, "EX-2", request=waive)
@@ -297,8 +431,10 @@ def test_exceptions_queue_filters_by_type_attendant_lot_and_date(
     app.money.refund(manager, paid.id, ReasonCode.CUSTOMER_COMPLAINT, "charged twice")
 
     def kinds(**filters: object) -> list[str]:
-        return [e.vehicle_number or "" for e in app.money.exceptions(
-            manager, ExceptionFilter(**filters))]  # type: ignore[arg-type]
+        return [
+            e.vehicle_number or ""
+            for e in app.money.exceptions(manager, ExceptionFilter(**filters))
+        ]  # type: ignore[arg-type]
 
     assert kinds() == ["EX3", "EX2", "EX1"]
     assert kinds(kind=ExceptionKind.REFUND) == ["EX3"]
@@ -316,16 +452,29 @@ def test_receipt_data_has_the_lot_times_fee_vat_and_method(
     app.money.policy = app.money.policy.__class__(vat_rate=Decimal("20"))
     lot = make_lot(app, manager)
     app.money.open_shift(attendant, Decimal("0"))
-    paid = stay(app, clock, attendant, lot, "RD-1", minutes=120,
-                request=PaymentRequest(CASH, tendered=Decimal("20"))).payment
+    paid = stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "RD-1",
+        minutes=120,
+        request=PaymentRequest(CASH, tendered=Decimal("20")),
+    ).payment
     assert paid is not None
     data = app.money.receipt(attendant, paid.id)
     assert (data.receipt_number, data.lot_name, data.lot_address, data.vehicle_number) == (
-        "000001", "City Center", "1 Main St", "RD1")
+        "000001",
+        "City Center",
+        "1 Main St",
+        "RD1",
+    )
     assert (data.vat.gross, data.vat.vat, data.vat.net) == (
-        Decimal("5.00"), Decimal("0.83"), Decimal("4.17"))
-    assert (data.method, data.tendered, data.change) == (CASH, Decimal("20.00"),
-                                                          Decimal("15.00"))
+        Decimal("5.00"),
+        Decimal("0.83"),
+        Decimal("4.17"),
+    )
+    assert (data.method, data.tendered, data.change) == (CASH, Decimal("20.00"), Decimal("15.00"))
     assert data.lines == (("Parking 2.0000 h at 2.50/h", Decimal("5.00")),)
     assert data.parked_at.utcoffset() is not None and str(data.left_at.tzinfo) == "Europe/Paris"
     assert app.money.format(Decimal("1234.5")) == "€1,234.50"

@@ -24,8 +24,7 @@ TIMEOUT = 180
 pytestmark = pytest.mark.slow
 
 
-def _kiosk(url: str, data_dir: str, actor: Actor, plates: list[str], go: Any,
-           out: Any) -> None:
+def _kiosk(url: str, data_dir: str, actor: Actor, plates: list[str], go: Any, out: Any) -> None:
     """One kiosk: its own App (engine, pool, services); waits at the start line, then checks
     its cars out as fast as it can; every other one first with too little cash (refused)."""
     try:
@@ -36,8 +35,12 @@ def _kiosk(url: str, data_dir: str, actor: Actor, plates: list[str], go: Any,
         from parking_desktop.domain.money import PaymentMethod
         from parking_desktop.services.money.views import PaymentRequest
 
-        settings = load_settings(data_dir=Path(data_dir), database_url=url, environ={},
-                                 dotenv_path=Path(data_dir) / "none.env")
+        settings = load_settings(
+            data_dir=Path(data_dir),
+            database_url=url,
+            environ={},
+            dotenv_path=Path(data_dir) / "none.env",
+        )
         app = build_app(settings, hasher=Argon2Hasher(fast=True), upgrade=False)
         app.money.current_shift(actor)  # connected before the start line
         go.wait(TIMEOUT)
@@ -46,13 +49,17 @@ def _kiosk(url: str, data_dir: str, actor: Actor, plates: list[str], go: Any,
             if index % 2:  # a refused check-out in between leaves no trace in the numbers
                 refused = False
                 try:
-                    app.money.check_out(actor, plate, PaymentRequest(
-                        PaymentMethod.CASH, tendered=Decimal("0.01")))
+                    app.money.check_out(
+                        actor, plate, PaymentRequest(PaymentMethod.CASH, tendered=Decimal("0.01"))
+                    )
                 except ValidationError:
                     refused = True
                 assert refused
-            receipt = app.money.check_out(actor, plate, PaymentRequest(
-                PaymentMethod.CASH if index % 3 else PaymentMethod.CARD))
+            receipt = app.money.check_out(
+                actor,
+                plate,
+                PaymentRequest(PaymentMethod.CASH if index % 3 else PaymentMethod.CARD),
+            )
             assert receipt.payment is not None
             numbers.append(int(receipt.payment.receipt_number))
         app.close()
@@ -77,8 +84,9 @@ def test_receipt_numbers_stay_gapless_and_unique_with_kiosks_racing(
     go = spawn.Barrier(KIOSKS)
     out = spawn.Queue()
     processes = [
-        spawn.Process(target=_kiosk, args=(db_url, str(tmp_path / f"kiosk{i}"), actor, plates,
-                                           go, out))
+        spawn.Process(
+            target=_kiosk, args=(db_url, str(tmp_path / f"kiosk{i}"), actor, plates, go, out)
+        )
         for i, (actor, plates) in enumerate(jobs)
     ]
     for process in processes:

@@ -220,7 +220,7 @@ def test_saving_job_times_reschedules_at_once(
     admin = app.jobs
     assert admin.schedule_values(manager) == {
         "DAILY_REMINDER_TIME": "18:00", "MONTHLY_REPORT_TIME": "09:00",
-        "MONTHLY_REPORT_DAY": "1", "CLEANUP_TIME": "02:00"}
+        "MONTHLY_REPORT_DAY": "1", "CLEANUP_TIME": "02:00", "EXCEPTIONS_DIGEST_TIME": "07:00"}
     changed = admin.save_schedule(manager, {"DAILY_REMINDER_TIME": "7:45",
                                             "CLEANUP_TIME": "02:00"})
     assert changed == ["daily_reminder"]
