@@ -170,7 +170,7 @@ def build_app(
     money = MoneyService(
         ctx, policy, timed_parking, ledger, users.authenticate,
         queue_mail=lambda session, mail: built[0].email.outbox.enqueue(mail, session=session),
-        render_pdf=_shift_report_renderer(),
+        render_pdf=_shift_report_renderer(settings.app_timezone),
     )
     app = App(
         settings=settings,
@@ -197,14 +197,16 @@ def build_app(
     return app
 
 
-def _shift_report_renderer() -> Callable[..., bytes] | None:
-    """The Z-report's PDF renderer (adapters/pdf, reportlab), when it is installed; without
-    it the Z-report mail carries the text report."""
-    try:
-        from parking_desktop.adapters.pdf import render_shift_report_pdf  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    return render_shift_report_pdf  # type: ignore[no-any-return, unused-ignore]
+def _shift_report_renderer(tz_name: str) -> Callable[..., bytes]:
+    """The Z-report as PDF (adapters/pdf, fpdf2), loaded on the first shift close."""
+
+    def render(report: Any) -> bytes:
+        from parking_desktop.adapters.pdf import render_shift_report_pdf
+        from parking_desktop.services.money.documents import shift_document
+
+        return render_shift_report_pdf(shift_document(report, time_zone=tz_name))
+
+    return render
 
 
 def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:
