@@ -12,4 +12,6 @@ KNOWN_TYPES = (
     "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
     "settings_changed", "retention_applied", "user_erased", "mail_preferences_changed",
     "unsubscribe_requests_applied",
+    "payment_refunded", "payment_voided",
+    "shift_opened", "shift_closed", "shift_reviewed", "shift_approved",
 )
