@@ -102,6 +102,11 @@ def scene(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
     return manager, zelda, lot.id
 
 
+# Payments are never changed (accounting records, kept by law: GDPR art. 17(3)(b)); the name
+# of whoever took a payment - the driver, paying at the kiosk - stays there (docs/privacy.md).
+KEPT_BY_LAW = {("payments", "taken_by_name")}
+
+
 def traces(app: App) -> list[str]:
     """Where any of SECRETS still appears: 'table.column' or a file path."""
     found = []
@@ -114,6 +119,8 @@ def traces(app: App) -> list[str]:
         for table in metadata.sorted_tables:
             for row in conn.execute(table.select()):
                 for column, value in zip(table.columns, row, strict=True):
+                    if (table.name, column.name) in KEPT_BY_LAW:
+                        continue
                     text = str(value).lower()
                     if any(s in text for s in lowered):
                         found.append(f"{table.name}.{column.name}: {value!r}")

@@ -41,6 +41,7 @@ from parking_desktop.adapters.db.models import (
     UserActivity,
 )
 from parking_desktop.adapters.db.models_mail import EmailOutbox
+from parking_desktop.adapters.db.models_money import MoneyException
 from parking_desktop.adapters.db.models_privacy import MailPreference
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor, Role
@@ -263,6 +264,7 @@ class ErasureService:
             (UserActivity, UserActivity.activity_data),
             (JobRun, JobRun.counts),
             (ExportJob, ExportJob.scope),
+            (MoneyException, MoneyException.details),
         )
         for model, column in documents:
             text = cast(column, String)
@@ -278,9 +280,13 @@ class ErasureService:
                         update(model).where(model.id == row_id).values({column.key: clean})
                     )
                     changed += 1
+        # Payments are never changed (a database trigger refuses it: accounting records are
+        # kept, GDPR art. 17(3)(b)); their ``taken_by_name`` may name a driver who paid at the
+        # kiosk, and stays (docs/privacy.md). Money exceptions' reasons are free text.
         texts: tuple[tuple[Any, Any], ...] = (
             (JobRun, JobRun.error),
             (ExportJob, ExportJob.error_message),
+            (MoneyException, MoneyException.reason_text),
         )
         for model, column in texts:
             rows = session.execute(

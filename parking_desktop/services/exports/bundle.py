@@ -1,10 +1,11 @@
 """A driver's data bundle (right of access): one ZIP with everything the database holds about
 them, as ``data.json`` and one formula-safe CSV file per section.
 
-Sections: ``profile`` (the account, without the password hash) and, for every table with a
-``user_id`` column (reservations, activity, mail, mail preferences, and payments once that
-table exists: found from the models, so a new table is included without a change here), that
-table's rows for the driver. Mail rows leave out their bodies and attachments (what was sent
+Sections: ``profile`` (the account, without the password hash); for every table with a
+``user_id`` column (reservations, activity, mail, mail preferences), that table's rows for the
+driver; and for every table with a ``reservation_id`` column (payments), the rows of the
+driver's reservations. Tables are found from the models, so a new one is included without a
+change here. Mail rows leave out their bodies and attachments (what was sent
 is listed, not re-sent)."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Table, select
 
 from parking_desktop.adapters.csv_export import neutralise
-from parking_desktop.adapters.db.models import Base, User
+from parking_desktop.adapters.db.models import Base, Reservation, User
 from parking_desktop.domain.errors import NotFoundError
 from parking_desktop.files import atomic_write
 from parking_desktop.services.context import ServiceContext
@@ -53,6 +54,11 @@ def _tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if "user_id" in t.columns]
 
 
+def _by_reservation() -> list[Table]:
+    return [t for t in Base.metadata.sorted_tables
+            if "reservation_id" in t.columns and "user_id" not in t.columns]
+
+
 def collect(ctx: ServiceContext, user_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row about ``user_id``, by section."""
     sections: dict[str, list[dict[str, Any]]] = {}
@@ -71,6 +77,14 @@ def collect(ctx: ServiceContext, user_id: int) -> dict[str, list[dict[str, Any]]
                     for c, v in zip(table.columns, row, strict=True)
                     if c.name not in hidden
                 }
+                for row in rows
+            ]
+        mine = select(Reservation.id).where(Reservation.user_id == user_id).scalar_subquery()
+        for table in _by_reservation():
+            rows = session.execute(select(table).where(table.c.reservation_id.in_(mine))
+                                   .order_by(*table.primary_key.columns)).all()
+            sections[SECTION_NAMES.get(table.name, table.name)] = [
+                {c.name: _plain(v) for c, v in zip(table.columns, row, strict=True)}
                 for row in rows
             ]
     if not sections["profile"]:
