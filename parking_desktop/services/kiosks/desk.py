@@ -1,0 +1,128 @@
+"""What the kiosk's attendant pages call: the server while it is reachable, the journal while
+it is not, and the journal too while it still holds operations not yet sent (so that a car
+checked in offline can be checked out, in order, before the replay has caught up).
+
+A call that fails for want of the database tells the connection monitor and is done offline
+instead (if the server did commit it before the line went, the replay meets it as a conflict
+and keeps the server's version). Driver self-service needs the central allocation: refused
+offline with a plain message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from parking_desktop.domain.errors import DomainError
+from parking_desktop.domain.roles import Actor
+from parking_desktop.services.kiosks.journal import OfflineDesk
+from parking_desktop.services.kiosks.monitor import ConnectionMonitor, is_connection_error
+from parking_desktop.services.parking.kiosk import KioskService
+from parking_desktop.services.parking.lots import LotService
+from parking_desktop.services.parking.parking import ParkingService
+from parking_desktop.services.views import (
+    CheckoutQuote,
+    DriverState,
+    FoundVehicle,
+    LotView,
+    Receipt,
+    ReservationView,
+    VehicleMatches,
+)
+
+T = TypeVar("T")
+
+DRIVER_OFFLINE = (
+    "Booking is not possible right now: this kiosk cannot reach the central system. "
+    "Please ask the attendant to check you in."
+)
+
+
+class KioskDesk:
+    def __init__(
+        self,
+        parking: ParkingService,
+        lots: LotService,
+        kiosk: KioskService,
+        offline: OfflineDesk | None = None,
+        link: ConnectionMonitor | None = None,
+    ) -> None:
+        self.parking = parking
+        self.lots_service = lots
+        self.kiosk = kiosk
+        self.offline = offline
+        self.link = link
+
+    @property
+    def working_offline(self) -> bool:
+        """Answers come from the journal (the banner says so)."""
+        if self.offline is None:
+            return False
+        if self.link is not None and not self.link.online:
+            return True
+        return self.offline.pending_count() > 0
+
+    def _either(self, online: Callable[[], T], offline: Callable[[OfflineDesk], T]) -> T:
+        if self.offline is None:
+            return online()
+        if self.working_offline and self.offline.has_picture():
+            return offline(self.offline)
+        try:
+            return online()
+        except DomainError as exc:
+            if not is_connection_error(exc) or not self.offline.has_picture():
+                raise
+            if self.link is not None:
+                self.link.report_failure(exc)
+            return offline(self.offline)
+
+    # --- the attendant ----------------------------------------------------------------------
+    def lots(self) -> list[LotView]:
+        return self._either(self.lots_service.search, lambda d: d.lots())
+
+    def check_in(
+        self, actor: Actor, lot_id: int, vehicle: str, driver: str = ""
+    ) -> ReservationView:
+        return self._either(
+            lambda: self.parking.check_in(actor, lot_id, vehicle, driver=driver),
+            lambda d: d.check_in(actor, lot_id, vehicle, driver),
+        )
+
+    def quote_vehicle(self, actor: Actor, vehicle: str) -> CheckoutQuote:
+        return self._either(
+            lambda: self.parking.quote_vehicle(actor, vehicle),
+            lambda d: d.quote_vehicle(actor, vehicle),
+        )
+
+    def check_out(self, actor: Actor, vehicle: str) -> Receipt:
+        return self._either(
+            lambda: self.parking.check_out(actor, vehicle),
+            lambda d: d.check_out(actor, vehicle),
+        )
+
+    def find(self, actor: Actor, text: str) -> VehicleMatches:
+        return self._either(lambda: self.kiosk.find(actor, text), lambda d: d.find(actor, text))
+
+    def find_vehicle(self, actor: Actor, vehicle: str) -> FoundVehicle:
+        return self._either(
+            lambda: self.kiosk.find_vehicle(actor, vehicle),
+            lambda d: d.find_vehicle(actor, vehicle),
+        )
+
+    # --- drivers: online only -----------------------------------------------------------------
+    def _driver_online(self) -> None:
+        if self.offline is not None and self.link is not None and not self.link.online:
+            raise DomainError(DRIVER_OFFLINE)
+
+    def driver_state(self, actor: Actor) -> DriverState:
+        self._driver_online()
+        return self.kiosk.driver_state(actor)
+
+    def reserve(self, actor: Actor, lot_id: int, vehicle: str) -> ReservationView:
+        self._driver_online()
+        try:
+            return self.parking.reserve(actor, lot_id, vehicle)
+        except DomainError as exc:
+            if self.link is not None and is_connection_error(exc):
+                self.link.report_failure(exc)
+                raise DomainError(DRIVER_OFFLINE) from None
+            raise
