@@ -9,13 +9,20 @@ offline with a plain message."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+from parking_desktop.adapters.kiosk_journal import JournalError
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.kiosks.journal import OfflineDesk
 from parking_desktop.services.kiosks.monitor import ConnectionMonitor, is_connection_error
+from parking_desktop.services.kiosks.picture import take_picture
+from parking_desktop.services.kiosks.replay import ReplayService
+from parking_desktop.services.kiosks.syncing import KioskSync
 from parking_desktop.services.parking.kiosk import KioskService
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
@@ -30,6 +37,7 @@ from parking_desktop.services.views import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DRIVER_OFFLINE = (
     "Booking is not possible right now: this kiosk cannot reach the central system. "
@@ -126,3 +134,26 @@ class KioskDesk:
                 self.link.report_failure(exc)
                 raise DomainError(DRIVER_OFFLINE) from None
             raise
+
+
+def build_desk(
+    ctx: ServiceContext,
+    parking: ParkingService,
+    lots: LotService,
+    kiosk: KioskService,
+    data_dir: Path,
+    link: ConnectionMonitor | None,
+) -> tuple[KioskDesk, KioskSync | None]:
+    """The kiosk's desk with its journal and the thread that sends it (start it), wired to the
+    connection monitor. Without a monitor, or a journal that cannot be opened: online only."""
+    if link is None:
+        return KioskDesk(parking, lots, kiosk), None
+    try:
+        offline = OfflineDesk(data_dir, link.identity.kiosk_id, ctx.clock)
+    except JournalError as exc:  # logged; the kiosk still works while the database is there
+        log.error("No offline journal: %s", exc)
+        return KioskDesk(parking, lots, kiosk, None, link), None
+    link.pending_operations = offline.pending_count
+    sync = KioskSync(offline, ReplayService(ctx).apply, lambda: take_picture(ctx), link)
+    link.listeners.append(sync.on_link_change)
+    return KioskDesk(parking, lots, kiosk, offline, link), sync
