@@ -18,11 +18,12 @@ EXPECTED = {"reserved": "R", "active": "O"}
 
 def occupancy_drift(session: Session) -> list[str]:
     """One line per spot whose status is not what its open booking (or none) says."""
-    open_status = dict(
-        session.execute(
+    open_status: dict[int, str] = {
+        spot_id: status
+        for spot_id, status in session.execute(
             select(Reservation.spot_id, Reservation.status).where(text(OPEN_RESERVATION))
         ).all()
-    )
+    }
     lines = []
     rows = session.execute(
         select(ParkingSpot.id, ParkingSpot.number, ParkingSpot.status, ParkingLot.name)
