@@ -59,12 +59,18 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
     boss = app.users.create(SYSTEM, username="boss", password=PASSWORD, role=Role.MANAGER)
     app.users.create(SYSTEM, username="gate", password=PASSWORD, role=Role.ATTENDANT)
     manager = Actor(user_id=boss.id, username="boss", role=Role.MANAGER)
-    app.lots.create(manager, name="Central", address="1 Main Street", pin_code="CEN01",
-                    price_per_hour=Decimal("2.50"), number_of_spots=5)
-    link = build_link(app.heartbeats, app.ctx.clock, app.settings.data_dir, interval=0.3,
-                      deadline=0.6)
-    desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir,
-                            link)
+    app.lots.create(
+        manager,
+        name="Central",
+        address="1 Main Street",
+        pin_code="CEN01",
+        price_per_hour=Decimal("2.50"),
+        number_of_spots=5,
+    )
+    link = build_link(
+        app.heartbeats, app.ctx.clock, app.settings.data_dir, interval=0.3, deadline=0.6
+    )
+    desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir, link)
     assert sync is not None and desk.offline is not None
     window = KioskWindow(app, link=link, desk=desk, locked=False, idle_ms=LONG, refresh_ms=LONG)
     link.start()
@@ -96,8 +102,9 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
         checkout = window.screens["checkout"]
         qtbot.keyClicks(checkout.vehicle, "OFF1")
         qtbot.keyClick(checkout.vehicle, Qt.Key.Key_Return)
-        qtbot.waitUntil(lambda: checkout.pages.currentWidget() is checkout.confirm_page,
-                        timeout=10_000)
+        qtbot.waitUntil(
+            lambda: checkout.pages.currentWidget() is checkout.confirm_page, timeout=10_000
+        )
         wait_idle(qtbot, window)
         assert checkout.fee_text() == "2.50"  # the one-hour minimum at the synced price
         qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
@@ -110,7 +117,10 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
         with app.ctx.read() as session:
             (stay,) = session.scalars(select(Reservation)).all()
             assert (stay.vehicle_number, stay.status, stay.cost) == (
-                "OFF1", BookingStatus.COMPLETED, Decimal("2.50"))
+                "OFF1",
+                BookingStatus.COMPLETED,
+                Decimal("2.50"),
+            )
     finally:
         window.shutdown()
         sync.stop()
