@@ -129,7 +129,9 @@ def main(url: str, data_dir: str) -> int:
     attendant = app.users.find_by_username(SYSTEM, "gate")
     actor = Actor(user_id=attendant.id, username=attendant.username, role=Role.ATTENDANT)
     link = build_link(app.heartbeats, app.ctx.clock, settings.data_dir, interval=0.3, deadline=0.6)
-    desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, settings.data_dir, link)
+    desk, sync = build_desk(
+        app.ctx, app.parking, app.lots, app.kiosk, settings.data_dir, link, app.users
+    )
     assert sync is not None and desk.offline is not None
     link.listeners.append(lambda change: say(change.state.value, ops=change.ops_waiting))
 

@@ -19,7 +19,7 @@ from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.domain.states import BookingStatus
-from parking_desktop.services.kiosks.desk import build_desk
+from parking_desktop.services.kiosks.desk import SIGN_IN_OFFLINE, build_desk
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.ui.common.ops import wait_for_workers
 from parking_desktop.ui.kiosk.link_banner import OFFLINE_TEXT, back_text
@@ -70,7 +70,9 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
     link = build_link(
         app.heartbeats, app.ctx.clock, app.settings.data_dir, interval=0.3, deadline=0.6
     )
-    desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir, link)
+    desk, sync = build_desk(
+        app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir, link, app.users
+    )
     assert sync is not None and desk.offline is not None
     window = KioskWindow(app, link=link, desk=desk, locked=False, idle_ms=LONG, refresh_ms=LONG)
     link.start()
@@ -87,6 +89,14 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
         banner = window.link_banner
         assert banner is not None
         qtbot.waitUntil(lambda: banner.text == OFFLINE_TEXT, timeout=30_000)
+
+        # An idle sign-out during the outage: the attendant who signed in here may sign in
+        # again (checked against what was kept in memory); a wrong password may not.
+        window.sign_out()
+        sign_in(qtbot, window, "staff", "gate", password="not the password")
+        assert window.screens["signin"].banner.text == SIGN_IN_OFFLINE
+        sign_in(qtbot, window, "staff", "gate")
+        assert window.current.name == "staff"
 
         window.go("checkin")
         checkin = window.screens["checkin"]

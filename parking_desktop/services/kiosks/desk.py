@@ -5,18 +5,24 @@ checked in offline can be checked out, in order, before the replay has caught up
 A call that fails for want of the database tells the connection monitor and is done offline
 instead (if the server did commit it before the line went, the replay meets it as a conflict
 and keeps the server's version). Driver self-service needs the central allocation: refused
-offline with a plain message."""
+offline with a plain message.
+
+Signing in offline: staff who signed in at this kiosk since it started may sign in again (an
+idle sign-out must not end the lane during an outage). What is kept for that is an argon2 hash
+of the password they typed, in memory only, never on disk; anyone else waits for the database."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from parking_desktop.adapters.kiosk_journal import JournalError
-from parking_desktop.domain.errors import DomainError
+from parking_desktop.domain.errors import AuthenticationError, DomainError
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.accounts.users import UserService
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.kiosks.journal import OfflineDesk
 from parking_desktop.services.kiosks.monitor import ConnectionMonitor, is_connection_error
@@ -33,12 +39,17 @@ from parking_desktop.services.views import (
     LotView,
     Receipt,
     ReservationView,
+    UserView,
     VehicleMatches,
 )
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+SIGN_IN_OFFLINE = (
+    "This kiosk cannot reach the central system: only staff who signed in here since it "
+    "started can sign in now, with the same password."
+)
 DRIVER_OFFLINE = (
     "Booking is not possible right now: this kiosk cannot reach the central system. "
     "Please ask the attendant to check you in."
@@ -53,12 +64,18 @@ class KioskDesk:
         kiosk: KioskService,
         offline: OfflineDesk | None = None,
         link: ConnectionMonitor | None = None,
+        *,
+        users: UserService | None = None,
     ) -> None:
         self.parking = parking
         self.lots_service = lots
         self.kiosk = kiosk
         self.offline = offline
         self.link = link
+        self.users = users
+        # Staff who signed in here since the start: login -> (hash, actor, user). Memory only.
+        self._staff: dict[str, tuple[str, Actor, UserView]] = {}
+        self._staff_lock = threading.Lock()
 
     @property
     def working_offline(self) -> bool:
@@ -82,6 +99,35 @@ class KioskDesk:
             if self.link is not None:
                 self.link.report_failure(exc)
             return offline(self.offline)
+
+    # --- signing in -------------------------------------------------------------------------
+    def authenticate(self, login: str, password: str) -> tuple[Actor, UserView]:
+        if self.users is None:
+            raise RuntimeError("this desk was built without the user service")
+        if self.offline is not None and self.link is not None and not self.link.online:
+            return self._sign_in_offline(login, password)
+        try:
+            actor, user = self.users.authenticate(login, password)
+        except DomainError as exc:
+            if self.offline is None or not is_connection_error(exc):
+                raise
+            if self.link is not None:
+                self.link.report_failure(exc)
+            return self._sign_in_offline(login, password)
+        if actor.is_staff and self.offline is not None:
+            kept = (self.users.hasher.hash(password), actor, user)
+            with self._staff_lock:
+                for key in {login.strip().lower(), user.username.lower()}:
+                    self._staff[key] = kept
+        return actor, user
+
+    def _sign_in_offline(self, login: str, password: str) -> tuple[Actor, UserView]:
+        assert self.users is not None
+        with self._staff_lock:
+            known = self._staff.get(login.strip().lower())
+        if known is None or not self.users.hasher.verify(known[0], password):
+            raise AuthenticationError(SIGN_IN_OFFLINE)
+        return known[1], known[2]
 
     # --- the attendant ----------------------------------------------------------------------
     def lots(self) -> list[LotView]:
@@ -143,17 +189,18 @@ def build_desk(
     kiosk: KioskService,
     data_dir: Path,
     link: ConnectionMonitor | None,
+    users: UserService,
 ) -> tuple[KioskDesk, KioskSync | None]:
     """The kiosk's desk with its journal and the thread that sends it (start it), wired to the
     connection monitor. Without a monitor, or a journal that cannot be opened: online only."""
     if link is None:
-        return KioskDesk(parking, lots, kiosk), None
+        return KioskDesk(parking, lots, kiosk, users=users), None
     try:
         offline = OfflineDesk(data_dir, link.identity.kiosk_id, ctx.clock)
     except JournalError as exc:  # logged; the kiosk still works while the database is there
         log.error("No offline journal: %s", exc)
-        return KioskDesk(parking, lots, kiosk, None, link), None
+        return KioskDesk(parking, lots, kiosk, None, link, users=users), None
     link.pending_operations = offline.pending_count
     sync = KioskSync(offline, ReplayService(ctx).apply, lambda: take_picture(ctx), link)
     link.listeners.append(sync.on_link_change)
-    return KioskDesk(parking, lots, kiosk, offline, link), sync
+    return KioskDesk(parking, lots, kiosk, offline, link, users=users), sync

@@ -93,7 +93,7 @@ class KioskWindow(QWidget):
         super().__init__(parent)
         self.app = app
         self.link = link
-        self.desk = desk or KioskDesk(app.parking, app.lots, app.kiosk)
+        self.desk = desk or KioskDesk(app.parking, app.lots, app.kiosk, users=app.users)
         self.user: UserView | None = None
         self._actor: Actor | None = None
         self._may_close = not locked
@@ -297,7 +297,7 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
     except KioskIdError as exc:  # no heartbeat is no reason to leave the queue waiting
         log.error("No connection monitor: %s", exc)
     desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir,
-                            link)
+                            link, app.users)
     window = KioskWindow(app, link=link, desk=desk)
     if link is not None:
         link.start()
