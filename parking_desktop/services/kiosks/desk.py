@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -203,4 +204,15 @@ def build_desk(
     link.pending_operations = offline.pending_count
     sync = KioskSync(offline, ReplayService(ctx).apply, lambda: take_picture(ctx), link)
     link.listeners.append(sync.on_link_change)
+    # Writes of this kiosk and (PostgreSQL) of other machines: a fresher picture soon.
+    for listeners in (ctx.listeners, ctx.remote_listeners):
+        listeners.append(sync.on_data_change)
+        sync.on_stop.append(partial(_remove, listeners, sync.on_data_change))
     return KioskDesk(parking, lots, kiosk, offline, link, users=users), sync
+
+
+def _remove(
+    listeners: list[Callable[[frozenset[str]], None]], listener: Callable[[frozenset[str]], None]
+) -> None:
+    if listener in listeners:
+        listeners.remove(listener)

@@ -2,8 +2,10 @@
 list only once the server has answered for it, then take a new picture.
 
 ``KioskSync.sync_now()`` does it once (the `sync` command, and the kiosk when it comes back);
-``start()`` runs it on its own thread: at once when the link comes back online, and every
-``refresh`` seconds while online (the picture of the server stays fresh for the next outage)."""
+``start()`` runs it on its own thread: at once when the link comes back online, soon after a
+change of lots, spots or bookings (this kiosk's or, on PostgreSQL, another machine's: the car
+checked in a moment before the cable is pulled must be in the picture), and every ``refresh``
+seconds while online."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from parking_desktop.services.kiosks.views import LinkState
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30.0
+MIN_GAP_SECONDS = 2.0  # a burst of changes makes one new picture, not one each
+PICTURE_TOPICS = frozenset({"lots", "spots", "reservations"})
 
 
 @dataclass
@@ -61,13 +65,16 @@ class KioskSync:
         link: ConnectionMonitor | None = None,
         *,
         refresh: float = REFRESH_SECONDS,
+        min_gap: float = MIN_GAP_SECONDS,
     ) -> None:
         self.desk = desk
         self._apply = apply
         self._take_picture = take_picture
         self.link = link
         self.refresh = refresh
+        self.min_gap = min_gap
         self.on_done: list[Callable[[SyncReport], None]] = []
+        self.on_stop: list[Callable[[], None]] = []  # undo what wired it (listeners)
         self._running = threading.Lock()  # one replay at a time in this process
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -123,6 +130,11 @@ class KioskSync:
         if change.state is LinkState.ONLINE:
             self._wake.set()
 
+    def on_data_change(self, topics: frozenset[str]) -> None:
+        """A ServiceContext change listener (any thread): a new picture soon."""
+        if topics & PICTURE_TOPICS:
+            self._wake.set()
+
     def start(self) -> KioskSync:
         self._thread.start()
         return self
@@ -130,6 +142,8 @@ class KioskSync:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        for undo in self.on_stop:
+            undo()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
@@ -148,6 +162,7 @@ class KioskSync:
                 log.exception("kiosk sync failed")
                 continue
             if report.ok:
-                log.info("kiosk sync: %s", report.line())
+                log.debug("kiosk sync: %s", report.line())
             else:
                 log.warning("kiosk sync: %s", report.line())
+            self._stop.wait(self.min_gap)
