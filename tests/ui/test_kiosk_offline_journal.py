@@ -119,6 +119,7 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
         assert checkout.fee_text() == "2.50"  # the one-hour minimum at the synced price
         qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.current.name == "receipt", timeout=10_000)
+        assert window.screens["receipt"].grid.text("Receipt no.") == "offline 1"
         assert desk.offline.pending_count() == 2
 
         proxy.restore()
