@@ -90,8 +90,11 @@ def _status(args: argparse.Namespace, app_factory: AppFactory) -> int:
         ("State", state),
         ("Last heartbeat", _local(status.last_heartbeat)),
         ("Journal", f"{status.journal_size} operation(s) waiting to be sent"),
-        ("Last sync", _local(status.last_sync)
-         + (f" ({status.last_sync_result})" if status.last_sync_result else "")),
+        (
+            "Last sync",
+            _local(status.last_sync)
+            + (f" ({status.last_sync_result})" if status.last_sync_result else ""),
+        ),
     ]
     if status.problem and status.state == "offline":
         lines.append(("Why", status.problem))

@@ -79,21 +79,33 @@ def kiosk_did(c: ConflictView, tz: tzinfo) -> str:
 
 
 def server_had(c: ConflictView) -> str:
-    return ", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in
-                     c.server_version.items() if value is not None) or "—"
+    return (
+        ", ".join(
+            f"{key.replace('_', ' ')}: {value}"
+            for key, value in c.server_version.items()
+            if value is not None
+        )
+        or "—"
+    )
 
 
 def conflict_columns(session: SignedIn, hosts: dict[str, str]) -> list[Column[ConflictView]]:
     tz = session.tz
     return [
         Column("Replayed", lambda c: moment(c.created_at, tz), sort_value=lambda c: c.created_at),
-        Column("Kiosk", lambda c: hosts.get(c.kiosk_id, c.kiosk_id[:8]),
-               tooltip=lambda c: f"kiosk id {c.kiosk_id}, operation {c.op_id}"),
+        Column(
+            "Kiosk",
+            lambda c: hosts.get(c.kiosk_id, c.kiosk_id[:8]),
+            tooltip=lambda c: f"kiosk id {c.kiosk_id}, operation {c.op_id}",
+        ),
         Column("Vehicle", lambda c: c.vehicle_number),
         Column("The kiosk did", lambda c: kiosk_did(c, tz)),
         Column("The server had", server_had, tooltip=server_had),
-        Column("What was applied", lambda c: c.outcome,
-               tooltip=lambda c: f"{c.outcome}\nThe server had: {server_had(c)}"),
+        Column(
+            "What was applied",
+            lambda c: c.outcome,
+            tooltip=lambda c: f"{c.outcome}\nThe server had: {server_had(c)}",
+        ),
     ]
 
 
@@ -130,21 +142,29 @@ class KiosksScreen(Screen):
         self.conflict_model = ConflictModel(session, self)
         self.conflict_table = QTableView(self)
         self.conflict_table.setModel(self.conflict_model)
-        configure_table(self.conflict_table, "Offline operations that needed a decision",
-                        sortable=False)
+        configure_table(
+            self.conflict_table, "Offline operations that needed a decision", sortable=False
+        )
         # The outcome is what a manager acts on: the versions give up width first (tooltips
         # hold them whole).
         self.conflict_fitter = ColumnFitter(
-            self.conflict_table, ConflictModel.OUTCOME, 260,
-            shrink=(ConflictModel.SERVER_HAD,), optional=(ConflictModel.SERVER_HAD,), cap=300)
+            self.conflict_table,
+            ConflictModel.OUTCOME,
+            260,
+            shrink=(ConflictModel.SERVER_HAD,),
+            optional=(ConflictModel.SERVER_HAD,),
+            cap=300,
+        )
         self.body.addWidget(self.conflict_table, 1)
         self.replay = ReplayService(self.app.ctx)
 
     def refresh(self) -> None:
         super().refresh()
         actor = self.actor
-        self.call(lambda: (self.app.heartbeats.kiosks(actor), self.replay.conflicts(actor)),
-                  on_success=self._show)
+        self.call(
+            lambda: (self.app.heartbeats.kiosks(actor), self.replay.conflicts(actor)),
+            on_success=self._show,
+        )
 
     def _show(self, found: tuple[list[KioskView], list[ConflictView]]) -> None:
         kiosks, conflicts = found
@@ -154,7 +174,8 @@ class KiosksScreen(Screen):
         self.conflict_fitter.fit()
         self.conflicts_title.setText(
             f"Offline operations that needed a decision: {fmt.count(len(conflicts))}"
-            if conflicts else "No offline operation has needed a decision."
+            if conflicts
+            else "No offline operation has needed a decision."
         )
         self.model.set_rows(kiosks)
         if not self._sized:
