@@ -5,8 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from pytestqt.qtbot import QtBot
+
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
+from parking_desktop.domain.errors import ConflictError, PermissionDeniedError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.kiosks.journal import OfflineDesk
 from parking_desktop.services.kiosks.picture import take_picture
@@ -18,7 +22,13 @@ from tests.ui.conftest import Desk
 
 
 def test_a_spot_given_twice_offline_is_listed_with_both_versions(
-    app: App, manager: Actor, attendant: Actor, clock: FixedClock, desk: Desk, tmp_path: Path
+    app: App,
+    manager: Actor,
+    attendant: Actor,
+    clock: FixedClock,
+    desk: Desk,
+    tmp_path: Path,
+    qtbot: QtBot,
 ) -> None:
     lot = app.lots.create(
         manager,
@@ -55,8 +65,29 @@ def test_a_spot_given_twice_offline_is_listed_with_both_versions(
     assert row[ConflictModel.KIOSK_DID] == "In at 10:05:00, spot P001"
     assert "spot given: P002" in row[ConflictModel.SERVER_HAD]
     assert "recorded in spot P002 instead" in row[ConflictModel.OUTCOME]
-    assert screen.conflicts_title.text() == "Offline operations that needed a decision: 1"
+    assert row[ConflictModel.STATE] == "To deal with"
+    assert screen.conflicts_title.text() == (
+        "Offline operations that needed a decision: 1, 1 still to deal with"
+    )
+    assert not screen.resolve_button.isEnabled()
     screen.resize(1024, 700)
     screen.grab().save("/tmp/offline-journal-kiosks-1024.png")
     screen.resize(1920, 1040)
     screen.grab().save("/tmp/offline-journal-kiosks-1920.png")
+
+    # The manager has moved the car's record: marked, with who and when in the activity log.
+    screen.conflict_table.selectRow(0)
+    assert screen.resolve_button.isEnabled()
+    loads = screen.loads
+    screen.resolve_button.click()
+    qtbot.waitUntil(lambda: screen.loads > loads and model.rowCount() == 1)
+    qtbot.waitUntil(lambda: model.index(0, ConflictModel.STATE).data() == "Dealt with")
+    assert not screen.resolve_button.isEnabled()
+    assert screen.conflicts_title.text().endswith("0 still to deal with")
+    (conflict,) = ReplayService(app.ctx).conflicts(manager)
+    with pytest.raises(ConflictError, match="already dealt with"):
+        ReplayService(app.ctx).resolve(manager, conflict.id)
+    with pytest.raises(PermissionDeniedError):
+        ReplayService(app.ctx).resolve(attendant, conflict.id)
+    entries = app.activity.history(manager, activity_type="sync_conflict_resolved")
+    assert len(entries.items) == 1

@@ -22,7 +22,7 @@ from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.adapters.db.models_offline import AppliedOperation, SyncConflict
 from parking_desktop.domain import validation
-from parking_desktop.domain.errors import ConflictError
+from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import BookingStatus, SpotStatus, move_booking, start_booking
 from parking_desktop.services.context import ServiceContext
@@ -364,25 +364,52 @@ class ReplayService:
     def conflicts(
         self, actor: Actor, *, open_only: bool = False, limit: int = 500
     ) -> list[ConflictView]:
-        """Replayed operations that needed a decision, newest first."""
+        """Replayed operations that needed a decision: open ones first, newest first."""
         require_manager(actor, "see the offline conflicts")
-        query = select(SyncConflict).order_by(SyncConflict.id.desc()).limit(limit)
+        # Those still to deal with first, then the newest.
+        query = (
+            select(SyncConflict)
+            .order_by(SyncConflict.resolved_at.is_not(None), SyncConflict.id.desc())
+            .limit(limit)
+        )
         if open_only:
             query = query.where(SyncConflict.resolved_at.is_(None))
         with self.ctx.read() as session:
-            return [
-                ConflictView(
-                    id=c.id,
-                    op_id=c.op_id,
-                    kiosk_id=c.kiosk_id,
-                    kind=c.kind,
-                    vehicle_number=c.vehicle_number,
-                    kiosk_version=dict(c.kiosk_version),
-                    server_version=dict(c.server_version),
-                    outcome=c.outcome,
-                    reservation_id=c.reservation_id,
-                    created_at=c.created_at,
-                    resolved_at=c.resolved_at,
-                )
-                for c in session.scalars(query)
-            ]
+            return [_conflict_view(c) for c in session.scalars(query)]
+
+    def resolve(self, actor: Actor, conflict_id: int) -> ConflictView:
+        """A manager has dealt with it (a refund, a car moved, a booking recorded by hand): the
+        row is marked, and the activity log says who and when. Nothing else changes."""
+        require_manager(actor, "mark offline conflicts as dealt with")
+        now = self.ctx.clock.now()
+        with self.ctx.write("activity") as session:
+            row = session.get(SyncConflict, conflict_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"There is no offline conflict {conflict_id}.")
+            if row.resolved_at is not None:
+                raise ConflictError(f"Offline conflict {conflict_id} was already dealt with.")
+            row.resolved_at, row.resolved_by = now, actor.user_id
+            record(
+                session,
+                actor.user_id,
+                "sync_conflict_resolved",
+                {"conflict_id": row.id, "op_id": row.op_id, "vehicle": row.vehicle_number},
+                now,
+            )
+            return _conflict_view(row)
+
+
+def _conflict_view(c: SyncConflict) -> ConflictView:
+    return ConflictView(
+        id=c.id,
+        op_id=c.op_id,
+        kiosk_id=c.kiosk_id,
+        kind=c.kind,
+        vehicle_number=c.vehicle_number,
+        kiosk_version=dict(c.kiosk_version),
+        server_version=dict(c.server_version),
+        outcome=c.outcome,
+        reservation_id=c.reservation_id,
+        created_at=c.created_at,
+        resolved_at=c.resolved_at,
+    )

@@ -10,5 +10,5 @@ KNOWN_TYPES = (
     "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",
     "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
     "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
-    "settings_changed", "sync_conflict",
+    "settings_changed", "sync_conflict", "sync_conflict_resolved",
 )

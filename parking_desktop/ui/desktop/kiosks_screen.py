@@ -6,16 +6,16 @@ the kiosk did and what the server had."""
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
-from PySide6.QtWidgets import QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QWidget
 
 from parking_desktop.services.kiosks.operations import ConflictView
 from parking_desktop.services.kiosks.replay import ReplayService
 from parking_desktop.services.kiosks.views import KioskView, Seen
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.table import Column, RowTableModel
-from parking_desktop.ui.common.widgets import ColumnFitter, configure_table
+from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 SEEN_COLOUR = {Seen.SILENT: "#b91c1c", Seen.OFFLINE: "#b45309", Seen.ONLINE: "#15803d"}
@@ -99,6 +99,12 @@ def conflict_columns(session: SignedIn, hosts: dict[str, str]) -> list[Column[Co
             tooltip=lambda c: f"kiosk id {c.kiosk_id}, operation {c.op_id}",
         ),
         Column("Vehicle", lambda c: c.vehicle_number),
+        Column(
+            "State",
+            lambda c: "Dealt with" if c.resolved_at else "To deal with",
+            tooltip=lambda c: f"Dealt with {moment(c.resolved_at, tz)}" if c.resolved_at else "",
+            colour=lambda c: None if c.resolved_at else "#b45309",
+        ),
         Column("The kiosk did", lambda c: kiosk_did(c, tz)),
         Column("The server had", server_had, tooltip=server_had),
         Column(
@@ -110,7 +116,7 @@ def conflict_columns(session: SignedIn, hosts: dict[str, str]) -> list[Column[Co
 
 
 class ConflictModel(RowTableModel[ConflictView]):
-    REPLAYED, KIOSK, VEHICLE, KIOSK_DID, SERVER_HAD, OUTCOME = range(6)
+    REPLAYED, KIOSK, VEHICLE, STATE, KIOSK_DID, SERVER_HAD, OUTCOME = range(7)
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -125,6 +131,17 @@ class KiosksScreen(Screen):
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
+        self.resolve_button = tool_button(
+            "Mark as dealt with",
+            "check",
+            self,
+            primary=True,
+            tooltip="The selected offline conflict has been dealt with (a refund, a car moved, "
+            "a booking recorded by hand)",
+        )
+        self.resolve_button.setEnabled(False)
+        self.resolve_button.clicked.connect(self.resolve)
+        cast(QHBoxLayout, self.actions).addWidget(self.resolve_button)
         self.summary = QLabel("", self)
         self.summary.setAccessibleName("Kiosk counts")
         self.body.addWidget(self.summary)
@@ -155,6 +172,7 @@ class KiosksScreen(Screen):
             optional=(ConflictModel.SERVER_HAD,),
             cap=300,
         )
+        self.conflict_table.selectionModel().selectionChanged.connect(self._selected)
         self.body.addWidget(self.conflict_table, 1)
         self.replay = ReplayService(self.app.ctx)
 
@@ -168,12 +186,20 @@ class KiosksScreen(Screen):
 
     def _show(self, found: tuple[list[KioskView], list[ConflictView]]) -> None:
         kiosks, conflicts = found
+        selected = self.selected_conflict()
         self.conflict_model.hosts.clear()
         self.conflict_model.hosts.update({k.kiosk_id: k.host for k in kiosks})
         self.conflict_model.set_rows(conflicts)
         self.conflict_fitter.fit()
+        if selected is not None:  # the refresh every 3 s must not drop the manager's choice
+            for row, conflict in enumerate(conflicts):
+                if conflict.id == selected.id:
+                    self.conflict_table.selectRow(row)
+        self._selected()
+        still = sum(1 for c in conflicts if c.resolved_at is None)
         self.conflicts_title.setText(
-            f"Offline operations that needed a decision: {fmt.count(len(conflicts))}"
+            f"Offline operations that needed a decision: {fmt.count(len(conflicts))}, "
+            f"{fmt.count(still)} still to deal with"
             if conflicts
             else "No offline operation has needed a decision."
         )
@@ -193,3 +219,27 @@ class KiosksScreen(Screen):
                 f"{fmt.count(waiting)} operations waiting"
             )
         self.loaded()
+
+    # --- offline conflicts ----------------------------------------------------------------------
+    def selected_conflict(self) -> ConflictView | None:
+        rows = self.conflict_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        conflict: ConflictView = rows[0].data(ROW_ROLE)
+        return conflict
+
+    def _selected(self, *_args: object) -> None:
+        conflict = self.selected_conflict()
+        self.resolve_button.setEnabled(conflict is not None and conflict.resolved_at is None)
+
+    def resolve(self) -> None:
+        conflict = self.selected_conflict()
+        if conflict is None or conflict.resolved_at is not None:
+            return
+        self.call(
+            self.replay.resolve,
+            self.actor,
+            conflict.id,
+            on_success=lambda _c: self.refresh(),
+            disable=[self.resolve_button],
+        )
