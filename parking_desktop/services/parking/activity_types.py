@@ -10,5 +10,8 @@ KNOWN_TYPES = (
     "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",
     "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
     "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
-    "settings_changed", "sync_conflict", "sync_conflict_resolved",
+    "settings_changed",
+    "payment_refunded", "payment_voided",
+    "shift_opened", "shift_closed", "shift_reviewed", "shift_approved",
+    "sync_conflict", "sync_conflict_resolved",
 )
