@@ -55,14 +55,25 @@ def site(url: str, folder: Path, cars: int) -> tuple[App, Actor, int]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    app = build_app(load_settings(data_dir=folder / "data", database_url=url,
-                                  environ={"APP_TIMEZONE": "UTC", "SCHEDULER_ENABLED": "false"},
-                                  dotenv_path=folder / "no.env"))
+    app = build_app(
+        load_settings(
+            data_dir=folder / "data",
+            database_url=url,
+            environ={"APP_TIMEZONE": "UTC", "SCHEDULER_ENABLED": "false"},
+            dotenv_path=folder / "no.env",
+        )
+    )
     boss = app.users.create(SYSTEM, username="boss", password=PASSWORD, role=Role.MANAGER)
     gate = app.users.create(SYSTEM, username="gate", password=PASSWORD, role=Role.ATTENDANT)
     manager = Actor(user_id=boss.id, username="boss", role=Role.MANAGER)
-    lot = app.lots.create(manager, name="Central", address="1 Main Street", pin_code="CEN01",
-                          price_per_hour=Decimal("2.50"), number_of_spots=cars + 10)
+    lot = app.lots.create(
+        manager,
+        name="Central",
+        address="1 Main Street",
+        pin_code="CEN01",
+        price_per_hour=Decimal("2.50"),
+        number_of_spots=cars + 10,
+    )
     return app, Actor(user_id=gate.id, username="gate", role=Role.ATTENDANT), lot.id
 
 
@@ -78,7 +89,11 @@ def one_round(kind: str, cars: int, folder: Path) -> dict[str, float]:
             online = (time.perf_counter() - started) / (2 * cars)
 
             desk = OfflineDesk(folder / "kiosk", "b" * 36, app.ctx.clock)
-            sync = KioskSync(desk, ReplayService(app.ctx).apply, lambda: take_picture(app.ctx))
+            sync = KioskSync(
+                desk,
+                ReplayService(app.ctx, app.parking.payments).apply,
+                lambda: take_picture(app.ctx),
+            )
             sync.sync_now()  # the picture
             started = time.perf_counter()
             for n in range(cars):
@@ -111,15 +126,27 @@ def main() -> int:
             with tempfile.TemporaryDirectory(prefix="replay-bench-") as folder:
                 figures = one_round(kind, args.cars, Path(folder))
             rounds.append(figures)
-            print(f"{kind} round {number + 1}: " + ", ".join(
-                f"{k} {v * 1000:.2f} ms/op" for k, v in figures.items()))
+            print(
+                f"{kind} round {number + 1}: "
+                + ", ".join(f"{k} {v * 1000:.2f} ms/op" for k, v in figures.items())
+            )
         online = [r["online"] for r in rounds]
-        results.compare(f"{kind}: an operation done offline (journal)",
-                        [r["journal"] for r in rounds], "the same operation online", online)
-        results.compare(f"{kind}: replaying one operation", [r["replay"] for r in rounds],
-                        "the same operation online", online)
-    results.note(f"{args.cars} check-ins then {args.cars} check-outs per round; the replay "
-                 "includes its one new picture at the end.")
+        results.compare(
+            f"{kind}: an operation done offline (journal)",
+            [r["journal"] for r in rounds],
+            "the same operation online",
+            online,
+        )
+        results.compare(
+            f"{kind}: replaying one operation",
+            [r["replay"] for r in rounds],
+            "the same operation online",
+            online,
+        )
+    results.note(
+        f"{args.cars} check-ins then {args.cars} check-outs per round; the replay "
+        "includes its one new picture at the end."
+    )
     results.finish()
     return 0
 

@@ -54,7 +54,9 @@ def _sync(args: argparse.Namespace, app_factory: AppFactory) -> int:
     except JournalError as exc:
         raise CommandError(str(exc)) from None
     try:
-        sync = KioskSync(desk, ReplayService(app.ctx).apply, lambda: take_picture(app.ctx))
+        sync = KioskSync(
+            desk, ReplayService(app.ctx, app.parking.payments).apply, lambda: take_picture(app.ctx)
+        )
         report = sync.sync_now()
     finally:
         desk.close()

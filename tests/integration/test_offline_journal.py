@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.models import Reservation
+from parking_desktop.adapters.db.models_money import Payment
 from parking_desktop.adapters.db.models_offline import AppliedOperation, SyncConflict
 from parking_desktop.adapters.kiosk_journal import JOURNAL_FILE
 from parking_desktop.bootstrap import App
@@ -45,7 +46,9 @@ def make_lot(app: App, manager: Actor, spots: int = 3) -> int:
 
 def desk_for(app: App, folder: Path, name: str) -> tuple[OfflineDesk, KioskSync]:
     desk = OfflineDesk(folder / name, f"{name:0<36}"[:36], app.ctx.clock)
-    sync = KioskSync(desk, ReplayService(app.ctx).apply, lambda: take_picture(app.ctx))
+    sync = KioskSync(
+        desk, ReplayService(app.ctx, app.parking.payments).apply, lambda: take_picture(app.ctx)
+    )
     return desk, sync
 
 
@@ -88,6 +91,9 @@ def test_offline_check_in_find_and_check_out_then_replay_once(
         assert on1 is not None and off1 is not None
         assert (on1.status, on1.cost) == (BookingStatus.COMPLETED, Decimal("5.00"))
         assert off1.status == BookingStatus.ACTIVE and off1.spot.number == "P002"
+        # The check-out done offline has its payment, recorded as any release records one.
+        paid = session.scalars(select(Payment).where(Payment.reservation_id == on1.id)).all()
+        assert [p.amount for p in paid] == [Decimal("5.00")]
         assert summary.drift(session) == []
     assert count(app, SyncConflict) == 0
     # Nothing left to send; the picture now has OFF1 from the server.
@@ -105,7 +111,9 @@ def test_an_operation_sent_again_after_a_lost_answer_is_not_applied_twice(
     sync.sync_now()
     desk.check_in(attendant, lot, "TWICE1")
     (op,) = desk.pending()
-    first = ReplayService(app.ctx).apply(op)  # committed; the kiosk does not confirm it
+    first = ReplayService(app.ctx, app.parking.payments).apply(
+        op
+    )  # committed; the kiosk does not confirm it
     assert (first.outcome, first.again) == (Outcome.APPLIED, False)
     report = sync.sync_now()
     assert (report.sent, report.again, report.waiting) == (1, 1, 0)

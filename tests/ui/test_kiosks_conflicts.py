@@ -41,7 +41,11 @@ def test_a_spot_given_twice_offline_is_listed_with_both_versions(
     kiosks = []
     for name in ("a", "b"):
         offline = OfflineDesk(tmp_path / name, name * 36, app.ctx.clock)
-        sync = KioskSync(offline, ReplayService(app.ctx).apply, lambda: take_picture(app.ctx))
+        sync = KioskSync(
+            offline,
+            ReplayService(app.ctx, app.parking.payments).apply,
+            lambda: take_picture(app.ctx),
+        )
         sync.sync_now()
         kiosks.append((offline, sync))
         app.heartbeats.beat(

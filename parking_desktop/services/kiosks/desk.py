@@ -202,7 +202,8 @@ def build_desk(
         log.error("No offline journal: %s", exc)
         return KioskDesk(parking, lots, kiosk, None, link, users=users), None
     link.pending_operations = offline.pending_count
-    sync = KioskSync(offline, ReplayService(ctx).apply, lambda: take_picture(ctx), link)
+    replay = ReplayService(ctx, parking.payments)
+    sync = KioskSync(offline, replay.apply, lambda: take_picture(ctx), link)
     link.listeners.append(sync.on_link_change)
     # Writes of this kiosk and (PostgreSQL) of other machines: a fresher picture soon.
     for listeners in (ctx.listeners, ctx.remote_listeners):

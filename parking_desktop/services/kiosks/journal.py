@@ -344,6 +344,7 @@ class OfflineDesk:
                 "spot_number": quote.spot_number,
                 "actor_id": actor.user_id,
                 "actor": actor.username,
+                "role": actor.role.value,
             }
             self.file.append(
                 self.kiosk_id, OpKind.CHECK_OUT.value, json.dumps(payload), at.isoformat()

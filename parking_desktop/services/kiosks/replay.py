@@ -36,7 +36,12 @@ from parking_desktop.services.kiosks.operations import (
     Outcome,
 )
 from parking_desktop.services.parking.activity import record
-from parking_desktop.services.parking.parking import TOPICS, first_free_spot, open_by_vehicle
+from parking_desktop.services.parking.parking import (
+    TOPICS,
+    Settles,
+    first_free_spot,
+    open_by_vehicle,
+)
 
 ATTEMPTS = 3  # a unique index lost to another kiosk's replay: the next attempt sees its row
 
@@ -65,8 +70,12 @@ class _Result:
 
 
 class ReplayService:
-    def __init__(self, ctx: ServiceContext) -> None:
+    """``payments``: the money services' ledger (``ParkingService.payments``): a replayed
+    check-out records its payment in the same transaction, as an online one does."""
+
+    def __init__(self, ctx: ServiceContext, payments: Settles | None = None) -> None:
         self.ctx = ctx
+        self.payments = payments
 
     # --- the kiosk's replay ------------------------------------------------------------------
     def apply(self, op: Operation) -> Confirmation:
@@ -316,6 +325,18 @@ class ReplayService:
         if r.status == BookingStatus.ACTIVE:
             move_booking(r, spot, BookingStatus.COMPLETED)
             r.left_at = at
+            extra = {"offline_op": op.op_id}
+            if self.payments is not None:
+                # The fee the kiosk took, recorded as the money services record any release
+                # (no payment method was asked offline: their default, flagged if no shift).
+                actor = Actor(
+                    user_id=p.get("actor_id"),
+                    username=str(p.get("actor") or "kiosk"),
+                    role=Role(p.get("role") or Role.ATTENDANT.value),
+                )
+                cost = self.payments.settle_release(
+                    session, actor, r, lot, cost, at, None, "booking_completed", extra
+                ).charged
             r.cost = cost
             summary.count_completion(session, lot.id, at, cost)
             record(
@@ -330,7 +351,7 @@ class ReplayService:
                     "for_user_id": r.user_id,
                     "hours": p.get("hours"),
                     "cost": str(cost),
-                    "offline_op": op.op_id,
+                    **extra,
                 },
                 at,
             )
@@ -344,7 +365,8 @@ class ReplayService:
                 result.conflict(
                     f"{plate} had been checked out elsewhere later "
                     f"({result.server['left_at']}, fee {result.server['cost']}); this earlier "
-                    f"check-out (fee {cost}) is kept. One of the two fees may need a refund."
+                    f"check-out (fee {cost}) is kept. The payment recorded for the later one "
+                    "stands: one of the two fees needs a refund."
                 )
             else:
                 result.conflict(
