@@ -13,4 +13,5 @@ KNOWN_TYPES = (
     "settings_changed",
     "payment_refunded", "payment_voided",
     "shift_opened", "shift_closed", "shift_reviewed", "shift_approved",
+    "sync_conflict", "sync_conflict_resolved",
 )
