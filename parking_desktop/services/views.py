@@ -81,6 +81,15 @@ class ReservationView:
 
 
 @dataclass(frozen=True)
+class FeeLine:
+    """One line of a fee's explanation ("Mon 18:10–20:10, day rate, 8 × 15 min at 3.50/h");
+    ``amount`` is negative for a daily-maximum reduction."""
+
+    text: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class CheckoutQuote:
     reservation_id: int
     vehicle_number: str
@@ -91,6 +100,10 @@ class CheckoutQuote:
     hours: Decimal
     price_per_hour: Decimal
     cost: Decimal
+    # Why the fee is what it is: the tariff version's lines (their sum is ``cost``).
+    lines: tuple[FeeLine, ...] = ()
+    currency: str = "EUR"
+    tariff_version_id: int | None = None  # None: a stay from before tariffs, priced flat
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,10 @@ class Receipt:
     hours: Decimal
     price_per_hour: Decimal
     cost: Decimal
+    # Why the fee is what it is: the tariff version's lines (their sum is ``cost``).
+    lines: tuple[FeeLine, ...] = ()
+    currency: str = "EUR"
+    tariff_version_id: int | None = None  # None: a stay from before tariffs, priced flat
 
 
 @dataclass(frozen=True)
