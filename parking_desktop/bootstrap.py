@@ -30,6 +30,7 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
+from parking_desktop.services.tariffs.service import TariffService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    tariffs: TariffService  # versions, quotes, what-if repricing (docs/tariffs.md)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -167,6 +169,7 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        tariffs=timed("tariffs", TariffService(ctx)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

@@ -56,9 +56,17 @@ def in_force_query(lot_id: int, at: datetime) -> Any:
 
 
 def in_force(session: Session, lot: ParkingLot, at: datetime) -> Priced:
-    """The lot's version in force at ``at``; a lot without one (made before tariffs by a bulk
-    loader) is priced by today's flat rule at its price, not stored (id None)."""
+    """The lot's version in force at ``at`` (before its first version: the first). A lot
+    without any (made by a bulk loader) is priced by today's flat rule at its price, not
+    stored (id None)."""
     row = session.scalar(in_force_query(lot.id, at))
+    if row is None:  # before the lot's first version (a quote for a past date): that one
+        row = session.scalar(
+            select(VersionRow)
+            .where(VersionRow.lot_id == lot.id)
+            .order_by(VersionRow.effective_from, VersionRow.id)
+            .limit(1)
+        )
     if row is None:
         return None, flat_tariff(lot.price_per_hour)
     return row.id, parse(row.document)
