@@ -26,6 +26,7 @@ from parking_desktop.cli.base import (
 )
 from parking_desktop.domain import validation
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.domain.tariffs.pricing import format_amount
 from parking_desktop.services.demo.options import DemoOptions
 from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
@@ -152,12 +153,16 @@ def _read_password() -> str:
 
 # --- lots and parking -------------------------------------------------------------------------
 def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
-    lots = app_factory().lots.search()
+    app = app_factory()
+    lots = app.lots.search()
     if args.json:
+        from parking_desktop.services.tariffs.summary import summary
+
         print_json([
             {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
              "price_per_hour": lot.price_per_hour, "free": lot.available,
-             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied}
+             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
+             "tariff": summary(app.tariffs.current(lot.id))}
             for lot in lots
         ])
         return EXIT_OK
@@ -200,13 +205,20 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
                     "spot": receipt.spot_number, "vehicle": receipt.vehicle_number,
                     "parked_at": receipt.parked_at, "left_at": receipt.left_at,
                     "hours": receipt.hours, "price_per_hour": receipt.price_per_hour,
-                    "cost": receipt.cost})
+                    "cost": receipt.cost,
+                    # Why the fee is what it is (docs/tariffs.md); total == cost.
+                    "lines": [{"text": line.text, "amount": line.amount}
+                              for line in receipt.lines],
+                    "total": receipt.cost, "currency": receipt.currency,
+                    "tariff_version_id": receipt.tariff_version_id})
         return EXIT_OK
     tz = app.settings.tz
     print(f"Vehicle {receipt.vehicle_number} left {receipt.lot_name}, spot {receipt.spot_number}: "
           f"{_local(receipt.parked_at, tz)} to {_local(receipt.left_at, tz)}, "
           f"{_hours(receipt.hours)} h at {receipt.price_per_hour}/h, fee {receipt.cost} "
           f"(reservation {receipt.reservation_id}).")
+    for line in receipt.lines:  # the tariff's explanation of the fee
+        print(f"  {line.text} … {format_amount(line.amount)}")
     return EXIT_OK
 
 
