@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, select
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.adapters.db.models import ParkingLot, Reservation, User
 from parking_desktop.adapters.db.models_tariffs import TariffVersion as VersionRow
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor
@@ -130,19 +130,13 @@ class TariffService:
         since = until - timedelta(days=days)
         with self.ctx.read() as session:
             lot_query = select(ParkingLot.id, ParkingLot.name)
-            spot_query = select(ParkingSpot.id, ParkingSpot.lot_id)
             if lot_id is not None:
                 _lot(session, lot_id)
                 lot_query = lot_query.where(ParkingLot.id == lot_id)
-                spot_query = spot_query.where(ParkingSpot.lot_id == lot_id)
-            lots = {i: name for i, name in session.execute(lot_query).all()}
-            spots = {i: lot for i, lot in session.execute(spot_query).all()}
             return simulation.run(
                 session,
                 is_sqlite=self.ctx.db.is_sqlite,
-                lot_id=lot_id,
-                lots=lots,
-                spots=spots,
+                lots={i: name for i, name in session.execute(lot_query).all()},
                 draft=pricer(draft, self.ctx.tz),
                 since=since,
                 until=until,
