@@ -240,6 +240,7 @@ def time_simulate(url: str, lot_id: int, runs: int) -> tuple[list[float], list[f
     """``runs`` simulate() calls and ``runs`` plain reads of the same SELECT."""
     import tempfile
 
+    from parking_desktop.adapters.db.stream import stream_rows
     from parking_desktop.bootstrap import build_app
     from parking_desktop.config import load_settings
     from parking_desktop.domain.clock import FixedClock
@@ -266,8 +267,7 @@ def time_simulate(url: str, lot_id: int, runs: int) -> tuple[list[float], list[f
             for _ in range(runs):
                 started = time.perf_counter()
                 with app.db.read() as session:
-                    connection = session.connection().execution_options(yield_per=50_000)
-                    for _batch in connection.execute(query, params).partitions(50_000):
+                    for _batch in stream_rows(session.connection(), query, params, 50_000):
                         pass
                 read.append(time.perf_counter() - started)
         finally:

@@ -1,10 +1,10 @@
 """What-if repricing: the completed stays of the last N days priced by a draft tariff, against
 what they were charged.
 
-Built for a million stays: one plain SELECT gives (spot, arrival, departure, fee) as integers
-(UTC microseconds, cents) computed by the database, read in big batches (a server-side cursor
-on PostgreSQL), priced by ``Pricer.cents`` and summed per lot. No ORM object, no Decimal and
-no datetime per stay."""
+Built for a million stays: one plain SELECT per lot gives (arrival, departure, fee) as
+integers (UTC microseconds, cents) computed by the database, read in big batches of plain
+tuples from the driver (a server-side cursor on PostgreSQL; ``adapters.db.stream``), priced by
+``Pricer.cents`` and summed. No ORM object, no Decimal and no datetime per stay."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from parking_desktop.adapters.db.stream import stream_rows
 from parking_desktop.adapters.db.types import UTCDateTime
 from parking_desktop.domain.tariffs import Pricer
 from parking_desktop.domain.tariffs.zones import timeline
@@ -120,13 +121,13 @@ class SimulationResult:
         return self.revenue_draft - self.revenue_now
 
 
-def stays_query(is_sqlite: bool, *, scan: bool = False) -> Any:
-    """The SELECT of one lot's repriced stays (``scan``: SQLite reads the whole table)."""
+def stays_query(is_sqlite: bool, *, scan: bool = False) -> str:
+    """The SELECT of one lot's repriced stays (``scan``: SQLite reads the whole table), for
+    ``adapters.db.stream.stream_rows``. Only the constants above go into the text; the
+    period and the lot are bound."""
     columns = _SQLITE_COLUMNS if is_sqlite else _PG_COLUMNS
     table = "reservations NOT INDEXED" if is_sqlite and scan else "reservations"
-    # Only the constants above go into the text; values are bound.
-    select_rows = text(f"SELECT {columns} FROM {table} WHERE {_WHERE}")  # noqa: S608
-    return select_rows.bindparams(*_typed())
+    return f"SELECT {columns} FROM {table} WHERE {_WHERE}"  # noqa: S608
 
 
 def _typed() -> tuple[Any, Any]:
@@ -183,10 +184,9 @@ def run(
         acc = _Lot()
         if total:
             params = {"since": since, "until": until, "lot_id": lot_id}
-            connection = session.connection().execution_options(yield_per=BATCH)
-            result = connection.execute(rows_query, params)
+            batches = stream_rows(session.connection(), rows_query, params, BATCH)
             try:
-                for batch in result.partitions(BATCH):
+                for batch in batches:
                     if cancelled is not None and cancelled():
                         raise SimulationCancelled
                     price(batch, draft, acc)
@@ -194,7 +194,7 @@ def run(
                     if progress is not None:
                         progress(done, max(total, done))
             finally:
-                result.close()
+                batches.close()  # closes the cursor now, also when cancelled
         results.append(_lot_result(lot_id, lots[lot_id], acc))
     if cancelled is not None and cancelled():
         raise SimulationCancelled
