@@ -1,7 +1,7 @@
 """tariff versions; every existing lot gets today's flat rule as its first version
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-06 18:40:00
 """
 
@@ -18,7 +18,7 @@ from parking_desktop.adapters.db.types import UTCDateTime
 from parking_desktop.domain.tariffs import flat_tariff, tariff_to_json
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0010"  # after main's 0010 (kiosk heartbeats); the lead rechains at merge
 branch_labels = None
 depends_on = None
 
