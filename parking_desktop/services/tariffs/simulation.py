@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.db.stream import stream_rows
+from parking_desktop.adapters.db.stream import read_ahead, stream_rows
 from parking_desktop.adapters.db.types import UTCDateTime
 from parking_desktop.domain.tariffs import Pricer
 from parking_desktop.domain.tariffs.zones import timeline
@@ -184,7 +184,7 @@ def run(
         acc = _Lot()
         if total:
             params = {"since": since, "until": until, "lot_id": lot_id}
-            batches = stream_rows(session.connection(), rows_query, params, BATCH)
+            batches = read_ahead(stream_rows(session.connection(), rows_query, params, BATCH))
             try:
                 for batch in batches:
                     if cancelled is not None and cancelled():
