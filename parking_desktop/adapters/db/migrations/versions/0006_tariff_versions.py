@@ -18,7 +18,7 @@ from parking_desktop.adapters.db.types import UTCDateTime
 from parking_desktop.domain.tariffs import flat_tariff, tariff_to_json
 
 revision = "0006"
-down_revision = "0010"  # after main's 0010 (kiosk heartbeats); the lead rechains at merge
+down_revision = "0010"  # 0005 -> 0007 -> 0010 -> 0006 (the lead rechains at merge)
 branch_labels = None
 depends_on = None
 
