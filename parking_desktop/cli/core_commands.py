@@ -166,16 +166,21 @@ def _read_password() -> str:
 
 # --- lots and parking -------------------------------------------------------------------------
 def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
-    app = app_factory()
-    lots = app.lots.search()
-    if args.json:
-        from parking_desktop.services.tariffs.summary import summary
+    # The cached list first, with the cache alone: a hit needs no database code loaded (most
+    # of this command's time); a miss builds the App and reads the database as before.
+    from parking_desktop.config import load_settings
+    from parking_desktop.services.cache.peek import cached_lot_list
 
+    settings = load_settings(data_dir=args.data_dir, database_url=args.db)
+    lots = cached_lot_list(settings)
+    if lots is None:
+        lots = app_factory().lots.search()
+    if args.json:
         print_json([
             {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
              "price_per_hour": lot.price_per_hour, "free": lot.available,
              "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
-             "tariff": summary(app.tariffs.current(lot.id))}
+             "tariff": lot.tariff}
             for lot in lots
         ])
         return EXIT_OK

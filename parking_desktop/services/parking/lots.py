@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.sqlhelpers import contains
 from parking_desktop.services.tariffs import store as tariffs
+from parking_desktop.services.tariffs.summary import summary
 from parking_desktop.services.views import LotView
 
 ACTIVE_SPOT = ParkingSpot.removed_at.is_(None)
@@ -91,8 +93,15 @@ class LotService:
     def search(self, text: str = "", *, include_archived: bool = False) -> list[LotView]:
         """Lots with free/reserved/occupied counts; ``text`` matches name, address or pin."""
         query = lots_query(validation.search_text(text), include_archived=include_archived)
+        now = self.ctx.clock.now()
         with self.ctx.read() as session:
-            return [lot_view(lot, (a, r, o)) for lot, a, r, o in session.execute(query).all()]
+            return [
+                dataclasses.replace(
+                    lot_view(lot, (a, r, o)),
+                    tariff=summary(tariffs.in_force(session, lot, now)[1]),
+                )
+                for lot, a, r, o in session.execute(query).all()
+            ]
 
     def get(self, lot_id: int) -> LotView:
         with self.ctx.read() as session:
