@@ -19,12 +19,19 @@ from tests.unit.test_templates import CONTEXTS
 # Every branch of the monthly report: no stays, stays without charts, all charts.
 VARIANTS = {
     **CONTEXTS,
-    "monthly_report/quiet": {**CONTEXTS["monthly_report"], "by_day": [], "by_week": [],
-                             "by_lot": [], "report": type("R", (), {
-                                 "bookings": 0, "most_used_lot": None, "last_bookings": []})()},
-    "monthly_report/many": {**CONTEXTS["monthly_report"], "name": "Zoë <O'Brien> & co",
-                            "by_day": bars([(str(d), d % 7) for d in range(1, 32)]),
-                            "by_lot": bars([("North", 5), ("Süd \"B\"", 2), ("C", 0)])},
+    "monthly_report/quiet": {
+        **CONTEXTS["monthly_report"],
+        "by_day": [],
+        "by_week": [],
+        "by_lot": [],
+        "report": type("R", (), {"bookings": 0, "most_used_lot": None, "last_bookings": []})(),
+    },
+    "monthly_report/many": {
+        **CONTEXTS["monthly_report"],
+        "name": "Zoë <O'Brien> & co",
+        "by_day": bars([(str(d), d % 7) for d in range(1, 32)]),
+        "by_lot": bars([("North", 5), ('Süd "B"', 2), ("C", 0)]),
+    },
 }
 
 
@@ -71,8 +78,18 @@ def test_each_mail_gets_the_styles_per_mail_inlining_gave_it(variant: str) -> No
 
 
 def test_selectors_it_cannot_work_out_fall_back_to_per_mail_inlining() -> None:
-    for css in ("td > p { color: red; }", "a:hover { color: red; }", "#x { color: red; }",
-                "p + p { margin: 0; }", "[title] { color: red; }"):
+    for css in (
+        "td > p { color: red; }",
+        "a:hover { color: red; }",
+        "#x { color: red; }",
+        "p + p { margin: 0; }",
+        "[title] { color: red; }",
+    ):
         assert preinline.plan(f"<html><head><style>{css}</style></head></html>") is None
-    assert preinline.plan("<html><head><style>.a p, td { color: red; }</style></head>"
-                          "<body>{% block content %}{% endblock %}</body></html>") is not None
+    assert (
+        preinline.plan(
+            "<html><head><style>.a p, td { color: red; }</style></head>"
+            "<body>{% block content %}{% endblock %}</body></html>"
+        )
+        is not None
+    )

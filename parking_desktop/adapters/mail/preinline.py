@@ -28,8 +28,23 @@ _STYLE_BLOCK = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECAS
 _STYLE_ATTR = re.compile(r"""\sstyle=("[^"]*"|'[^']*')""", re.IGNORECASE)
 _BLOCK = re.compile(r"\{%-?\s*block\s+(\w+)")
 _SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9_\-.\s]+$")
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                   "source", "track", "wbr"})
+_VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 _MARK = "data-pd-inline-mark"
 
 
@@ -96,8 +111,9 @@ def _unshield(text: str, parts: list[str]) -> str:
     return re.sub(r"@@J(\d+)@@", lambda m: parts[int(m.group(1))], text)
 
 
-def inline_template(source: str, the_plan: Plan, inline: Callable[[str], str], *,
-                    is_layout: bool) -> str:
+def inline_template(
+    source: str, the_plan: Plan, inline: Callable[[str], str], *, is_layout: bool
+) -> str:
     """``source`` with the layout's ``<style>`` removed and every start tag given the
     ``style`` that ``inline`` (css-inline over a whole mail) would give it."""
     if is_layout:
@@ -128,15 +144,16 @@ def inline_template(source: str, the_plan: Plan, inline: Callable[[str], str], *
         style = cache[key]
         if style is None:
             continue
-        out.append(shielded[last:match.start()])
+        out.append(shielded[last : match.start()])
         out.append(_with_style(opening, style))
         last = match.end()
     out.append(shielded[last:])
     return _unshield("".join(out), parts)
 
 
-def _style_for(ancestors: list[str], name: str, opening: str, css: str,
-               inline: Callable[[str], str]) -> str | None:
+def _style_for(
+    ancestors: list[str], name: str, opening: str, css: str, inline: Callable[[str], str]
+) -> str | None:
     """The style attribute css-inline gives ``opening`` among ``ancestors`` (serialised as
     it writes it), or None when it leaves the tag as it is."""
     marked = opening[:-1].rstrip("/") + f' {_MARK}="1">'
@@ -148,8 +165,12 @@ def _style_for(ancestors: list[str], name: str, opening: str, css: str,
         return None
     else:
         marked_part = marked
-    document = (f"<html><head><style>{css}</style></head>{body}" + "".join(inner)
-                + marked_part + "</body></html>")
+    document = (
+        f"<html><head><style>{css}</style></head>{body}"
+        + "".join(inner)
+        + marked_part
+        + "</body></html>"
+    )
     result = inline(document)
     found = re.search(r"<[a-zA-Z][a-zA-Z0-9]*\s[^>]*" + _MARK + r"[^>]*>", result)
     if found is None:
