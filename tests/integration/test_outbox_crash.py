@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.bootstrap import App
+from parking_desktop.domain.roles import Actor
 from parking_desktop.services.mail.outbox import MARK_EVERY, OutgoingMail
 from tests.integration.hardening_support import SlowHandler, Worker
 from tests.mail_support import SmtpServer, wait_for
@@ -105,3 +106,41 @@ def test_a_worker_killed_mid_delivery_never_sends_a_mail_twice(
         if recipient not in interrupted:  # never begun by the dead worker: delivered now
             assert status == "sent" and per_recipient[recipient] == 1, (recipient, status)
     assert len(per_recipient) >= TOTAL - len(begun)
+
+
+def test_rows_begun_by_a_dead_dispatcher_are_set_aside_the_rest_is_sent(
+    mail_app: App, smtp_server: SmtpServer, manager: Actor
+) -> None:
+    outbox = mail_app.email.outbox
+    outbox.enqueue_many([_mail(n) for n in range(5)])
+    claimed = outbox._claim("dead-host:1:x", 10, None)
+    begun = outbox._advance("dead-host:1:x", [], [m.id for m in claimed[:2]])  # then it dies
+    assert begun == {claimed[0].id, claimed[1].id}
+
+    assert outbox.flush().sent == 0  # its lease still holds
+    mail_app.ctx.clock.advance(seconds=outbox.lease.total_seconds() + 1)  # type: ignore[attr-defined]
+    report = outbox.flush()
+
+    assert (report.sent, report.failed) == (3, 2)
+    assert sorted(r.rcpt_tos[0] for r in smtp_server.received) == [
+        "r2@example.com",
+        "r3@example.com",
+        "r4@example.com",
+    ]
+    with mail_app.db.read() as session:
+        rows = dict(session.execute(select(EmailOutbox.recipient, EmailOutbox.status)).all())
+    assert rows == {
+        "r0@example.com": "failed",
+        "r1@example.com": "failed",
+        "r2@example.com": "sent",
+        "r3@example.com": "sent",
+        "r4@example.com": "sent",
+    }
+    # A person decides: Retry now sends a set-aside mail after all, once.
+    with mail_app.db.read() as session:
+        first = session.scalar(
+            select(EmailOutbox.id).where(EmailOutbox.recipient == "r0@example.com")
+        )
+    assert first is not None
+    assert outbox.retry(manager, [first]).sent == 1
+    assert [r.rcpt_tos[0] for r in smtp_server.received].count("r0@example.com") == 1

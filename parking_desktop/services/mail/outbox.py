@@ -480,6 +480,8 @@ class OutboxService:
         return report
 
     def _post_chat(self, token: str, mail: _Claimed, report: DispatchReport) -> None:
+        if mail.id not in self._advance(token, [], [mail.id]):  # stamped first, like a mail
+            return  # our lease ran out and another dispatcher took it
         result = (self.chat(mail.body_text) if self.chat is not None else
                   NotifyResult(False, "Google Chat notices are not sent from here.",
                                skipped=True))
