@@ -319,20 +319,24 @@ class OutboxService:
         report = DispatchReport()
         self._settle_interrupted(report)
         done = 0
-        while limit is None or done < limit:
-            if stop():
-                report.stopped = True
-                break
-            size = self.batch_size if limit is None else min(self.batch_size, limit - done)
-            batch = self._claim(token, size, only_ids)
-            if not batch:
-                break
-            outcome = self._deliver(token, batch, stop)
-            report.add(outcome)
-            done += len(batch)
-            self.ctx.changed("outbox", "activity")
-            if outcome.server_unreachable or outcome.stopped:
-                break  # the rest waits for the next run instead of timing out batch by batch
+        connection = _Connection(self._transport_factory)  # one SMTP connection per pass
+        try:
+            while limit is None or done < limit:
+                if stop():
+                    report.stopped = True
+                    break
+                size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+                batch = self._claim(token, size, only_ids)
+                if not batch:
+                    break
+                outcome = self._deliver(token, batch, stop, connection)
+                report.add(outcome)
+                done += len(batch)
+                self.ctx.changed("outbox", "activity")
+                if outcome.server_unreachable or outcome.stopped:
+                    break  # the rest waits for the next run instead of timing out batch by batch
+        finally:
+            connection.close()
         report.pending = self._count_waiting()
         report.held, report.held_until = self._count_held(token)
         return report
@@ -408,12 +412,14 @@ class OutboxService:
             ]
 
     def _deliver(self, token: str, batch: list[_Claimed],
-                 stop: Callable[[], bool] = lambda: False) -> DispatchReport:
+                 stop: Callable[[], bool] = lambda: False,
+                 connection: _Connection | None = None) -> DispatchReport:
         report = DispatchReport()
         started = time.monotonic()
         # Stop with a safety margin before our lease could run out under another dispatcher.
         budget = self.lease.total_seconds() * 0.8
-        transport: MailTransport | None = None
+        own = connection is None  # called alone (tests): the connection ends with the batch
+        pass_connection = connection or _Connection(self._transport_factory)
         broken: DeliveryError | None = None
         sender = self._sender()
         headers = _Headers(sender)
@@ -454,10 +460,8 @@ class OutboxService:
                     self._record_error(token, mail, DeliveryError(
                         f"The mail cannot be built: {exc}", transient=False), report)
                     continue
-                if transport is None:
-                    transport = self._transport_factory()
                 try:
-                    transport.send(message)
+                    pass_connection.get().send(message)
                 except DeliveryError as exc:
                     if exc.connection:
                         broken = exc
@@ -465,9 +469,8 @@ class OutboxService:
                     self._record_error(token, mail, exc, report)
                     continue
                 finally:
-                    if not self.reuse_connection and transport is not None:
-                        transport.close()
-                        transport = None
+                    if not self.reuse_connection:
+                        pass_connection.close()
                 sent.append(mail)
                 report.sent += 1
         finally:
@@ -475,8 +478,8 @@ class OutboxService:
                 if sent:
                     self._advance(token, sent, [])
             finally:
-                if transport is not None:
-                    transport.close()
+                if own:
+                    pass_connection.close()
         return report
 
     def _post_chat(self, token: str, mail: _Claimed, report: DispatchReport) -> None:
@@ -725,6 +728,25 @@ def _view(row: EmailOutbox, username: str | None) -> OutboxView:
         last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
         user_id=row.user_id, username=username,
     )
+
+
+class _Connection:
+    """The SMTP transport of one dispatch pass: opened with the first mail, kept across the
+    pass's batches, closed at its end (the transport reconnects by itself if dropped)."""
+
+    def __init__(self, factory: Callable[[], MailTransport]) -> None:
+        self._factory = factory
+        self._transport: MailTransport | None = None
+
+    def get(self) -> MailTransport:
+        if self._transport is None:
+            self._transport = self._factory()
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            transport, self._transport = self._transport, None
+            transport.close()
 
 
 def _as_utc(value: datetime) -> datetime:
