@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,11 +73,20 @@ class Settings:
     scheduler_enabled: bool
     kiosk_idle_seconds: int
     kiosk_on_screen_keyboard: bool
+    kiosk_lot: str
     full_alert_percent: int
+    reservation_hold_minutes: int
+    overstay_hours: int
     job_stale_after_seconds: int
     twilio_account_sid: str
     twilio_auth_token: str = field(repr=False)  # a secret: never logged
     twilio_from_number: str
+    currency: str
+    vat_rate: Decimal
+    locale: str
+    shift_max_hours: int
+    attendant_waiver_limit: Decimal
+    exceptions_digest_time: time
     settings_file: Path
 
     @property
@@ -161,10 +172,13 @@ def _parse_path(name: str, raw: str) -> Path:
 
 def _parse_database_url(name: str, raw: str) -> str:
     url = raw.strip()
+    if "://" not in url and re.match(r"^[a-z_]+\s*=", url):
+        return url  # libpq's "host=a,b port=… dbname=…": checked when the engine is made
     if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:
         # The URL itself is not repeated: it may hold a password.
         raise ConfigError(
-            f"{name} (or --db) must be sqlite:///FILE or postgresql://USER@HOST/DATABASE."
+            f"{name} (or --db) must be sqlite:///FILE, postgresql://USER@HOST/DATABASE or "
+            "libpq's host=… dbname=… form."
         )
     return url
 
@@ -206,6 +220,12 @@ def mail_ca_file_problem(raw: str) -> str | None:
     return None
 
 
+def kiosk_lot_problem(raw: str) -> str | None:
+    if len(raw) > 120 or not raw.isprintable():
+        return f"KIOSK_LOT must be a lot's name of up to 120 characters, not '{shown_value(raw)}'."
+    return None
+
+
 def webhook_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be the Google Chat webhook (None: it can, or it is empty). https
     only, except to this machine (tests, local relays): the URL carries its own token."""
@@ -217,6 +237,41 @@ def webhook_url_problem(url: str) -> str | None:
     if parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}:
         return None
     return "GOOGLE_CHAT_WEBHOOK_URL must start with https:// (as Google Chat gives it)."
+
+
+def _parse_currency(name: str, raw: str) -> str:
+    """An ISO 4217 code Babel knows (its list is the maintained one, not ours)."""
+    from babel.numbers import list_currencies  # loaded only when the setting is read
+
+    code = raw.strip().upper()
+    if code not in list_currencies():
+        raise ConfigError(f"{name} must be an ISO 4217 currency code like EUR, GBP or INR, "
+                          f"not '{shown_value(raw)}'.")
+    return code
+
+
+def _parse_locale(name: str, raw: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(raw.strip().replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ConfigError(f"{name} must be a locale like en_US, fr_FR or hi_IN, "
+                          f"not '{shown_value(raw)}'.") from None
+
+
+def _decimal(low: Decimal, high: Decimal) -> Parser:
+    def parse(name: str, raw: str) -> Decimal:
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a number like 10 or 7.5, "
+                              f"not '{shown_value(raw)}'.") from None
+        if not value.is_finite() or not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}.")
+        return value
+
+    return parse
 
 
 # --- the registry ------------------------------------------------------------------------
@@ -248,7 +303,8 @@ REGISTRY: tuple[Setting, ...] = (
             "Data folder: database, cache, exports (default: the platform's user data folder).",
             saved=False, in_file=False),
     Setting("DATABASE_URL", "database_url", _parse_database_url, None,
-            "sqlite:///FILE (default: parking.db in the data folder) or postgresql://...",
+            "sqlite:///FILE (default: parking.db in the data folder) or postgresql://... "
+            "(several servers: ?host=a:5432,b:5432&target_session_attrs=read-write).",
             saved=False),
     Setting("CACHE_DIR", "cache_dir", _parse_path, None,
             "Disk cache folder (default: cache/ in the data folder).", saved=False),
@@ -295,9 +351,17 @@ REGISTRY: tuple[Setting, ...] = (
             "Kiosk: seconds without input before it signs out and returns home."),
     Setting("KIOSK_ON_SCREEN_KEYBOARD", "kiosk_on_screen_keyboard", _parse_bool, True,
             "Kiosk: an on-screen keyboard under text fields (false where it has a real one)."),
+    Setting("KIOSK_LOT", "kiosk_lot", _checked(kiosk_lot_problem), "",
+            "Kiosk: the lot it stands at, as the desktop's Kiosks screen names it (a label)."),
     Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
             "A lot filling past this percentage tells the managers, once per crossing "
             "(0: never)."),
+    Setting("RESERVATION_HOLD_MINUTES", "reservation_hold_minutes",
+            _whole_number(1, _DAY // 60), 30,
+            "A booking whose car has not parked this many minutes after it was made is "
+            "cancelled (the spot freed, the driver e-mailed)."),
+    Setting("OVERSTAY_HOURS", "overstay_hours", _whole_number(1, 24 * 365), 24,
+            "Cars parked longer than this many hours are flagged on the desktop."),
     Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
             "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
             saved=False, in_file=False),
@@ -305,6 +369,20 @@ REGISTRY: tuple[Setting, ...] = (
             "SMS: Twilio auth token (a secret: environment only).", saved=False, in_file=False),
     Setting("TWILIO_FROM_NUMBER", "twilio_from_number", _parse_text, "",
             "SMS: the sending number, +E.164.", saved=False, in_file=False),
+    Setting("CURRENCY", "currency", _parse_currency, "EUR",
+            "The site's currency, ISO 4217 (EUR, GBP, INR ...); every amount carries it."),
+    Setting("VAT_RATE", "vat_rate", _decimal(Decimal(0), Decimal(100)), Decimal(0),
+            "VAT included in the fees, percent (0: none; receipts then show no VAT lines)."),
+    Setting("LOCALE", "locale", _parse_locale, "en_US",
+            "How amounts and dates are written (en_US, fr_FR, hi_IN ...)."),
+    Setting("SHIFT_MAX_HOURS", "shift_max_hours", _whole_number(1, 72), 12,
+            "A shift open longer than this many hours is flagged for the managers."),
+    Setting("ATTENDANT_WAIVER_LIMIT", "attendant_waiver_limit",
+            _decimal(Decimal(0), Decimal(1_000_000)), Decimal(10),
+            "An attendant may waive or discount up to this amount; above it a manager signs in."),
+    Setting("EXCEPTIONS_DIGEST_TIME", "exceptions_digest_time", _parse_time, time(7, 0),
+            "Daily digest of the day before's exceptions to managers, HH:MM site time.",
+            screen="jobs"),
 )
 SETTINGS = {setting.name: setting for setting in REGISTRY}
 

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.config import Settings
-from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
+from parking_desktop.jobs.schedules import DailyAt, Every, EveryMinutes, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.mail.batches import MailQueue
@@ -25,13 +25,24 @@ from parking_desktop.services.mail.monthly_report import (
     run_monthly_report,
 )
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
+from parking_desktop.services.money.views import DigestSummary
+from parking_desktop.services.parking.no_shows import NoShowSummary
+
+# Queues the managers' digest of one day's exceptions (services/money).
+ExceptionsDigest = Callable[..., DigestSummary]
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
 CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
-JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, OUTBOX_DISPATCH)
+EXCEPTIONS_DIGEST = "exceptions_digest"
+NO_SHOWS = "no_shows"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH,
+             EXCEPTIONS_DIGEST)
 DISPATCH_EVERY_SECONDS = 60
+# How often stale bookings are looked for: a no-show is cancelled at most this long after its
+# hold ran out.
+NO_SHOW_EVERY = EveryMinutes(5)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,10 @@ class JobDeps:
     cleanup: Callable[[], CleanupSummary] | None = None
     # Forgets old job history (the nightly cleanup calls it); returns rows removed.
     prune_history: Callable[[], int] | None = None
+    # Cancels the bookings past RESERVATION_HOLD_MINUTES and tells their drivers; its argument
+    # is the run's heartbeat.
+    no_shows: Callable[[Callable[[], None]], NoShowSummary] | None = None
+    exceptions_digest: ExceptionsDigest | None = None
 
 
 def _mails(n: int) -> str:
@@ -125,6 +140,11 @@ def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
 def _report_month(tz: ZoneInfo) -> Callable[[datetime], str]:
     # The report that falls due in March is February's.
     return lambda due: Month.previous(due, tz).key
+
+
+def _day_before(tz: ZoneInfo) -> Callable[[datetime], str]:
+    # The digest that falls due on Tuesday morning is Monday's.
+    return lambda due: (due.astimezone(tz).date() - timedelta(days=1)).isoformat()
 
 
 def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
@@ -178,6 +198,39 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             catch_up_within=timedelta(hours=23),
         ),
     ]
+    if deps.no_shows is not None:
+        cancel = deps.no_shows
+
+        def no_shows(run: RunContext) -> JobOutcome:
+            summary = cancel(run.heartbeat)
+            return JobOutcome(summary.as_counts(), summary.text(settings.reservation_hold_minutes))
+
+        specs.append(JobSpec(
+            NO_SHOWS, "No-shows",
+            f"Cancels bookings not parked within {settings.reservation_hold_minutes} minutes "
+            "(the spot is freed) and e-mails their drivers.",
+            NO_SHOW_EVERY, no_shows, NO_SHOW_EVERY.period_of,
+            # The latest slot is always caught up (a missed one has nothing the next lacks).
+            catch_up_within=timedelta(minutes=NO_SHOW_EVERY.minutes),
+        ))
+    if deps.exceptions_digest is not None:
+        digest = deps.exceptions_digest
+
+        def exceptions(run: RunContext) -> JobOutcome:
+            assert run.period is not None
+            done = digest(date.fromisoformat(run.period), heartbeat=run.heartbeat)
+            return JobOutcome(
+                {"exceptions": done.exceptions, "queued": done.mails},
+                f"Exceptions digest of {run.period}: {done.exceptions} exception(s), "
+                f"{_mails(done.mails)} queued to managers.")
+
+        specs.append(JobSpec(
+            EXCEPTIONS_DIGEST, "Exceptions digest",
+            "E-mails the managers the day before's free exits, discounts, refunds, voids, "
+            "force-releases and cash differences.",
+            DailyAt(settings.exceptions_digest_time), exceptions, _day_before(tz),
+            catch_up_within=timedelta(hours=23),
+        ))
     if deps.dispatch is not None:
         dispatch = deps.dispatch
 

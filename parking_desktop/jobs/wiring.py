@@ -21,7 +21,13 @@ from parking_desktop.config import (
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.jobs.definitions import OUTBOX_DISPATCH, JobDeps, build_specs
+from parking_desktop.jobs.definitions import (
+    NO_SHOWS,
+    OUTBOX_DISPATCH,
+    ExceptionsDigest,
+    JobDeps,
+    build_specs,
+)
 from parking_desktop.jobs.mail import (
     MonthlyReportQueue,
     ReminderQueue,
@@ -37,6 +43,8 @@ from parking_desktop.services.jobs.ledger import JobLedger
 from parking_desktop.services.mail.email import EmailService
 from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, preview_report
 from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.no_shows import cancel_no_shows
+from parking_desktop.services.parking.parking import ParkingService
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -131,23 +139,34 @@ class JobsAdmin:
 def build_jobs(
     ctx: ServiceContext, settings: Settings, email: EmailService,
     exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+    exceptions_digest: ExceptionsDigest | None = None,
 ) -> JobsAdmin:
-    scheduler = build_scheduler(ctx, settings, email, exports, environ=environ)
+    scheduler = build_scheduler(ctx, settings, email, exports, environ=environ,
+                                exceptions_digest=exceptions_digest)
     return JobsAdmin(ctx, email, scheduler, environ)
 
 
 def build_scheduler(
     ctx: ServiceContext, settings: Settings, email: EmailService,
     exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+    exceptions_digest: ExceptionsDigest | None = None,
 ) -> SchedulerService:
     deps = JobDeps(
         ctx=ctx,
         reminder_queue=ReminderQueue(email),
         monthly_queue=MonthlyReportQueue(email),
         dispatch=lambda should_stop: dispatch_counts(email, should_stop),
+        exceptions_digest=exceptions_digest,
     )
     if exports is not None:
         deps.cleanup = exports.cleanup
+    # The driver's own cancel path; its writes tell the cache and the screens like any other.
+    parking = ParkingService(ctx)
+    deps.no_shows = lambda beat: cancel_no_shows(
+        parking, settings.reservation_hold_minutes,
+        lambda session, user, booking, hold: email.send_no_show(user, booking, hold,
+                                                                session=session),
+        heartbeat=beat)
 
     def factory(settings: Settings) -> dict[str, Any]:
         return build_specs(settings, deps)
@@ -167,10 +186,11 @@ def build_scheduler(
 
 
 def _prune(ledger: JobLedger) -> int:
-    """Outbox runs (up to one a minute) are kept a month, the daily and monthly runs 13
-    months: far longer than any catch-up window."""
+    """Outbox and no-show runs (up to one a minute, one every 5 minutes) are kept a month, the
+    daily and monthly runs 13 months: far longer than any catch-up window."""
     now = ledger.ctx.clock.now()
     return (ledger.prune(now - OUTBOX_HISTORY, OUTBOX_DISPATCH)
+            + ledger.prune(now - OUTBOX_HISTORY, NO_SHOWS)
             + ledger.prune(now - JOB_HISTORY))
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from parking_desktop.domain.roles import Role
 from parking_desktop.domain.states import BookingStatus, SpotStatus
+
+if TYPE_CHECKING:
+    from parking_desktop.services.money.views import PaymentView
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Receipt:
     left_at: datetime
     hours: Decimal
     price_per_hour: Decimal
-    cost: Decimal
+    cost: Decimal  # what was charged (after a discount or waiver; the payment's amount)
+    payment: PaymentView | None = None  # services/money: method, currency, receipt number
 
 
 @dataclass(frozen=True)
@@ -213,3 +217,13 @@ class DashboardStats:
     revenue_per_day: list[tuple[str, Decimal]] = field(default_factory=list)
     bookings_by_hour: list[int] = field(default_factory=list)
     recent: list[ReservationView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChartHistory:
+    """The dashboard's two charts over closed quarter hours (before the current one): revenue
+    per site-local day as (day, amount) and bookings per site-local hour (24 counts). Nothing
+    but a write into the past changes them, so they are cached apart from the live figures."""
+
+    revenue_per_day: list[tuple[str, Decimal]] = field(default_factory=list)
+    bookings_by_hour: list[int] = field(default_factory=list)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.parking import lots, parking, search, stats
+from parking_desktop.services.parking import lots, no_shows, parking, search, stats
 from parking_desktop.services.sqlhelpers import Explain
 from tests.conftest import START, uid
 
@@ -37,11 +37,12 @@ BY_RESERVED_AT = "ix_reservations_reserved_at"
 QUARTERS_SQLITE, QUARTERS_PG = "sqlite_autoindex_stats_quarters_1", "pk_stats_quarters"
 MONTH = START.replace(day=1)
 SINCE = START - timedelta(days=stats.CHART_DAYS)
+UNTIL = stats.current_quarter(START)
 
 
 def dashboard(name: str) -> Callable[[App, dict[str, int]], Any]:
     return lambda app, ids: stats.dashboard_queries(app.ctx.db.engine.dialect.name,
-                                                    MONTH, SINCE)[name]
+                                                    MONTH, SINCE, UNTIL)[name]
 
 
 def everyone(flt: search.ReservationFilter) -> search.SearchQuery:
@@ -85,14 +86,22 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str | tuple[str,
     "dashboard: revenue this month": (dashboard("revenue_month"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue this month, before the first quarter hour": (
         dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
-    "dashboard: revenue per day and bookings by hour": (
+    "dashboard: revenue per day and bookings by hour, current quarter hour": (
         dashboard("chart"), QUARTERS_SQLITE, QUARTERS_PG),
+    "dashboard: revenue per day and bookings by hour, closed quarter hours": (
+        dashboard("chart_history"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue per day, before the first quarter hour": (
         dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
     "dashboard: bookings by hour, before the first quarter hour": (
         dashboard("booking_hours_edge"), BY_RESERVED_AT, BY_RESERVED_AT),
     "dashboard: recent reservations": (
         lambda app, ids: search.recent_query(5), BY_RESERVED_AT, BY_RESERVED_AT),
+    # the no-show job (every 5 minutes) and the overstay warning (status line): the rows of
+    # one open status, never the whole history
+    "no-shows: bookings past the hold": (
+        lambda app, ids: no_shows.stale_query(START), BY_STATUS, ANY_OPEN),
+    "overstays: cars parked too long": (
+        lambda app, ids: no_shows.overstay_query(START), BY_STATUS, ANY_OPEN),
 }
 
 

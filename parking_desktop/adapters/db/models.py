@@ -25,7 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # models_mail registers its tables on Base.metadata: whoever imports Base from here gets them all.
 from parking_desktop.adapters.db import (
+    models_kiosks,  # noqa: F401
     models_mail,  # noqa: F401
+    models_money,  # noqa: F401
     models_stats,  # noqa: F401
 )
 from parking_desktop.adapters.db.base import Base as Base  # re-exported: everyone imports it here

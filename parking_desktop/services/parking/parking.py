@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
@@ -18,7 +20,7 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.fee import compute_fee
-from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.domain.states import (
     OPEN_BOOKINGS,
     BookingStatus,
@@ -127,10 +129,28 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
     )
 
 
+class Settled(Protocol):
+    @property
+    def charged(self) -> Decimal: ...
+    @property
+    def payment(self) -> Any: ...
+
+
+class Settles(Protocol):
+    """Records the payment of a completed stay in the check-out's own transaction (the
+    money services' PaymentLedger); may refuse (no open shift, waiver above the limit), which
+    rolls the check-out back."""
+
+    def settle_release(self, session: Session, actor: Actor, r: Reservation, lot: ParkingLot,
+                       fee: Decimal, now: datetime, request: Any, activity: str,
+                       extra: dict[str, Any]) -> Settled: ...
+
+
 class ParkingService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.full_alerts: FullAlerts | None = None  # set by bootstrap (FULL_ALERT_PERCENT)
+        self.payments: Settles | None = None  # set by bootstrap (services/money)
 
     # --- driver flow ------------------------------------------------------------------------
     def reserve(
@@ -185,8 +205,9 @@ class ParkingService:
                 price_per_hour=r.price_per_hour, cost=fee.cost,
             )
 
-    def release(self, actor: Actor, reservation_id: int) -> Receipt:
-        """The car leaves: spot available again, fee charged at the reservation's price."""
+    def release(self, actor: Actor, reservation_id: int, *, payment: Any = None) -> Receipt:
+        """The car leaves: spot available again, fee charged at the reservation's price.
+        ``payment``: how it is paid (services/money's PaymentRequest; None: the default)."""
         now = self.ctx.clock.now()
         with self.ctx.write(*TOPICS) as session:
             r, spot, lot = self._load(session, reservation_id, lock=True)
@@ -197,7 +218,8 @@ class ParkingService:
                     + (" (cancel the booking instead)."
                        if r.status == BookingStatus.RESERVED else ".")
                 )
-            return self._complete(session, actor, r, spot, lot, now, "booking_completed", {})
+            return self._complete(session, actor, r, spot, lot, now, "booking_completed", {},
+                                  payment)
 
     def cancel(self, actor: Actor, reservation_id: int) -> ReservationView:
         """Cancel before parking: no charge."""
@@ -210,13 +232,38 @@ class ParkingService:
                     f"Reservation {r.id} is {r.status}; only a booking not yet parked can be "
                     "cancelled."
                 )
-            move_booking(r, spot, BookingStatus.CANCELLED)
-            r.left_at = now
-            r.cost = None
-            record(session, actor.user_id, "booking_cancelled",
-                   {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
-                    "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
-            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+            return self._cancel(session, actor, r, spot, lot, now, "booking_cancelled", {})
+
+    def cancel_no_show(
+        self, reservation_id: int, reserved_before: datetime, hold_minutes: int,
+        also: Callable[[Session, ReservationView], None] | None = None,
+    ) -> ReservationView | None:
+        """The no-show job (the system): cancel a booking still not parked that was made
+        before ``reserved_before``, by the driver's own cancel path (spot freed, the same
+        topics told). ``also`` runs in the same transaction (the driver's mail). None when the
+        car parked, or the booking ended, since it was selected."""
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            r, spot, lot = self._load(session, reservation_id, lock=True)
+            if r.status != BookingStatus.RESERVED or r.reserved_at > reserved_before:
+                return None
+            view = self._cancel(session, SYSTEM, r, spot, lot, now, "booking_no_show",
+                                {"hold_minutes": hold_minutes,
+                                 "reserved_at": r.reserved_at.isoformat()})
+            if also is not None:
+                also(session, view)
+            return view
+
+    def _cancel(self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot,
+                lot: ParkingLot, now: datetime, activity: str,
+                extra: dict[str, Any]) -> ReservationView:
+        move_booking(r, spot, BookingStatus.CANCELLED)
+        r.left_at = now
+        r.cost = None
+        record(session, actor.user_id, activity,
+               {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                "vehicle": r.vehicle_number, "for_user_id": r.user_id, **extra}, now)
+        return reservation_view(r, spot, lot, self._username(session, r.user_id))
 
     # --- attendant flow ---------------------------------------------------------------------
     def check_in(
@@ -250,12 +297,14 @@ class ParkingService:
     def quote_vehicle(self, actor: Actor, vehicle: str) -> CheckoutQuote:
         return self.quote(actor, self.find_open_by_vehicle(actor, vehicle).id)
 
-    def check_out(self, actor: Actor, vehicle: str) -> Receipt:
+    def check_out(self, actor: Actor, vehicle: str, *, payment: Any = None) -> Receipt:
         """Release by vehicle number (the attendant's check-out)."""
         require_staff(actor, "check vehicles out")
-        return self.release(actor, self.find_open_by_vehicle(actor, vehicle).id)
+        return self.release(actor, self.find_open_by_vehicle(actor, vehicle).id,
+                            payment=payment)
 
-    def force_release(self, actor: Actor, spot_id: int, reason: str) -> Receipt | None:
+    def force_release(self, actor: Actor, spot_id: int, reason: str, *,
+                      payment: Any = None) -> Receipt | None:
         """Free a reserved or occupied spot with a required reason. An occupied spot is charged
         as a normal release; a reserved one is cancelled. Returns the receipt when charged."""
         require_staff(actor, "force-release a spot")
@@ -281,7 +330,8 @@ class ParkingService:
                         "vehicle": r.vehicle_number, "for_user_id": r.user_id, "cost": None,
                         **extra}, now)
                 return None
-            return self._complete(session, actor, r, spot, lot, now, "force_released", extra)
+            return self._complete(session, actor, r, spot, lot, now, "force_released", extra,
+                                  payment)
 
     # --- spots ------------------------------------------------------------------------------
     def spots(self, actor: Actor, lot_id: int) -> list[SpotView]:
@@ -419,22 +469,28 @@ class ParkingService:
 
     def _complete(
         self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
-        now: datetime, activity: str, extra: dict[str, Any],
+        now: datetime, activity: str, extra: dict[str, Any], payment: Any = None,
     ) -> Receipt:
         assert r.parked_at is not None
         fee = compute_fee(now - r.parked_at, r.price_per_hour)
         move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
-        r.cost = fee.cost
-        summary.count_completion(session, lot.id, now, fee.cost)
+        # The payment row, same transaction; a discount or waiver makes the cost what was paid.
+        settled = (self.payments.settle_release(session, actor, r, lot, fee.cost, now, payment,
+                                                activity, extra)
+                   if self.payments is not None else None)
+        cost = settled.charged if settled is not None else fee.cost
+        r.cost = cost
+        summary.count_completion(session, lot.id, now, cost)
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,
-                "hours": str(fee.hours), "cost": str(fee.cost), **extra}, now)
+                "hours": str(fee.hours), "cost": str(cost), **extra}, now)
         return Receipt(
             reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
             spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
-            price_per_hour=r.price_per_hour, cost=fee.cost,
+            price_per_hour=r.price_per_hour, cost=cost,
+            payment=settled.payment if settled is not None else None,
         )
 
     def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
