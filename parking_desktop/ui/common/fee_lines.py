@@ -30,20 +30,20 @@ def line_parts(line: object) -> tuple[str, Decimal]:
 
 
 def fee_rows(
-    lines: Iterable[object] | None,
-    *,
-    hours: Decimal | None = None,
-    price_per_hour: Decimal | None = None,
-    cost: Decimal | None = None,
+    lines: Iterable[object] | None, *, cost: Decimal | None = None, single: str = ""
 ) -> list[tuple[str, str]]:
-    """(text, amount) rows to show. Without lines (a stay priced before tariffs): one row,
-    "2.25 h at 2.50/h", with the whole fee."""
+    """(text, amount) rows to show. Without lines (a stay priced before tariffs) and with a
+    ``cost``: one row, ``single`` (e.g. "2.25 h at 2.50/h") with the whole fee."""
     rows = [(text, amount_text(amount)) for text, amount in map(line_parts, lines or ())]
     if rows or cost is None:
         return rows
-    if hours is not None and price_per_hour is not None:
-        return [(f"{hours.normalize():f} h at {money(price_per_hour)}/h", money(cost))]
-    return [("fee", money(cost))]
+    return [(single or "fee", money(cost))]
+
+
+def flat_line(hours: Decimal, price_per_hour: Decimal) -> str:
+    """The one line of a stay priced by the flat rule: "1.9444 h at 1.17/h"."""
+    shown = format(hours.normalize(), "f") if hours else "0"
+    return f"{shown} h at {money(price_per_hour)}/h"
 
 
 def fee_text(rows: Iterable[tuple[str, str]]) -> str:
