@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.domain.tariffs import Band, TariffError, TariffVersion
+from parking_desktop.domain.tariffs.model import SINCE_ALWAYS
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.banner import Banner
@@ -319,10 +320,15 @@ class TariffEditor(QDialog):
         """Fill the form with ``version`` (the one in force); saving makes a new version."""
         self.current = version
         since = version.effective_from
+        # A lot that never had a tariff of its own: its flat price, "since always".
+        start = (
+            "In force since before tariffs"
+            if since == SINCE_ALWAYS
+            else f"In force since {fmt.date_time(since, self.tz)}"
+        )
         self.subtitle.setText(
-            f"In force since {fmt.date_time(since, self.tz)} · prices in {version.currency}. "
-            "Saving makes a new version from the date below; stays already priced keep "
-            "their fee."
+            f"{start} · prices in {version.currency}. Saving makes a new version from the "
+            "date below; stays already priced keep their fee."
         )
         self.bands.set_bands([band_text(band) for band in version.bands])
         values = {
