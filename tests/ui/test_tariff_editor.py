@@ -385,3 +385,31 @@ def test_the_editor_fits_common_screens(
     assert scroll.verticalScrollBar().isVisible() == (size[1] < 1000)
     assert editor.width() <= size[0] and editor.height() <= size[1]
     editor.reject()
+
+
+def test_empty_or_unreadable_numbers_are_named_at_their_field(
+    app: App, qtbot: QtBot, manager: Actor
+) -> None:
+    editor = _editor(app, qtbot, manager, StandIn(tariff_from_json(DAY_NIGHT)))
+    _type(qtbot, _line(editor, "increment_minutes"), "")
+    _type(qtbot, _line(editor, "minimum_minutes"), "1.5")
+    _type(qtbot, _line(editor, "grace_minutes"), "2000")
+    _type(qtbot, _line(editor, "holidays"), "2026-12-25, 2026-02-30")
+    _cell(editor, 3, 0, "Sat, Sunday, Fun")
+    _settle(qtbot, editor)
+    assert editor.problem_at("increment_minutes") == "give a number of minutes, or 'exact'"
+    assert editor.problem_at("minimum_minutes") == "'1.5' is not a whole number of minutes"
+    assert editor.problem_at("holidays") == "'2026-02-30' is not a date (YYYY-MM-DD)"
+    assert editor.problem_at("bands[3]") == (
+        "Days: 'fun' is not a day; use Mon, Tue, Wed, Thu, Fri, Sat, Sun"
+    )
+    assert not editor.save_button.isEnabled()
+    # Readable now: the domain's own rules speak (grace at most a day).
+    _type(qtbot, _line(editor, "increment_minutes"), "exact")
+    _type(qtbot, _line(editor, "minimum_minutes"), "60")
+    _type(qtbot, _line(editor, "holidays"), "2026-12-25")
+    _cell(editor, 3, 0, "Sat-Sun")
+    _settle(qtbot, editor)
+    assert editor.problem_at("grace_minutes") == "2000 min is more than 24 h"
+    assert editor.problem_at("bands[3]") == ""
+    editor.reject()

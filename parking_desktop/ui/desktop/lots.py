@@ -72,7 +72,7 @@ class LotsScreen(Screen):
         self.resize_button = tool_button("Resize", "resize", self)
         self.archive_button = tool_button("Archive", "archive", self, tooltip=ARCHIVE_TIP)
         # Managers only (the tariff service refuses anyone else too).
-        self.tariff_button = tool_button("Tariff…", "edit", self,
+        self.tariff_button = tool_button("Tariff…", "calendar", self,
                                          tooltip="Time bands, increments, grace period, daily "
                                                  "maximum; what-if repricing")
         for button, slot in ((self.edit_button, self.edit_lot),

@@ -222,13 +222,17 @@ def _name(text: str) -> str:
 
 def _minutes(text: str) -> timedelta:
     cleaned = text.strip()
+    if not cleaned:
+        raise _Bad("give a number of minutes (0 for none)")
     if not _INT_RE.fullmatch(cleaned):
         raise _Bad(f"'{cleaned}' is not a whole number of minutes")
     return timedelta(minutes=int(cleaned))
 
 
 def _increment(text: str) -> timedelta:
-    if text.strip().lower() in {"exact", ""}:
+    if not text.strip():
+        raise _Bad("give a number of minutes, or 'exact'")
+    if text.strip().lower() == "exact":
         return EXACT
     return _minutes(text)
 
