@@ -23,6 +23,7 @@ from parking_desktop.services.cache.cached import (
 from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.kiosks.heartbeats import HeartbeatService
 from parking_desktop.services.parking.activity import ActivityService
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.kiosk import KioskService
@@ -54,6 +55,7 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -167,6 +169,8 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        # Not timed: a beat every two seconds would crowd the Cache screen's figures.
+        heartbeats=HeartbeatService(ctx),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

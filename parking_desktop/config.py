@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
@@ -71,6 +72,7 @@ class Settings:
     scheduler_enabled: bool
     kiosk_idle_seconds: int
     kiosk_on_screen_keyboard: bool
+    kiosk_lot: str
     full_alert_percent: int
     job_stale_after_seconds: int
     twilio_account_sid: str
@@ -161,10 +163,13 @@ def _parse_path(name: str, raw: str) -> Path:
 
 def _parse_database_url(name: str, raw: str) -> str:
     url = raw.strip()
+    if "://" not in url and re.match(r"^[a-z_]+\s*=", url):
+        return url  # libpq's "host=a,b port=… dbname=…": checked when the engine is made
     if url.split(":", 1)[0].split("+", 1)[0] not in {"sqlite", "postgres", "postgresql"}:
         # The URL itself is not repeated: it may hold a password.
         raise ConfigError(
-            f"{name} (or --db) must be sqlite:///FILE or postgresql://USER@HOST/DATABASE."
+            f"{name} (or --db) must be sqlite:///FILE, postgresql://USER@HOST/DATABASE or "
+            "libpq's host=… dbname=… form."
         )
     return url
 
@@ -203,6 +208,12 @@ def mail_ca_file_problem(raw: str) -> str | None:
     """Why MAIL_CA_FILE cannot be used (None: it is empty or an existing file)."""
     if raw and not Path(raw).expanduser().is_file():
         return f"MAIL_CA_FILE {shown_value(raw, 400)} does not exist or is not a file."
+    return None
+
+
+def kiosk_lot_problem(raw: str) -> str | None:
+    if len(raw) > 120 or not raw.isprintable():
+        return f"KIOSK_LOT must be a lot's name of up to 120 characters, not '{shown_value(raw)}'."
     return None
 
 
@@ -248,7 +259,8 @@ REGISTRY: tuple[Setting, ...] = (
             "Data folder: database, cache, exports (default: the platform's user data folder).",
             saved=False, in_file=False),
     Setting("DATABASE_URL", "database_url", _parse_database_url, None,
-            "sqlite:///FILE (default: parking.db in the data folder) or postgresql://...",
+            "sqlite:///FILE (default: parking.db in the data folder) or postgresql://... "
+            "(several servers: ?host=a:5432,b:5432&target_session_attrs=read-write).",
             saved=False),
     Setting("CACHE_DIR", "cache_dir", _parse_path, None,
             "Disk cache folder (default: cache/ in the data folder).", saved=False),
@@ -295,6 +307,8 @@ REGISTRY: tuple[Setting, ...] = (
             "Kiosk: seconds without input before it signs out and returns home."),
     Setting("KIOSK_ON_SCREEN_KEYBOARD", "kiosk_on_screen_keyboard", _parse_bool, True,
             "Kiosk: an on-screen keyboard under text fields (false where it has a real one)."),
+    Setting("KIOSK_LOT", "kiosk_lot", _checked(kiosk_lot_problem), "",
+            "Kiosk: the lot it stands at, as the desktop's Kiosks screen names it (a label)."),
     Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
             "A lot filling past this percentage tells the managers, once per crossing "
             "(0: never)."),

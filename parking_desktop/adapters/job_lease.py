@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from parking_desktop.files import ensure_private_dir
 
@@ -68,8 +69,15 @@ class _AdvisoryLease:
                 text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": _NAMESPACE, "key": self._key}
             )
             self._connection.commit()
+        except DBAPIError as exc:
+            # The lease's session is gone (a server restart, a failover to a standby): its
+            # advisory lock went with it, which is what releasing asks for. The next acquire
+            # takes a fresh connection from the pool, on whichever server is primary now.
+            if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+                raise
         finally:
-            self._connection.close()
+            with contextlib.suppress(Exception):  # a dead connection: nothing left to close
+                self._connection.close()
             self._connection = None
 
 

@@ -1,10 +1,12 @@
-"""`desktop` (the default), `kiosk` and `board`: start the GUI."""
+"""`desktop` (the default), `kiosk` and `board`: start the GUI (`kiosk status` is in
+kiosk_commands)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from parking_desktop.cli import kiosk_commands
 from parking_desktop.cli.base import AppFactory
 
 
@@ -15,6 +17,8 @@ def register(sub: Any) -> None:
     kiosk.add_argument("--windowed", action="store_true",
                        help="do not go full screen (for trying it out)")
     kiosk.set_defaults(func=_kiosk)
+    kiosk_commands.register_under(
+        kiosk.add_subparsers(dest="kiosk_command", metavar="[status]", required=False))
     board = sub.add_parser("board", help="show a lot's free spaces full screen (entrance display)")
     board.add_argument("--lot", action="append", required=True, metavar="NAME",
                        help="a lot's name or pin code; repeat for one row per lot")

@@ -70,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    held = _configure_logging(args.verbose, streamed=args.command in LONG_RUNNING)
+    # `kiosk status` sits under a long-running command but is one-shot (kiosk_commands).
+    long_running = args.command in LONG_RUNNING and not getattr(args, "one_shot", False)
+    held = _configure_logging(args.verbose, streamed=long_running)
     if args.self_test:
         from parking_desktop.selftest import run_self_test
 
@@ -86,7 +88,7 @@ def run(argv: list[str] | None = None) -> int:
 
             settings = load_settings(data_dir=args.data_dir, database_url=args.db)
             app = build_app(settings)
-            if args.command not in LONG_RUNNING:
+            if not long_running:
                 app.ctx.operator = operator()  # named in the audit trail of every change
             else:
                 app.warm_up()  # mail, exports and jobs now, not on the GUI thread later

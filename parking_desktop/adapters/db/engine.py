@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, UniqueConstraint, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +31,13 @@ class DatabaseUrlError(ValueError):
 
 
 def normalise_url(url: str) -> str:
-    """Accept postgres:// and postgresql:// and use psycopg 3 for them."""
+    """Accept postgres:// and postgresql:// and use psycopg 3 for them; accept a libpq
+    keyword string (``host=a,b port=5432,5433 dbname=parking …``) and the several-hosts form
+    ``?host=a:5432,b:5433`` (both become ``?host=a,b&port=5432,5433``, which SQLAlchemy and
+    libpq understand: see ``multi_host``)."""
+    url = url.strip()
+    if is_keyword_conninfo(url):
+        url = _keywords_to_url(url)
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -45,7 +52,73 @@ def normalise_url(url: str) -> str:
         raise DatabaseUrlError(
             f"Database '{parsed.get_backend_name()}' is not supported: use SQLite or PostgreSQL."
         )
+    if parsed.get_backend_name() == "postgresql":
+        url = _split_host_ports(parsed)
     return url
+
+
+def is_keyword_conninfo(text: str) -> bool:
+    """``host=… dbname=…`` (libpq's keyword/value form) rather than a URL."""
+    return "://" not in text and bool(re.match(r"^\s*[a-z_]+\s*=", text))
+
+
+def _keywords_to_url(conninfo: str) -> str:
+    """A libpq keyword string as a postgresql+psycopg URL (the hosts and ports kept as lists)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict  # libpq's own parser (quotes, escapes)
+
+    try:
+        params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items() if v is not None}
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or ["not understood"])[0]
+        raise DatabaseUrlError(f"DATABASE_URL is not a libpq connection string: {reason}") \
+            from None
+    query = {k: v for k, v in params.items() if k not in {"user", "password", "dbname"}}
+    built = URL.create("postgresql+psycopg", username=params.get("user"),
+                       password=params.get("password"), database=params.get("dbname"),
+                       query=query)
+    return built.render_as_string(hide_password=False)
+
+
+def _split_host_ports(parsed: URL) -> str:
+    """``?host=a:5432,b:5433`` as ``?host=a,b&port=5432,5433`` (SQLAlchemy reads a port
+    inside ``host`` only when there is one host, or when ``host`` is repeated)."""
+    hosts = parsed.query.get("host")
+    if not isinstance(hosts, str) or "," not in hosts or "port" in parsed.query:
+        return parsed.render_as_string(hide_password=False)
+    names, ports = [], []
+    for token in hosts.split(","):
+        name, _, port = token.strip().rpartition(":") if ":" in token else (token, "", "")
+        names.append(name.strip())
+        ports.append(port.strip())
+    if not any(ports):
+        return parsed.render_as_string(hide_password=False)
+    query = dict(parsed.query)
+    query["host"] = ",".join(names)
+    query["port"] = ",".join(ports)
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def multi_host(url: str) -> list[tuple[str, int]]:
+    """The (host, port) pairs libpq tries in order, for a PostgreSQL URL (one pair for a
+    plain URL)."""
+    parsed = make_url(normalise_url(url))
+    query_hosts = parsed.query.get("host")
+    if not query_hosts:
+        return [(parsed.host or "localhost", parsed.port or 5432)]
+    if isinstance(query_hosts, tuple):  # ?host=a:5432&host=b:5433
+        tokens = [t.partition(":") for t in query_hosts]
+        return [(h or "localhost", int(p) if p.isdigit() else 5432) for h, _, p in tokens]
+    hosts = query_hosts.split(",")
+    raw_ports = parsed.query.get("port")
+    ports = str(raw_ports).split(",") if isinstance(raw_ports, str) and raw_ports else []
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    pairs = []
+    for index, host in enumerate(hosts):
+        port = ports[index] if index < len(ports) else ""
+        pairs.append((host or "localhost", int(port) if port.isdigit() else 5432))
+    return pairs
 
 
 def describe_url(url: str) -> str:
@@ -53,7 +126,8 @@ def describe_url(url: str) -> str:
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         return f"SQLite {parsed.database or ':memory:'}"
-    return f"PostgreSQL {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+    servers = ",".join(f"{host}:{port}" for host, port in multi_host(url))
+    return f"PostgreSQL {servers}/{parsed.database}"
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 # models_mail registers its tables on Base.metadata: whoever imports Base from here gets them all.
 from parking_desktop.adapters.db import (
+    models_kiosks,  # noqa: F401
     models_mail,  # noqa: F401
     models_stats,  # noqa: F401
 )

@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from parking_desktop.adapters.db.engine import multi_host, normalise_url
+
 CONNECT_TIMEOUT = 5  # seconds
 
 
@@ -20,9 +22,31 @@ class ChannelError(Exception):
 
 
 def libpq_conninfo(database_url: str) -> str:
-    """A SQLAlchemy URL (postgresql+psycopg://...) as a libpq URI psycopg can connect with."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    """The database URL (any form ``normalise_url`` accepts, several hosts included) as a libpq
+    connection string: the same hosts, ports and ``target_session_attrs`` as the engine's
+    connections, so after a failover the listener finds the new primary as they do."""
+    from psycopg.conninfo import make_conninfo
+
+    url = make_url(normalise_url(database_url))
+    params: dict[str, str] = {}
+    for key, value in url.query.items():
+        if key not in {"host", "port"}:
+            params[key] = value if isinstance(value, str) else value[-1]
+    raw_hosts = url.query.get("host")
+    if raw_hosts:  # servers in the query: ?host=a,b&port=…, or ?host=a:5432&host=b:5433
+        servers = multi_host(database_url)
+        params["host"] = ",".join(host for host, _port in servers)
+        tokens = raw_hosts if isinstance(raw_hosts, tuple) else (raw_hosts,)
+        if url.query.get("port") or any(":" in token for token in tokens):
+            params["port"] = ",".join(str(port) for _host, port in servers)
+    else:
+        if url.host:
+            params["host"] = url.host
+        if url.port:
+            params["port"] = str(url.port)
+    named = {"dbname": url.database, "user": url.username, "password": url.password}
+    params.update({key: str(text) for key, text in named.items() if text})
+    return make_conninfo("", **params)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -47,6 +47,9 @@ class CacheSync:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._problem: str | None = "Not connected yet."
+        # Told (connected, problem) on every connect and every loss, from the listener thread:
+        # a kiosk takes a lost listener as a sign that the database is away.
+        self.on_state: list[Callable[[bool, str], None]] = []
         self._thread = threading.Thread(target=self._run, name="cache-sync", daemon=True)
 
     def start(self) -> CacheSync:
@@ -83,6 +86,7 @@ class CacheSync:
                     first = False
                     self._problem = None
                     self._connected.set()
+                    self._tell(True, "")
                     self._loop(channel)
             except ChannelError as exc:
                 message = str(exc)
@@ -92,6 +96,7 @@ class CacheSync:
                 self._problem = (f"Changes made on other machines may show late: the change "
                                  f"listener cannot reach the database ({message}).")
                 self._connected.clear()
+                self._tell(False, message)
                 first = False
                 self._stop.wait(self.retry)
 
@@ -115,6 +120,13 @@ class CacheSync:
                     raise
             if stopping:
                 return
+
+    def _tell(self, connected: bool, problem: str) -> None:
+        for listener in list(self.on_state):
+            try:
+                listener(connected, problem)
+            except Exception:
+                log.exception("A connection-state listener failed")
 
     def _receive(self, payload: str) -> None:
         try:

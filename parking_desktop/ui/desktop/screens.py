@@ -52,6 +52,8 @@ SCREENS: list[ScreenEntry] = [
                 MANAGER_ONLY),
     ScreenEntry("mail", "Mail settings", "mail",
                 "parking_desktop.ui.desktop.mail_settings:MailSettingsScreen", MANAGER_ONLY),
+    ScreenEntry("kiosks", "Kiosks", "info",
+                "parking_desktop.ui.desktop.kiosks_screen:KiosksScreen", MANAGER_ONLY),
     ScreenEntry("cache", "Cache & performance", "database",
                 "parking_desktop.ui.desktop.cache_screen:CacheScreen", MANAGER_ONLY),
 ]

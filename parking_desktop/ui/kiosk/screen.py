@@ -190,6 +190,8 @@ class KioskScreen(QWidget):
 
         def failed(failure: Failure) -> None:
             self._ops.discard(op)
+            if self.kiosk.link is not None:  # a call that could not reach the database
+                self.kiosk.link.report_failure(failure.error)
             if generation == self._generation:
                 (on_error or self.show_error)(failure.message)
 

@@ -18,6 +18,9 @@ from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.kiosks.identity import KioskIdError
+from parking_desktop.services.kiosks.link import build_link
+from parking_desktop.services.kiosks.monitor import ConnectionMonitor
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.fullscreen import fill_screen
@@ -33,6 +36,7 @@ from parking_desktop.ui.kiosk.history import HistoryScreen
 from parking_desktop.ui.kiosk.home import REFRESH_MS, HomeScreen
 from parking_desktop.ui.kiosk.idle import IdleWatcher
 from parking_desktop.ui.kiosk.keyboard import OnScreenKeyboard
+from parking_desktop.ui.kiosk.link_banner import LinkBanner, attach_channel, detach_channel
 from parking_desktop.ui.kiosk.receipt import ReceiptScreen
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.signin import SignInScreen
@@ -72,15 +76,19 @@ def scale_for(height: int) -> float:
 class KioskWindow(QWidget):
     """``idle_ms`` and ``refresh_ms`` default to the setting (KIOSK_IDLE_SECONDS) and five
     seconds; tests pass short values. ``locked=False`` lets the window close without a
-    manager's password (screenshots and tests that are not about the lock)."""
+    manager's password (screenshots and tests that are not about the lock). ``link``: the
+    connection monitor (started by the caller) whose changes the top strip shows; without
+    one (tests not about the connection) there is no strip."""
 
     quit_requested = Signal()
     scale_changed = Signal(float)
 
     def __init__(self, app: App, *, idle_ms: int | None = None, refresh_ms: int = REFRESH_MS,
-                 locked: bool = True, parent: QWidget | None = None) -> None:
+                 locked: bool = True, link: ConnectionMonitor | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
+        self.link = link
         self.user: UserView | None = None
         self._actor: Actor | None = None
         self._may_close = not locked
@@ -95,6 +103,11 @@ class KioskWindow(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.link_banner: LinkBanner | None = None
+        if link is not None:
+            self.link_banner = LinkBanner(link, self)
+            layout.addWidget(self.link_banner)
+            attach_channel(link, app.cache.sync)
         self.stack = QStackedWidget(self)
         layout.addWidget(self.stack, 1)
         self.keyboard = OnScreenKeyboard(self, enabled=app.settings.kiosk_on_screen_keyboard,
@@ -239,6 +252,9 @@ class KioskWindow(QWidget):
         self._shut_down = True
         self._may_close = True
         self.idle.stop()
+        if self.link is not None and self.link_banner is not None:
+            self.link_banner.detach()
+            detach_channel(self.link, self.app.cache.sync)
         self.bridge.detach()
         self.keyboard.detach()
         self.home.timer.stop()
@@ -269,7 +285,15 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
     qapp = QApplication.instance()
     if not isinstance(qapp, QApplication):
         raise RuntimeError("run_kiosk_window needs the QApplication to exist")
-    window = KioskWindow(app)
+    link: ConnectionMonitor | None = None
+    try:
+        link = build_link(app.heartbeats, app.ctx.clock, app.settings.data_dir,
+                          app.settings.kiosk_lot)
+    except KioskIdError as exc:  # no heartbeat is no reason to leave the queue waiting
+        log.error("No connection monitor: %s", exc)
+    window = KioskWindow(app, link=link)
+    if link is not None:
+        link.start()
     window.quit_requested.connect(qapp.quit)
     if stopper is not None:
         stopper.requested.connect(lambda _signal_name: window.end())
@@ -280,6 +304,8 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
         window.show()
     code = qapp.exec()
     window.shutdown()
+    if link is not None:
+        link.stop()
     QThreadPool.globalInstance().waitForDone(10_000)
     window.deleteLater()
     return int(code)

@@ -1,0 +1,1 @@
+"""Kiosks and their link to the database: identity, heartbeats, the connection monitor."""
