@@ -74,6 +74,8 @@ class Settings:
     kiosk_on_screen_keyboard: bool
     kiosk_lot: str
     full_alert_percent: int
+    reservation_hold_minutes: int
+    overstay_hours: int
     job_stale_after_seconds: int
     twilio_account_sid: str
     twilio_auth_token: str = field(repr=False)  # a secret: never logged
@@ -312,6 +314,12 @@ REGISTRY: tuple[Setting, ...] = (
     Setting("FULL_ALERT_PERCENT", "full_alert_percent", _whole_number(0, 100), 90,
             "A lot filling past this percentage tells the managers, once per crossing "
             "(0: never)."),
+    Setting("RESERVATION_HOLD_MINUTES", "reservation_hold_minutes",
+            _whole_number(1, _DAY // 60), 30,
+            "A booking whose car has not parked this many minutes after it was made is "
+            "cancelled (the spot freed, the driver e-mailed)."),
+    Setting("OVERSTAY_HOURS", "overstay_hours", _whole_number(1, 24 * 365), 24,
+            "Cars parked longer than this many hours are flagged on the desktop."),
     Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
             "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
             saved=False, in_file=False),

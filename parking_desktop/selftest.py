@@ -3,8 +3,9 @@
 Each check exercises a part that a packaging mistake breaks silently: the mail templates and
 CSS inlining, Alembic's migration scripts on a fresh SQLite file, argon2's compiled bindings,
 psycopg's binary layer, keyring's backends (found through package metadata), APScheduler's
-triggers and the time zone database, and the Qt windows with their plugins and resources. It
-prints one line per check and returns 0 when all passed, 1 otherwise (the failed lines say why).
+triggers and the time zone database, the PDF documents with their font, and the Qt windows
+with their plugins and resources. It prints one line per check and returns 0 when all passed,
+1 otherwise (the failed lines say why).
 Nothing outside a temporary folder is touched: the site's settings and database are not read."""
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class SelfTest:
     actor: Any = None
     user: Any = None
     results: list[tuple[str, bool, str]] = field(default_factory=list)
+    receipt_pdf: bytes | None = None  # made by the PDF check; the windows check prints it
 
 
 # --- the checks: each returns its detail line or raises ----------------------------------------
@@ -184,13 +186,45 @@ def check_jobs(t: SelfTest) -> str:
         f"{name} ({job.schedule})" for name, job in jobs.items())
 
 
+def check_documents(t: SelfTest) -> str:
+    """The PDF receipt and Z-report: fpdf2, the fonts in resources/fonts and Babel's locale data
+    are all things a build can leave out."""
+    from parking_desktop.adapters.pdf import render_receipt_pdf, render_shift_report_pdf
+    from parking_desktop.domain.documents import (
+        FeeLine,
+        MethodTotal,
+        ReceiptDocument,
+        ShiftReportDocument,
+    )
+
+    amount = Decimal("9.00")
+    receipt = render_receipt_pdf(ReceiptDocument(
+        site_name="Self-test", lot_name="Центр", lot_address="1 Rue", receipt_number="R-1",
+        vehicle="AB12CD", arrived_at=_AT, left_at=_AT + timedelta(hours=2),
+        lines=(FeeLine("2 h × 4.50", amount),), net=amount, vat_rate=Decimal(0),
+        vat=Decimal(0), gross=amount, currency="EUR", payment_method="cash", attendant="Ann",
+        issued_at=_AT, time_zone="Europe/Paris", locale="fr_FR"))
+    report = render_shift_report_pdf(ShiftReportDocument(
+        site_name="Self-test", shift_id=1, attendant="Ann", kiosk="k1", opened_at=_AT,
+        closed_at=_AT, opening_float=amount, payments=(MethodTotal("cash", 1, amount),),
+        refunds=Decimal(0), refund_count=0, exceptions=(), check_ins=1, check_outs=1,
+        expected_cash=amount, counted_cash=amount, difference=Decimal(0),
+        difference_reason="", currency="INR", issued_at=_AT, locale="en_IN"))
+    for name, pdf in (("receipt", receipt), ("Z-report", report)):
+        if not pdf.startswith(b"%PDF-") or b"DejaVuSans" not in pdf:
+            raise CheckFailed(f"the {name} PDF was made without its embedded font")
+    t.receipt_pdf = receipt
+    return (f"receipt ({len(receipt) // 1024} KB) and Z-report ({len(report) // 1024} KB) "
+            "made with the DejaVu Sans font embedded")
+
+
 def check_windows(t: SelfTest) -> str:
     if t.app is None or t.actor is None:
         raise CheckFailed("not run: it needs the database check")
     # Qt is imported here only, so the checks above run without a display library.
     from parking_desktop.ui.selftest_window import check_windows as build_windows
 
-    return build_windows(t.app, t.actor, t.user)
+    return build_windows(t.app, t.actor, t.user, t.receipt_pdf)
 
 
 CHECKS: list[tuple[str, Callable[[SelfTest], str]]] = [
@@ -202,6 +236,7 @@ CHECKS: list[tuple[str, Callable[[SelfTest], str]]] = [
     ("PostgreSQL driver", check_postgres_driver),
     ("keyring", check_keyring),
     ("scheduled jobs", check_jobs),
+    ("PDF documents", check_documents),
     ("windows", check_windows),
 ]
 
@@ -271,4 +306,11 @@ def mail_samples() -> dict[str, dict[str, Any]]:
         "system_alert": {"title": "Job failed", "message": "Self-test", "raised_at": _AT,
                          "details": [("job", "daily_reminder")]},
         "test_message": {"sent_at": _AT, "requested_by": "manager", "server": "smtp:587"},
+        "no_show": {"name": "Ann", "hold_minutes": 30,
+                    "booking": SimpleNamespace(id=7, vehicle_number="AB12CD", lot_name="North",
+                                               spot_number="P002", reserved_at=_AT)},
+        "receipt": {"name": "Ann", "arrived": "2 Mar 2026, 10:00", "left": "2 Mar 2026, 12:00",
+                    "total": "€9.00", "method": "Cash",
+                    "receipt": SimpleNamespace(lot_name="North", receipt_number="R-000001",
+                                               vehicle="AB12CD")},
     }

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.config import Settings
-from parking_desktop.jobs.schedules import DailyAt, Every, MonthlyAt, Schedule
+from parking_desktop.jobs.schedules import DailyAt, Every, EveryMinutes, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.mail.batches import MailQueue
@@ -25,13 +25,18 @@ from parking_desktop.services.mail.monthly_report import (
     run_monthly_report,
 )
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
+from parking_desktop.services.parking.no_shows import NoShowSummary
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
 CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
-JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, OUTBOX_DISPATCH)
+NO_SHOWS = "no_shows"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH)
 DISPATCH_EVERY_SECONDS = 60
+# How often stale bookings are looked for: a no-show is cancelled at most this long after its
+# hold ran out.
+NO_SHOW_EVERY = EveryMinutes(5)
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,9 @@ class JobDeps:
     cleanup: Callable[[], CleanupSummary] | None = None
     # Forgets old job history (the nightly cleanup calls it); returns rows removed.
     prune_history: Callable[[], int] | None = None
+    # Cancels the bookings past RESERVATION_HOLD_MINUTES and tells their drivers; its argument
+    # is the run's heartbeat.
+    no_shows: Callable[[Callable[[], None]], NoShowSummary] | None = None
 
 
 def _mails(n: int) -> str:
@@ -178,6 +186,21 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             catch_up_within=timedelta(hours=23),
         ),
     ]
+    if deps.no_shows is not None:
+        cancel = deps.no_shows
+
+        def no_shows(run: RunContext) -> JobOutcome:
+            summary = cancel(run.heartbeat)
+            return JobOutcome(summary.as_counts(), summary.text(settings.reservation_hold_minutes))
+
+        specs.append(JobSpec(
+            NO_SHOWS, "No-shows",
+            f"Cancels bookings not parked within {settings.reservation_hold_minutes} minutes "
+            "(the spot is freed) and e-mails their drivers.",
+            NO_SHOW_EVERY, no_shows, NO_SHOW_EVERY.period_of,
+            # The latest slot is always caught up (a missed one has nothing the next lacks).
+            catch_up_within=timedelta(minutes=NO_SHOW_EVERY.minutes),
+        ))
     if deps.dispatch is not None:
         dispatch = deps.dispatch
 

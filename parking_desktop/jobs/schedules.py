@@ -84,3 +84,30 @@ class Every:
             minutes = self.seconds // 60
             return "every minute" if minutes == 1 else f"every {minutes} minutes"
         return f"every {self.seconds} seconds"
+
+
+@dataclass(frozen=True)
+class EveryMinutes:
+    """On the clock every ``minutes`` (a divisor of 15: :00, :05, ...). Unlike ``Every``, each
+    slot is a period of its own in the ``job_runs`` ledger, so it runs once however many
+    machines fire it. Slots are cut in UTC: every zone's offset is a multiple of 15 minutes,
+    so they fall on the same local minutes too."""
+
+    minutes: int
+
+    def trigger(self, tz: ZoneInfo) -> BaseTrigger:
+        return CronTrigger(minute=f"*/{self.minutes}", timezone=tz)
+
+    def slot(self, at: datetime) -> datetime:
+        utc = at.astimezone(UTC)
+        return utc.replace(minute=utc.minute - utc.minute % self.minutes, second=0,
+                           microsecond=0)
+
+    def latest_due(self, now: datetime, tz: ZoneInfo) -> datetime | None:
+        return self.slot(now)
+
+    def period_of(self, due: datetime) -> str:
+        return f"{self.slot(due):%Y-%m-%dT%H:%M}Z"
+
+    def describe(self) -> str:
+        return f"every {self.minutes} minutes"

@@ -21,7 +21,7 @@ from parking_desktop.config import (
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.jobs.definitions import OUTBOX_DISPATCH, JobDeps, build_specs
+from parking_desktop.jobs.definitions import NO_SHOWS, OUTBOX_DISPATCH, JobDeps, build_specs
 from parking_desktop.jobs.mail import (
     MonthlyReportQueue,
     ReminderQueue,
@@ -37,6 +37,8 @@ from parking_desktop.services.jobs.ledger import JobLedger
 from parking_desktop.services.mail.email import EmailService
 from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, preview_report
 from parking_desktop.services.parking.activity import record
+from parking_desktop.services.parking.no_shows import cancel_no_shows
+from parking_desktop.services.parking.parking import ParkingService
 
 log = logging.getLogger("parking_desktop.jobs")
 
@@ -148,6 +150,13 @@ def build_scheduler(
     )
     if exports is not None:
         deps.cleanup = exports.cleanup
+    # The driver's own cancel path; its writes tell the cache and the screens like any other.
+    parking = ParkingService(ctx)
+    deps.no_shows = lambda beat: cancel_no_shows(
+        parking, settings.reservation_hold_minutes,
+        lambda session, user, booking, hold: email.send_no_show(user, booking, hold,
+                                                                session=session),
+        heartbeat=beat)
 
     def factory(settings: Settings) -> dict[str, Any]:
         return build_specs(settings, deps)
@@ -167,10 +176,11 @@ def build_scheduler(
 
 
 def _prune(ledger: JobLedger) -> int:
-    """Outbox runs (up to one a minute) are kept a month, the daily and monthly runs 13
-    months: far longer than any catch-up window."""
+    """Outbox and no-show runs (up to one a minute, one every 5 minutes) are kept a month, the
+    daily and monthly runs 13 months: far longer than any catch-up window."""
     now = ledger.ctx.clock.now()
     return (ledger.prune(now - OUTBOX_HISTORY, OUTBOX_DISPATCH)
+            + ledger.prune(now - OUTBOX_HISTORY, NO_SHOWS)
             + ledger.prune(now - JOB_HISTORY))
 
 

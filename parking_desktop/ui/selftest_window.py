@@ -19,7 +19,8 @@ NATIVE_PLATFORMS = {"Linux": ("xcb", "wayland"), "Windows": ("windows",), "Darwi
 LOAD_TIMEOUT_S = 30.0
 
 
-def check_windows(app: Any, actor: Any, user: Any) -> str:
+def check_windows(app: Any, actor: Any, user: Any, pdf: bytes | None = None) -> str:
+    """``pdf``: a document to print to a file (the PDF check's receipt), if it was made."""
     from PySide6.QtWidgets import QApplication
 
     if QApplication.instance() is None:
@@ -35,7 +36,7 @@ def check_windows(app: Any, actor: Any, user: Any) -> str:
 
     previous = qInstallMessageHandler(collect)
     try:
-        detail = _check(app, actor, user)
+        detail = _check(app, actor, user, pdf)
     finally:
         qInstallMessageHandler(previous)
     if messages:
@@ -43,7 +44,7 @@ def check_windows(app: Any, actor: Any, user: Any) -> str:
     return detail
 
 
-def _check(app: Any, actor: Any, user: Any) -> str:
+def _check(app: Any, actor: Any, user: Any, pdf: bytes | None) -> str:
     from PySide6 import __version__ as pyside_version
     from PySide6.QtCore import QCoreApplication, QEvent, QThreadPool
     from PySide6.QtGui import QImageReader
@@ -63,6 +64,8 @@ def _check(app: Any, actor: Any, user: Any) -> str:
                           "plugins missing)")
     if icon("app").isNull() or not style_sheet():
         raise CheckFailed(f"the icons or style sheet are missing from {RESOURCES}")
+    if pdf is not None:
+        _print(pdf)
 
     windows: list[Any] = []
     try:
@@ -81,7 +84,27 @@ def _check(app: Any, actor: Any, user: Any) -> str:
     lots = f"{kiosk_lots} lot" + ("" if kiosk_lots == 1 else "s")
     return (f"Qt {pyside_version} on {qapp.platformName()}: the main window with its "
             f"{screens} screens and the kiosk ({lots}) opened; platform plugins "
-            f"{', '.join(sorted(platforms))}; svg icons and style sheets loaded")
+            f"{', '.join(sorted(platforms))}; svg icons and style sheets loaded"
+            + ("; a receipt printed to a PDF file" if pdf is not None else ""))
+
+
+def _print(pdf: bytes) -> None:
+    """QtPdf and QtPrintSupport (receipts at the kiosk): the PDF printed to a file."""
+    import tempfile
+    from pathlib import Path
+
+    from PySide6.QtPrintSupport import QPrinter
+
+    from parking_desktop.ui.common.print_pdf import print_pdf_to
+
+    with tempfile.TemporaryDirectory() as folder:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        target = Path(folder) / "printed.pdf"
+        printer.setOutputFileName(str(target))
+        pages = print_pdf_to(printer, pdf)
+        if pages != 1 or not target.is_file() or target.stat().st_size == 0:
+            raise CheckFailed("a PDF could not be printed (QtPdf or QtPrintSupport missing)")
 
 
 def _main_window(app: Any, actor: Any, user: Any, windows: list[Any]) -> int:

@@ -74,7 +74,10 @@ def test_catch_up_after_downtime_runs_the_missed_period_once(
     assert all(r.status == "completed" for r in runs)
 
     clock.advance(minutes=30)
-    assert app.jobs.scheduler.catch_up() == []  # nothing twice
+    again = app.jobs.scheduler.catch_up()
+    # Nothing twice: only the no-show check runs again, for its new 5-minute slot.
+    assert [(r.job, r.period_key) for r in again] == [("no_shows", "2026-03-02T19:30Z")]
+    assert by_job["no_shows"].period_key == "2026-03-02T19:00Z"
     assert [r.user_id for r in outbox_rows(app, "daily_reminder")] == [sleepy]
     assert len(job_runs(app, "daily_reminder")) == 1
 
@@ -131,7 +134,7 @@ def test_a_run_that_died_is_finished_without_mailing_twice(
     runner.set_specs({**runner.specs, "daily_reminder": spec})
     clock.advance(seconds=30)
     assert [r.job for r in app.jobs.scheduler.catch_up()] == ["monthly_report",
-                                                             "cleanup_exports"]
+                                                             "cleanup_exports", "no_shows"]
     clock.advance(seconds=40)  # now the heartbeat is 70 s old: more than the 60 s allowed
     [resumed] = [r for r in app.jobs.scheduler.catch_up() if r.job == "daily_reminder"]
 

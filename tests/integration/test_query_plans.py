@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import SYSTEM, Actor
-from parking_desktop.services.parking import lots, parking, search, stats
+from parking_desktop.services.parking import lots, no_shows, parking, search, stats
 from parking_desktop.services.sqlhelpers import Explain
 from tests.conftest import START, uid
 
@@ -93,6 +93,12 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str | tuple[str,
         dashboard("booking_hours_edge"), BY_RESERVED_AT, BY_RESERVED_AT),
     "dashboard: recent reservations": (
         lambda app, ids: search.recent_query(5), BY_RESERVED_AT, BY_RESERVED_AT),
+    # the no-show job (every 5 minutes) and the overstay warning (status line): the rows of
+    # one open status, never the whole history
+    "no-shows: bookings past the hold": (
+        lambda app, ids: no_shows.stale_query(START), BY_STATUS, ANY_OPEN),
+    "overstays: cars parked too long": (
+        lambda app, ids: no_shows.overstay_query(START), BY_STATUS, ANY_OPEN),
 }
 
 

@@ -46,7 +46,9 @@ def test_self_test_passes_and_reports_every_check(tmp_path: Path) -> None:
     assert lines_of(result.stdout) == {name: "ok" for name in NAMES}
     assert "Traceback" not in result.stdout + result.stderr
     out = result.stdout
-    assert "5 mail templates rendered" in out
+    assert "7 mail templates rendered" in out
+    assert "made with the DejaVu Sans font embedded" in out
+    assert "a receipt printed to a PDF file" in out
     head = sorted((ROOT / "parking_desktop/adapters/db/migrations/versions").glob("0*.py"))[-1]
     assert f"migrated to {head.name[:4]};" in out and "created a lot with 3 spots" in out
     assert "psycopg" in out and "binary layer" in out
@@ -93,7 +95,7 @@ def test_missing_templates_are_named(tmp_path: Path) -> None:
 
     assert code == 1
     assert (f"FAIL  mail templates: mail templates missing from {partial}: export_ready, "
-            "monthly_report, system_alert, test_message") in out
+            "monthly_report, no_show, receipt, system_alert, test_message") in out
     assert "ok    database:" in out  # the other checks still ran
 
 

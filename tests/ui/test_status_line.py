@@ -57,3 +57,20 @@ def test_attendants_see_full_lots_but_not_the_outbox(
     window = desk.window(attendant)
     wait_for(qtbot, lambda: window.warnings.loaded > 0)
     assert window.warnings.full_text.startswith("Small 100 % full since ")
+
+
+def test_cars_parked_past_the_overstay_limit_are_flagged(
+    app: App, desk: Desk, manager: Actor, attendant: Actor, clock: FixedClock, qtbot: QtBot,
+) -> None:
+    lot = make_lot(app, manager, name="Long Stay", spots=10)
+    app.parking.check_in(attendant, lot.id, "LONG1")
+    clock.advance(hours=2)
+    app.parking.check_in(attendant, lot.id, "LONG2")
+    clock.advance(hours=23)  # LONG1 25 h, LONG2 23 h: one past OVERSTAY_HOURS (24)
+    window = desk.window(attendant)
+    line = window.warnings
+    wait_for(qtbot, lambda: line.isVisible())
+    assert line.full_text == "1 car parked over 24 h, longest LONG1 at Long Stay, 25.0 h"
+
+    app.parking.check_out(attendant, "LONG1")  # the change notice takes the warning away
+    wait_for(qtbot, lambda: not line.isVisible())

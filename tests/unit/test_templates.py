@@ -31,6 +31,13 @@ CONTEXTS = {
     "system_alert": {"title": "Job failed", "message": "m", "details": [("job", "x")],
                      "raised_at": AT},
     "test_message": {"sent_at": AT, "requested_by": "boss", "server": "smtp:587"},
+    "no_show": {"name": "Ann", "hold_minutes": 30,
+                "booking": SimpleNamespace(id=7, vehicle_number="AB12", lot_name="North",
+                                           spot_number="P002", reserved_at=AT)},
+    "receipt": {"name": "Ann", "arrived": "2 Mar 2026, 10:00", "left": "2 Mar 2026, 12:00",
+                "total": "€9.00", "method": "Cash",
+                "receipt": SimpleNamespace(lot_name="North", receipt_number="R-1",
+                                           vehicle="AB12")},
 }
 
 

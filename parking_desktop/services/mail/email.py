@@ -30,7 +30,9 @@ from parking_desktop.adapters.notifiers.google_chat import GoogleChatNotifier
 from parking_desktop.adapters.notifiers.sms import TwilioSmsNotifier
 from parking_desktop.adapters.secrets import KeyringStatus, SecretStore
 from parking_desktop.config import Settings
+from parking_desktop.domain.documents import ReceiptDocument, method_label
 from parking_desktop.domain.errors import ValidationError
+from parking_desktop.domain.locale_format import format_amount, format_moment
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
@@ -54,7 +56,7 @@ from parking_desktop.services.mail.outbox import (
     OutgoingMail,
 )
 from parking_desktop.services.mail.settings import MailSettings, MailSettingsBox, MailSettingsView
-from parking_desktop.services.views import UserView
+from parking_desktop.services.views import ReservationView, UserView
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,38 @@ class EmailService:
                           "Your parking history export is ready", body.text, body.html,
                           attachments=files)
         return self.outbox.enqueue(mail, session=session)
+
+    def send_no_show(self, user: MailUser, booking: ReservationView, hold_minutes: int, *,
+                     session: Session | None = None) -> Enqueued:
+        """Tells a driver their booking was cancelled because the car never parked (the
+        no-show job, in its cancelling transaction): once per booking."""
+        body = self.renderer.render("no_show", **self._base(user), booking=booking,
+                                    hold_minutes=hold_minutes)
+        mail = self._mail(user, "no_show", f"no_show:{booking.id}",
+                          f"Booking cancelled: {booking.vehicle_number} at {booking.lot_name}",
+                          body.text, body.html)
+        return self.outbox.enqueue(mail, session=session)
+
+    def send_receipt(self, address: str, name: str, receipt: ReceiptDocument, pdf: bytes, *,
+                     user: int | None = None, session: Session | None = None) -> Enqueued:
+        """A receipt as a PDF attachment (transactional: queued and then delivered like every
+        mail). Once per receipt number and address, however often "E-mail" is pressed."""
+        when = receipt.time_zone, receipt.locale
+        body = self.renderer.render(
+            "receipt", site_name=self.site_name, subject="", name=name, receipt=receipt,
+            arrived=format_moment(receipt.arrived_at, *when),
+            left=format_moment(receipt.left_at, *when),
+            total=format_amount(receipt.gross, receipt.currency, receipt.locale),
+            method=method_label(receipt.payment_method),
+        )
+        filename = f"receipt-{_file_safe(receipt.receipt_number)}.pdf"
+        return self.outbox.enqueue(OutgoingMail(
+            recipient=recipient_address(address),
+            subject=f"Your parking receipt {receipt.receipt_number}", text=body.text,
+            html=body.html, kind="receipt",
+            idempotency_key=f"receipt:{receipt.receipt_number}:{address.strip().lower()}"[:200],
+            user_id=user, attachments=(attachment(filename, "application/pdf", pdf),),
+        ), session=session)
 
     def send_system_alert(
         self,
@@ -290,6 +324,10 @@ class EmailService:
             return [_user_view(u) for u in session.scalars(query)]
         with self.ctx.read() as own:
             return [_user_view(u) for u in own.scalars(query)]
+
+
+def _file_safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:60] or "receipt"
 
 
 def _user_view(user: User) -> UserView:

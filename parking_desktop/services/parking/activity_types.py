@@ -3,7 +3,8 @@
 
 KNOWN_TYPES = (
     "login", "login_failed", "logout", "booking_created", "parked", "booking_completed",
-    "booking_cancelled", "force_released", "check_in", "check_out", "reminder_queued",
+    "booking_cancelled", "booking_no_show", "force_released", "check_in", "check_out",
+    "receipt_emailed", "reminder_queued",
     "reminder_sent", "monthly_report_queued", "monthly_report_sent", "email_sent", "email_failed",
     "chat_sent", "lot_full_alert", "csv_export_requested", "csv_export_completed",
     "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.fee import compute_fee
-from parking_desktop.domain.roles import Actor, Role
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.domain.states import (
     OPEN_BOOKINGS,
     BookingStatus,
@@ -210,13 +211,38 @@ class ParkingService:
                     f"Reservation {r.id} is {r.status}; only a booking not yet parked can be "
                     "cancelled."
                 )
-            move_booking(r, spot, BookingStatus.CANCELLED)
-            r.left_at = now
-            r.cost = None
-            record(session, actor.user_id, "booking_cancelled",
-                   {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
-                    "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
-            return reservation_view(r, spot, lot, self._username(session, r.user_id))
+            return self._cancel(session, actor, r, spot, lot, now, "booking_cancelled", {})
+
+    def cancel_no_show(
+        self, reservation_id: int, reserved_before: datetime, hold_minutes: int,
+        also: Callable[[Session, ReservationView], None] | None = None,
+    ) -> ReservationView | None:
+        """The no-show job (the system): cancel a booking still not parked that was made
+        before ``reserved_before``, by the driver's own cancel path (spot freed, the same
+        topics told). ``also`` runs in the same transaction (the driver's mail). None when the
+        car parked, or the booking ended, since it was selected."""
+        now = self.ctx.clock.now()
+        with self.ctx.write(*TOPICS) as session:
+            r, spot, lot = self._load(session, reservation_id, lock=True)
+            if r.status != BookingStatus.RESERVED or r.reserved_at > reserved_before:
+                return None
+            view = self._cancel(session, SYSTEM, r, spot, lot, now, "booking_no_show",
+                                {"hold_minutes": hold_minutes,
+                                 "reserved_at": r.reserved_at.isoformat()})
+            if also is not None:
+                also(session, view)
+            return view
+
+    def _cancel(self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot,
+                lot: ParkingLot, now: datetime, activity: str,
+                extra: dict[str, Any]) -> ReservationView:
+        move_booking(r, spot, BookingStatus.CANCELLED)
+        r.left_at = now
+        r.cost = None
+        record(session, actor.user_id, activity,
+               {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
+                "vehicle": r.vehicle_number, "for_user_id": r.user_id, **extra}, now)
+        return reservation_view(r, spot, lot, self._username(session, r.user_id))
 
     # --- attendant flow ---------------------------------------------------------------------
     def check_in(

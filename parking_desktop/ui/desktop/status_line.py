@@ -1,6 +1,7 @@
 """The warning in the main window's status bar: mail that is not getting out ("54 e-mails
-waiting: Cannot reach the mail server … since 13:02") and lots past the full-alert level
-("City Center 95 % full since 14:02"). Hidden while all is well.
+waiting: Cannot reach the mail server … since 13:02"), lots past the full-alert level
+("City Center 95 % full since 14:02") and cars parked past OVERSTAY_HOURS ("2 cars parked
+over 24 h, longest AB123 at City Center, 30.5 h"). Hidden while all is well.
 
 It follows change notices (this machine's writes and, on PostgreSQL, the others') and also
 asks again every POLL_MS: an outbox failing on a worker elsewhere changes nothing here."""
@@ -18,6 +19,7 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
 from parking_desktop.services.mail.outbox import OutboxHealth
 from parking_desktop.services.parking.full_alerts import FullLot
+from parking_desktop.services.parking.no_shows import Overstay, overstays
 from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.ops import Op, OpHandle
 
@@ -31,12 +33,16 @@ STYLE = ("QLabel#statusWarning { background: #FEF3C7; color: #78350F; border: 1p
 class Warnings:
     mail: OutboxHealth | None = None  # None: not a manager (the outbox is theirs)
     full: list[FullLot] = field(default_factory=list)
+    overstays: list[Overstay] = field(default_factory=list)
+    overstay_hours: int = 0
 
 
 def fetch(app: App, actor: Actor) -> Warnings:
     health = app.email.outbox.health(actor) if actor.is_manager else None
     full = app.alerts.full_lots(actor) if app.alerts is not None and actor.is_staff else []
-    return Warnings(health, full)
+    limit = app.settings.overstay_hours
+    staying = overstays(app.ctx, actor, limit) if actor.is_staff else []
+    return Warnings(health, full, staying, limit)
 
 
 def _mails(n: int) -> str:
@@ -62,6 +68,11 @@ def warning_text(found: Warnings, tz: tzinfo, now: datetime) -> str:
         parts.append(f"{_mails(mail.failed)} failed today" + (f": {reason}" if reason else ""))
     parts.extend(f"{lot.lot_name} {lot.percent} % full{_at(lot.since, tz, now)}"
                  for lot in found.full)
+    if found.overstays:
+        n, longest = len(found.overstays), found.overstays[0]
+        parts.append(f"{n} car{'' if n == 1 else 's'} parked over {found.overstay_hours} h, "
+                     f"longest {longest.vehicle_number} at {longest.lot_name}, "
+                     f"{longest.hours} h")
     return "  ·  ".join(parts)
 
 
