@@ -53,10 +53,15 @@ def fee_lines(fee: CheckoutQuote | Receipt) -> list[tuple[str, str]]:
                     single=f"{billed} at {money(fee.price_per_hour)}/h")
 
 
+def receipt_number(reservation_id: int) -> str:
+    """A booking made offline has no server number yet: the journal's (negative) one."""
+    return str(reservation_id) if reservation_id > 0 else f"offline {-reservation_id}"
+
+
 def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
     """The figures under the amount (the total itself is shown once, large, above them)."""
     return [
-        ("Receipt no.", str(receipt.reservation_id)),
+        ("Receipt no.", receipt_number(receipt.reservation_id)),
         ("Vehicle", receipt.vehicle_number),
         ("Lot · spot", f"{receipt.lot_name} · {receipt.spot_number}"),
         ("Arrived", long_time(receipt.parked_at, tz)),
