@@ -36,7 +36,7 @@ def test_the_reservation_detail_explains_the_fee(
     rows = detail.fee.rows  # type: ignore[union-attr]
     # The same lines as the receipt at check-out, adding up to what was charged.
     assert rows == fee_rows(
-        getattr(receipt, "lines", ()),
+        receipt.lines,
         cost=receipt.cost,
         single=flat_line(receipt.hours, receipt.price_per_hour),
     )

@@ -66,7 +66,7 @@ def test_check_in_then_check_out_shows_the_rule_fee_and_a_receipt(
     # Why the fee is what it is, line by line, visible before confirming.
     lines = checkout.quote_card.lines
     assert lines.isVisible()
-    assert lines.rows == [("1.9444 h at 1.17/h", "2.28")]
+    assert lines.rows == [("Mon 10:00–11:56, standard rate, 1.9444 h at 1.17/h", "2.28")]
     assert grid.text("Parked at") == "Mon 2 Mar 2026, 10:00"  # 09:00 UTC shown in Paris time
 
     qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)

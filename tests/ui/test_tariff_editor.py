@@ -17,17 +17,23 @@ from PySide6.QtWidgets import QLineEdit, QScrollArea
 from pytestqt.qtbot import QtBot
 
 from parking_desktop.bootstrap import App
+from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import ConflictError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.domain.tariffs import (
-    PricedStay,
     TariffError,
     TariffVersion,
     quote,
     tariff_from_json,
 )
+from parking_desktop.services.tariffs.simulation import (
+    Cancelled,
+    LotSimulation,
+    Progress,
+    SimulationCancelled,
+    SimulationResult,
+)
 from parking_desktop.ui.desktop.lots import LotsScreen
-from parking_desktop.ui.desktop.tariffs.backend import Progress, Simulation
 from parking_desktop.ui.desktop.tariffs.editor import TariffEditor
 from parking_desktop.ui.desktop.tariffs.week_grid import CLASH, GAP
 from tests.ui.conftest import Desk, make_lot, session_for
@@ -75,18 +81,6 @@ DAY_NIGHT = {
 
 
 @dataclass
-class Result:
-    stays: int
-    revenue_now: Decimal
-    revenue_draft: Decimal
-    more: int
-    less: int
-    same: int
-    change_by_hour: list[Decimal]
-    currency: str = "EUR"
-
-
-@dataclass
 class StandIn:
     """Stands in for the tariff service (being built on its own branch): it holds the
     versions in memory, refuses what it is told to and simulates in steps that honour
@@ -107,26 +101,35 @@ class StandIn:
         self.saved.append(version)
         return len(self.saved) + 1
 
-    def quote(self, lot_id: int, arrived_at: datetime, left_at: datetime) -> PricedStay:
-        return quote(self.version, arrived_at, left_at, PARIS)
-
     def simulate(
         self,
-        lot_id: int,
+        lot_id: int | None,
         draft: TariffVersion,
         days: int,
-        progress: Progress,
-        cancelled: threading.Event,
-    ) -> Simulation:
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> SimulationResult:
+        assert progress is not None and cancelled is not None and lot_id is not None
         for step in range(self.steps):
-            if cancelled.is_set():
-                from parking_desktop.ui.common.ops import Cancelled
-
-                raise Cancelled
+            if cancelled():
+                raise SimulationCancelled
             progress(step * 1000, self.steps * 1000)
             self.release.wait(0.05)
-        hours = [Decimal(hour - 12) for hour in range(24)]
-        return Result(12_345, Decimal("1000.00"), Decimal("1100.50"), 7000, 5000, 345, hours)
+        hours = tuple(Decimal(hour - 12) for hour in range(24))
+        lot = LotSimulation(
+            lot_id,
+            "Central Station",
+            12_345,
+            Decimal("1000.00"),
+            Decimal("1100.50"),
+            7000,
+            5000,
+            345,
+            hours,
+            (0,) * 24,
+        )
+        now = datetime(2026, 3, 2, tzinfo=PARIS)
+        return SimulationResult(now - timedelta(days=days), now, days, "EUR", (lot,))
 
 
 def _editor(
@@ -183,7 +186,7 @@ def test_the_lots_screen_opens_the_lots_tariff(
     editor = screen.tariff_editor
     assert isinstance(editor, TariffEditor)
     qtbot.waitUntil(lambda: editor.current is not None)
-    # Before the tariff service: the lot's flat price as one band all week.
+    # A lot that never had a tariff of its own: its flat price, one band all week.
     assert editor.bands.bands()[0].price_per_hour == "2.80"
     assert editor.bands.bands()[0].days == "every day"
     editor.reject()
@@ -412,4 +415,101 @@ def test_empty_or_unreadable_numbers_are_named_at_their_field(
     _settle(qtbot, editor)
     assert editor.problem_at("grace_minutes") == "2000 min is more than 24 h"
     assert editor.problem_at("bands[3]") == ""
+    editor.reject()
+
+
+def _real_editor(
+    app: App, qtbot: QtBot, manager: Actor, lot_name: str = "Central Station"
+) -> tuple[TariffEditor, int]:
+    lot = make_lot(app, manager, lot_name)
+    editor = TariffEditor(session_for(app, manager), lot)  # the app's TariffService
+    editor.fit_to_screen(QSize(1280, 800))
+    editor.show()
+    qtbot.waitExposed(editor)
+    qtbot.waitUntil(lambda: editor.current is not None)
+    return editor, lot.id
+
+
+def _fill(editor: TariffEditor, qtbot: QtBot, version: TariffVersion) -> None:
+    """Put ``version``'s bands and fields on the form (as a manager would type them)."""
+    from parking_desktop.ui.desktop.tariffs.draft import band_text, minutes_text
+
+    editor.bands.set_bands([band_text(band) for band in version.bands])
+    for key, text in (
+        ("increment_minutes", minutes_text(version.increment)),
+        ("minimum_minutes", minutes_text(version.minimum)),
+        ("grace_minutes", minutes_text(version.grace)),
+        ("daily_maximum", str(version.daily_maximum or "")),
+        ("holidays", ", ".join(str(d) for d in sorted(version.holidays))),
+    ):
+        _type(qtbot, _line(editor, key), text)
+    _settle(qtbot, editor)
+
+
+def test_saving_makes_a_new_version_of_the_lots_tariff(
+    app: App, qtbot: QtBot, manager: Actor
+) -> None:
+    editor, lot_id = _real_editor(app, qtbot, manager)
+    _fill(editor, qtbot, tariff_from_json(DAY_NIGHT))
+    # In force from now (the clock's Monday 10:00 in Paris): the service takes it at once.
+    editor.effective.setDateTime(QDateTime(datetime(2026, 3, 2, 10, 0)))
+    _settle(qtbot, editor)
+    with qtbot.waitSignal(editor.accepted, timeout=15_000):
+        qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    current = app.tariffs.current(lot_id)
+    assert current.bands == tariff_from_json(DAY_NIGHT).bands
+    assert current.daily_maximum == Decimal("20.00")
+    assert current.effective_from == datetime(2026, 3, 2, 10, 0, tzinfo=PARIS)
+    assert editor.saved_version == app.tariffs.versions(lot_id)[-1].id
+
+
+def test_the_services_refusal_of_a_past_date_is_shown_under_the_date(
+    app: App, qtbot: QtBot, manager: Actor, attendant: Actor, clock: FixedClock
+) -> None:
+    editor, lot_id = _real_editor(app, qtbot, manager)  # its first version: from 10:00
+    app.parking.check_in(attendant, lot_id, "AB 12 CD")  # the version in force is now used
+    clock.advance(hours=1)
+    _fill(editor, qtbot, tariff_from_json(DAY_NIGHT))
+    editor.effective.setDateTime(QDateTime(datetime(2026, 3, 2, 10, 30)))  # half an hour ago
+    _settle(qtbot, editor)
+    assert editor.problem_at("effective_from") == ""  # the form cannot know: the service says
+    qtbot.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor._save_op is None, timeout=15_000)
+    assert editor.isVisible()
+    assert editor.problem_at("effective_from") == (
+        "2026-03-02 10:30 is in the past and the version in force has already priced stays; "
+        "a new version can start now or later"
+    )
+    assert editor.save_button.isEnabled()
+    assert len(app.tariffs.versions(lot_id)) == 1  # nothing saved
+    editor.reject()
+
+
+def test_what_if_shows_the_services_figures_for_the_lot(
+    app: App, qtbot: QtBot, manager: Actor, attendant: Actor, clock: FixedClock
+) -> None:
+    editor, lot_id = _real_editor(app, qtbot, manager)
+    for plate, hours in (("AA111", 1), ("BB222", 3), ("CC333", 10)):
+        app.parking.check_in(attendant, lot_id, plate)
+        clock.advance(hours=hours)
+        app.parking.check_out(attendant, plate)
+    clock.advance(minutes=1)  # the last stay has ended before "now"
+    _fill(editor, qtbot, tariff_from_json(DAY_NIGHT))
+    draft = editor.reading.version
+    assert draft is not None
+    editor.tabs.setCurrentIndex(1)
+    qtbot.mouseClick(editor.whatif.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: editor.whatif.result is not None, timeout=15_000)
+    (expected,) = app.tariffs.simulate(lot_id, draft, 30).lots
+    shown = editor.whatif.values
+    assert shown["stays"].text() == "3"
+    assert shown["now"].text() == f"{expected.revenue_now:,.2f} EUR"
+    assert shown["draft"].text() == f"{expected.revenue_draft:,.2f} EUR"
+    assert (shown["more"].text(), shown["less"].text(), shown["same"].text()) == (
+        str(expected.more),
+        str(expected.less),
+        str(expected.same),
+    )
+    bars = editor.whatif.chart.chart().series()[0].barSets()[0]
+    assert [bars.at(h) for h in range(24)] == [float(v) for v in expected.change_by_hour]
     editor.reject()

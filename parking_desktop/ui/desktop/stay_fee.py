@@ -35,8 +35,7 @@ def stay_fee(app: App, actor: Actor, view: ReservationView) -> StayFee:
     if view.status == BookingStatus.ACTIVE:
         priced = app.parking.quote(actor, view.id)
         single = flat_line(priced.hours, priced.price_per_hour)
-        lines = getattr(priced, "lines", ())
-        return StayFee(fee_rows(lines, cost=priced.cost, single=single), priced.cost, True)
+        return StayFee(fee_rows(priced.lines, cost=priced.cost, single=single), priced.cost, True)
     if view.left_at is None or view.cost is None:
         return StayFee([], view.cost)
     version = _version_at(app, view.lot_id, view.parked_at)
@@ -53,11 +52,8 @@ def stay_fee(app: App, actor: Actor, view: ReservationView) -> StayFee:
 
 def _version_at(app: App, lot_id: int, moment: datetime) -> TariffVersion | None:
     """The version in force at ``moment``: the last one in force from then or before."""
-    service = getattr(app, "tariffs", None)
-    if service is None:
-        return None
     found: TariffVersion | None = None
-    for stored in service.versions(lot_id):  # oldest first
+    for stored in app.tariffs.versions(lot_id):  # oldest first
         if stored.effective_from <= moment:
             found = stored.version
     return found

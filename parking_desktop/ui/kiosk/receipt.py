@@ -49,7 +49,7 @@ def fee_lines(fee: CheckoutQuote | Receipt) -> list[tuple[str, str]]:
     at its price ("1.9444 h at 1.17/h", with "(one-hour minimum)" when that applied)."""
     until = fee.until if isinstance(fee, CheckoutQuote) else fee.left_at
     billed = _billed(fee.hours, fee.parked_at, until)
-    return fee_rows(getattr(fee, "lines", ()), cost=fee.cost,
+    return fee_rows(fee.lines, cost=fee.cost,
                     single=f"{billed} at {money(fee.price_per_hour)}/h")
 
 

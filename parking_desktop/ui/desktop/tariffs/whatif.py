@@ -5,6 +5,7 @@ editor's Save stay disabled while it runs."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from PySide6.QtWidgets import (
@@ -19,13 +20,23 @@ from PySide6.QtWidgets import (
 )
 
 from parking_desktop.domain.tariffs import TariffVersion
+from parking_desktop.services.tariffs.simulation import LotSimulation, SimulationCancelled
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.fee_lines import amount_text
-from parking_desktop.ui.common.ops import Failure, Op, Work
+from parking_desktop.ui.common.ops import Cancelled, Failure, Op, Work
 from parking_desktop.ui.desktop import charts
-from parking_desktop.ui.desktop.tariffs.backend import Simulation, TariffBackend
+from parking_desktop.ui.desktop.tariffs.backend import TariffBackend
 
-MAX_DAYS = 3660
+MAX_DAYS = 3660  # the service's limit too
+
+
+@dataclass(frozen=True)
+class LotWhatIf:
+    """This lot's part of a simulation, with the currency and period it covers."""
+
+    lot: LotSimulation
+    currency: str
+    days: int
 
 
 def change_percent(now: Decimal, draft: Decimal) -> str:
@@ -49,8 +60,8 @@ class WhatIfPanel(QWidget):
         self.backend = backend
         self.lot_id = lot_id
         self.draft = draft
-        self.op: Op[Simulation] | None = None
-        self.result: Simulation | None = None
+        self.op: Op[LotWhatIf] | None = None
+        self.result: LotWhatIf | None = None
         self.also_disable: list[QWidget] = []  # the editor's Save
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -142,14 +153,19 @@ class WhatIfPanel(QWidget):
             return
         days, backend, lot_id = self.days.value(), self.backend, self.lot_id
 
-        def work(job: Work) -> Simulation:
-            return backend.simulate(
-                lot_id,
-                draft,
-                days,
-                lambda done, total: job.progress(done, total, ""),
-                job.cancel_event,
-            )
+        def work(job: Work) -> LotWhatIf:
+            try:
+                result = backend.simulate(
+                    lot_id,
+                    draft,
+                    days,
+                    lambda done, total: job.progress(done, total, ""),
+                    lambda: job.cancelled,
+                )
+            except SimulationCancelled:
+                raise Cancelled from None  # answered as cancelled, not as a failure
+            lot = next(lot for lot in result.lots if lot.lot_id == lot_id)
+            return LotWhatIf(lot, result.currency, result.days)
 
         self.status.setText(f"Repricing the stays of the last {fmt.count(days)} days…")
         self.progress.setRange(0, 0)
@@ -197,27 +213,26 @@ class WhatIfPanel(QWidget):
     def _cancelled(self) -> None:
         self.status.setText("Cancelled: nothing was repriced.")
 
-    def show_result(self, result: Simulation) -> None:
+    def show_result(self, result: LotWhatIf) -> None:
         self.result = result
-        change = result.revenue_draft - result.revenue_now
-        currency = f" {result.currency}"
+        lot, currency = result.lot, f" {result.currency}"
         self.status.setText(
-            f"{fmt.count(result.stays)} completed stays of the last "
-            f"{fmt.count(self.days.value())} days repriced with the draft."
+            f"{fmt.count(lot.stays)} completed stays of the last "
+            f"{fmt.count(result.days)} days repriced with the draft."
         )
         for key, text in (
-            ("now", fmt.money(result.revenue_now) + currency),
-            ("draft", fmt.money(result.revenue_draft) + currency),
-            ("change", ("+" if change > 0 else "") + amount_text(change) + currency),
-            ("percent", change_percent(result.revenue_now, result.revenue_draft)),
-            ("more", fmt.count(result.more)),
-            ("less", fmt.count(result.less)),
-            ("same", fmt.count(result.same)),
-            ("stays", fmt.count(result.stays)),
+            ("now", fmt.money(lot.revenue_now) + currency),
+            ("draft", fmt.money(lot.revenue_draft) + currency),
+            ("change", ("+" if lot.change > 0 else "") + amount_text(lot.change) + currency),
+            ("percent", change_percent(lot.revenue_now, lot.revenue_draft)),
+            ("more", fmt.count(lot.more)),
+            ("less", fmt.count(lot.less)),
+            ("same", fmt.count(lot.same)),
+            ("stays", fmt.count(lot.stays)),
         ):
             self.values[key].setText(text)
         self.chart_title.show()
         self.chart.show()
         charts.set_hour_changes(
-            self.chart, [float(v) for v in result.change_by_hour], "Revenue change"
+            self.chart, [float(v) for v in lot.change_by_hour], "Revenue change"
         )
