@@ -215,6 +215,8 @@ class ReceiptScreen(KioskScreen):
             child.ensurePolished()
         layout = self.card.layout()
         if layout is not None:
+            # The gaps shrink with the text: a long stay's fee lines fit at 1024x768 too.
+            layout.setSpacing(max(4, round(12 * factor)))
             # A wrapped line's height depends on the width; the box layouts around the card
             # would otherwise give the headline one line. Its height for the card's width:
             margins = layout.contentsMargins()
