@@ -83,8 +83,7 @@ class CheckOutScreen(KioskScreen):
     def reset(self) -> None:
         super().reset()
         self.vehicle.clear()
-        self.quote_card.grid.set_rows([])
-        self.quote_card.quote = None
+        self.quote_card.clear()
         self.pages.setCurrentWidget(self.form_page)
 
     def back(self) -> None:
@@ -108,7 +107,7 @@ class CheckOutScreen(KioskScreen):
             self.show_error("Enter the vehicle number.")
             self.vehicle.setFocus()
             return
-        self.call(self.kiosk.app.parking.quote_vehicle, self.kiosk.actor, self.vehicle.text(),
+        self.call(self.kiosk.desk.quote_vehicle, self.kiosk.actor, self.vehicle.text(),
                   on_success=self._quoted)
 
     def _quoted(self, quote: CheckoutQuote) -> None:
@@ -122,7 +121,7 @@ class CheckOutScreen(KioskScreen):
         quote = self.quote_card.quote
         if self.busy or quote is None:
             return
-        self.call(self.kiosk.app.parking.check_out, self.kiosk.actor, quote.vehicle_number,
+        self.call(self.kiosk.desk.check_out, self.kiosk.actor, quote.vehicle_number,
                   on_success=self._checked_out)
 
     def _checked_out(self, receipt: Receipt) -> None:

@@ -1,7 +1,7 @@
 """drivers' mail preferences (reminders, monthly reports)
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-06 18:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
