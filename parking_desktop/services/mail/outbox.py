@@ -59,6 +59,7 @@ from parking_desktop.adapters.mail.message import (
     can_build_raw,
     date_header,
     from_header,
+    list_unsubscribe_headers,
     new_message_id,
     one_line,
 )
@@ -460,7 +461,10 @@ class OutboxService:
                     if mail.id not in window:
                         continue  # our lease ran out and another dispatcher took it
                 try:
-                    message = headers.build(mail, self.ctx.clock.now())
+                    message = headers.build(
+                        mail, self.ctx.clock.now(),
+                        list_unsubscribe_headers(self._unsubscribe())
+                        if mail.kind in UNSUBSCRIBABLE else None)
                 except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
                     # A mail that cannot be built never will be: fail it, go on with the rest.
                     self._record_error(token, mail, DeliveryError(
