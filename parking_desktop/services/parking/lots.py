@@ -82,6 +82,9 @@ def _lot_snapshot(lot: ParkingLot) -> dict[str, Any]:
 
 
 class LotService:
+    # The site's currency (bootstrap sets CURRENCY): it sets the ceiling of a price per hour.
+    currency = "EUR"
+
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
@@ -130,7 +133,7 @@ class LotService:
         values = {
             "address": validation.address(address),
             "pin_code": validation.pin_code(pin_code),
-            "price_per_hour": validation.lot_price(price_per_hour),
+            "price_per_hour": validation.lot_price(price_per_hour, self.currency),
             "number_of_spots": validation.number_of_spots(number_of_spots),
         }
         now = self.ctx.clock.now()
@@ -175,7 +178,7 @@ class LotService:
             if pin_code is not None:
                 lot.pin_code = validation.pin_code(pin_code)
             if price_per_hour is not None:
-                lot.price_per_hour = validation.lot_price(price_per_hour)
+                lot.price_per_hour = validation.lot_price(price_per_hour, self.currency)
             if number_of_spots is not None:
                 self._resize(session, lot, validation.number_of_spots(number_of_spots), now)
             after = _lot_snapshot(lot)
