@@ -20,15 +20,28 @@ from parking_desktop.domain.tariffs import (
 from parking_desktop.domain.validation import lot_price, max_price_per_hour, price_per_hour
 
 
-@pytest.mark.parametrize(("currency", "ceiling"), [
-    ("EUR", "1000"), ("USD", "1000"), ("GBP", "1000"), ("CHF", "1000"),
-    ("SEK", "10000"), ("INR", "100000"), ("JPY", "100000"), ("KRW", "1000000"),
-    ("VND", "1000000"),
-    # Not in the table: a currency without cents (Babel says 0 decimals) is a small unit...
-    ("XAF", "100000"), ("PYG", "100000"),
-    # ... one with cents, or a code nobody knows, keeps the euro's ceiling.
-    ("KWD", "1000"), ("QQQ", "1000"), ("", "1000"), ("jpy", "100000"),
-])
+@pytest.mark.parametrize(
+    ("currency", "ceiling"),
+    [
+        ("EUR", "1000"),
+        ("USD", "1000"),
+        ("GBP", "1000"),
+        ("CHF", "1000"),
+        ("SEK", "10000"),
+        ("INR", "100000"),
+        ("JPY", "100000"),
+        ("KRW", "1000000"),
+        ("VND", "1000000"),
+        # Not in the table: a currency without cents (Babel says 0 decimals) is a small unit...
+        ("XAF", "100000"),
+        ("PYG", "100000"),
+        # ... one with cents, or a code nobody knows, keeps the euro's ceiling.
+        ("KWD", "1000"),
+        ("QQQ", "1000"),
+        ("", "1000"),
+        ("jpy", "100000"),
+    ],
+)
 def test_the_ceiling_follows_the_currency(currency: str, ceiling: str) -> None:
     assert max_price_per_hour(currency) == Decimal(ceiling)
 
@@ -59,22 +72,32 @@ def test_a_tariff_in_yen_may_charge_what_a_yen_lot_may() -> None:
     with pytest.raises(TariffError) as euro:
         flat_tariff(Decimal("1500"), currency="EUR")
     assert str(euro.value) == (
-        "bands[0].price_per_hour: 1500 is too large: it must be less than 1000")
+        "bands[0].price_per_hour: 1500 is too large: it must be less than 1000"
+    )
     with pytest.raises(TariffError) as yen:
         flat_tariff(Decimal("100000"), currency="JPY")
     assert str(yen.value) == (
-        "bands[0].price_per_hour: 100000 is too large: it must be less than 100000")
+        "bands[0].price_per_hour: 100000 is too large: it must be less than 100000"
+    )
 
 
-@pytest.mark.parametrize(("cap", "currency", "refused"), [
-    ("30000", "JPY", False), ("30000", "EUR", True), ("2400000", "JPY", True),
-])
-def test_a_tariffs_daily_maximum_scales_the_same_way(cap: str, currency: str,
-                                                     refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("cap", "currency", "refused"),
+    [
+        ("30000", "JPY", False),
+        ("30000", "EUR", True),
+        ("2400000", "JPY", True),
+    ],
+)
+def test_a_tariffs_daily_maximum_scales_the_same_way(
+    cap: str, currency: str, refused: bool
+) -> None:
     def version() -> TariffVersion:
         return TariffVersion(
             bands=(Band(ALL_DAYS, time(0), time(0), Decimal("300"), "all day"),),
-            daily_maximum=Decimal(cap), currency=currency)
+            daily_maximum=Decimal(cap),
+            currency=currency,
+        )
 
     if refused:
         with pytest.raises(TariffError) as error:
