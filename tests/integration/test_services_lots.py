@@ -378,5 +378,8 @@ def test_a_yen_site_sets_a_yen_price_and_a_euro_site_cannot(
         with pytest.raises(ValidationError, match="less than 100000 JPY"):
             yen_app.lots.update(manager, lot.id, price_per_hour="100000")
         assert yen_app.lots.get(lot.id).price_per_hour == Decimal("2200.00")
+        # Its flat tariff versions are in yen too: the tariff ceiling is the same.
+        version = yen_app.tariffs.current(lot.id)
+        assert version.currency == "JPY"
     finally:
         yen_app.close()
