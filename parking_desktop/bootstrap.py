@@ -24,6 +24,9 @@ from parking_desktop.services.cache.caching import CacheService, namespace_for
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.kiosks.heartbeats import HeartbeatService
+from parking_desktop.services.money.payments import PaymentLedger
+from parking_desktop.services.money.policy import MoneyPolicy
+from parking_desktop.services.money.service import MoneyService
 from parking_desktop.services.parking.activity import ActivityService
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.kiosk import KioskService
@@ -56,6 +59,7 @@ class App:
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
     heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
+    money: MoneyService  # payments, receipts, shifts, exceptions (docs/money.md)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -138,6 +142,9 @@ def build_app(
                             session, text, key))
     parking = CachedParking(ctx, reads)
     parking.full_alerts = alerts
+    policy = MoneyPolicy.from_settings(settings)
+    ledger = PaymentLedger(policy)
+    parking.payments = ledger  # every check-out records its payment in its own transaction
     _connect_cache(ctx, settings, cache)
 
     def email() -> EmailService:
@@ -153,16 +160,23 @@ def build_app(
     def jobs() -> JobsAdmin:
         from parking_desktop.jobs.wiring import build_jobs
 
-        return build_jobs(ctx, settings, built[0].email, built[0].exports)
+        return build_jobs(ctx, settings, built[0].email, built[0].exports,
+                          exceptions_digest=built[0].money.queue_exceptions_digest)
 
     lots = timed("lots", CachedLots(ctx, reads))
     search = timed("search", CachedSearch(ctx, reads))
     timed_parking = timed("parking", parking)
+    users = timed("users", UserService(ctx, hasher))
+    money = MoneyService(
+        ctx, policy, timed_parking, ledger, users.authenticate,
+        queue_mail=lambda session, mail: built[0].email.outbox.enqueue(mail, session=session),
+        render_pdf=_shift_report_renderer(),
+    )
     app = App(
         settings=settings,
         db=db,
         ctx=ctx,
-        users=timed("users", UserService(ctx, hasher)),
+        users=users,
         lots=lots,
         parking=timed_parking,
         search=search,
@@ -171,6 +185,7 @@ def build_app(
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),
+        money=timed("money", money),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,
@@ -180,6 +195,16 @@ def build_app(
     )
     built.append(app)
     return app
+
+
+def _shift_report_renderer() -> Callable[..., bytes] | None:
+    """The Z-report's PDF renderer (adapters/pdf, reportlab), when it is installed; without
+    it the Z-report mail carries the text report."""
+    try:
+        from parking_desktop.adapters.pdf import render_shift_report_pdf  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        return None
+    return render_shift_report_pdf  # type: ignore[no-any-return, unused-ignore]
 
 
 def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:

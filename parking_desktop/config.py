@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,6 +81,12 @@ class Settings:
     twilio_account_sid: str
     twilio_auth_token: str = field(repr=False)  # a secret: never logged
     twilio_from_number: str
+    currency: str
+    vat_rate: Decimal
+    locale: str
+    shift_max_hours: int
+    attendant_waiver_limit: Decimal
+    exceptions_digest_time: time
     settings_file: Path
 
     @property
@@ -232,6 +239,41 @@ def webhook_url_problem(url: str) -> str | None:
     return "GOOGLE_CHAT_WEBHOOK_URL must start with https:// (as Google Chat gives it)."
 
 
+def _parse_currency(name: str, raw: str) -> str:
+    """An ISO 4217 code Babel knows (its list is the maintained one, not ours)."""
+    from babel.numbers import list_currencies  # loaded only when the setting is read
+
+    code = raw.strip().upper()
+    if code not in list_currencies():
+        raise ConfigError(f"{name} must be an ISO 4217 currency code like EUR, GBP or INR, "
+                          f"not '{shown_value(raw)}'.")
+    return code
+
+
+def _parse_locale(name: str, raw: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(raw.strip().replace("-", "_")))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise ConfigError(f"{name} must be a locale like en_US, fr_FR or hi_IN, "
+                          f"not '{shown_value(raw)}'.") from None
+
+
+def _decimal(low: Decimal, high: Decimal) -> Parser:
+    def parse(name: str, raw: str) -> Decimal:
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ConfigError(f"{name} must be a number like 10 or 7.5, "
+                              f"not '{shown_value(raw)}'.") from None
+        if not value.is_finite() or not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}.")
+        return value
+
+    return parse
+
+
 # --- the registry ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Setting:
@@ -327,6 +369,20 @@ REGISTRY: tuple[Setting, ...] = (
             "SMS: Twilio auth token (a secret: environment only).", saved=False, in_file=False),
     Setting("TWILIO_FROM_NUMBER", "twilio_from_number", _parse_text, "",
             "SMS: the sending number, +E.164.", saved=False, in_file=False),
+    Setting("CURRENCY", "currency", _parse_currency, "EUR",
+            "The site's currency, ISO 4217 (EUR, GBP, INR ...); every amount carries it."),
+    Setting("VAT_RATE", "vat_rate", _decimal(Decimal(0), Decimal(100)), Decimal(0),
+            "VAT included in the fees, percent (0: none; receipts then show no VAT lines)."),
+    Setting("LOCALE", "locale", _parse_locale, "en_US",
+            "How amounts and dates are written (en_US, fr_FR, hi_IN ...)."),
+    Setting("SHIFT_MAX_HOURS", "shift_max_hours", _whole_number(1, 72), 12,
+            "A shift open longer than this many hours is flagged for the managers."),
+    Setting("ATTENDANT_WAIVER_LIMIT", "attendant_waiver_limit",
+            _decimal(Decimal(0), Decimal(1_000_000)), Decimal(10),
+            "An attendant may waive or discount up to this amount; above it a manager signs in."),
+    Setting("EXCEPTIONS_DIGEST_TIME", "exceptions_digest_time", _parse_time, time(7, 0),
+            "Daily digest of the day before's exceptions to managers, HH:MM site time.",
+            screen="jobs"),
 )
 SETTINGS = {setting.name: setting for setting in REGISTRY}
 

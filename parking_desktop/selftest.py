@@ -67,6 +67,20 @@ def check_time_zones(t: SelfTest) -> str:
     return f"{len(zones)} time zones available"
 
 
+def check_money_formats(t: SelfTest) -> str:
+    """Babel's CLDR data travels as files (a frozen build must carry them)."""
+    from decimal import Decimal
+
+    from babel.numbers import list_currencies
+
+    from parking_desktop.services.money.formatting import format_money
+
+    paris = format_money(Decimal("1234.5"), "EUR", "fr_FR")
+    if paris != "1\u202f234,50\u00a0€":
+        raise CheckFailed(f"1234.50 EUR in fr_FR came out as {paris!r}")
+    return f"{len(list_currencies())} currencies; {format_money(Decimal('1234.5'), 'INR', 'hi_IN')}"
+
+
 def check_templates(t: SelfTest) -> str:
     from zoneinfo import ZoneInfo
 
@@ -230,6 +244,7 @@ def check_windows(t: SelfTest) -> str:
 CHECKS: list[tuple[str, Callable[[SelfTest], str]]] = [
     ("runtime", check_runtime),
     ("time zones", check_time_zones),
+    ("money formats", check_money_formats),
     ("mail templates", check_templates),
     ("database", check_database),
     ("passwords", check_passwords),

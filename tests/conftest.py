@@ -81,6 +81,8 @@ def truncate_all(url: str) -> None:
         engine = _cleaners[url] = make_engine(url)
     tables = list(reversed(Base.metadata.sorted_tables))  # children before parents
     with engine.begin() as conn:
+        # Triggers off for this wipe only: payments are append-only (models_money).
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         for table in tables:
             conn.execute(table.delete())
         for table in tables:

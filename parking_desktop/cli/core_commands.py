@@ -25,6 +25,7 @@ from parking_desktop.cli.base import (
     text_value,
 )
 from parking_desktop.domain import validation
+from parking_desktop.domain.money import ReasonCode
 from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.services.demo.options import DemoOptions
 from parking_desktop.services.parking.activity_types import KNOWN_TYPES
@@ -71,8 +72,20 @@ def register(sub: Any) -> None:
     park.add_argument("--json", action="store_true")
     park.set_defaults(func=_park)
 
-    release = sub.add_parser("release", help="check a vehicle out; prints hours and fee")
+    release = sub.add_parser(
+        "release", help="check a vehicle out; prints hours, fee and the payment",
+        description="Check a vehicle out and record its payment. The command line works "
+        "outside any attendant's shift: the payment is administrative (flagged in the "
+        "Exceptions), so it goes to the driver's account or is waived with a reason; cash "
+        "and card are taken at a kiosk, inside a shift.")
     release.add_argument("--vehicle", required=True, metavar="PLATE", type=text_value)
+    release.add_argument("--method", choices=["cash", "card", "account", "waived"],
+                         default="account", help="how it is paid (default: account)")
+    release.add_argument("--reason", type=text_value, metavar="TEXT",
+                         help="why (required with --method waived)")
+    release.add_argument("--reason-code", choices=[code.value for code in ReasonCode],
+                         default=None, metavar="CODE",
+                         help="administrative (default), goodwill, equipment_fault, ...")
     release.add_argument("--json", action="store_true")
     release.set_defaults(func=_release)
 
@@ -193,20 +206,33 @@ def _park(args: argparse.Namespace, app_factory: AppFactory) -> int:
 
 
 def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
+    from parking_desktop.domain.money import PaymentMethod
+    from parking_desktop.services.money.views import PaymentRequest
+
+    method = PaymentMethod(args.method)
+    if method is PaymentMethod.WAIVED and not args.reason:
+        raise CommandError("--method waived needs --reason (why it is free).")
+    code = ReasonCode(args.reason_code) if args.reason_code else (
+        ReasonCode.ADMINISTRATIVE if args.reason else None)
     app = app_factory()
-    receipt = app.parking.check_out(SYSTEM, args.vehicle)
+    receipt = app.money.check_out(SYSTEM, args.vehicle, PaymentRequest(
+        method=method, reason_code=code, reason_text=args.reason or ""))
+    payment = receipt.payment
+    assert payment is not None
     if args.json:
         print_json({"reservation_id": receipt.reservation_id, "lot": receipt.lot_name,
                     "spot": receipt.spot_number, "vehicle": receipt.vehicle_number,
                     "parked_at": receipt.parked_at, "left_at": receipt.left_at,
                     "hours": receipt.hours, "price_per_hour": receipt.price_per_hour,
-                    "cost": receipt.cost})
+                    "cost": receipt.cost, "currency": payment.currency,
+                    "receipt_number": payment.receipt_number, "payment": payment})
         return EXIT_OK
     tz = app.settings.tz
     print(f"Vehicle {receipt.vehicle_number} left {receipt.lot_name}, spot {receipt.spot_number}: "
           f"{_local(receipt.parked_at, tz)} to {_local(receipt.left_at, tz)}, "
-          f"{_hours(receipt.hours)} h at {receipt.price_per_hour}/h, fee {receipt.cost} "
-          f"(reservation {receipt.reservation_id}).")
+          f"{_hours(receipt.hours)} h at {receipt.price_per_hour}/h, fee "
+          f"{app.money.format(receipt.cost)} ({payment.method.value}, receipt "
+          f"{payment.receipt_number}; reservation {receipt.reservation_id}).")
     return EXIT_OK
 
 

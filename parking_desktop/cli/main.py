@@ -39,7 +39,7 @@ COMMAND_MODULES = [
     "parking_desktop.cli.health_commands",
     "parking_desktop.cli.job_commands",
     "parking_desktop.cli.mail_commands",
-
+    "parking_desktop.cli.money_commands",
 ]
 
 

@@ -25,14 +25,20 @@ from parking_desktop.services.mail.monthly_report import (
     run_monthly_report,
 )
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
+from parking_desktop.services.money.views import DigestSummary
 from parking_desktop.services.parking.no_shows import NoShowSummary
+
+# Queues the managers' digest of one day's exceptions (services/money).
+ExceptionsDigest = Callable[..., DigestSummary]
 
 DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
 CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
 NO_SHOWS = "no_shows"
-JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH)
+EXCEPTIONS_DIGEST = "exceptions_digest"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH,
+             EXCEPTIONS_DIGEST)
 DISPATCH_EVERY_SECONDS = 60
 # How often stale bookings are looked for: a no-show is cancelled at most this long after its
 # hold ran out.
@@ -99,6 +105,7 @@ class JobDeps:
     # Cancels the bookings past RESERVATION_HOLD_MINUTES and tells their drivers; its argument
     # is the run's heartbeat.
     no_shows: Callable[[Callable[[], None]], NoShowSummary] | None = None
+    exceptions_digest: ExceptionsDigest | None = None
 
 
 def _mails(n: int) -> str:
@@ -133,6 +140,11 @@ def _daily_period(tz: ZoneInfo) -> Callable[[datetime], str]:
 def _report_month(tz: ZoneInfo) -> Callable[[datetime], str]:
     # The report that falls due in March is February's.
     return lambda due: Month.previous(due, tz).key
+
+
+def _day_before(tz: ZoneInfo) -> Callable[[datetime], str]:
+    # The digest that falls due on Tuesday morning is Monday's.
+    return lambda due: (due.astimezone(tz).date() - timedelta(days=1)).isoformat()
 
 
 def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
@@ -200,6 +212,24 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             NO_SHOW_EVERY, no_shows, NO_SHOW_EVERY.period_of,
             # The latest slot is always caught up (a missed one has nothing the next lacks).
             catch_up_within=timedelta(minutes=NO_SHOW_EVERY.minutes),
+        ))
+    if deps.exceptions_digest is not None:
+        digest = deps.exceptions_digest
+
+        def exceptions(run: RunContext) -> JobOutcome:
+            assert run.period is not None
+            done = digest(date.fromisoformat(run.period), heartbeat=run.heartbeat)
+            return JobOutcome(
+                {"exceptions": done.exceptions, "queued": done.mails},
+                f"Exceptions digest of {run.period}: {done.exceptions} exception(s), "
+                f"{_mails(done.mails)} queued to managers.")
+
+        specs.append(JobSpec(
+            EXCEPTIONS_DIGEST, "Exceptions digest",
+            "E-mails the managers the day before's free exits, discounts, refunds, voids, "
+            "force-releases and cash differences.",
+            DailyAt(settings.exceptions_digest_time), exceptions, _day_before(tz),
+            catch_up_within=timedelta(hours=23),
         ))
     if deps.dispatch is not None:
         dispatch = deps.dispatch

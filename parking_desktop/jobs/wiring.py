@@ -21,7 +21,13 @@ from parking_desktop.config import (
 )
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.jobs.definitions import NO_SHOWS, OUTBOX_DISPATCH, JobDeps, build_specs
+from parking_desktop.jobs.definitions import (
+    NO_SHOWS,
+    OUTBOX_DISPATCH,
+    ExceptionsDigest,
+    JobDeps,
+    build_specs,
+)
 from parking_desktop.jobs.mail import (
     MonthlyReportQueue,
     ReminderQueue,
@@ -133,20 +139,24 @@ class JobsAdmin:
 def build_jobs(
     ctx: ServiceContext, settings: Settings, email: EmailService,
     exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+    exceptions_digest: ExceptionsDigest | None = None,
 ) -> JobsAdmin:
-    scheduler = build_scheduler(ctx, settings, email, exports, environ=environ)
+    scheduler = build_scheduler(ctx, settings, email, exports, environ=environ,
+                                exceptions_digest=exceptions_digest)
     return JobsAdmin(ctx, email, scheduler, environ)
 
 
 def build_scheduler(
     ctx: ServiceContext, settings: Settings, email: EmailService,
     exports: ExportService | None = None, *, environ: Mapping[str, str] | None = None,
+    exceptions_digest: ExceptionsDigest | None = None,
 ) -> SchedulerService:
     deps = JobDeps(
         ctx=ctx,
         reminder_queue=ReminderQueue(email),
         monthly_queue=MonthlyReportQueue(email),
         dispatch=lambda should_stop: dispatch_counts(email, should_stop),
+        exceptions_digest=exceptions_digest,
     )
     if exports is not None:
         deps.cleanup = exports.cleanup

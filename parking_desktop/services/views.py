@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from parking_desktop.domain.roles import Role
 from parking_desktop.domain.states import BookingStatus, SpotStatus
+
+if TYPE_CHECKING:
+    from parking_desktop.services.money.views import PaymentView
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Receipt:
     left_at: datetime
     hours: Decimal
     price_per_hour: Decimal
-    cost: Decimal
+    cost: Decimal  # what was charged (after a discount or waiver; the payment's amount)
+    payment: PaymentView | None = None  # services/money: method, currency, receipt number
 
 
 @dataclass(frozen=True)

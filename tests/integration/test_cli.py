@@ -123,7 +123,7 @@ def test_check_in_and_out(cli: Cli, db_url: str) -> None:
     assert release["reservation_id"] == park["reservation_id"]
     assert (release["spot"], release["hours"], release["cost"]) == ("P001", "1.0000", "2.40")
     human = cli("release", "--vehicle", "xy987")
-    assert human.code == 0 and "fee 2.40" in human.out
+    assert human.code == 0 and "fee €2.40 (account, receipt 000002" in human.out
 
     after = cli("stats", "--json").json()
     assert (after["available"], after["reservations_total"], after["revenue_total"]) == (

@@ -60,10 +60,10 @@ def test_jobs_and_next_runs_in_the_site_time_zone(
     scheduler.start(catch_up=False)
     jobs = {j.name: j for j in scheduler.jobs(manager)}
     assert list(jobs) == ["daily_reminder", "monthly_report", "cleanup_exports", "no_shows",
-                          "outbox_dispatch"]
+                          "outbox_dispatch", "exceptions_digest"]
     assert [j.schedule for j in jobs.values()] == [
         "daily at 18:00", "monthly on day 1 at 09:00", "daily at 02:00", "every 5 minutes",
-        "every minute"]
+        "every minute", "daily at 07:00"]
     reminder = jobs["daily_reminder"].next_run
     assert reminder is not None
     local = reminder.astimezone(PARIS)
@@ -220,7 +220,7 @@ def test_saving_job_times_reschedules_at_once(
     admin = app.jobs
     assert admin.schedule_values(manager) == {
         "DAILY_REMINDER_TIME": "18:00", "MONTHLY_REPORT_TIME": "09:00",
-        "MONTHLY_REPORT_DAY": "1", "CLEANUP_TIME": "02:00"}
+        "MONTHLY_REPORT_DAY": "1", "CLEANUP_TIME": "02:00", "EXCEPTIONS_DIGEST_TIME": "07:00"}
     changed = admin.save_schedule(manager, {"DAILY_REMINDER_TIME": "7:45",
                                             "CLEANUP_TIME": "02:00"})
     assert changed == ["daily_reminder"]

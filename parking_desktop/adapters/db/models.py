@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from parking_desktop.adapters.db import (
     models_kiosks,  # noqa: F401
     models_mail,  # noqa: F401
+    models_money,  # noqa: F401
     models_stats,  # noqa: F401
 )
 from parking_desktop.adapters.db.base import Base as Base  # re-exported: everyone imports it here

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, func, select, text
 
 from parking_desktop.adapters.db.copy import load_all_models
 from parking_desktop.adapters.db.models import ParkingLot, Reservation, User
+from parking_desktop.adapters.db.models_money import create_guards, drop_guards
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError
 from parking_desktop.services.accounts.users import PasswordHasher
@@ -61,8 +62,11 @@ class DemoLoader:
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             else:
+                connection = session.connection()
+                drop_guards(connection)  # payments are append-only, except for this
                 for table in tables:
                     session.execute(table.delete())
+                create_guards(connection)
 
     def load(self, options: DemoOptions, password: str) -> DemoResult:
         options = options.validated()

@@ -11,4 +11,6 @@ KNOWN_TYPES = (
     "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
     "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
     "settings_changed",
+    "payment_refunded", "payment_voided",
+    "shift_opened", "shift_closed", "shift_reviewed", "shift_approved",
 )

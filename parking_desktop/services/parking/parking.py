@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
@@ -128,10 +129,28 @@ def reservation_view(r: Reservation, spot: ParkingSpot, lot: ParkingLot,
     )
 
 
+class Settled(Protocol):
+    @property
+    def charged(self) -> Decimal: ...
+    @property
+    def payment(self) -> Any: ...
+
+
+class Settles(Protocol):
+    """Records the payment of a completed stay in the check-out's own transaction (the
+    money services' PaymentLedger); may refuse (no open shift, waiver above the limit), which
+    rolls the check-out back."""
+
+    def settle_release(self, session: Session, actor: Actor, r: Reservation, lot: ParkingLot,
+                       fee: Decimal, now: datetime, request: Any, activity: str,
+                       extra: dict[str, Any]) -> Settled: ...
+
+
 class ParkingService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.full_alerts: FullAlerts | None = None  # set by bootstrap (FULL_ALERT_PERCENT)
+        self.payments: Settles | None = None  # set by bootstrap (services/money)
 
     # --- driver flow ------------------------------------------------------------------------
     def reserve(
@@ -186,8 +205,9 @@ class ParkingService:
                 price_per_hour=r.price_per_hour, cost=fee.cost,
             )
 
-    def release(self, actor: Actor, reservation_id: int) -> Receipt:
-        """The car leaves: spot available again, fee charged at the reservation's price."""
+    def release(self, actor: Actor, reservation_id: int, *, payment: Any = None) -> Receipt:
+        """The car leaves: spot available again, fee charged at the reservation's price.
+        ``payment``: how it is paid (services/money's PaymentRequest; None: the default)."""
         now = self.ctx.clock.now()
         with self.ctx.write(*TOPICS) as session:
             r, spot, lot = self._load(session, reservation_id, lock=True)
@@ -198,7 +218,8 @@ class ParkingService:
                     + (" (cancel the booking instead)."
                        if r.status == BookingStatus.RESERVED else ".")
                 )
-            return self._complete(session, actor, r, spot, lot, now, "booking_completed", {})
+            return self._complete(session, actor, r, spot, lot, now, "booking_completed", {},
+                                  payment)
 
     def cancel(self, actor: Actor, reservation_id: int) -> ReservationView:
         """Cancel before parking: no charge."""
@@ -276,12 +297,14 @@ class ParkingService:
     def quote_vehicle(self, actor: Actor, vehicle: str) -> CheckoutQuote:
         return self.quote(actor, self.find_open_by_vehicle(actor, vehicle).id)
 
-    def check_out(self, actor: Actor, vehicle: str) -> Receipt:
+    def check_out(self, actor: Actor, vehicle: str, *, payment: Any = None) -> Receipt:
         """Release by vehicle number (the attendant's check-out)."""
         require_staff(actor, "check vehicles out")
-        return self.release(actor, self.find_open_by_vehicle(actor, vehicle).id)
+        return self.release(actor, self.find_open_by_vehicle(actor, vehicle).id,
+                            payment=payment)
 
-    def force_release(self, actor: Actor, spot_id: int, reason: str) -> Receipt | None:
+    def force_release(self, actor: Actor, spot_id: int, reason: str, *,
+                      payment: Any = None) -> Receipt | None:
         """Free a reserved or occupied spot with a required reason. An occupied spot is charged
         as a normal release; a reserved one is cancelled. Returns the receipt when charged."""
         require_staff(actor, "force-release a spot")
@@ -307,7 +330,8 @@ class ParkingService:
                         "vehicle": r.vehicle_number, "for_user_id": r.user_id, "cost": None,
                         **extra}, now)
                 return None
-            return self._complete(session, actor, r, spot, lot, now, "force_released", extra)
+            return self._complete(session, actor, r, spot, lot, now, "force_released", extra,
+                                  payment)
 
     # --- spots ------------------------------------------------------------------------------
     def spots(self, actor: Actor, lot_id: int) -> list[SpotView]:
@@ -445,22 +469,28 @@ class ParkingService:
 
     def _complete(
         self, session: Session, actor: Actor, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
-        now: datetime, activity: str, extra: dict[str, Any],
+        now: datetime, activity: str, extra: dict[str, Any], payment: Any = None,
     ) -> Receipt:
         assert r.parked_at is not None
         fee = compute_fee(now - r.parked_at, r.price_per_hour)
         move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
-        r.cost = fee.cost
-        summary.count_completion(session, lot.id, now, fee.cost)
+        # The payment row, same transaction; a discount or waiver makes the cost what was paid.
+        settled = (self.payments.settle_release(session, actor, r, lot, fee.cost, now, payment,
+                                                activity, extra)
+                   if self.payments is not None else None)
+        cost = settled.charged if settled is not None else fee.cost
+        r.cost = cost
+        summary.count_completion(session, lot.id, now, cost)
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,
-                "hours": str(fee.hours), "cost": str(fee.cost), **extra}, now)
+                "hours": str(fee.hours), "cost": str(cost), **extra}, now)
         return Receipt(
             reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
             spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
-            price_per_hour=r.price_per_hour, cost=fee.cost,
+            price_per_hour=r.price_per_hour, cost=cost,
+            payment=settled.payment if settled is not None else None,
         )
 
     def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,

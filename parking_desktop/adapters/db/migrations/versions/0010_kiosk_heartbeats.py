@@ -1,7 +1,7 @@
 """kiosk heartbeats: each kiosk's last word on its link to the database
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06 18:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from parking_desktop.adapters.db.types import UTCDateTime
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0007"  # rechained after money (0007) when merging main into money-core
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Money at the booth: payments, receipts, shifts and exceptions (docs/money.md)."""
