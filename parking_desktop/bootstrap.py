@@ -37,6 +37,7 @@ from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
+    from parking_desktop.domain.money import ShiftReport
     from parking_desktop.jobs.wiring import JobsAdmin
     from parking_desktop.services.exports.exports import ExportService
     from parking_desktop.services.mail.email import EmailService
@@ -170,7 +171,7 @@ def build_app(
     money = MoneyService(
         ctx, policy, timed_parking, ledger, users.authenticate,
         queue_mail=lambda session, mail: built[0].email.outbox.enqueue(mail, session=session),
-        render_pdf=_shift_report_renderer(),
+        render_pdf=_shift_report_renderer(ctx, settings),
     )
     app = App(
         settings=settings,
@@ -197,14 +198,17 @@ def build_app(
     return app
 
 
-def _shift_report_renderer() -> Callable[..., bytes] | None:
-    """The Z-report's PDF renderer (adapters/pdf, reportlab), when it is installed; without
-    it the Z-report mail carries the text report."""
-    try:
-        from parking_desktop.adapters.pdf import render_shift_report_pdf  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return None
-    return render_shift_report_pdf  # type: ignore[no-any-return, unused-ignore]
+def _shift_report_renderer(ctx: ServiceContext, settings: Settings) -> Callable[..., bytes]:
+    """The Z-report mailed at a shift's close: the money service's ShiftReport mapped to the
+    PDF renderer's document (adapters/pdf, fpdf2)."""
+    from parking_desktop.adapters.pdf import render_shift_report_pdf
+    from parking_desktop.services.money.documents import shift_report_document
+
+    def render(report: ShiftReport) -> bytes:
+        document = shift_report_document(report, settings.app_timezone, ctx.clock.now())
+        return render_shift_report_pdf(document)
+
+    return render
 
 
 def _connect_cache(ctx: ServiceContext, settings: Settings, cache: CacheService) -> None:

@@ -23,6 +23,7 @@ from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import ConnectionMonitor
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
+from parking_desktop.ui.common.formatting import use_site_currency
 from parking_desktop.ui.common.fullscreen import fill_screen
 from parking_desktop.ui.common.qtapp import RESOURCES
 from parking_desktop.ui.common.stop_signals import StopOnSignal
@@ -88,6 +89,7 @@ class KioskWindow(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
+        use_site_currency(app.money.currency, app.money.policy.locale)
         self.link = link
         self.user: UserView | None = None
         self._actor: Actor | None = None
