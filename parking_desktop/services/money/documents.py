@@ -64,9 +64,7 @@ def shift_report_document(
         opened_at=report.opened_at,
         closed_at=report.closed_at,
         opening_float=report.opening_float,
-        payments=tuple(
-            MethodTotal(t.method.value, t.count, t.amount) for t in report.by_method
-        ),
+        payments=tuple(MethodTotal(t.method.value, t.count, t.amount) for t in report.by_method),
         refunds=sum((abs(e.amount or Decimal(0)) for e in corrections), Decimal(0)),
         refund_count=len(corrections),
         exceptions=tuple(
