@@ -82,18 +82,22 @@ def set_error(target: QLabel, message: str) -> None:
 class ReasonPicker(QWidget):
     """A reason from the short list plus free text (both required)."""
 
-    def __init__(self, parent: QWidget | None = None, *, caption: str = "Reason") -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, caption: str = "Reason", stacked: bool = False
+    ) -> None:
         super().__init__(parent)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(6)
         self.caption = label(caption, "fieldLabel", self)
+        # Stacked (a narrow card): the list says what it is for instead of a caption line.
+        self.caption.setVisible(not stacked)
         column.addWidget(self.caption)
-        row = QHBoxLayout()
-        row.setSpacing(12)
+        row = QVBoxLayout() if stacked else QHBoxLayout()
+        row.setSpacing(8 if stacked else 12)
         self.code = QComboBox(self)
         self.code.setAccessibleName(f"{caption}: kind")
-        self.code.addItem("Choose…", None)
+        self.code.addItem(f"{caption}: choose…" if stacked else "Choose…", None)
         for code, text in REASONS.items():
             self.code.addItem(text, code)
         row.addWidget(self.code, 1)
@@ -189,7 +193,7 @@ class PaymentPanel(Card):
         column.addLayout(adjust)
         self.value_error = error_label(self)
         column.addWidget(self.value_error)
-        self.reason = ReasonPicker(self)
+        self.reason = ReasonPicker(self, stacked=True)
         column.addWidget(self.reason)
 
         due = QHBoxLayout()
