@@ -29,7 +29,7 @@ from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.numbers import decimal_text
 from parking_desktop.ui.common.table import Column, RowTableModel
-from parking_desktop.ui.common.widgets import SearchBox, configure_table, tool_button
+from parking_desktop.ui.common.widgets import ColumnFitter, SearchBox, configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 from parking_desktop.ui.kiosk.payment import REASONS
 
@@ -167,8 +167,8 @@ class ExceptionsScreen(Screen):
         self.lot.setAccessibleName("Lot")
         self.lot.addItem("All lots", None)
         filters.addWidget(self.lot)
-        self.attendant = SearchBox("Attendant (username)", self)
-        self.attendant.setMinimumWidth(180)
+        self.attendant = SearchBox("Attendant", self)
+        self.attendant.setMinimumWidth(140)
         filters.addWidget(self.attendant, 1)
         now = session.now().astimezone(session.tz)  # the site's clock (tests fix it)
         today = QDate(now.year, now.month, now.day)
@@ -179,15 +179,19 @@ class ExceptionsScreen(Screen):
         for edit in (self.start_date, self.end_date):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
-        filters.addWidget(QLabel("From", self))
+        self.start_date.setToolTip("From this day")
+        self.end_date.setToolTip("To this day, included")
         filters.addWidget(self.start_date)
-        filters.addWidget(QLabel("to", self))
+        filters.addWidget(QLabel("–", self))
         filters.addWidget(self.end_date)
         self.body.addLayout(filters)
         self.model = ExceptionModel(session, self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         configure_table(self.table, "Exceptions")
+        self.fitter = ColumnFitter(
+            self.table, 5, 160, shrink=[3], optional=[7, 3], floors={0: ["2026-03-02 10:00"]}
+        )
         self.body.addWidget(self.table, 1)
         actions = QHBoxLayout()
         self.count = QLabel("", self)
@@ -245,6 +249,7 @@ class ExceptionsScreen(Screen):
 
     def _show(self, rows: list[ExceptionView]) -> None:
         self.model.set_rows(rows)
+        self.fitter.fit()
         self.count.setText(f"{fmt.count(len(rows))} exception(s)")
         self._enable()
         self.loaded()

@@ -25,7 +25,13 @@ from parking_desktop.services.money.views import PaymentView, ShiftState, ShiftV
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.print_pdf import print_pdf
 from parking_desktop.ui.common.table import Column, RowTableModel
-from parking_desktop.ui.common.widgets import DetailGrid, SearchBox, configure_table, tool_button
+from parking_desktop.ui.common.widgets import (
+    ColumnFitter,
+    DetailGrid,
+    SearchBox,
+    configure_table,
+    tool_button,
+)
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 FLAGGED = "flagged"
@@ -141,6 +147,9 @@ class ShiftsScreen(Screen):
         self.table = QTableView(split)
         self.table.setModel(self.model)
         configure_table(self.table, "Shifts")
+        self.fitter = ColumnFitter(
+            self.table, 1, 120, floors={3: ["2026-03-02 10:00"], 4: ["2026-03-02 10:00"]}
+        )
         split.addWidget(self.table)
 
         detail = QWidget(split)
@@ -159,17 +168,21 @@ class ShiftsScreen(Screen):
         self.payment_table = QTableView(detail)
         self.payment_table.setModel(self.payments)
         configure_table(self.payment_table, "Payments of the shift")
+        self.payment_fitter = ColumnFitter(
+            self.payment_table, 5, 80, shrink=[1], optional=[1, 2], floors={4: ["-€1,000.00"]}
+        )
         right.addWidget(self.payment_table, 2)
         self.report = QPlainTextEdit(detail)
         self.report.setReadOnly(True)
         self.report.setAccessibleName("Z-report")
         right.addWidget(self.report, 2)
-        review = QHBoxLayout()
         self.comment = QLineEdit(detail)
-        self.comment.setPlaceholderText("Manager's comment")
+        self.comment.setPlaceholderText("Manager's comment (why a difference is accepted)")
         self.comment.setAccessibleName("Manager's comment")
         self.comment.setMaxLength(1000)
-        review.addWidget(self.comment, 1)
+        right.addWidget(self.comment)
+        review = QHBoxLayout()
+        review.addStretch(1)
         self.save_button = tool_button("Save comment", "save", detail)
         self.approve_button = tool_button("Approve", "check", detail, primary=True)
         self.print_button = tool_button("Print Z-report", "export", detail)
@@ -224,6 +237,7 @@ class ShiftsScreen(Screen):
         ]
         keep = self.shift.id if self.shift else None
         self.model.set_rows(shown)
+        self.fitter.fit()
         for i, s in enumerate(shown):
             if s.id == keep:
                 self.table.selectRow(i)
@@ -274,6 +288,7 @@ class ShiftsScreen(Screen):
     def _detail_loaded(self, answer: tuple[list[PaymentView], str]) -> None:
         payments, text = answer
         self.payments.set_rows(payments)
+        self.payment_fitter.fit()
         self.report.setPlainText(text)
 
     def _clear_detail(self) -> None:
