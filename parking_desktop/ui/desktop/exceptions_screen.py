@@ -27,6 +27,7 @@ from parking_desktop.domain.money import ExceptionKind, PaymentKind, ReasonCode
 from parking_desktop.services.money.views import ExceptionFilter, ExceptionView
 from parking_desktop.services.views import LotView
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.numbers import decimal_text
 from parking_desktop.ui.common.table import Column, RowTableModel
 from parking_desktop.ui.common.widgets import ColumnFitter, SearchBox, configure_table, tool_button
@@ -266,8 +267,8 @@ class ExceptionsScreen(Screen):
             and chosen.payment_id is not None
             and chosen.kind not in (ExceptionKind.REFUND, ExceptionKind.VOID)
         )
-        self.refund_button.setEnabled(correctable)
-        self.void_button.setEnabled(correctable)
+        set_enabled(self.refund_button, correctable)
+        set_enabled(self.void_button, correctable)
 
     def _correct(self, kind: PaymentKind) -> None:
         chosen = self.selected()

@@ -23,6 +23,7 @@ from parking_desktop.services.money.documents import shift_report_document
 from parking_desktop.services.money.report_text import report_text
 from parking_desktop.services.money.views import PaymentView, ShiftState, ShiftView
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.print_pdf import print_pdf
 from parking_desktop.ui.common.table import Column, RowTableModel
 from parking_desktop.ui.common.widgets import (
@@ -302,11 +303,12 @@ class ShiftsScreen(Screen):
         self._set_actions(None)
 
     def _set_actions(self, shift: ShiftView | None) -> None:
-        closed = shift is not None and shift.state is ShiftState.CLOSED
-        self.approve_button.setEnabled(closed)
-        self.save_button.setEnabled(shift is not None and shift.state is not ShiftState.OPEN)
-        self.print_button.setEnabled(shift is not None)
-        self.comment.setEnabled(shift is not None and shift.state is not ShiftState.OPEN)
+        reviewable = shift is not None and shift.state is not ShiftState.OPEN
+        # set_enabled: a button held by a running call takes this state when the call ends.
+        set_enabled(self.approve_button, shift is not None and shift.state is ShiftState.CLOSED)
+        set_enabled(self.save_button, reviewable)
+        set_enabled(self.print_button, shift is not None)
+        self.comment.setEnabled(reviewable)
         self.review_error.hide()
 
     # --- review ---------------------------------------------------------------------------

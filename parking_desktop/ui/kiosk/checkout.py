@@ -14,6 +14,7 @@ from parking_desktop.domain.roles import Role
 from parking_desktop.services.money.views import PaymentRequest, ShiftView
 from parking_desktop.services.views import CheckoutQuote, Receipt
 from parking_desktop.ui.common.formatting import money
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.kiosk.manager_dialog import ManagerApprovalDialog
 from parking_desktop.ui.kiosk.payment import PaymentPanel
 from parking_desktop.ui.kiosk.receipt import QuoteCard
@@ -91,22 +92,24 @@ class CheckOutScreen(KioskScreen):
 
     def enter(self, vehicle: str = "", **kwargs: Any) -> None:
         self.reset()
-        self.quote_button.setEnabled(False)
-        self.call(self.kiosk.app.money.current_shift, self.kiosk.actor,
-                  on_success=lambda shift: self._shift_known(shift, vehicle))
-
-    def _shift_known(self, shift: ShiftView | None, vehicle: str) -> None:
-        self.shift = shift
-        self.quote_button.setEnabled(shift is not None)
-        self.vehicle.setEnabled(shift is not None)
-        if shift is None:
-            self.show_error("No open shift: payments are only taken inside a shift. Go back and "
-                            "choose \"Open shift\" with the cash float in the drawer.")
-            self.focus(self.cancel_button)
-            return
+        # Quietly: the attendant may type the plate meanwhile (the service refuses a payment
+        # outside a shift anyway; this only says so before the fee is even asked for).
+        self.call(self.kiosk.app.money.current_shift, self.kiosk.actor, quiet=True,
+                  on_success=self._shift_known)
         if vehicle:
             self.vehicle.setText(vehicle)
             self.show_fee()
+
+    def _shift_known(self, shift: ShiftView | None) -> None:
+        self.shift = shift
+        for widget in (self.quote_button, self.vehicle, self.confirm_button):
+            set_enabled(widget, shift is not None)  # held by a running call: when it ends
+        if shift is None:
+            self._drop_calls()
+            self.pages.setCurrentWidget(self.form_page)
+            self.show_error("No open shift: payments are only taken inside a shift. Go back and "
+                            "choose \"Open shift\" with the cash float in the drawer.")
+            self.focus(self.cancel_button)
 
     def reset(self) -> None:
         super().reset()
@@ -115,6 +118,8 @@ class CheckOutScreen(KioskScreen):
         self.quote_card.quote = None
         self.payment.clear()
         self.shift = None
+        for widget in (self.quote_button, self.vehicle, self.confirm_button):
+            set_enabled(widget, True)
         self.pages.setCurrentWidget(self.form_page)
 
     def back(self) -> None:

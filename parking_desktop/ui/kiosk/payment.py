@@ -97,6 +97,7 @@ class ReasonPicker(QWidget):
         row.setSpacing(8 if stacked else 12)
         self.code = QComboBox(self)
         self.code.setAccessibleName(f"{caption}: kind")
+        self.code.view().setAccessibleName(f"{caption}: the list")
         self.code.addItem(f"{caption}: choose…" if stacked else "Choose…", None)
         for code, text in REASONS.items():
             self.code.addItem(text, code)
@@ -182,6 +183,7 @@ class PaymentPanel(Card):
         self.adjustment = QComboBox(self)
         self.adjustment.setObjectName("adjustmentKind")
         self.adjustment.setAccessibleName("Discount or free exit")
+        self.adjustment.view().setAccessibleName("Discounts and free exit")
         for kind, text in ADJUSTMENTS:
             self.adjustment.addItem(text, kind)
         adjust.addWidget(self.adjustment, 1)
