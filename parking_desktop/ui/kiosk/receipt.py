@@ -55,12 +55,13 @@ def payment_rows(receipt: Receipt) -> list[tuple[str, str]]:
     p = receipt.payment
     if p is None:
         return []
-    rows = [("Paid by", method_label(p.method.value))]
+    paid = method_label(p.method.value)
+    if p.tendered is not None:  # one line: the receipt must fit a 768-line screen unshrunk
+        paid += (f" · {money_in(p.tendered, p.currency)} given · "
+                 f"{money_in(p.change, p.currency)} change")
+    rows = [("Paid by", paid)]
     if p.fee is not None and p.fee != p.amount:
         rows.insert(0, ("Fee before discount", money_in(p.fee, p.currency)))
-    if p.tendered is not None:
-        rows.append(("Cash tendered", money_in(p.tendered, p.currency)))
-        rows.append(("Change", money_in(p.change, p.currency)))
     if p.reason_text:
         rows.append(("Reason", p.reason_text))
     return rows
