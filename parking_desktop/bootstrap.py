@@ -37,7 +37,6 @@ from parking_desktop.services.parking.stats import StatsService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
-    from parking_desktop.domain.money import ShiftReport
     from parking_desktop.jobs.wiring import JobsAdmin
     from parking_desktop.services.exports.exports import ExportService
     from parking_desktop.services.mail.email import EmailService
@@ -171,7 +170,7 @@ def build_app(
     money = MoneyService(
         ctx, policy, timed_parking, ledger, users.authenticate,
         queue_mail=lambda session, mail: built[0].email.outbox.enqueue(mail, session=session),
-        render_pdf=_shift_report_renderer(ctx, settings),
+        render_pdf=_shift_report_renderer(settings.app_timezone),
     )
     app = App(
         settings=settings,
@@ -198,15 +197,14 @@ def build_app(
     return app
 
 
-def _shift_report_renderer(ctx: ServiceContext, settings: Settings) -> Callable[..., bytes]:
-    """The Z-report mailed at a shift's close: the money service's ShiftReport mapped to the
-    PDF renderer's document (adapters/pdf, fpdf2)."""
-    from parking_desktop.adapters.pdf import render_shift_report_pdf
-    from parking_desktop.services.money.documents import shift_report_document
+def _shift_report_renderer(tz_name: str) -> Callable[..., bytes]:
+    """The Z-report as PDF (adapters/pdf, fpdf2), loaded on the first shift close."""
 
-    def render(report: ShiftReport) -> bytes:
-        document = shift_report_document(report, settings.app_timezone, ctx.clock.now())
-        return render_shift_report_pdf(document)
+    def render(report: Any) -> bytes:
+        from parking_desktop.adapters.pdf import render_shift_report_pdf
+        from parking_desktop.services.money.documents import shift_document
+
+        return render_shift_report_pdf(shift_document(report, time_zone=tz_name))
 
     return render
 

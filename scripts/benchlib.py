@@ -32,6 +32,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "main.py"
+
+# An installed program runs from compiled bytecode (pip and the frozen build compile it). With
+# PYTHONDONTWRITEBYTECODE set (some shells and CI set it), the editable checkout's modules were
+# compiled from source again in every measured process - tens of milliseconds at start-up and
+# on a screen's first visit that no user pays - and the unmeasured warm-up run could not fix
+# that. Every benchmark and the processes it starts may therefore write their bytecode.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 PG_PREFIX = "pd_bench_"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 

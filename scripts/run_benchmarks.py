@@ -45,6 +45,14 @@ from benchlib import (
 
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def markers(section: str) -> tuple[str, str]:
+    """The results section's markers: the main one, or a named one kept beside it (e.g. a
+    full-size run of a few benchmarks next to a small-size run of all of them)."""
+    if not section:
+        return START, END
+    return f"<!-- results:{section}:start -->", f"<!-- results:{section}:end -->"
 PASSWORD = "bench-password-1"
 SIZES = {
     "full": {"drivers": 10_000, "days": 365, "job_sizes": "10000,100000", "mails": 10_000,
@@ -153,8 +161,9 @@ def command_line(run: Run) -> str:
     return " ".join(display(a) for a in ["python", *args])
 
 
-def table(runs: list[Run], size: str, header: dict[str, str]) -> str:
-    lines = [START, "", f"## Latest results ({header['title']})", ""]
+def table(runs: list[Run], size: str, header: dict[str, str], section: str = "") -> str:
+    start, end = markers(section)
+    lines = [start, "", f"## Latest results ({header['title']})", ""]
     lines += [f"- **Run**: {header['date']}, commit `{header['commit']}`, "
               f"`python scripts/run_benchmarks.py --size {size}` in {header['minutes']} min",
               f"- **Machine**: {header['machine']}",
@@ -192,15 +201,16 @@ def table(runs: list[Run], size: str, header: dict[str, str]) -> str:
         lines.append("")
         lines += [f"- {note}" for note in doc["notes"]]
         lines.append("")
-    lines.append(END)
+    lines.append(end)
     return "\n".join(lines)
 
 
-def write_doc(text: str) -> None:
+def write_doc(text: str, section: str = "") -> None:
+    start, end = markers(section)
     current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        after = rest.split(end, 1)[1]
         DOC.write_text(before + text + after, encoding="utf-8")
     else:
         DOC.write_text(current.rstrip() + "\n\n" + text + "\n", encoding="utf-8")
@@ -219,7 +229,8 @@ def rewrite(work: Path) -> int:
     stored = json.loads((work / "results" / "run.json").read_text(encoding="utf-8"))
     runs = [Run(r["name"], r["database"], r["args"], Path(r["results"]), Path(r["log"]),
                 r["seconds"], r["returncode"]) for r in stored["runs"]]
-    write_doc(table(runs, stored["size"], stored["header"]))
+    section = stored.get("section", "")
+    write_doc(table(runs, stored["size"], stored["header"], section), section)
     print(f"Rewrote the results in {DOC.relative_to(ROOT)} from {work / 'results'}")
     return 0
 
@@ -236,6 +247,9 @@ def main() -> int:
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--title", help="the heading's note (default: the size and the load)")
     parser.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
+    parser.add_argument("--section", default="", metavar="NAME",
+                        help="write the table into its own section NAME of the page (added "
+                             "after the main one), leaving the main results as they are")
     parser.add_argument("--rewrite", action="store_true",
                         help="only rewrite the table from the last run's results in --work")
     parser.add_argument("--list-leftovers", action="store_true",
@@ -274,12 +288,12 @@ def main() -> int:
     }
     (work / "results").mkdir(parents=True, exist_ok=True)
     (work / "results" / "run.json").write_text(json.dumps({
-        "size": args.size, "header": header,
+        "size": args.size, "header": header, "section": args.section,
         "runs": [{"name": r.name, "database": r.database, "args": r.args,
                   "results": str(r.results), "log": str(r.log), "seconds": r.seconds,
                   "returncode": r.returncode} for r in runs]}, indent=1), encoding="utf-8")
     if not args.no_doc:
-        write_doc(table(runs, args.size, header))
+        write_doc(table(runs, args.size, header, args.section), args.section)
         print(f"Wrote the results into {DOC.relative_to(ROOT)}")
     failed = [f"{r.name} ({r.database})" for r in runs if r.returncode != 0]
     print(f"{minutes:.1f} min in all; load average at end: {header['load_end']}")

@@ -165,7 +165,15 @@ def _read_password() -> str:
 
 # --- lots and parking -------------------------------------------------------------------------
 def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
-    lots = app_factory().lots.search()
+    # The cached list first, with the cache alone: a hit needs no database code loaded (most
+    # of this command's time); a miss builds the App and reads the database as before.
+    from parking_desktop.config import load_settings
+    from parking_desktop.services.cache.peek import cached_lot_list
+
+    settings = load_settings(data_dir=args.data_dir, database_url=args.db)
+    lots = cached_lot_list(settings)
+    if lots is None:
+        lots = app_factory().lots.search()
     if args.json:
         print_json([
             {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,

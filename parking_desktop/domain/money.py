@@ -183,3 +183,5 @@ class ShiftReport:
     manager_comment: str | None = None
     approved_by: str | None = None
     approved_at: datetime | None = None
+    refunds: Decimal = Decimal(0)  # refunds and voids of the shift, every method, positive
+    refund_count: int = 0

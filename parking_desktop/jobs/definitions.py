@@ -35,8 +35,8 @@ DAILY_REMINDER = "daily_reminder"
 MONTHLY_REPORT = "monthly_report"
 CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
-NO_SHOWS = "no_shows"
 EXCEPTIONS_DIGEST = "exceptions_digest"
+NO_SHOWS = "no_shows"
 JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH,
              EXCEPTIONS_DIGEST)
 DISPATCH_EVERY_SECONDS = 60

@@ -217,3 +217,13 @@ class DashboardStats:
     revenue_per_day: list[tuple[str, Decimal]] = field(default_factory=list)
     bookings_by_hour: list[int] = field(default_factory=list)
     recent: list[ReservationView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChartHistory:
+    """The dashboard's two charts over closed quarter hours (before the current one): revenue
+    per site-local day as (day, amount) and bookings per site-local hour (24 counts). Nothing
+    but a write into the past changes them, so they are cached apart from the live figures."""
+
+    revenue_per_day: list[tuple[str, Decimal]] = field(default_factory=list)
+    bookings_by_hour: list[int] = field(default_factory=list)

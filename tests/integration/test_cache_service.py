@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,11 +14,17 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from parking_desktop.adapters.db import summary
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import PermissionDeniedError
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
-from parking_desktop.services.cache.caching import DASHBOARD, CacheService
+from parking_desktop.services.cache.caching import (
+    DASHBOARD,
+    CacheService,
+    _without_password,
+    namespace_for,
+)
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import ReservationFilter, SearchService
@@ -274,11 +282,11 @@ def test_hit_and_miss_counters(app: App, lot: LotView, manager: Actor) -> None:
     app.lots.search()
     app.lots.search()
     app.lots.search()
-    app.stats.dashboard(manager)
+    app.stats.dashboard(manager)  # two misses: the dashboard and its closed-hours charts
     info = app.cache.info(manager)
-    assert (info.hits, info.misses) == (2, 2)
-    assert info.hit_ratio == pytest.approx(0.5)
-    assert info.entries == 2
+    assert (info.hits, info.misses) == (2, 3)
+    assert info.hit_ratio == pytest.approx(0.4)
+    assert info.entries == 3
     assert info.size_bytes > 0
     assert info.ok
 
@@ -292,7 +300,7 @@ def test_clearing_empties_the_cache_and_only_managers_may(
         app.cache.clear(attendant)
     with pytest.raises(PermissionDeniedError):
         app.cache.info(attendant)
-    assert app.cache.clear(manager) == 2
+    assert app.cache.clear(manager) == 3  # lots, dashboard, the dashboard's closed hours
     assert app.cache.info(manager).entries == 0
     app.lots.search()
     assert calls(app, "lots.search:uncached") == 2
@@ -410,3 +418,70 @@ def test_callers_may_change_what_they_get_without_harming_the_next_caller(
     assert len(again.per_lot) == 1 and len(again.revenue_per_day) == 30
     assert calls(app, "lots.search:uncached") == 1  # all of it came from the cache
     assert calls(app, "stats.dashboard:uncached") == 1
+
+
+def test_the_namespace_never_holds_a_password() -> None:
+    first = namespace_for("postgresql://app:s3cret@db.example:5432/parking", "Europe/Paris")
+    second = namespace_for("postgresql://app:other@db.example:5432/parking", "Europe/Paris")
+    assert first == second  # the key depends on where the data is, not on the secret
+    assert namespace_for("postgresql://app@db.example/parking", "UTC") != namespace_for(
+        "postgresql://app@db.example/other", "UTC")
+    assert _without_password("postgresql://app:s3cret@db.example/parking") == (
+        "postgresql://app:***@db.example/parking")
+    assert namespace_for("sqlite:////tmp/a.db", "UTC") != namespace_for("sqlite:////tmp/a.db",
+                                                                          "Europe/Paris")
+
+
+# --- the dashboard's closed quarter hours, cached apart from its live figures ------------------
+def _stay_two_hours_ago(app: App, w: dict[str, Any], clock: FixedClock) -> None:
+    """A completed walk-in stay, then the clock moved on: it lies in closed quarter hours."""
+    app.parking.check_in(w["attendant"], w["lot"].id, "PAST1")
+    clock.advance(hours=1)
+    app.parking.check_out(w["attendant"], "PAST1")
+    clock.advance(hours=1)
+
+
+def test_a_check_in_keeps_the_closed_hours_charts(
+    app: App, make_user: MakeUser, clock: FixedClock
+) -> None:
+    w = _world(app, make_user)
+    manager = w["manager"]
+    _stay_two_hours_ago(app, w, clock)
+    first = app.stats.dashboard(manager)
+    assert sum(first.bookings_by_hour) == 1 and first.revenue_total > 0
+    assert calls(app, "stats.chart_history:uncached") == 1
+
+    app.parking.check_in(w["attendant"], w["lot"].id, "NOW01")  # drops the dashboard ...
+    after = app.stats.dashboard(manager)
+    assert after == uncached(app).stats.dashboard(manager)
+    assert (after.occupied, sum(after.bookings_by_hour)) == (first.occupied + 1, 2)
+    assert calls(app, "stats.dashboard:uncached") == 2
+    assert calls(app, "stats.chart_history:uncached") == 1  # ... not the closed hours
+
+    clock.advance(minutes=15)  # the quarter hour of that check-in closes
+    app.parking.check_out(w["attendant"], "NOW01")
+    later = app.stats.dashboard(manager)
+    assert later == uncached(app).stats.dashboard(manager)
+    assert calls(app, "stats.chart_history:uncached") == 2
+
+
+def test_a_write_into_closed_hours_shows_at_once(
+    app: App, make_user: MakeUser, clock: FixedClock
+) -> None:
+    """A stay recorded late (its summary row in a quarter hour already closed) changes the sum
+    that keys the cached charts: they are read again, never served stale."""
+    w = _world(app, make_user)
+    manager = w["manager"]
+    _stay_two_hours_ago(app, w, clock)
+    before = app.stats.dashboard(manager)
+    late = clock.now() - timedelta(hours=3)
+    with app.db.write() as session:  # what recording a stay late does to the summary rows
+        summary.count_booking(session, w["lot"].id, late)
+        summary.count_completion(session, w["lot"].id, late + timedelta(hours=1), Decimal("10"))
+    app.ctx.changed("reservations")  # what that write announces: drops the dashboard
+    after = app.stats.dashboard(manager)
+    assert after == uncached(app).stats.dashboard(manager)
+    assert sum(after.bookings_by_hour) == sum(before.bookings_by_hour) + 1
+    assert sum(v for _, v in after.revenue_per_day) == sum(
+        v for _, v in before.revenue_per_day) + 10
+    assert calls(app, "stats.chart_history:uncached") == 2

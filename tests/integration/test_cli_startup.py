@@ -9,12 +9,16 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from parking_desktop.adapters.db import migrate, schema_version
 from parking_desktop.adapters.db.engine import make_engine
+from parking_desktop.bootstrap import build_app
+from parking_desktop.config import load_settings
+from parking_desktop.domain.roles import SYSTEM
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("PySide6", "alembic", "apscheduler", "jinja2", "css_inline",
@@ -62,6 +66,30 @@ def test_lots_json_loads_none_of_the_heavy_packages(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     assert heavy(modules) == []
+
+
+def test_a_cached_lot_list_is_served_without_database_code(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    loaded("lots", "--json", data_dir=data)  # creates the schema and fills the cache
+    done, modules = loaded("lots", "--json", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == []
+    assert "sqlalchemy" not in modules  # the cache alone answered
+
+    # A write drops the cached list: the next run reads the database and shows the new lot.
+    app = build_app(load_settings(data_dir=data))
+    try:
+        app.lots.create(SYSTEM, name="Harbour", address="1 Quay", pin_code="PIN01",
+                        price_per_hour=Decimal("2.50"), number_of_spots=3)
+    finally:
+        app.close()
+    done, modules = loaded("lots", "--json", data_dir=data)
+    assert done.returncode == 0, done.stderr
+    assert [(lot["name"], lot["free"]) for lot in json.loads(done.stdout)] == [("Harbour", 3)]
+    assert "sqlalchemy" in modules
+    done, modules = loaded("lots", "--json", data_dir=data)  # cached again
+    assert [lot["name"] for lot in json.loads(done.stdout)] == ["Harbour"]
+    assert "sqlalchemy" not in modules
 
 
 def test_a_schema_behind_head_is_upgraded_at_start(tmp_path: Path) -> None:

@@ -47,10 +47,14 @@ def endless_query(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def endless(dialect: str, flt: object, options: csv_export.CsvOptions,
                 span: object = None) -> str:
-        # As many columns as the real SELECT: the SQLite writer wraps it into CSV lines.
+        # As many columns as the real SELECT (PostgreSQL's writer copies it out).
         return sql.format(more=", NULL" * (len(options.header) - 2))
 
+    def endless_lines(flt: object, options: csv_export.CsvOptions, span: object = None) -> str:
+        return sql.format(more="")  # SQLite's writer: one finished line per row
+
     monkeypatch.setattr(csv_export, "build_select", endless)
+    monkeypatch.setattr(csv_export, "build_lines_select", endless_lines)
 
 
 # The endless query runs for many minutes: an export that ends within this hang guard was

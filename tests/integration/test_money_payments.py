@@ -481,3 +481,34 @@ def test_receipt_data_has_the_lot_times_fee_vat_and_method(
     if db_url.startswith("sqlite"):
         with app.db.read() as s:  # the money column really holds two places
             assert s.execute(text("SELECT amount FROM payments")).scalar() == 5
+
+
+def test_the_receipt_pdf_says_what_a_person_keeps(
+    app: App, manager: Actor, attendant: Actor, clock: FixedClock
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    lot = make_lot(app, manager)
+    app.money.open_shift(attendant, Decimal("0"))
+    paid = stay(
+        app,
+        clock,
+        attendant,
+        lot,
+        "PDF-1",
+        minutes=150,
+        request=PaymentRequest(CASH, tendered=Decimal("10")),
+    ).payment
+    assert paid is not None
+    document = app.money.receipt_document(attendant, paid.id)
+    assert (document.receipt_number, document.gross, document.payment_method) == (
+        "000001",
+        Decimal("6.25"),
+        "cash",
+    )
+    reader = PdfReader(io.BytesIO(app.money.receipt_pdf(attendant, paid.id)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for words in ("000001", "City Center", "1 Main St", "PDF1", "6.25", "3.75"):
+        assert words in text, words

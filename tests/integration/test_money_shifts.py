@@ -161,7 +161,17 @@ def test_the_z_report_is_delivered_to_the_managers_with_its_attachment(
     message = smtp_server.received[0].message
     assert message["Subject"].startswith(f"Z-report: shift {shift.id}")
     (part,) = list(message.iter_attachments())
-    assert part.get_filename() in (f"z-report-{shift.id}.pdf", f"z-report-{shift.id}.txt")
+    assert part.get_filename() == f"z-report-{shift.id}.pdf"
+    text = pdf_text(part.get_content())
+    assert attendant.username in text and "23.75" in text
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_a_shift_open_too_long_is_flagged(

@@ -37,11 +37,12 @@ BY_RESERVED_AT = "ix_reservations_reserved_at"
 QUARTERS_SQLITE, QUARTERS_PG = "sqlite_autoindex_stats_quarters_1", "pk_stats_quarters"
 MONTH = START.replace(day=1)
 SINCE = START - timedelta(days=stats.CHART_DAYS)
+UNTIL = stats.current_quarter(START)
 
 
 def dashboard(name: str) -> Callable[[App, dict[str, int]], Any]:
     return lambda app, ids: stats.dashboard_queries(app.ctx.db.engine.dialect.name,
-                                                    MONTH, SINCE)[name]
+                                                    MONTH, SINCE, UNTIL)[name]
 
 
 def everyone(flt: search.ReservationFilter) -> search.SearchQuery:
@@ -85,8 +86,10 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str | tuple[str,
     "dashboard: revenue this month": (dashboard("revenue_month"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue this month, before the first quarter hour": (
         dashboard("revenue_month_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
-    "dashboard: revenue per day and bookings by hour": (
+    "dashboard: revenue per day and bookings by hour, current quarter hour": (
         dashboard("chart"), QUARTERS_SQLITE, QUARTERS_PG),
+    "dashboard: revenue per day and bookings by hour, closed quarter hours": (
+        dashboard("chart_history"), QUARTERS_SQLITE, QUARTERS_PG),
     "dashboard: revenue per day, before the first quarter hour": (
         dashboard("revenue_hours_edge"), BY_STATUS, BY_STATUS_OR_LEFT_AT),
     "dashboard: bookings by hour, before the first quarter hour": (

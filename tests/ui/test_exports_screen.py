@@ -89,10 +89,14 @@ def test_live_progress_and_cancel(
 
     def endless(dialect: str, flt: object, options: csv_export.CsvOptions,
                 span: object = None) -> str:
-        # As many columns as the real SELECT: the SQLite writer wraps it into CSV lines.
+        # As many columns as the real SELECT (PostgreSQL's writer copies it out).
         return sql.format(more=", NULL" * (len(options.header) - 2))
 
+    def endless_lines(flt: object, options: csv_export.CsvOptions, span: object = None) -> str:
+        return sql.format(more="")  # SQLite's writer: one finished line per row
+
     monkeypatch.setattr(csv_export, "build_select", endless)
+    monkeypatch.setattr(csv_export, "build_lines_select", endless_lines)
     screen = desk.open(ExportsScreen, manager)
     qtbot.mouseClick(screen.export_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: screen.current_card.isVisible() and status_of(screen) == "Running")

@@ -187,6 +187,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
             prepare_sqlite_file(Path(parsed.database))
+        # LIFO: the connection that just wrote is the next one handed out. SQLite keeps a
+        # connection's page cache across its own writes but drops all of it when another
+        # connection wrote, so a FIFO pool made every read after a write (the dashboard after a
+        # check-in) start from a cold cache.
+        kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                **kwargs)
         _configure_sqlite(engine)

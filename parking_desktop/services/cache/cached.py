@@ -4,6 +4,9 @@ Each cached service is a subclass that names its cached reads in its class body:
 
     class CachedStats(ReadsThroughCache, StatsService):
         dashboard = cached_read(StatsService.dashboard, DASHBOARD, dashboard_key, "stats.dashboard")
+    # Read by dashboard() on every recomputation: a check-in drops the dashboard, not this.
+    chart_history = cached_read(StatsService.chart_history, DASHBOARD_HISTORY,
+                                chart_history_key, "stats.chart_history")
 
 and bootstrap builds ``CachedStats(ctx, reads)`` instead of ``StatsService(ctx)``. Everything
 else (the writes, which announce their changes so the cache can drop what they touch) is
@@ -21,12 +24,14 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.cache import codec as cache_codec
 from parking_desktop.services.cache.caching import (
     DASHBOARD,
+    DASHBOARD_HISTORY,
     DRIVER_STATS,
     LOTS,
     USER_RESERVATIONS,
@@ -78,6 +83,16 @@ def dashboard_key(args: Mapping[str, Any]) -> str | None:
         return None  # refused by the service; never cached
     rest = {k: v for k, v in args.items() if k != "actor"}
     return f"dashboard:{actor.role.value}:{_encode(rest)}"
+
+
+def chart_history_key(args: Mapping[str, Any]) -> str | None:
+    """The closed quarter hours' charts are the same for every staff member; the check (a sum
+    of their rows) is in the key, so a write into the past makes a new key."""
+    actor, since, until = _actor(args), args.get("since"), args.get("until")
+    if actor is None or not actor.is_staff or not isinstance(since, datetime) or not isinstance(
+            until, datetime):
+        return None
+    return f"chart:{since.isoformat()}:{until.isoformat()}:{args.get('check', '')}"
 
 
 def for_user_key(method: str) -> KeyFunction:
@@ -177,6 +192,9 @@ class CachedStats(ReadsThroughCache, StatsService):
         self.cache_reads = reads
 
     dashboard = cached_read(StatsService.dashboard, DASHBOARD, dashboard_key, "stats.dashboard")
+    # Read by dashboard() on every recomputation: a check-in drops the dashboard, not this.
+    chart_history = cached_read(StatsService.chart_history, DASHBOARD_HISTORY,
+                                chart_history_key, "stats.chart_history")
     driver_summary = cached_read(StatsService.driver_summary, DRIVER_STATS,
                                  for_user_key("driver_summary"), "stats.driver_summary")
 

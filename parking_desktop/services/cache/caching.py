@@ -32,8 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar
-
-from sqlalchemy.engine import make_url
+from urllib.parse import urlsplit, urlunsplit
 
 from parking_desktop.adapters.cache import (
     DEFAULT_TIMEOUT,
@@ -59,6 +58,9 @@ R = TypeVar("R")
 LOTS = "lots"
 USER_RESERVATIONS = "user_reservations"
 DASHBOARD = "dashboard"
+# The dashboard's charts over closed quarter hours: keyed by a sum of the rows they are read
+# from (stats.py), so no topic needs to drop them; they age out with their window.
+DASHBOARD_HISTORY = "dashboard_history"
 DRIVER_STATS = "driver_stats"
 RESPONSES = "responses"  # anything cached with the generic cached_response decorator
 
@@ -66,6 +68,7 @@ FAMILY_TTL: dict[str, float] = {
     LOTS: 5 * 60.0,
     USER_RESERVATIONS: 2 * 60.0,
     DASHBOARD: 5 * 60.0,
+    DASHBOARD_HISTORY: 15 * 60.0,
     DRIVER_STATS: 5 * 60.0,
     RESPONSES: 5 * 60.0,
 }
@@ -79,6 +82,7 @@ TOPIC_FAMILIES: dict[str, frozenset[str]] = {
     "users": frozenset({USER_RESERVATIONS, DASHBOARD, DRIVER_STATS, RESPONSES}),
     "activity": frozenset(),
 }
+# Not DASHBOARD_HISTORY: it is read while a dashboard is being filled, under that lock.
 STAMPEDE_FAMILIES = frozenset({DASHBOARD, DRIVER_STATS})
 
 LOCK_TTL = 60.0  # a crashed lock holder frees the lock after this long
@@ -117,12 +121,22 @@ class Sync(Protocol):
 def namespace_for(database_url: str, timezone: str) -> str:
     """Keys depend on the database (one data folder may be pointed at another database), the
     site's time zone (dashboards bucket by local day) and the shape of the cached views."""
-    try:
-        url = make_url(database_url).render_as_string(hide_password=True)
-    except Exception:  # an odd URL still gets its own namespace
-        url = database_url
+    url = _without_password(database_url)
     digest = hashlib.sha256(f"{url}|{timezone}".encode()).hexdigest()[:10]
     return f"{cache_codec.fingerprint()}.{digest}:"
+
+
+def _without_password(database_url: str) -> str:
+    """The URL with its password masked (the key must not hold it). Plain ``urllib``: the
+    cache is also opened before SQLAlchemy is loaded (``peek.py``)."""
+    try:
+        parts = urlsplit(database_url)
+        if parts.password is None:
+            return database_url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    except ValueError:  # an odd URL still gets its own namespace
+        return database_url
 
 
 def lots_key(text: str = "", include_archived: bool = False) -> str:

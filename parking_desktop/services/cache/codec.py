@@ -32,7 +32,7 @@ VIEW_TYPES: dict[str, type[Any]] = {
     for cls in (
         views.UserView, views.LotView, views.SpotView, views.ReservationView,
         views.CheckoutQuote, views.Receipt, views.ActivityView, views.Page,
-        views.DriverSummary, views.LotOccupancy, views.DashboardStats,
+        views.DriverSummary, views.LotOccupancy, views.DashboardStats, views.ChartHistory,
     )
 }
 ENUM_TYPES: dict[str, type[Enum]] = {

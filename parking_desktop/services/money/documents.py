@@ -1,11 +1,7 @@
-"""The money service's receipts and Z-reports as the PDF renderer's documents
-(``domain/documents.py``): the figures are already decided by the service, this only maps
-them field by field (the renderer lays them out)."""
+"""The money data as the PDF renderer's documents (domain/documents.py): a payment's
+``ReceiptData`` as a ``ReceiptDocument``, a ``ShiftReport`` as a ``ShiftReportDocument``."""
 
 from __future__ import annotations
-
-from datetime import datetime
-from decimal import Decimal
 
 from parking_desktop.domain.documents import (
     ExceptionLine,
@@ -14,13 +10,10 @@ from parking_desktop.domain.documents import (
     ReceiptDocument,
     ShiftReportDocument,
 )
-from parking_desktop.domain.money import ExceptionKind, PaymentKind, ReceiptData, ShiftReport
-
-_CORRECTIONS = (ExceptionKind.REFUND, ExceptionKind.VOID)
+from parking_desktop.domain.money import PaymentKind, ReceiptData, ShiftReport
 
 
-def receipt_document(data: ReceiptData, time_zone: str, driver: str = "") -> ReceiptDocument:
-    """``data`` as the printed receipt (``time_zone``: the site's zone, named on the page)."""
+def receipt_document(data: ReceiptData, *, time_zone: str, driver: str = "") -> ReceiptDocument:
     note = data.reason or ""
     if data.kind is not PaymentKind.PAYMENT:
         note = f"{data.kind.value.capitalize()}: {note}".rstrip(": ")
@@ -51,11 +44,7 @@ def receipt_document(data: ReceiptData, time_zone: str, driver: str = "") -> Rec
     )
 
 
-def shift_report_document(
-    report: ShiftReport, time_zone: str, issued_at: datetime
-) -> ShiftReportDocument:
-    """A shift's Z-report as the PDF renderer's document."""
-    corrections = [e for e in report.exceptions if e.kind in _CORRECTIONS]
+def shift_document(report: ShiftReport, *, time_zone: str) -> ShiftReportDocument:
     return ShiftReportDocument(
         site_name=report.site_name,
         shift_id=report.shift_id,
@@ -65,15 +54,15 @@ def shift_report_document(
         closed_at=report.closed_at,
         opening_float=report.opening_float,
         payments=tuple(MethodTotal(t.method.value, t.count, t.amount) for t in report.by_method),
-        refunds=sum((abs(e.amount or Decimal(0)) for e in corrections), Decimal(0)),
-        refund_count=len(corrections),
+        refunds=report.refunds,
+        refund_count=report.refund_count,
         exceptions=tuple(
             ExceptionLine(
                 kind=e.kind.value.replace("_", " "),
-                reason=f"{e.reason_code.value.replace('_', ' ')}: {e.reason_text}".strip(": "),
+                reason=f"{e.reason_code.value.replace('_', ' ')}: {e.reason_text}",
                 amount=e.amount,
                 at=e.created_at,
-                by=e.actor if e.approved_by is None else f"{e.actor} (approved {e.approved_by})",
+                by=e.actor + (f" (approved by {e.approved_by})" if e.approved_by else ""),
             )
             for e in report.exceptions
         ),
@@ -84,7 +73,7 @@ def shift_report_document(
         difference=report.difference,
         difference_reason=report.difference_reason or "",
         currency=report.currency,
-        issued_at=issued_at,
+        issued_at=report.closed_at or report.opened_at,
         time_zone=time_zone,
         locale=report.locale,
     )

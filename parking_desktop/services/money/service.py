@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, Reservation, User
 from parking_desktop.adapters.db.models_money import Payment, Receipt
+from parking_desktop.domain.documents import ReceiptDocument
 from parking_desktop.domain.errors import (
     AuthenticationError,
     NotFoundError,
@@ -35,6 +36,7 @@ from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager, require_self_or_staff, require_staff
 from parking_desktop.services.mail.outbox import OutgoingMail
+from parking_desktop.services.money.documents import receipt_document
 from parking_desktop.services.money.exceptions import (
     exception_view,
     exceptions_query,
@@ -250,6 +252,24 @@ class MoneyService(ShiftService):
             p, number, r, lot = row
             require_self_or_staff(actor, r.user_id if r else None, "see this receipt")
             return self._receipt_data(session, p, number, r, lot)
+
+    def receipt_document(self, actor: Actor, payment_id: int) -> ReceiptDocument:
+        """The receipt as the PDF renderer's document (what the kiosk prints and e-mails)."""
+        data = self.receipt(actor, payment_id)
+        with self.ctx.read() as session:
+            driver = session.execute(
+                select(User.full_name, User.username)
+                .join(Reservation, Reservation.user_id == User.id)
+                .join(Payment, Payment.reservation_id == Reservation.id)
+                .where(Payment.id == payment_id)
+            ).first()
+        name = (driver[0] or driver[1]) if driver is not None else ""
+        return receipt_document(data, time_zone=str(self.ctx.tz), driver=name)
+
+    def receipt_pdf(self, actor: Actor, payment_id: int) -> bytes:
+        from parking_desktop.adapters.pdf import render_receipt_pdf  # fpdf2: on first use
+
+        return render_receipt_pdf(self.receipt_document(actor, payment_id))
 
     def _receipt_data(
         self, session: Session, p: Payment, number: int, r: Reservation | None, lot: ParkingLot

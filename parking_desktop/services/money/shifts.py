@@ -388,6 +388,11 @@ class ShiftService:
         ]
         cash_in, cash_out = shift_cash(session, shift.id)
         expected = expected_cash(shift.opening_float, cash_in, cash_out)
+        refund_count, refunds = session.execute(
+            select(func.count(), func.coalesce(func.sum(-Payment.amount), 0)).where(
+                Payment.shift_id == shift.id, ~is_payment
+            )
+        ).one()
         end = shift.closed_at or now
         parked = session.scalar(
             select(func.count())
@@ -436,6 +441,8 @@ class ShiftService:
             manager_comment=shift.manager_comment,
             approved_by=view.approved_by,
             approved_at=shift.approved_at.astimezone(tz) if shift.approved_at else None,
+            refunds=money(Decimal(str(refunds))),
+            refund_count=int(refund_count),
         )
 
     def _mail_report(self, session: Session, report: ShiftReport) -> None:

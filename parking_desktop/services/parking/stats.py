@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -29,7 +29,12 @@ from parking_desktop.services.sqlhelpers import (
     quarter_bucket,
     seconds_between,
 )
-from parking_desktop.services.views import DashboardStats, DriverSummary, LotOccupancy
+from parking_desktop.services.views import (
+    ChartHistory,
+    DashboardStats,
+    DriverSummary,
+    LotOccupancy,
+)
 
 CHART_DAYS = 30
 # The statements of dashboard_queries read together: single figures, then chart rows
@@ -39,7 +44,9 @@ HEADLINE = ("drivers", "active", "bookings_total", "revenue_total", "revenue_mon
 CHART = ("chart", "revenue_hours_edge", "booking_hours_edge")
 
 
-def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> dict[str, Any]:
+def dashboard_queries(
+    dialect: str, month_start: datetime, since: datetime, until: datetime | None = None
+) -> dict[str, Any]:
     """The dashboard's statements by name (each one's plan is checked in
     tests/integration/test_query_plans.py).
 
@@ -47,12 +54,20 @@ def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> d
     boundaries: from a window's first boundary on they answer; the few minutes between the
     window's exact start and that boundary are read from reservations (the ``*_edge``
     statements, an index range of at most a quarter hour), so every figure is the same as
-    summing the reservations themselves."""
+    summing the reservations themselves.
+
+    The chart rows are split at ``until`` (the start of the current quarter hour; the chart
+    reads no history without it): ``chart`` reads the quarter hours from there on, which every
+    booking and check-out now changes; ``chart_history`` the closed ones before it, which only
+    a write into the past changes (see ``closed_check``)."""
     counts = spot_counts_query().subquery()
     left_bucket = quarter_bucket(Reservation.left_at, dialect)
     booked_bucket = quarter_bucket(Reservation.reserved_at, dialect)
     month_edge, since_edge = next_boundary(month_start), next_boundary(since)
     completed = Reservation.status == BookingStatus.COMPLETED
+    closed = [StatsQuarter.bucket >= bucket_of(since_edge)]
+    if until is not None:
+        closed.append(StatsQuarter.bucket < bucket_of(until))
     return {
         "per_lot": select(ParkingLot.id, ParkingLot.name, counts.c.available, counts.c.reserved,
                           counts.c.occupied)
@@ -71,7 +86,11 @@ def dashboard_queries(dialect: str, month_start: datetime, since: datetime) -> d
         # Both charts' quarter hours, then placed in the site's days and hours.
         "chart": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings),
                         func.sum(StatsQuarter.revenue))
-        .where(StatsQuarter.bucket >= bucket_of(since_edge))
+        .where(StatsQuarter.bucket >= bucket_of(since_edge if until is None else until))
+        .group_by(StatsQuarter.bucket),
+        "chart_history": select(StatsQuarter.bucket, func.sum(StatsQuarter.bookings),
+                                func.sum(StatsQuarter.revenue))
+        .where(*closed)
         .group_by(StatsQuarter.bucket),
         "revenue_hours_edge": select(left_bucket, literal_column("0"), func.sum(Reservation.cost))
         .where(completed, Reservation.left_at >= since, Reservation.left_at < since_edge)
@@ -94,24 +113,30 @@ class StatsService:
         local_now = now.astimezone(tz)
         month_start = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         since = now - timedelta(days=CHART_DAYS)
+        until = current_quarter(now)
         with self.ctx.read() as session:
             dialect = session.get_bind().dialect.name
-            queries = dashboard_queries(dialect, month_start, since)
+            queries = dashboard_queries(dialect, month_start, since, until)
             per_lot = [
                 LotOccupancy(lot_id=i, name=n, available=int(a or 0), reserved=int(r or 0),
                              occupied=int(o or 0))
                 for i, n, a, r, o in session.execute(queries["per_lot"]).all()
             ]
-            # One round trip for the single figures, one for both charts.
+            # One round trip for the single figures, one for both charts' live rows.
             drivers, active, total, revenue_total, month, month_edge = session.execute(select(
                 *(queries[name].scalar_subquery() for name in HEADLINE))).one()
             chart = session.execute(union_all(*(queries[name] for name in CHART))).all()
             recent = recent_reservations(session, limit=5)
+        # The closed quarter hours, under a key that changes with any write into them.
+        check = closed_check(total, revenue_total, chart, until)
+        history = self.chart_history(actor, next_boundary(since), until, check)
 
         local = _local_times(tz)
         spots = sum(p.available + p.reserved + p.occupied for p in per_lot)
         reserved = sum(p.reserved for p in per_lot)
         occupied = sum(p.occupied for p in per_lot)
+        per_day = _revenue_by_day(chart, local, dict(history.revenue_per_day))
+        hours = _bookings_by_hour(chart, local, history.bookings_by_hour)
         return DashboardStats(
             lots=len(per_lot), spots=spots, available=spots - reserved - occupied,
             reserved=reserved, occupied=occupied,
@@ -121,10 +146,26 @@ class StatsService:
             revenue_total=money(_dec(revenue_total)),
             revenue_month=money(_dec(month) + _dec(month_edge)),
             per_lot=per_lot,
-            revenue_per_day=_revenue_per_day(chart, local_now, local),
-            bookings_by_hour=_bookings_by_hour(chart, local),
+            revenue_per_day=_last_days(per_day, local_now),
+            bookings_by_hour=hours,
             recent=recent,
         )
+
+    def chart_history(
+        self, actor: Actor, since: datetime, until: datetime, check: str = ""
+    ) -> ChartHistory:
+        """Both charts over the closed quarter hours from ``since`` to ``until`` (a
+        quarter-hour boundary). ``check`` (``closed_check``) only keys the cached copy
+        (services/cache/cached.py), so a write into the past is never hidden by it."""
+        require_staff(actor, "see the dashboard")
+        with self.ctx.read() as session:
+            dialect = session.get_bind().dialect.name
+            query = dashboard_queries(dialect, since, since, until)["chart_history"]
+            rows = session.execute(query).all()
+        local = _local_times(self.ctx.tz)
+        per_day = _revenue_by_day(rows, local, {})
+        return ChartHistory(revenue_per_day=sorted(per_day.items()),
+                            bookings_by_hour=_bookings_by_hour(rows, local, [0] * 24))
 
     def driver_summary(self, actor: Actor, user_id: int | None = None) -> DriverSummary:
         uid = actor.user_id if user_id is None else user_id
@@ -192,24 +233,51 @@ def _local_times(tz: Any) -> Callable[[str], tuple[str, int]]:
     return local
 
 
-def _revenue_per_day(
-    rows: Sequence[Any], local_now: datetime, local: Callable[[str], tuple[str, int]]
-) -> list[tuple[str, Decimal]]:
-    per_day: dict[str, Decimal] = defaultdict(Decimal)
+def closed_check(bookings_total: Any, revenue_total: Any, chart: Sequence[Any],
+                 until: datetime) -> str:
+    """Bookings and revenue of every closed quarter hour: the all-time totals (one summary row
+    per lot) less the open quarter hour's rows, read in the same snapshot. A check-in or
+    check-out now changes both sides alike; a write into any closed quarter hour (a stay
+    recorded late, a repair of the summary rows) changes it, and with it the cache key of
+    the closed hours' charts. No extra query: the dashboard reads both already."""
+    open_rows = [row for row in chart if row[0] >= bucket_of(until)]  # not the *_edge rows
+    bookings = int(bookings_total or 0) - sum(int(row[1] or 0) for row in open_rows)
+    revenue = _dec(revenue_total) - sum((_dec(row[2]) for row in open_rows), Decimal(0))
+    return f"{bookings}:{revenue.quantize(CENT)}"
+
+
+def current_quarter(now: datetime) -> datetime:
+    """The start of the quarter hour ``now`` is in (UTC): the first bucket still open."""
+    utc = now.astimezone(UTC)
+    return utc.replace(minute=utc.minute // 15 * 15, second=0, microsecond=0)
+
+
+def _revenue_by_day(
+    rows: Sequence[Any], local: Callable[[str], tuple[str, int]], per_day: dict[str, Decimal]
+) -> dict[str, Decimal]:
+    """``per_day`` with each row's revenue added to its site-local day."""
     for bucket, _, amount in rows:
         if amount:  # most quarter hours only had bookings
-            per_day[local(bucket)[0]] += _dec(amount)
+            day = local(bucket)[0]
+            per_day[day] = per_day.get(day, Decimal(0)) + _dec(amount)
+    return per_day
+
+
+def _last_days(per_day: dict[str, Decimal], local_now: datetime) -> list[tuple[str, Decimal]]:
     today = local_now.date()
     days = [(today - timedelta(days=i)).isoformat() for i in range(CHART_DAYS - 1, -1, -1)]
     return [(d, money(per_day.get(d, Decimal(0)))) for d in days]
 
 
-def _bookings_by_hour(rows: Sequence[Any], local: Callable[[str], tuple[str, int]]) -> list[int]:
-    hours: Counter[int] = Counter()
+def _bookings_by_hour(
+    rows: Sequence[Any], local: Callable[[str], tuple[str, int]], start: list[int]
+) -> list[int]:
+    """``start`` (24 counts, not changed) with each row's bookings added to its local hour."""
+    hours = list(start)
     for bucket, count, _ in rows:
         if count:
             hours[local(bucket)[1]] += int(count)
-    return [hours.get(h, 0) for h in range(24)]
+    return hours
 
 
 def _last_months(local_now: datetime, count: int) -> list[str]:

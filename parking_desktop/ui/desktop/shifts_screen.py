@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.adapters.pdf import render_shift_report_pdf
 from parking_desktop.domain.documents import method_label
-from parking_desktop.services.money.documents import shift_report_document
+from parking_desktop.services.money.documents import shift_document
 from parking_desktop.services.money.report_text import report_text
 from parking_desktop.services.money.views import PaymentView, ShiftState, ShiftView
 from parking_desktop.ui.common import formatting as fmt
@@ -356,7 +356,7 @@ class ShiftsScreen(Screen):
         def render() -> bytes:
             report = app.money.shift_report(actor, shift.id)
             return render_shift_report_pdf(
-                shift_report_document(report, app.settings.app_timezone, app.ctx.clock.now())
+                shift_document(report, time_zone=app.settings.app_timezone)
             )
 
         def print_it(pdf: bytes) -> None:

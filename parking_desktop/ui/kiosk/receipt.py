@@ -12,10 +12,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from parking_desktop.adapters.pdf import render_receipt_pdf
 from parking_desktop.domain.documents import method_label
 from parking_desktop.services.documents.receipts import email_receipt
-from parking_desktop.services.money.documents import receipt_document
 from parking_desktop.services.views import CheckoutQuote, Receipt
 from parking_desktop.ui.common.formatting import duration, money, money_in
 from parking_desktop.ui.common.print_pdf import print_pdf
@@ -215,8 +213,7 @@ class ReceiptScreen(KioskScreen):
         payment = self.receipt.payment if self.receipt else None
         if payment is None:
             raise ValueError("This stay has no payment to print.")
-        data = self.kiosk.app.money.receipt(self.kiosk.actor, payment.id)
-        return render_receipt_pdf(receipt_document(data, self.kiosk.app.settings.app_timezone))
+        return self.kiosk.app.money.receipt_pdf(self.kiosk.actor, payment.id)
 
     def print_receipt(self) -> None:
         if self.busy or self.receipt is None:
@@ -247,8 +244,7 @@ class ReceiptScreen(KioskScreen):
         app, actor = self.kiosk.app, self.kiosk.actor
 
         def send() -> str:
-            data = app.money.receipt(actor, payment.id)
-            document = receipt_document(data, app.settings.app_timezone)
+            document = app.money.receipt_document(actor, payment.id)
             email_receipt(app.email, actor, document, address=address)
             return address
 
