@@ -210,3 +210,65 @@ def test_count_note_by_note(
     qtbot.waitUntil(lambda: window.current.name == "staff")
     report = app.money.shift_report(manager, app.money.list_shifts(manager)[0].id)
     assert dict(report.denominations) == {Decimal("20.00"): 2, Decimal("10.00"): 1}
+
+
+def test_wrong_manager_password_charges_nothing_and_receipt_is_mailed(
+    app: App,
+    qtbot: QtBot,
+    open_kiosk: OpenKiosk,
+    manager: Actor,
+    attendant: Actor,
+    clock: FixedClock,
+) -> None:
+    make_lot(app, manager, price="4.00")
+    app.money.open_shift(attendant, Decimal("20"))
+    window = open_kiosk()
+    sign_in(qtbot, window, "staff", "attendant1")
+    _check_in(qtbot, window, "LONG1")
+    clock.advance(hours=5)  # 20.00, a 50 % discount gives away 10.00: within the limit
+    checkout = _quote(qtbot, window, "LONG1")
+    panel = checkout.payment
+    panel.adjustment.setCurrentIndex(panel.adjustment.findText("Discount (%)"))
+    qtbot.keyClicks(panel.value, "60")  # 12.00 given away: above the limit of 10
+    _choose_reason(panel.reason, ReasonCode.CUSTOMER_COMPLAINT, "waited at the barrier", qtbot)
+    assert panel.due.text() == "€8.00"
+    qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: checkout.approval is not None and checkout.approval.isVisible())
+    dialog = checkout.approval
+    assert dialog is not None
+    qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
+    assert dialog.error.text() == "Type the manager's username."  # next to the fields
+    qtbot.keyClicks(dialog.login, "manager1")
+    qtbot.keyClicks(dialog.password, "not-the-password")
+    qtbot.mouseClick(dialog.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Manager approval refused" in checkout.banner.label.text())
+    assert window.current is checkout
+    assert app.money.shift_payments(attendant, app.money.current_shift(attendant).id) == []
+    # Still parked, still owing the whole fee:
+    assert app.parking.quote_vehicle(attendant, "LONG1").cost == Decimal("20.00")
+
+    # 50 % stays within the limit: no manager needed; paid by card.
+    panel.value.clear()
+    qtbot.keyClicks(panel.value, "50")
+    qtbot.mouseClick(panel.method_buttons[panel.method.CARD], Qt.MouseButton.LeftButton)
+    assert not panel.cash_box.isVisible()
+    qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
+    receipt = window.screens["receipt"]
+    qtbot.waitUntil(lambda: window.current is receipt)
+    wait_idle(qtbot, window)
+    assert receipt.total_text() == "€10.00"
+    assert receipt.grid.text("Fee before discount") == "€20.00"
+
+    # E-mail: a bad address is refused under the field, then the PDF is queued.
+    qtbot.mouseClick(receipt.mail_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(receipt.address, "nobody")
+    qtbot.mouseClick(receipt.send_button, Qt.MouseButton.LeftButton)
+    assert "e-mail address" in receipt.address_error.text()
+    receipt.address.clear()
+    qtbot.keyClicks(receipt.address, "walkin@example.com")
+    qtbot.mouseClick(receipt.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "walkin@example.com" in receipt.banner.label.text())
+    with app.db.read() as s:
+        mails = list(s.scalars(select(EmailOutbox).where(EmailOutbox.kind == "receipt")))
+        assert [m.recipient for m in mails] == ["walkin@example.com"]
+        assert "Your parking receipt" in mails[0].subject
