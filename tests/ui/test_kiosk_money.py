@@ -272,3 +272,31 @@ def test_wrong_manager_password_charges_nothing_and_receipt_is_mailed(
         mails = list(s.scalars(select(EmailOutbox).where(EmailOutbox.kind == "receipt")))
         assert [m.recipient for m in mails] == ["walkin@example.com"]
         assert "Your parking receipt" in mails[0].subject
+
+
+def test_signing_out_closes_the_manager_dialog(
+    app: App,
+    qtbot: QtBot,
+    open_kiosk: OpenKiosk,
+    manager: Actor,
+    attendant: Actor,
+    clock: FixedClock,
+) -> None:
+    make_lot(app, manager, price="4.00")
+    app.money.open_shift(attendant, Decimal("0"))
+    window = open_kiosk()
+    sign_in(qtbot, window, "staff", "attendant1")
+    _check_in(qtbot, window, "GONE1")
+    clock.advance(hours=12)
+    checkout = _quote(qtbot, window, "GONE1")
+    qtbot.mouseClick(
+        checkout.payment.method_buttons[checkout.payment.method.WAIVED], Qt.MouseButton.LeftButton
+    )
+    _choose_reason(checkout.payment.reason, ReasonCode.GOODWILL, "regular", qtbot)
+    qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: checkout.approval is not None and checkout.approval.isVisible())
+    dialog = checkout.approval
+    window.sign_out()
+    assert dialog is not None and not dialog.isVisible()
+    assert checkout.approval is None
+    assert window.current.name == "home"

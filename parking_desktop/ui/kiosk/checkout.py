@@ -118,6 +118,8 @@ class CheckOutScreen(KioskScreen):
         self.quote_card.quote = None
         self.payment.clear()
         self.shift = None
+        if self.approval is not None:  # signed out meanwhile: the next user must not see it
+            self.approval.reject()
         for widget in (self.quote_button, self.vehicle, self.confirm_button):
             set_enabled(widget, True)
         self.pages.setCurrentWidget(self.form_page)
