@@ -144,3 +144,27 @@ def test_exceptions_filter_and_refund(
     wait_for(qtbot, lambda: screen.model.index(0, 1).data() == "Refund")
     screen.table.selectRow(0)
     assert not screen.refund_button.isEnabled()  # nothing to refund on a refund
+
+
+def test_a_shift_open_too_long_is_flagged(
+    app: App,
+    desk: Desk,
+    qtbot: QtBot,
+    manager: Actor,
+    attendant: Actor,
+    clock: FixedClock,
+) -> None:
+    app.money.open_shift(attendant, Decimal("10"))
+    clock.advance(hours=13)  # SHIFT_MAX_HOURS is 12
+    app.money.open_shift(manager, Decimal("10"))  # a fresh one
+    screen = desk.open(ShiftsScreen, manager)
+    states = [screen.model.index(r, 2).data() for r in range(screen.model.rowCount())]
+    assert states == ["Open", "Open — flagged, too long"]
+    screen.state.setCurrentIndex(screen.state.findData("flagged"))
+    desk.wait_idle(screen)
+    wait_for(qtbot, lambda: screen.model.rowCount() == 1)
+    assert screen.model.index(0, 1).data() == "attendant1"
+    screen.table.selectRow(0)
+    desk.wait_idle(screen)
+    # An open shift is not reviewed yet: nothing to approve or comment.
+    assert not screen.approve_button.isEnabled() and not screen.comment.isEnabled()
