@@ -34,6 +34,7 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
+from parking_desktop.services.tariffs.service import TariffService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class App:
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
     heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
     money: MoneyService  # payments, receipts, shifts, exceptions (docs/money.md)
+    tariffs: TariffService  # versions, quotes, what-if repricing (docs/tariffs.md)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -186,6 +188,7 @@ def build_app(
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),
         money=timed("money", money),
+        tariffs=timed("tariffs", TariffService(ctx)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

@@ -19,6 +19,7 @@ def register(sub: Any) -> None:
     kiosk.set_defaults(func=_kiosk)
     kiosk_commands.register_under(
         kiosk.add_subparsers(dest="kiosk_command", metavar="[status]", required=False))
+    kiosk_commands.register_sync(sub)
     board = sub.add_parser("board", help="show a lot's free spaces full screen (entrance display)")
     board.add_argument("--lot", action="append", required=True, metavar="NAME",
                        help="a lot's name or pin code; repeat for one row per lot")

@@ -27,6 +27,7 @@ from parking_desktop.cli.base import (
 from parking_desktop.domain import validation
 from parking_desktop.domain.money import ReasonCode
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.domain.tariffs.pricing import format_amount
 from parking_desktop.services.demo.options import DemoOptions
 from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
@@ -178,7 +179,8 @@ def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
         print_json([
             {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
              "price_per_hour": lot.price_per_hour, "free": lot.available,
-             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied}
+             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
+             "tariff": lot.tariff}
             for lot in lots
         ])
         return EXIT_OK
@@ -233,7 +235,13 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
                     "parked_at": receipt.parked_at, "left_at": receipt.left_at,
                     "hours": receipt.hours, "price_per_hour": receipt.price_per_hour,
                     "cost": receipt.cost, "currency": payment.currency,
-                    "receipt_number": payment.receipt_number, "payment": payment})
+                    "receipt_number": payment.receipt_number, "payment": payment,
+                    # Why the fee is what it is (docs/tariffs.md): the tariff's lines and
+                    # their total (the fee before any discount or waiver).
+                    "lines": [{"text": line.text, "amount": line.amount}
+                              for line in receipt.lines],
+                    "total": sum((line.amount for line in receipt.lines), Decimal("0.00")),
+                    "tariff_version_id": receipt.tariff_version_id})
         return EXIT_OK
     tz = app.settings.tz
     print(f"Vehicle {receipt.vehicle_number} left {receipt.lot_name}, spot {receipt.spot_number}: "
@@ -241,6 +249,8 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
           f"{_hours(receipt.hours)} h at {receipt.price_per_hour}/h, fee "
           f"{app.money.format(receipt.cost)} ({payment.method.value}, receipt "
           f"{payment.receipt_number}; reservation {receipt.reservation_id}).")
+    for line in receipt.lines:  # the tariff's explanation of the fee
+        print(f"  {line.text} … {format_amount(line.amount)}")
     return EXIT_OK
 
 

@@ -191,7 +191,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # connection's page cache across its own writes but drops all of it when another
         # connection wrote, so a FIFO pool made every read after a write (the dashboard after a
         # check-in) start from a cold cache.
-        kwargs.setdefault("pool_use_lifo", True)
+        # (A memory database has a single-connection pool that takes no such option.)
+        if parsed.database and parsed.database != ":memory:":
+            kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                **kwargs)
         _configure_sqlite(engine)

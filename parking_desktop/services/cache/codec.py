@@ -21,22 +21,25 @@ from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from parking_desktop.domain.money import PaymentKind, PaymentMethod
 from parking_desktop.domain.roles import Role
 from parking_desktop.domain.states import BookingStatus, SpotStatus
 from parking_desktop.services import views
+from parking_desktop.services.money.views import PaymentView
 
-CODEC_VERSION = 2  # 2: booking and spot statuses are enums
+CODEC_VERSION = 3  # 2: booking and spot statuses are enums; 3: receipts carry their payment
 
 VIEW_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
         views.UserView, views.LotView, views.SpotView, views.ReservationView,
-        views.CheckoutQuote, views.Receipt, views.ActivityView, views.Page,
+        views.CheckoutQuote, views.Receipt, views.FeeLine, views.ActivityView, views.Page,
         views.DriverSummary, views.LotOccupancy, views.DashboardStats, views.ChartHistory,
+        PaymentView,
     )
 }
 ENUM_TYPES: dict[str, type[Enum]] = {
-    cls.__name__: cls for cls in (Role, BookingStatus, SpotStatus)
+    cls.__name__: cls for cls in (Role, BookingStatus, SpotStatus, PaymentKind, PaymentMethod)
 }
 _FIELDS: dict[type[Any], tuple[str, ...]] = {
     cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in VIEW_TYPES.values()

@@ -9,16 +9,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from parking_desktop.adapters.kiosk_journal import JOURNAL_FILE, read_only_counts
 from parking_desktop.services.kiosks.heartbeats import SILENT_AFTER_BEATS
 from parking_desktop.services.kiosks.identity import read_kiosk_id
 from parking_desktop.services.kiosks.monitor import STATUS_FILE
 
 
 def journal_size(data_dir: Path) -> int:
-    """Operations in this kiosk's offline journal not yet confirmed by the server.
+    """Operations in this kiosk's offline journal not yet confirmed by the server (0 when it
+    has none; a journal that cannot be read raises JournalError)."""
+    counts = read_only_counts(data_dir / JOURNAL_FILE)
+    return counts[0] if counts else 0
 
-    The offline journal (not built yet) replaces this: until then there is none, so 0."""
-    return 0
+
+def last_sync(data_dir: Path) -> tuple[datetime | None, str]:
+    """When this kiosk last sent its journal (or tried to), and how that went."""
+    counts = read_only_counts(data_dir / JOURNAL_FILE)
+    if counts is None:
+        return None, ""
+    return _moment(counts[1]), counts[2] or ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class KioskStatus:
     problem: str
     journal_size: int
     updated: datetime | None  # when the running kiosk last wrote its status
+    last_sync: datetime | None = None  # when the journal was last sent (or tried)
+    last_sync_result: str = ""
 
     def as_json(self) -> dict[str, Any]:
         def moment(value: datetime | None) -> str | None:
@@ -43,6 +54,8 @@ class KioskStatus:
             "problem": self.problem,
             "journal_size": self.journal_size,
             "updated": moment(self.updated),
+            "last_sync": moment(self.last_sync),
+            "last_sync_result": self.last_sync_result,
         }
 
 
@@ -60,6 +73,7 @@ def kiosk_status(data_dir: Path, now: datetime) -> KioskStatus:
     more than three heartbeats ago (the program was closed, or crashed)."""
     kiosk_id = read_kiosk_id(data_dir)
     journal = journal_size(data_dir)
+    synced, sync_result = last_sync(data_dir)
     try:
         raw = json.loads((data_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -73,6 +87,8 @@ def kiosk_status(data_dir: Path, now: datetime) -> KioskStatus:
             "",
             journal,
             None,
+            synced,
+            sync_result,
         )
     updated = _moment(raw.get("updated"))
     interval = raw.get("interval")
@@ -88,4 +104,6 @@ def kiosk_status(data_dir: Path, now: datetime) -> KioskStatus:
         str(raw.get("problem") or ""),
         journal,
         updated,
+        synced,
+        sync_result,
     )

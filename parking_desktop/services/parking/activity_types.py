@@ -9,8 +9,10 @@ KNOWN_TYPES = (
     "chat_sent", "lot_full_alert", "csv_export_requested", "csv_export_completed",
     "csv_export_cancelled", "csv_export_failed", "csv_export_downloaded",
     "lot_created", "lot_updated", "lot_resized", "lot_archived", "price_changed",
+    "tariff_changed",
     "user_created", "user_updated", "user_deactivated", "user_reactivated", "password_reset",
     "settings_changed",
     "payment_refunded", "payment_voided",
     "shift_opened", "shift_closed", "shift_reviewed", "shift_approved",
+    "sync_conflict", "sync_conflict_resolved",
 )

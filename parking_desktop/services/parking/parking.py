@@ -19,7 +19,6 @@ from parking_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.domain.states import (
     OPEN_BOOKINGS,
@@ -34,6 +33,7 @@ from parking_desktop.services.parking.activity import record
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
 from parking_desktop.services.sqlhelpers import contains, inline_in
+from parking_desktop.services.tariffs import store as tariffs
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = OPEN_BOOKINGS
@@ -185,6 +185,8 @@ class ParkingService:
                                     "can be marked as parked.")
             move_booking(r, spot, BookingStatus.ACTIVE)
             r.parked_at = now
+            # A stay is priced by the version in force when the car parked.
+            r.tariff_version_id, _ = tariffs.ensure_in_force(session, lot, now)
             record(session, actor.user_id, "parked",
                    {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                     "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
@@ -198,11 +200,14 @@ class ParkingService:
             require_self_or_staff(actor, r.user_id, "see this booking")
             if r.status != BookingStatus.ACTIVE or r.parked_at is None:
                 raise ConflictError(f"Vehicle {r.vehicle_number} is not parked.")
-            fee = compute_fee(now - r.parked_at, r.price_per_hour)
+            version_id, version = tariffs.version_of(session, r)
+            priced = tariffs.price(version, r.parked_at, now, self.ctx.tz)
             return CheckoutQuote(
                 reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
-                spot_number=spot.number, parked_at=r.parked_at, until=now, hours=fee.hours,
-                price_per_hour=r.price_per_hour, cost=fee.cost,
+                spot_number=spot.number, parked_at=r.parked_at, until=now,
+                hours=tariffs.billed_hours(priced), price_per_hour=r.price_per_hour,
+                cost=priced.total, lines=tariffs.fee_lines(priced), currency=priced.currency,
+                tariff_version_id=version_id,
             )
 
     def release(self, actor: Actor, reservation_id: int, *, payment: Any = None) -> Receipt:
@@ -346,6 +351,9 @@ class ParkingService:
                 r.spot_id: (r, name)
                 for r, name in session.execute(spot_map_open(lot_id)).all()
             }
+            known = tariffs.versions_by_id(
+                session, (r.tariff_version_id for r, _ in open_by_spot.values()
+                          if r.tariff_version_id is not None))
             views = []
             for spot in session.scalars(spot_map_spots(lot_id)):
                 found = open_by_spot.get(spot.id)
@@ -355,7 +363,8 @@ class ParkingService:
                     continue
                 r, name = found
                 since = r.parked_at or r.reserved_at
-                fee = (compute_fee(now - r.parked_at, r.price_per_hour).cost
+                fee = (tariffs.price(tariffs.stay_version(r, known)[1], r.parked_at, now,
+                                     self.ctx.tz).total
                        if r.parked_at else None)
                 views.append(SpotView(
                     id=spot.id, lot_id=lot_id, number=spot.number,
@@ -414,11 +423,13 @@ class ParkingService:
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
         status = start_booking(spot, BookingStatus.ACTIVE if park else BookingStatus.RESERVED)
+        # The snapshot: the version in force now (taken again when a reserved car parks).
+        version_id, _ = tariffs.ensure_in_force(session, lot, now)
         reservation = Reservation(
             spot_id=spot.id, user_id=user_id, vehicle_number=plate,
             status=status, reserved_at=now,
             parked_at=now if park else None, price_per_hour=lot.price_per_hour,
-            created_by=actor.user_id,
+            created_by=actor.user_id, tariff_version_id=version_id,
         )
         session.add(reservation)
         summary.count_booking(session, lot.id, now)  # the dashboard's figures, same transaction
@@ -472,25 +483,30 @@ class ParkingService:
         now: datetime, activity: str, extra: dict[str, Any], payment: Any = None,
     ) -> Receipt:
         assert r.parked_at is not None
-        fee = compute_fee(now - r.parked_at, r.price_per_hour)
+        # The fee is the quote of the version the reservation recorded (its snapshot).
+        version_id, version = tariffs.version_of(session, r)
+        priced = tariffs.price(version, r.parked_at, now, self.ctx.tz)
+        hours = tariffs.billed_hours(priced)
         move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
         # The payment row, same transaction; a discount or waiver makes the cost what was paid.
-        settled = (self.payments.settle_release(session, actor, r, lot, fee.cost, now, payment,
-                                                activity, extra)
+        settled = (self.payments.settle_release(session, actor, r, lot, priced.total, now,
+                                                payment, activity, extra)
                    if self.payments is not None else None)
-        cost = settled.charged if settled is not None else fee.cost
+        cost = settled.charged if settled is not None else priced.total
         r.cost = cost
         summary.count_completion(session, lot.id, now, cost)
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,
-                "hours": str(fee.hours), "cost": str(cost), **extra}, now)
+                "hours": str(hours), "cost": str(cost), **extra}, now)
         return Receipt(
             reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
-            spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
+            spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=hours,
             price_per_hour=r.price_per_hour, cost=cost,
             payment=settled.payment if settled is not None else None,
+            lines=tariffs.fee_lines(priced), currency=priced.currency,
+            tariff_version_id=version_id,
         )
 
     def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,

@@ -1,16 +1,21 @@
 """Kiosks (manager only): each kiosk's link to the database, from its heartbeats — online,
-offline since …, not heard from since …, and the operations it still has to send."""
+offline since …, not heard from since …, and the operations it still has to send; below, the
+operations replayed after an outage that needed a decision (``sync_conflicts``), with what
+the kiosk did and what the server had."""
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import Any, cast
 
-from PySide6.QtWidgets import QLabel, QTableView, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTableView, QWidget
 
+from parking_desktop.services.kiosks.operations import ConflictView
+from parking_desktop.services.kiosks.replay import ReplayService
 from parking_desktop.services.kiosks.views import KioskView, Seen
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.table import Column, RowTableModel
-from parking_desktop.ui.common.widgets import ColumnFitter, configure_table
+from parking_desktop.ui.common.table import ROW_ROLE, Column, RowTableModel
+from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 SEEN_COLOUR = {Seen.SILENT: "#b91c1c", Seen.OFFLINE: "#b45309", Seen.ONLINE: "#15803d"}
@@ -54,6 +59,71 @@ class KioskModel(RowTableModel[KioskView]):
         self.COLUMNS = kiosk_columns(session)
 
 
+def _at(raw: Any, day: datetime, tz: tzinfo) -> str:
+    """The time; the date too when it is not the replay's day (an outage over midnight)."""
+    try:
+        when = datetime.fromisoformat(str(raw)).astimezone(tz)
+    except ValueError:
+        return "—"
+    same_day = when.date() == day.astimezone(tz).date()
+    return when.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
+
+
+def kiosk_did(c: ConflictView, tz: tzinfo) -> str:
+    """The kiosk's version, in words."""
+    k = c.kiosk_version
+    at = _at(k.get("at"), c.created_at, tz)
+    if c.kind == "check_in":
+        return f"In at {at}, spot {k.get('spot_number', '?')}"
+    return f"Out at {at}, fee {k.get('cost', '?')}"
+
+
+def server_had(c: ConflictView) -> str:
+    return (
+        ", ".join(
+            f"{key.replace('_', ' ')}: {value}"
+            for key, value in c.server_version.items()
+            if value is not None
+        )
+        or "—"
+    )
+
+
+def conflict_columns(session: SignedIn, hosts: dict[str, str]) -> list[Column[ConflictView]]:
+    tz = session.tz
+    return [
+        Column("Replayed", lambda c: moment(c.created_at, tz), sort_value=lambda c: c.created_at),
+        Column(
+            "Kiosk",
+            lambda c: hosts.get(c.kiosk_id, c.kiosk_id[:8]),
+            tooltip=lambda c: f"kiosk id {c.kiosk_id}, operation {c.op_id}",
+        ),
+        Column("Vehicle", lambda c: c.vehicle_number),
+        Column(
+            "State",
+            lambda c: "Dealt with" if c.resolved_at else "To deal with",
+            tooltip=lambda c: f"Dealt with {moment(c.resolved_at, tz)}" if c.resolved_at else "",
+            colour=lambda c: None if c.resolved_at else "#b45309",
+        ),
+        Column("The kiosk did", lambda c: kiosk_did(c, tz)),
+        Column("The server had", server_had, tooltip=server_had),
+        Column(
+            "What was applied",
+            lambda c: c.outcome,
+            tooltip=lambda c: f"{c.outcome}\nThe server had: {server_had(c)}",
+        ),
+    ]
+
+
+class ConflictModel(RowTableModel[ConflictView]):
+    REPLAYED, KIOSK, VEHICLE, STATE, KIOSK_DID, SERVER_HAD, OUTCOME = range(7)
+
+    def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hosts: dict[str, str] = {}  # filled before each set_rows: columns read it
+        self.COLUMNS = conflict_columns(session, self.hosts)
+
+
 class KiosksScreen(Screen):
     TITLE = "Kiosks"
     SUBTITLE = "Each kiosk's link to the database, from the heartbeat it sends every 2 seconds"
@@ -61,6 +131,17 @@ class KiosksScreen(Screen):
 
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(session, parent)
+        self.resolve_button = tool_button(
+            "Mark as dealt with",
+            "check",
+            self,
+            primary=True,
+            tooltip="The selected offline conflict has been dealt with (a refund, a car moved, "
+            "a booking recorded by hand)",
+        )
+        self.resolve_button.setEnabled(False)
+        self.resolve_button.clicked.connect(self.resolve)
+        cast(QHBoxLayout, self.actions).addWidget(self.resolve_button)
         self.summary = QLabel("", self)
         self.summary.setAccessibleName("Kiosk counts")
         self.body.addWidget(self.summary)
@@ -71,12 +152,57 @@ class KiosksScreen(Screen):
         self.fitter = ColumnFitter(self.table, KioskModel.STATE, 260)
         self._sized = False
         self.body.addWidget(self.table, 1)
+        self.conflicts_title = QLabel("", self)
+        self.conflicts_title.setObjectName("sectionTitle")
+        self.conflicts_title.setAccessibleName("Offline conflicts")
+        self.body.addWidget(self.conflicts_title)
+        self.conflict_model = ConflictModel(session, self)
+        self.conflict_table = QTableView(self)
+        self.conflict_table.setModel(self.conflict_model)
+        configure_table(
+            self.conflict_table, "Offline operations that needed a decision", sortable=False
+        )
+        # The outcome is what a manager acts on: the versions give up width first (tooltips
+        # hold them whole).
+        self.conflict_fitter = ColumnFitter(
+            self.conflict_table,
+            ConflictModel.OUTCOME,
+            260,
+            shrink=(ConflictModel.SERVER_HAD,),
+            optional=(ConflictModel.SERVER_HAD,),
+            cap=300,
+        )
+        self.conflict_table.selectionModel().selectionChanged.connect(self._selected)
+        self.body.addWidget(self.conflict_table, 1)
+        self.replay = ReplayService(self.app.ctx)
 
     def refresh(self) -> None:
         super().refresh()
-        self.call(self.app.heartbeats.kiosks, self.actor, on_success=self._show)
+        actor = self.actor
+        self.call(
+            lambda: (self.app.heartbeats.kiosks(actor), self.replay.conflicts(actor)),
+            on_success=self._show,
+        )
 
-    def _show(self, kiosks: list[KioskView]) -> None:
+    def _show(self, found: tuple[list[KioskView], list[ConflictView]]) -> None:
+        kiosks, conflicts = found
+        selected = self.selected_conflict()
+        self.conflict_model.hosts.clear()
+        self.conflict_model.hosts.update({k.kiosk_id: k.host for k in kiosks})
+        self.conflict_model.set_rows(conflicts)
+        self.conflict_fitter.fit()
+        if selected is not None:  # the refresh every 3 s must not drop the manager's choice
+            for row, conflict in enumerate(conflicts):
+                if conflict.id == selected.id:
+                    self.conflict_table.selectRow(row)
+        self._selected()
+        still = sum(1 for c in conflicts if c.resolved_at is None)
+        self.conflicts_title.setText(
+            f"Offline operations that needed a decision: {fmt.count(len(conflicts))}, "
+            f"{fmt.count(still)} still to deal with"
+            if conflicts
+            else "No offline operation has needed a decision."
+        )
         self.model.set_rows(kiosks)
         if not self._sized:
             self._sized = bool(kiosks)
@@ -93,3 +219,27 @@ class KiosksScreen(Screen):
                 f"{fmt.count(waiting)} operations waiting"
             )
         self.loaded()
+
+    # --- offline conflicts ----------------------------------------------------------------------
+    def selected_conflict(self) -> ConflictView | None:
+        rows = self.conflict_table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        conflict: ConflictView = rows[0].data(ROW_ROLE)
+        return conflict
+
+    def _selected(self, *_args: object) -> None:
+        conflict = self.selected_conflict()
+        self.resolve_button.setEnabled(conflict is not None and conflict.resolved_at is None)
+
+    def resolve(self) -> None:
+        conflict = self.selected_conflict()
+        if conflict is None or conflict.resolved_at is not None:
+            return
+        self.call(
+            self.replay.resolve,
+            self.actor,
+            conflict.id,
+            on_success=lambda _c: self.refresh(),
+            disable=[self.resolve_button],
+        )

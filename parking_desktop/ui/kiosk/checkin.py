@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
+from parking_desktop.services.kiosks.journal import PROVISIONAL
 from parking_desktop.services.views import LotView, ReservationView
 from parking_desktop.ui.common.formatting import price_per_hour
 from parking_desktop.ui.kiosk.format import clock_time
@@ -118,7 +119,7 @@ class CheckInScreen(KioskScreen):
         self.vehicle.setFocus()
         self.lots.set_loading()
         # Quiet: the attendant can start typing while the lots load.
-        self.call(self.kiosk.app.lots.search, on_success=self._lots_loaded, quiet=True)
+        self.call(self.kiosk.desk.lots, on_success=self._lots_loaded, quiet=True)
 
     def _lots_loaded(self, lots: list[LotView]) -> None:
         self.lots.set_lots(lots)
@@ -134,8 +135,8 @@ class CheckInScreen(KioskScreen):
         lot = chosen_lot(self, self.lots, self.vehicle, "Enter the vehicle number.")
         if lot is None:
             return
-        self.call(self.kiosk.app.parking.check_in, self.kiosk.actor, lot.id,
-                  self.vehicle.text(), driver=self.driver.text(), on_success=self._checked_in)
+        self.call(self.kiosk.desk.check_in, self.kiosk.actor, lot.id,
+                  self.vehicle.text(), self.driver.text(), on_success=self._checked_in)
 
     def _checked_in(self, booking: ReservationView) -> None:
         self.result = booking
@@ -145,6 +146,8 @@ class CheckInScreen(KioskScreen):
                   f"{price_per_hour(booking.price_per_hour)}")
         if booking.username:
             detail += f"  ·  driver {booking.username}"
-        self.spot.show_spot("Park in spot", booking.spot_number, booking.lot_name, detail)
+        # Offline the spot is this kiosk's belief: the replay may move the car's record.
+        heading = "Park in spot (provisional)" if booking.note == PROVISIONAL else "Park in spot"
+        self.spot.show_spot(heading, booking.spot_number, booking.lot_name, detail)
         self.pages.setCurrentWidget(self.result_page)
         self.focus(self.next_button)

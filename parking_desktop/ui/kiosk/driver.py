@@ -171,7 +171,7 @@ class DriverScreen(KioskScreen):
 
     # --- loading ----------------------------------------------------------------------------
     def reload(self, message: str = "") -> None:
-        self.call(self.kiosk.app.kiosk.driver_state, self.kiosk.actor,
+        self.call(self.kiosk.desk.driver_state, self.kiosk.actor,
                   on_success=lambda state: self._show_state(state, message))
 
     def _show_state(self, state: DriverState, message: str = "") -> None:
@@ -234,7 +234,7 @@ class DriverScreen(KioskScreen):
         lot = chosen_lot(self, self.lots, self.vehicle, "Enter your vehicle number.")
         if lot is None:
             return
-        self.call(self.kiosk.app.parking.reserve, self.kiosk.actor, lot.id, self.vehicle.text(),
+        self.call(self.kiosk.desk.reserve, self.kiosk.actor, lot.id, self.vehicle.text(),
                   on_success=self._booked)
 
     def _booked(self, booking: ReservationView) -> None:

@@ -123,7 +123,7 @@ class FindVehicleScreen(KioskScreen):
             self.vehicle.setFocus()
             return
         self._show(None)
-        self.call(self.kiosk.app.kiosk.find, self.kiosk.actor, self.vehicle.text(),
+        self.call(self.kiosk.desk.find, self.kiosk.actor, self.vehicle.text(),
                   on_success=self._matched)
 
     def _matched(self, matches: VehicleMatches) -> None:
@@ -155,7 +155,7 @@ class FindVehicleScreen(KioskScreen):
             return
         self.vehicle.setText(plate)
         self._show(None)
-        self.call(self.kiosk.app.kiosk.find_vehicle, self.kiosk.actor, plate,
+        self.call(self.kiosk.desk.find_vehicle, self.kiosk.actor, plate,
                   on_success=self._show)
 
     def _clear_choices(self) -> None:

@@ -201,7 +201,7 @@ class HomeScreen(KioskScreen):
         if self._refreshing:
             return
         self._refreshing = True
-        self.call(self.kiosk.app.lots.search, on_success=self._show_lots,
+        self.call(self.kiosk.desk.lots, on_success=self._show_lots,
                   on_error=self._refresh_error, quiet=True)
 
     def _show_lots(self, lots: list[LotView]) -> None:

@@ -65,9 +65,15 @@ def payment_rows(receipt: Receipt) -> list[tuple[str, str]]:
     return rows
 
 
+def receipt_number(reservation_id: int) -> str:
+    """A booking made offline has no server number yet: the journal's (negative) one."""
+    return str(reservation_id) if reservation_id > 0 else f"offline {-reservation_id}"
+
+
 def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
     """The figures under the amount (the total itself is shown once, large, above them)."""
-    number = receipt.payment.receipt_number if receipt.payment else str(receipt.reservation_id)
+    number = (receipt.payment.receipt_number if receipt.payment
+              else receipt_number(receipt.reservation_id))
     return [
         *payment_rows(receipt),
         ("Receipt no.", number),

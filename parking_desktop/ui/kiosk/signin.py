@@ -112,7 +112,7 @@ class SignInScreen(KioskScreen):
             self.show_error("Enter your username (or e-mail) and your password.")
             (self.login if not login else self.password).setFocus()
             return
-        self.call(self.kiosk.app.users.authenticate, login, password,
+        self.call(self.kiosk.desk.authenticate, login, password,
                   on_success=self._signed_in, on_error=self._refused)
 
     def _refused(self, message: str) -> None:

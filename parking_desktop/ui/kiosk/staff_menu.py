@@ -55,8 +55,9 @@ class StaffMenuScreen(KioskScreen):
     def enter(self, message: str = "", **kwargs: Any) -> None:
         if message:
             self.show_info(message)
+        # Offline the tile keeps its last words (the shift lives on the server).
         self.call(self.kiosk.app.money.current_shift, self.kiosk.actor, quiet=True,
-                  on_success=self._shift_known)
+                  on_success=self._shift_known, on_error=lambda _message: None)
         user = self.kiosk.user
         name = (user.full_name or user.username) if user is not None else ""
         self.greeting.setText(f"Hello {name}. What would you like to do?")

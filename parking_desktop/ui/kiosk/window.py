@@ -18,9 +18,11 @@ from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.roles import Actor
+from parking_desktop.services.kiosks.desk import KioskDesk, build_desk
 from parking_desktop.services.kiosks.identity import KioskIdError
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import ConnectionMonitor
+from parking_desktop.services.kiosks.syncing import KioskSync
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
 from parking_desktop.ui.common.formatting import use_site_currency
@@ -80,18 +82,22 @@ class KioskWindow(QWidget):
     seconds; tests pass short values. ``locked=False`` lets the window close without a
     manager's password (screenshots and tests that are not about the lock). ``link``: the
     connection monitor (started by the caller) whose changes the top strip shows; without
-    one (tests not about the connection) there is no strip."""
+    one (tests not about the connection) there is no strip. ``desk``: what the attendant and
+    driver pages call (``services/kiosks/desk.py``: the journal while offline); without one,
+    the server only."""
 
     quit_requested = Signal()
     scale_changed = Signal(float)
 
     def __init__(self, app: App, *, idle_ms: int | None = None, refresh_ms: int = REFRESH_MS,
                  locked: bool = True, link: ConnectionMonitor | None = None,
-                 parent: QWidget | None = None) -> None:
+                 desk: KioskDesk | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         use_site_currency(app.money.currency, app.money.policy.locale)
         self.link = link
+        self.desk = desk or KioskDesk(app.parking, app.lots, app.kiosk, users=app.users,
+                                     money=app.money)
         self.user: UserView | None = None
         self._actor: Actor | None = None
         self._may_close = not locked
@@ -295,9 +301,13 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
                           app.settings.kiosk_lot)
     except KioskIdError as exc:  # no heartbeat is no reason to leave the queue waiting
         log.error("No connection monitor: %s", exc)
-    window = KioskWindow(app, link=link)
+    desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir,
+                            link, app.users, app.money)
+    window = KioskWindow(app, link=link, desk=desk)
     if link is not None:
         link.start()
+    if sync is not None:
+        sync.start()
     window.quit_requested.connect(qapp.quit)
     if stopper is not None:
         stopper.requested.connect(lambda _signal_name: window.end())
@@ -308,8 +318,16 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
         window.show()
     code = qapp.exec()
     window.shutdown()
-    if link is not None:
-        link.stop()
+    _stop(link, sync, desk)
     QThreadPool.globalInstance().waitForDone(10_000)
     window.deleteLater()
     return int(code)
+
+
+def _stop(link: ConnectionMonitor | None, sync: KioskSync | None, desk: KioskDesk) -> None:
+    if sync is not None:
+        sync.stop()
+    if link is not None:
+        link.stop()
+    if desk.offline is not None:
+        desk.offline.close()
