@@ -30,6 +30,7 @@ from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.fee import money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import BookingStatus
+from parking_desktop.domain.tariffs import TariffVersion
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
 from parking_desktop.services.mail.batches import (
@@ -40,6 +41,8 @@ from parking_desktop.services.mail.batches import (
     recorded_query,
 )
 from parking_desktop.services.sqlhelpers import seconds_between
+from parking_desktop.services.tariffs import store as tariffs
+from parking_desktop.services.views import FeeLine
 
 LAST_STAYS = 5
 BATCH_SIZE = 1000
@@ -115,6 +118,9 @@ class StayLine:
     left_at: datetime
     hours: Decimal
     cost: Decimal
+    # Why the fee is what it is, when the tariff says it in more than one line (day and night
+    # rates, a daily maximum); empty for a one-line stay, whose row says it already.
+    lines: tuple[FeeLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,21 +238,26 @@ def compute_reports(
         .subquery()
     )
     recent: dict[int, list[StayLine]] = defaultdict(list)
-    for rid, uid, plate, parked, left, cost, lot_name, spot_number in session.execute(
+    stays = session.execute(
         select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number, parked_at,
-               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number)
+               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number,
+               Reservation.tariff_version_id)
         .join(Reservation, Reservation.id == ranked.c.rid)
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
         .where(ranked.c.rn <= LAST_STAYS)
         .order_by(ranked.c.uid, ranked.c.rn)
-    ):
+    ).all()
+    # A few stays per driver: their versions are read once, each stay priced again by its own.
+    versions = tariffs.versions_by_id(session, (row[8] for row in stays if row[8] is not None))
+    for rid, uid, plate, parked, left, cost, lot_name, spot_number, version_id in stays:
         parked_utc = _utc(parked)
+        charged = money(_dec(cost))
         recent[int(uid)].append(StayLine(
             reservation_id=int(rid), lot_name=lot_name, spot_number=spot_number,
             vehicle_number=plate, parked_at=parked_utc, left_at=left,
             hours=_hours(Decimal((left - parked_utc).total_seconds())),
-            cost=money(_dec(cost)),
+            cost=charged, lines=_lines(versions.get(version_id), parked_utc, left, charged, tz),
         ))
 
     no_spending = tuple((d, ZERO) for d in days)  # shared: reports are immutable
@@ -275,6 +286,18 @@ def compute_reports(
             )
 
     return build()
+
+
+def _lines(version: TariffVersion | None, parked: datetime, left: datetime, charged: Decimal,
+           tz: ZoneInfo) -> tuple[FeeLine, ...]:
+    """The stay's lines if it takes more than one to explain and they add up to what was
+    charged (they always do for a stay priced by its recorded version)."""
+    if version is None:
+        return ()
+    priced = tariffs.price(version, parked, _utc(left), tz)
+    if len(priced.lines) < 2 or priced.total != charged:
+        return ()
+    return tariffs.fee_lines(priced)
 
 
 def _utc(value: Any) -> datetime:

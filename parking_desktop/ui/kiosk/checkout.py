@@ -115,8 +115,7 @@ class CheckOutScreen(KioskScreen):
     def reset(self) -> None:
         super().reset()
         self.vehicle.clear()
-        self.quote_card.grid.set_rows([])
-        self.quote_card.quote = None
+        self.quote_card.clear()
         self.payment.clear()
         self.shift = None
         if self.approval is not None:  # signed out meanwhile: the next user must not see it
