@@ -69,6 +69,15 @@ def attachment(filename: str, content_type: str, data: bytes,
     return item
 
 
+def list_unsubscribe_headers(address: str) -> dict[str, str]:
+    """RFC 2369 / RFC 8058 headers for mail a recipient may stop: a mailto: link (we run no web
+    server, so one-click is the mail client's own "unsubscribe" sending that mail)."""
+    if not address:
+        return {}
+    return {"List-Unsubscribe": f"<mailto:{address}?subject=unsubscribe>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def build_message(
     *,
     sender: str,
@@ -79,6 +88,7 @@ def build_message(
     message_id: str,
     date: datetime,
     attachments: Sequence[Mapping[str, Any]] = (),
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
@@ -86,6 +96,8 @@ def build_message(
     msg["Subject"] = one_line(subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        msg[name] = one_line(value, 900)
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
@@ -137,7 +149,8 @@ def can_build_raw(*, sender: str, recipient: str, html: str | None,
 
 
 def build_raw(*, sender_header: bytes, recipient: str, subject: str, text: str, html: str,
-              message_id: str, date_header: bytes) -> RawMail:
+              message_id: str, date_header: bytes,
+              headers: Mapping[str, str] | None = None) -> RawMail:
     """The bytes ``build_message`` would describe for a text + HTML mail without
     attachments. ``sender_header`` and ``date_header`` come from ``_header`` once per pass
     (the From line) and once per second (the Date line), not once per mail."""
@@ -147,7 +160,9 @@ def build_raw(*, sender_header: bytes, recipient: str, subject: str, text: str, 
         boundary = f"=_{uuid.uuid4().hex}".encode("ascii")
     data = b"".join((
         sender_header, _header("To", recipient), _header("Subject", one_line(subject)),
-        date_header, _header("Message-ID", message_id), b"MIME-Version: 1.0\r\n",
+        date_header, _header("Message-ID", message_id),
+        *(_header(name, one_line(value, 900)) for name, value in (headers or {}).items()),
+        b"MIME-Version: 1.0\r\n",
         b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
         # The line end before a delimiter belongs to the delimiter (RFC 2046), hence the
         # extra one after each part: the part keeps its own last line end.

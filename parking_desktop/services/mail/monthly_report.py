@@ -40,6 +40,7 @@ from parking_desktop.services.mail.batches import (
     queue_in_batches,
     recorded_query,
 )
+from parking_desktop.services.privacy.preferences import opted_out
 from parking_desktop.services.sqlhelpers import seconds_between
 from parking_desktop.services.tariffs import store as tariffs
 from parking_desktop.services.views import FeeLine
@@ -316,11 +317,22 @@ def monthly_key(user_id: int, month: Month) -> str:
     return f"monthly:{user_id}:{month.key}"
 
 
+def _reachable() -> list[Any]:
+    return [User.role == Role.DRIVER.value, User.is_active.is_(True),
+            User.email.is_not(None), User.email != ""]
+
+
+def count_opted_out(session: Session) -> int:
+    """Reachable drivers who turned the monthly report off (services/privacy/preferences)."""
+    return int(session.scalar(select(func.count(User.id)).where(
+        *_reachable(), User.id.in_(opted_out(session, "reports")))) or 0)
+
+
 def _recipients(session: Session, user_id: int | None = None) -> list[Recipient]:
+    """Every reachable driver who did not turn the report off; or the one ``user_id``."""
     query = select(User.id, User.username, User.email, User.full_name)
     if user_id is None:
-        query = query.where(User.role == Role.DRIVER.value, User.is_active.is_(True),
-                            User.email.is_not(None), User.email != "")
+        query = query.where(*_reachable(), User.id.not_in(opted_out(session, "reports")))
     else:
         query = query.where(User.id == user_id)
     rows = session.execute(query.order_by(User.id)).all()
@@ -335,17 +347,21 @@ class MonthlySummary:
     with_activity: int
     queued: int
     already_queued: int
+    skipped_opted_out: int = 0  # reachable drivers who turned the report off (not recipients)
 
     def as_counts(self) -> dict[str, Any]:
         return {"month": self.month, "recipients": self.recipients,
                 "with_activity": self.with_activity, "queued": self.queued,
-                "skipped": self.recipients - self.queued, "already_queued": self.already_queued}
+                "skipped": self.recipients - self.queued, "already_queued": self.already_queued,
+                "skipped_opted_out": self.skipped_opted_out}
 
     def text(self) -> str:
         text = (f"Monthly reports for {self.month}: {self.queued} queued for "
                 f"{self.recipients} drivers ({self.with_activity} parked that month)")
         if self.already_queued:
             text += f"; {self.already_queued} had been queued by an earlier run"
+        if self.skipped_opted_out:
+            text += f"; {self.skipped_opted_out} opted out"
         return text + "."
 
 
@@ -357,9 +373,8 @@ def count_to_report(ctx: ServiceContext, month: Month) -> int:
     with ctx.read() as session:
         return int(session.scalar(
             select(func.count(User.id)).where(
-                User.role == Role.DRIVER.value, User.is_active.is_(True),
-                User.email.is_not(None), User.email != "",
-                User.id.not_in(done.scalar_subquery()))) or 0)
+                *_reachable(), User.id.not_in(done.scalar_subquery()),
+                User.id.not_in(opted_out(session, "reports")))) or 0)
 
 
 def run_monthly_report(
@@ -374,6 +389,7 @@ def run_monthly_report(
     again for the same month queues nothing twice."""
     with ctx.read() as session:
         recipients = _recipients(session)
+        opted = count_opted_out(session)
         reports = compute_reports(session, month, ctx.tz, recipients)
     with_activity = 0
 
@@ -394,7 +410,7 @@ def run_monthly_report(
     )
     return MonthlySummary(month=month.key, recipients=len(recipients),
                           with_activity=with_activity, queued=result.queued,
-                          already_queued=result.repeated)
+                          already_queued=result.repeated, skipped_opted_out=opted)
 
 
 def preview_report(

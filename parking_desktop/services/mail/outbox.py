@@ -59,6 +59,7 @@ from parking_desktop.adapters.mail.message import (
     can_build_raw,
     date_header,
     from_header,
+    list_unsubscribe_headers,
     new_message_id,
     one_line,
 )
@@ -75,6 +76,9 @@ from parking_desktop.services.views import Page
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed")
+# The kinds a driver may stop (services/privacy/preferences): they carry List-Unsubscribe.
+# Everything else (an export they asked for, alerts to managers) is transactional.
+UNSUBSCRIBABLE = frozenset({"daily_reminder", "monthly_report"})
 # The activity row written when the server took a mail (the job wrote "queued" before);
 # other kinds write "email_sent". A mail given up on writes "email_failed".
 SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent",
@@ -276,10 +280,13 @@ class OutboxService:
         batch_size: int = 200,
         reuse_connection: bool = True,
         mark_every: int = MARK_EVERY,
+        unsubscribe: Callable[[], str] = lambda: "",
     ) -> None:
         self.ctx = ctx
         self._transport_factory = transport_factory
         self._sender = sender
+        # MAIL_UNSUBSCRIBE_ADDRESS, read as each mail leaves (empty: no List-Unsubscribe).
+        self._unsubscribe = unsubscribe
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch_size = batch_size
@@ -454,7 +461,10 @@ class OutboxService:
                     if mail.id not in window:
                         continue  # our lease ran out and another dispatcher took it
                 try:
-                    message = headers.build(mail, self.ctx.clock.now())
+                    message = headers.build(
+                        mail, self.ctx.clock.now(),
+                        list_unsubscribe_headers(self._unsubscribe())
+                        if mail.kind in UNSUBSCRIBABLE else None)
                 except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
                     # A mail that cannot be built never will be: fail it, go on with the rest.
                     self._record_error(token, mail, DeliveryError(
@@ -763,7 +773,9 @@ class _Headers:
         self._from = from_header(sender)
         self._date: tuple[datetime, bytes] | None = None
 
-    def build(self, mail: _Claimed, now: datetime) -> EmailMessage | RawMail:
+    def build(self, mail: _Claimed, now: datetime,
+              extra: Mapping[str, str] | None = None) -> EmailMessage | RawMail:
+        """``extra``: headers of this mail alone (List-Unsubscribe on reminders, reports)."""
         if mail.body_html is not None and can_build_raw(
                 sender=self.sender, recipient=mail.recipient, html=mail.body_html,
                 attachments=mail.attachments):
@@ -772,8 +784,9 @@ class _Headers:
                 self._date = (second, date_header(second))
             return build_raw(sender_header=self._from, recipient=mail.recipient,
                              subject=mail.subject, text=mail.body_text, html=mail.body_html,
-                             message_id=mail.message_id, date_header=self._date[1])
+                             message_id=mail.message_id, date_header=self._date[1],
+                             headers=extra)
         return build_message(
             sender=self.sender, recipient=mail.recipient, subject=mail.subject,
             text=mail.body_text, html=mail.body_html, message_id=mail.message_id, date=now,
-            attachments=mail.attachments)
+            attachments=mail.attachments, headers=extra)
