@@ -169,7 +169,9 @@ def build_app(
         return build_jobs(ctx, settings, built[0].email, built[0].exports,
                           exceptions_digest=built[0].money.queue_exceptions_digest)
 
-    lots = timed("lots", CachedLots(ctx, reads))
+    cached_lots = CachedLots(ctx, reads)
+    cached_lots.currency = settings.currency  # the price ceiling scales with the currency
+    lots = timed("lots", cached_lots)
     search = timed("search", CachedSearch(ctx, reads))
     timed_parking = timed("parking", parking)
     users = timed("users", UserService(ctx, hasher))

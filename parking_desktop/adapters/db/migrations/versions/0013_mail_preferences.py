@@ -1,6 +1,6 @@
 """drivers' mail preferences (reminders, monthly reports)
 
-Revision ID: 0009
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 18:40:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
