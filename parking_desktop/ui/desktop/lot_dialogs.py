@@ -53,14 +53,14 @@ class LotDialog(FormDialog):
             line_edit(body, "Pin code", placeholder="3 to 10 letters or digits", max_length=10,
                       text=lot.pin_code if lot else ""), validation.pin_code))
         self.price = self.form.add("price_per_hour", Field(
-            line_edit(body, "Price per hour",
+            line_edit(body, f"Price per hour ({fmt.site_currency()})",
                       placeholder=f"e.g. 2{QLocale().decimalPoint()}50, less than "
                                   f"{validation.max_price_per_hour(currency)}", max_length=12,
                       text=str(lot.price_per_hour) if lot else ""), price_rule(currency)))
         add_row(self.rows, "Name", self.name)
         add_row(self.rows, "Address", self.address)
         add_row(self.rows, "Pin code", self.pin)
-        add_row(self.rows, "Price per hour", self.price)
+        add_row(self.rows, f"Price per hour ({fmt.site_currency()})", self.price)
         if creating:
             self.spots = self.form.add("number_of_spots", Field(
                 line_edit(body, "Number of spots", placeholder=f"1 to {validation.MAX_SPOTS}",
