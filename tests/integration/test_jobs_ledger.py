@@ -133,8 +133,8 @@ def test_a_run_that_died_is_finished_without_mailing_twice(
 
     runner.set_specs({**runner.specs, "daily_reminder": spec})
     clock.advance(seconds=30)
-    assert [r.job for r in app.jobs.scheduler.catch_up()] == ["monthly_report",
-                                                             "cleanup_exports", "no_shows"]
+    assert [r.job for r in app.jobs.scheduler.catch_up()] == [
+        "monthly_report", "cleanup_exports", "retention", "no_shows", "exceptions_digest"]
     clock.advance(seconds=40)  # now the heartbeat is 70 s old: more than the 60 s allowed
     [resumed] = [r for r in app.jobs.scheduler.catch_up() if r.job == "daily_reminder"]
 

@@ -41,7 +41,9 @@ def wait(condition: Callable[[], bool], timeout: float = 120.0) -> bool:
 
 @pytest.fixture
 def site(pg_database_url: str, tmp_path: Path) -> Iterator[tuple[App, int, Actor]]:
-    """The server side: a manager, the attendant "gate" the kiosks sign in as, a lot of 60."""
+    """The server side: a manager, the attendant "gate" the kiosks sign in as, a lot of 80:
+    room for every car even when the two replays run their check-ins side by side (11 parked
+    before + 60), so no check-in is refused as "full" however the replays interleave."""
     truncate_all(pg_database_url)
     app = build_app(
         load_settings(
@@ -60,7 +62,7 @@ def site(pg_database_url: str, tmp_path: Path) -> Iterator[tuple[App, int, Actor
         address="1 Main Street",
         pin_code="CEN01",
         price_per_hour=Decimal("2.50"),
-        number_of_spots=60,
+        number_of_spots=80,
     )
     try:
         yield app, lot.id, Actor(user_id=gate.id, username="gate", role=Role.ATTENDANT)

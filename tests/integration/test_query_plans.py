@@ -33,6 +33,9 @@ BY_STATUS = "ix_reservations_status_left_cost"
 # status) or by (status, left_at); both are an index range of at most 15 minutes.
 BY_STATUS_OR_LEFT_AT = (BY_STATUS, "ix_reservations_left_at")
 BY_RESERVED_AT = "ix_reservations_reserved_at"
+# Open rows of one status: an open-bookings partial index, or the (status, ...) index with the
+# status as its index condition; either reads open rows only, never the history.
+OPEN_OF_ONE_STATUS = (ANY_OPEN, BY_STATUS)
 # The summary's primary key (bucket, lot_id): SQLite names the index of a composite text key.
 QUARTERS_SQLITE, QUARTERS_PG = "sqlite_autoindex_stats_quarters_1", "pk_stats_quarters"
 MONTH = START.replace(day=1)
@@ -99,9 +102,9 @@ HOT: dict[str, tuple[Callable[[App, dict[str, int]], Any], str, str | tuple[str,
     # the no-show job (every 5 minutes) and the overstay warning (status line): the rows of
     # one open status, never the whole history
     "no-shows: bookings past the hold": (
-        lambda app, ids: no_shows.stale_query(START), BY_STATUS, ANY_OPEN),
+        lambda app, ids: no_shows.stale_query(START), BY_STATUS, OPEN_OF_ONE_STATUS),
     "overstays: cars parked too long": (
-        lambda app, ids: no_shows.overstay_query(START), BY_STATUS, ANY_OPEN),
+        lambda app, ids: no_shows.overstay_query(START), BY_STATUS, OPEN_OF_ONE_STATUS),
 }
 
 

@@ -81,21 +81,21 @@ def test_clear_cache_after_confirming(desk: Desk, app: App, manager: Actor, qtbo
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     make_lot(app, manager)
     app.lots.search()
-    app.stats.dashboard(manager)
+    app.stats.dashboard(manager)  # two entries: its live figures and its charts' past hours
     screen = desk.open(CacheScreen, manager)
-    assert screen.tiles["entries"].text == "2"
+    assert screen.tiles["entries"].text == "3"
 
     monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: False)
     qtbot.mouseClick(screen.clear_button, Qt.MouseButton.LeftButton)
     desk.wait_idle(screen)
-    assert app.cache.info(manager).entries == 2  # answered no: nothing happened
+    assert app.cache.info(manager).entries == 3  # answered no: nothing happened
 
     questions: list[str] = []
     monkeypatch.setattr(dialogs, "confirm",
                         lambda *a, **k: questions.append(a[2]) or True)
     qtbot.mouseClick(screen.clear_button, Qt.MouseButton.LeftButton)
     wait_for(qtbot, lambda: "Cache cleared" in screen.banner.text)
-    assert screen.banner.text == "Cache cleared: 2 entries removed."
+    assert screen.banner.text == "Cache cleared: 3 entries removed."
     assert "Remove every cached entry" in questions[0]
     wait_for(qtbot, lambda: screen.tiles["entries"].text == "0")
     assert screen.clear_button.isEnabled()
