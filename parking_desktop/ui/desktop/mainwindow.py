@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
             self._leaving()
         if screen is None:
             screen = entry.build(self.session)
+            screen.load_ahead()
             self.screens[entry.key] = screen
             self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)
