@@ -208,7 +208,6 @@ class MainWindow(QMainWindow):
             self._leaving()
         if screen is None:
             screen = entry.build(self.session)
-            screen.load_ahead()
             self.screens[entry.key] = screen
             self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)

@@ -188,13 +188,6 @@ class Screen(QWidget):
         else:
             self._stale = True
 
-    def load_ahead(self) -> None:
-        """Start the first load now, before the screen is laid out and shown: its service
-        calls then run while Qt lays it out, instead of after (showEvent skips it)."""
-        if self._stale:
-            self._stale = False
-            self.refresh()
-
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
