@@ -12,6 +12,7 @@ from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
+from parking_desktop.services.accounts.erasure import ErasureService
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
 from parking_desktop.services.cache.cached import (
     CachedLots,
@@ -34,6 +35,8 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
+from parking_desktop.services.privacy.preferences import MailPreferencesService
+from parking_desktop.services.tariffs.service import TariffService
 from parking_desktop.services.timing import Timings, timed_service
 
 if TYPE_CHECKING:
@@ -58,8 +61,11 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    erasure: ErasureService  # a driver's right to erasure (services/accounts/erasure.py)
+    mail_preferences: MailPreferencesService  # reminders / reports on or off, per driver
     heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
     money: MoneyService  # payments, receipts, shifts, exceptions (docs/money.md)
+    tariffs: TariffService  # versions, quotes, what-if repricing (docs/tariffs.md)
     # Mail, exports and jobs (APScheduler) are built on first use: a one-shot command that
     # needs none of them never loads them. Long-running front ends build them at start
     # (warm_up), off the GUI thread.
@@ -165,7 +171,9 @@ def build_app(
         return build_jobs(ctx, settings, built[0].email, built[0].exports,
                           exceptions_digest=built[0].money.queue_exceptions_digest)
 
-    lots = timed("lots", CachedLots(ctx, reads))
+    cached_lots = CachedLots(ctx, reads)
+    cached_lots.currency = settings.currency  # the price ceiling scales with the currency
+    lots = timed("lots", cached_lots)
     search = timed("search", CachedSearch(ctx, reads))
     timed_parking = timed("parking", parking)
     users = timed("users", UserService(ctx, hasher))
@@ -185,9 +193,13 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
+                                                cache.forget_everything)),
+        mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),
         money=timed("money", money),
+        tariffs=timed("tariffs", TariffService(ctx)),
         email_factory=email,
         exports_factory=exports,
         jobs_factory=jobs,

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from parking_desktop.cli import privacy_commands
 from parking_desktop.cli.base import (
     EXIT_OK,
     AppFactory,
@@ -27,6 +28,7 @@ from parking_desktop.cli.base import (
 from parking_desktop.domain import validation
 from parking_desktop.domain.money import ReasonCode
 from parking_desktop.domain.roles import SYSTEM
+from parking_desktop.domain.tariffs.pricing import format_amount
 from parking_desktop.services.demo.options import DemoOptions
 from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
@@ -58,6 +60,7 @@ def register(sub: Any) -> None:
     add.add_argument("--email", type=text_value)
     add.add_argument("--full-name", type=text_value)
     add.set_defaults(func=_user_add)
+    privacy_commands.register_user_actions(user_sub)
 
     lots = sub.add_parser("lots", help="lots with price, free and total spots")
     lots.add_argument("--json", action="store_true")
@@ -114,7 +117,7 @@ def _demo(args: argparse.Namespace, app_factory: AppFactory) -> int:
     from parking_desktop.services.demo.demo import DemoLoader
 
     app = app_factory()
-    loader = DemoLoader(app.ctx, app.users.hasher)
+    loader = DemoLoader(app.ctx, app.users.hasher, app.settings.currency)
     if args.reset:
         loader.erase_everything()
     print(f"Creating demo data in {app.db.description}: {options.drivers} drivers, "
@@ -128,6 +131,9 @@ def _print_demo(result: DemoResult) -> None:
           f"{result.drivers} drivers, {result.reservations:,} reservations "
           f"({result.open_reservations} open right now), {result.activity_rows:,} activity rows, "
           f"revenue {result.revenue_total:,.2f}.")
+    if result.shifts:
+        print(f"Money: {result.shifts} shifts of the last two weeks (the one running now is "
+              f"open), {result.payments:,} payments with their receipts.")
     print()
     print(f"Demo sign-ins (every demo account's password: {result.password})")
     print_table(["Username", "Role", "E-mail"],
@@ -178,7 +184,8 @@ def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
         print_json([
             {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
              "price_per_hour": lot.price_per_hour, "free": lot.available,
-             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied}
+             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
+             "tariff": lot.tariff}
             for lot in lots
         ])
         return EXIT_OK
@@ -233,7 +240,13 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
                     "parked_at": receipt.parked_at, "left_at": receipt.left_at,
                     "hours": receipt.hours, "price_per_hour": receipt.price_per_hour,
                     "cost": receipt.cost, "currency": payment.currency,
-                    "receipt_number": payment.receipt_number, "payment": payment})
+                    "receipt_number": payment.receipt_number, "payment": payment,
+                    # Why the fee is what it is (docs/tariffs.md): the tariff's lines and
+                    # their total (the fee before any discount or waiver).
+                    "lines": [{"text": line.text, "amount": line.amount}
+                              for line in receipt.lines],
+                    "total": sum((line.amount for line in receipt.lines), Decimal("0.00")),
+                    "tariff_version_id": receipt.tariff_version_id})
         return EXIT_OK
     tz = app.settings.tz
     print(f"Vehicle {receipt.vehicle_number} left {receipt.lot_name}, spot {receipt.spot_number}: "
@@ -241,6 +254,8 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
           f"{_hours(receipt.hours)} h at {receipt.price_per_hour}/h, fee "
           f"{app.money.format(receipt.cost)} ({payment.method.value}, receipt "
           f"{payment.receipt_number}; reservation {receipt.reservation_id}).")
+    for line in receipt.lines:  # the tariff's explanation of the fee
+        print(f"  {line.text} … {format_amount(line.amount)}")
     return EXIT_OK
 
 

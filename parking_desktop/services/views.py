@@ -42,6 +42,9 @@ class LotView:
     occupied: int
     created_at: datetime
     archived_at: datetime | None = None
+    # The tariff in force when the list was read, in figures (services/tariffs/summary.py);
+    # filled by LotService.search (the lot list), None elsewhere.
+    tariff: dict[str, Any] | None = None
 
     @property
     def free(self) -> int:
@@ -84,6 +87,15 @@ class ReservationView:
 
 
 @dataclass(frozen=True)
+class FeeLine:
+    """One line of a fee's explanation ("Mon 18:10–20:10, day rate, 8 × 15 min at 3.50/h");
+    ``amount`` is negative for a daily-maximum reduction."""
+
+    text: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class CheckoutQuote:
     reservation_id: int
     vehicle_number: str
@@ -94,6 +106,10 @@ class CheckoutQuote:
     hours: Decimal
     price_per_hour: Decimal
     cost: Decimal
+    # Why the fee is what it is: the tariff version's lines (their sum is ``cost``).
+    lines: tuple[FeeLine, ...] = ()
+    currency: str = "EUR"
+    tariff_version_id: int | None = None  # None: a stay from before tariffs, priced flat
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,11 @@ class Receipt:
     price_per_hour: Decimal
     cost: Decimal  # what was charged (after a discount or waiver; the payment's amount)
     payment: PaymentView | None = None  # services/money: method, currency, receipt number
+    # Why the fee is what it is: the tariff version's lines. Their sum is the fee before any
+    # discount or waiver (``cost`` when there was none).
+    lines: tuple[FeeLine, ...] = ()
+    currency: str = "EUR"
+    tariff_version_id: int | None = None  # None: a stay from before tariffs, priced flat
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,8 @@ def test_check_in_and_out(cli: Cli, db_url: str) -> None:
     make_lot(cli.data_dir, db_url, "City Center", 2, "2.40")
 
     lots = cli("lots", "--json").json()
+    tariff = lots[0].pop("tariff")  # the tariff summary (docs/tariffs.md): today's flat rule
+    assert (tariff["base_rate"], tariff["flat"], tariff["minimum_minutes"]) == ("2.40", True, 60)
     assert lots == [{"id": lots[0]["id"], "name": "City Center", "address": "1 Main St",
                      "pin_code": "CC001", "price_per_hour": "2.40", "free": 2, "total": 2,
                      "reserved": 0, "occupied": 0}]
@@ -227,6 +229,11 @@ def test_demo_then_reports_on_it(tmp_path: Path) -> None:
     assert f"password: {PASSWORD}" in demo.out
     for name in ("manager", "attendant1", "attendant2"):
         assert f"\n{name} " in demo.out
+    assert "payments with their receipts" in demo.out
+    # The demo's money: attendant1's shift is open, the earlier ones closed and counted.
+    open_shifts = cli("shift", "list", "--state", "open", "--json").json()
+    assert [s["attendant"] for s in open_shifts] == ["attendant1"]
+    assert len(cli("shift", "list", "--state", "approved", "--json").json()) > 20
     refused(cli("demo", "--drivers", "10", password=PASSWORD), "already has data", "--reset")
 
     stats = cli("stats", "--json").json()

@@ -29,7 +29,9 @@ from parking_desktop.adapters.db import (
     models_mail,  # noqa: F401
     models_money,  # noqa: F401
     models_offline,  # noqa: F401
+    models_privacy,  # noqa: F401
     models_stats,  # noqa: F401
+    models_tariffs,  # noqa: F401
 )
 from parking_desktop.adapters.db.base import Base as Base  # re-exported: everyone imports it here
 from parking_desktop.adapters.db.base import BigId
@@ -176,6 +178,10 @@ class Reservation(Base):
     cost: Mapped[Decimal | None] = mapped_column(Money)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    # The tariff version this stay is priced by (tariff_versions.id), set when booked and again
+    # when parked. Null for stays recorded before tariffs: priced flat at price_per_hour. No
+    # foreign key: SQLite cannot add one to an existing table without copying it whole.
+    tariff_version_id: Mapped[int | None] = mapped_column(BigId, index=True)
 
     spot: Mapped[ParkingSpot] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

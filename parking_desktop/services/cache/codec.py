@@ -33,7 +33,7 @@ VIEW_TYPES: dict[str, type[Any]] = {
     cls.__name__: cls
     for cls in (
         views.UserView, views.LotView, views.SpotView, views.ReservationView,
-        views.CheckoutQuote, views.Receipt, views.ActivityView, views.Page,
+        views.CheckoutQuote, views.Receipt, views.FeeLine, views.ActivityView, views.Page,
         views.DriverSummary, views.LotOccupancy, views.DashboardStats, views.ChartHistory,
         PaymentView,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +14,13 @@ from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.domain.states import SpotStatus
+from parking_desktop.domain.tariffs import flat_tariff
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.sqlhelpers import contains
+from parking_desktop.services.tariffs import store as tariffs
+from parking_desktop.services.tariffs.summary import summary
 from parking_desktop.services.views import LotView
 
 ACTIVE_SPOT = ParkingSpot.removed_at.is_(None)
@@ -82,6 +86,9 @@ def _lot_snapshot(lot: ParkingLot) -> dict[str, Any]:
 
 
 class LotService:
+    # The site's currency (bootstrap sets CURRENCY): it sets the ceiling of a price per hour.
+    currency = "EUR"
+
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
@@ -89,8 +96,15 @@ class LotService:
     def search(self, text: str = "", *, include_archived: bool = False) -> list[LotView]:
         """Lots with free/reserved/occupied counts; ``text`` matches name, address or pin."""
         query = lots_query(validation.search_text(text), include_archived=include_archived)
+        now = self.ctx.clock.now()
         with self.ctx.read() as session:
-            return [lot_view(lot, (a, r, o)) for lot, a, r, o in session.execute(query).all()]
+            return [
+                dataclasses.replace(
+                    lot_view(lot, (a, r, o)),
+                    tariff=summary(tariffs.in_force(session, lot, now)[1]),
+                )
+                for lot, a, r, o in session.execute(query).all()
+            ]
 
     def get(self, lot_id: int) -> LotView:
         with self.ctx.read() as session:
@@ -130,7 +144,7 @@ class LotService:
         values = {
             "address": validation.address(address),
             "pin_code": validation.pin_code(pin_code),
-            "price_per_hour": validation.lot_price(price_per_hour),
+            "price_per_hour": validation.lot_price(price_per_hour, self.currency),
             "number_of_spots": validation.number_of_spots(number_of_spots),
         }
         now = self.ctx.clock.now()
@@ -142,6 +156,11 @@ class LotService:
             session.add(lot)
             session.flush()
             self._add_spots(session, lot.id, 1, lot.number_of_spots)
+            # Its first tariff: today's flat rule at its price (the lot_created entry says it).
+            tariffs.insert_version(session, lot.id,
+                                   flat_tariff(lot.price_per_hour, effective_from=now,
+                                               currency=self.currency),
+                                   actor.user_id, now)
             record(session, actor.user_id, "lot_created",
                    {"lot_id": lot.id, "after": _lot_snapshot(lot)}, now)
             return lot_view(lot, (lot.number_of_spots, 0, 0))
@@ -175,7 +194,7 @@ class LotService:
             if pin_code is not None:
                 lot.pin_code = validation.pin_code(pin_code)
             if price_per_hour is not None:
-                lot.price_per_hour = validation.lot_price(price_per_hour)
+                lot.price_per_hour = validation.lot_price(price_per_hour, self.currency)
             if number_of_spots is not None:
                 self._resize(session, lot, validation.number_of_spots(number_of_spots), now)
             after = _lot_snapshot(lot)
@@ -192,6 +211,14 @@ class LotService:
                        {"lot_id": lot.id, "lot": lot.name,
                         "before": before["price_per_hour"],
                         "after": after["price_per_hour"]}, now)
+                # A new price is a new flat tariff version from now on: stays already booked
+                # keep the version they recorded.
+                previous = tariffs.in_force(session, lot, now)
+                new = flat_tariff(lot.price_per_hour, effective_from=now,
+                                  currency=self.currency)
+                version_id = tariffs.insert_version(session, lot.id, new, actor.user_id, now)
+                tariffs.record_change(session, actor.user_id, lot, previous, (version_id, new),
+                                      now)
             if before["number_of_spots"] != after["number_of_spots"]:
                 record(session, actor.user_id, "lot_resized",
                        {"lot_id": lot.id, "lot": lot.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
@@ -19,7 +19,6 @@ from parking_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.domain.states import (
     OPEN_BOOKINGS,
@@ -34,6 +33,7 @@ from parking_desktop.services.parking.activity import record
 from parking_desktop.services.parking.full_alerts import FullAlerts
 from parking_desktop.services.parking.lots import ACTIVE_SPOT
 from parking_desktop.services.sqlhelpers import contains, inline_in
+from parking_desktop.services.tariffs import store as tariffs
 from parking_desktop.services.views import CheckoutQuote, Receipt, ReservationView, SpotView
 
 OPEN = OPEN_BOOKINGS
@@ -98,7 +98,7 @@ def spot_map_open(lot_id: int) -> Any:
     return (
         select(Reservation.spot_id, Reservation.id, Reservation.vehicle_number,
                Reservation.parked_at, Reservation.reserved_at, Reservation.price_per_hour,
-               User.username)
+               Reservation.tariff_version_id, User.username)
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .outerjoin(User, User.id == Reservation.user_id)
         .where(ParkingSpot.lot_id == lot_id, IS_OPEN)
@@ -190,6 +190,8 @@ class ParkingService:
                                     "can be marked as parked.")
             move_booking(r, spot, BookingStatus.ACTIVE)
             r.parked_at = now
+            # A stay is priced by the version in force when the car parked.
+            r.tariff_version_id, _ = tariffs.ensure_in_force(session, lot, now)
             record(session, actor.user_id, "parked",
                    {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                     "vehicle": r.vehicle_number, "for_user_id": r.user_id}, now)
@@ -203,11 +205,14 @@ class ParkingService:
             require_self_or_staff(actor, r.user_id, "see this booking")
             if r.status != BookingStatus.ACTIVE or r.parked_at is None:
                 raise ConflictError(f"Vehicle {r.vehicle_number} is not parked.")
-            fee = compute_fee(now - r.parked_at, r.price_per_hour)
+            version_id, version = tariffs.version_of(session, r)
+            priced = tariffs.price(version, r.parked_at, now, self.ctx.tz)
             return CheckoutQuote(
                 reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
-                spot_number=spot.number, parked_at=r.parked_at, until=now, hours=fee.hours,
-                price_per_hour=r.price_per_hour, cost=fee.cost,
+                spot_number=spot.number, parked_at=r.parked_at, until=now,
+                hours=tariffs.billed_hours(priced), price_per_hour=r.price_per_hour,
+                cost=priced.total, lines=tariffs.fee_lines(priced), currency=priced.currency,
+                tariff_version_id=version_id,
             )
 
     def release(self, actor: Actor, reservation_id: int, *, payment: Any = None) -> Receipt:
@@ -349,6 +354,9 @@ class ParkingService:
                 raise NotFoundError(f"There is no parking lot with id {lot_id}.")
             open_by_spot = {row.spot_id: row
                             for row in session.execute(spot_map_open(lot_id)).all()}
+            known = tariffs.versions_by_id(
+                session, (r.tariff_version_id for r in open_by_spot.values()
+                          if r.tariff_version_id is not None))
             views = []
             for spot_id, number, status in session.execute(spot_map_spots(lot_id)).all():
                 r = open_by_spot.get(spot_id)
@@ -357,7 +365,10 @@ class ParkingService:
                                           status=SpotStatus(status)))
                     continue
                 since = r.parked_at or r.reserved_at
-                fee = (compute_fee(now - r.parked_at, r.price_per_hour).cost
+                # The row carries the two columns stay_version reads (its version, its price).
+                stay = cast("Reservation", r)
+                fee = (tariffs.price(tariffs.stay_version(stay, known)[1], r.parked_at, now,
+                                     self.ctx.tz).total
                        if r.parked_at else None)
                 views.append(SpotView(
                     id=spot_id, lot_id=lot_id, number=number, status=SpotStatus(status),
@@ -415,11 +426,13 @@ class ParkingService:
         if spot is None:
             raise ConflictError(f"Lot '{lot.name}' is full: no spot is available.")
         status = start_booking(spot, BookingStatus.ACTIVE if park else BookingStatus.RESERVED)
+        # The snapshot: the version in force now (taken again when a reserved car parks).
+        version_id, _ = tariffs.ensure_in_force(session, lot, now)
         reservation = Reservation(
             spot_id=spot.id, user_id=user_id, vehicle_number=plate,
             status=status, reserved_at=now,
             parked_at=now if park else None, price_per_hour=lot.price_per_hour,
-            created_by=actor.user_id,
+            created_by=actor.user_id, tariff_version_id=version_id,
         )
         session.add(reservation)
         summary.count_booking(session, lot.id, now)  # the dashboard's figures, same transaction
@@ -473,25 +486,30 @@ class ParkingService:
         now: datetime, activity: str, extra: dict[str, Any], payment: Any = None,
     ) -> Receipt:
         assert r.parked_at is not None
-        fee = compute_fee(now - r.parked_at, r.price_per_hour)
+        # The fee is the quote of the version the reservation recorded (its snapshot).
+        version_id, version = tariffs.version_of(session, r)
+        priced = tariffs.price(version, r.parked_at, now, self.ctx.tz)
+        hours = tariffs.billed_hours(priced)
         move_booking(r, spot, BookingStatus.COMPLETED)
         r.left_at = now
         # The payment row, same transaction; a discount or waiver makes the cost what was paid.
-        settled = (self.payments.settle_release(session, actor, r, lot, fee.cost, now, payment,
-                                                activity, extra)
+        settled = (self.payments.settle_release(session, actor, r, lot, priced.total, now,
+                                                payment, activity, extra)
                    if self.payments is not None else None)
-        cost = settled.charged if settled is not None else fee.cost
+        cost = settled.charged if settled is not None else priced.total
         r.cost = cost
         summary.count_completion(session, lot.id, now, cost)
         record(session, actor.user_id, activity,
                {"reservation_id": r.id, "lot": lot.name, "spot": spot.number,
                 "vehicle": r.vehicle_number, "for_user_id": r.user_id,
-                "hours": str(fee.hours), "cost": str(cost), **extra}, now)
+                "hours": str(hours), "cost": str(cost), **extra}, now)
         return Receipt(
             reservation_id=r.id, vehicle_number=r.vehicle_number, lot_name=lot.name,
-            spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=fee.hours,
+            spot_number=spot.number, parked_at=r.parked_at, left_at=now, hours=hours,
             price_per_hour=r.price_per_hour, cost=cost,
             payment=settled.payment if settled is not None else None,
+            lines=tariffs.fee_lines(priced), currency=priced.currency,
+            tariff_version_id=version_id,
         )
 
     def _where_it_is(self, plate: str, r: Reservation, spot: ParkingSpot, lot: ParkingLot,
