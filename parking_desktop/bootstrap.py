@@ -194,7 +194,7 @@ def build_app(
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
         erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
-                                                cache.forget_everything)),
+                                                cache.forget_everything, policy)),
         mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),

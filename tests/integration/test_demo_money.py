@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from parking_desktop.adapters.db.models import Reservation
+from parking_desktop.adapters.db.models import Reservation, User
 from parking_desktop.adapters.db.models_money import (
     MoneyException,
     Payment,
@@ -176,3 +176,13 @@ def test_reset_erases_payments_with_their_refunds(app: App) -> None:
     with app.db.read() as s:
         numbers = sorted(s.scalars(select(Receipt.number)))
     assert numbers == list(range(1, result.payments + 1))
+
+
+def test_a_drivers_own_payment_names_the_role_not_the_driver(app: App) -> None:
+    # Payments are never edited: a driver's name written there would outlive their erasure.
+    load(app)
+    with app.db.read() as s:
+        drivers = set(s.scalars(select(User.username).where(User.role == "driver")))
+        takers = Counter(s.scalars(select(Payment.taken_by_name)))
+    assert takers["driver, self-service"] > 0
+    assert drivers.isdisjoint(takers)

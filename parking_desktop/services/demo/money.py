@@ -36,6 +36,7 @@ from parking_desktop.domain.money import ExceptionKind, PaymentKind, PaymentMeth
 from parking_desktop.services.demo.history import Activity, Completed
 from parking_desktop.services.demo.people import People
 from parking_desktop.services.demo.timeline import DAY, HOUR, Ids, Timeline
+from parking_desktop.services.money.exceptions import SELF_SERVICE
 from parking_desktop.services.money.receipts import SITE, receipt_label
 
 MONEY_DAYS = 14  # payments and shifts for the stays completed in the last two weeks
@@ -213,7 +214,9 @@ def write_money(
     currency: str,
 ) -> MoneySummary:
     names = {s.user_id: s.username for s in people.staff}
-    names.update((d.user_id, d.username) for d in people.drivers)
+    # A driver's own payment names the role, not the person: payments are never edited, so a
+    # name written here would outlive the driver's erasure.
+    names.update((d.user_id, SELF_SERVICE) for d in people.drivers)
     manager = people.manager_id
     payments = [_payment(rng, plan, stay) for stay in sorted(completed, key=lambda c: c.left_at)]
     waived = _waive(rng, payments)
