@@ -161,7 +161,9 @@ def build_app(
     def exports() -> ExportService:
         from parking_desktop.services.exports.exports import build_export_service
 
-        return timed("exports", build_export_service(ctx, settings, built[0].email))
+        # The mail service on first need (a finished export mailed), not with the exports:
+        # `main.py export` mails nothing and need not load it.
+        return timed("exports", build_export_service(ctx, settings, lambda: built[0].email))
 
     def jobs() -> JobsAdmin:
         from parking_desktop.jobs.wiring import build_jobs

@@ -218,3 +218,22 @@ def test_a_cancelled_simulation_gives_no_figures(
         app.tariffs.simulate(lot.id, day_night(), 7, cancelled=lambda: True)
     with pytest.raises(ValidationError):
         app.tariffs.simulate(lot.id, day_night(), 0)
+
+
+def test_the_spot_map_prices_a_parked_car_by_its_own_version_like_the_checkout_quote(
+    app: App, lot: LotView, manager: Actor, clock: FixedClock
+) -> None:
+    """The spot map reads plain columns (not ORM objects): the stay's recorded tariff version
+    must still price its fee so far, exactly as the check-out quote does."""
+    from parking_desktop.domain.roles import SYSTEM
+
+    app.tariffs.save(lot.id, day_night(clock.now()), manager)
+    parked = app.parking.check_in(SYSTEM, lot.id, "NIGHT1")
+    clock.advance(hours=7, minutes=20)
+    app.tariffs.save(lot.id, day_night(clock.now() + timedelta(days=1)), manager)
+    [spot] = [s for s in app.parking.spots(manager, lot.id) if s.reservation_id == parked.id]
+    expected = app.parking.quote(manager, parked.id).cost
+    assert spot.fee_so_far == expected
+    # Not what today's flat price would say (the version recorded at parking decides).
+    assert expected != quote(flat_tariff(Decimal("2.50")), clock.now() - timedelta(
+        hours=7, minutes=20), clock.now(), PARIS).total

@@ -116,15 +116,18 @@ class _ExportMailer(Protocol):
     def send_export_ready(self, user: Any, job: Any) -> Any: ...
 
 
-def mail_notifier(email: _ExportMailer) -> Notify:
+def mail_notifier(email: Callable[[], _ExportMailer]) -> Notify:
     """Queue the export-ready mail (file attached when small) and try to deliver it at once;
-    if the server is unreachable it stays in the outbox and is retried by the dispatcher."""
+    if the server is unreachable it stays in the outbox and is retried by the dispatcher.
+    ``email`` gives the mail service when a mail is due: an export that mails nothing (the
+    CLI's) never loads it."""
 
     def notify(user: UserView, job: ExportJobView) -> None:
         if not user.email:
             return
-        queued = email.send_export_ready(user, job)
-        email.outbox.deliver_now(queued.id)
+        mailer = email()
+        queued = mailer.send_export_ready(user, job)
+        mailer.outbox.deliver_now(queued.id)
 
     return notify
 
@@ -525,13 +528,15 @@ def _copy_bytes(src: BinaryIO, out: BinaryIO) -> None:
 
 
 def build_export_service(ctx: ServiceContext, settings: Settings,
-                         email: _ExportMailer | None = None) -> ExportService:
-    """The export service for ``build_app``; marks exports a crash left behind as failed."""
+                         email: Callable[[], _ExportMailer] | None = None) -> ExportService:
+    """The export service for ``build_app``; marks exports a crash left behind as failed.
+    ``email`` builds (or returns) the mail service on first need, not here."""
     service = ExportService(
         ctx, settings.upload_folder, settings.csv_export_expiry_hours,
         key_file=settings.data_dir / KEY_FILE,
         notify=mail_notifier(email) if email is not None else None,
-        mail_delayed=email.outbox.delivery_delayed if email is not None else None,
+        mail_delayed=(lambda: bool(email().outbox.delivery_delayed()))
+        if email is not None else None,
         currency=settings.currency,
     )
     service.recover()

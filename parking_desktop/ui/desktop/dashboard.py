@@ -114,6 +114,10 @@ class DashboardScreen(Screen):
         self._redraw.setInterval(120)
         self._redraw.timeout.connect(self._draw_charts)
 
+    @property
+    def settling(self) -> bool:
+        return self._redraw.isActive()
+
     # --- layout that follows the width -----------------------------------------------------
     def _place_tiles(self) -> None:
         """As many tile columns as fit with every figure whole (5, else 4, 3 or 2)."""

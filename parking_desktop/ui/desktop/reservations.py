@@ -128,8 +128,10 @@ class ReservationsScreen(Screen):
     # --- loading --------------------------------------------------------------------------------
     def refresh(self) -> None:
         super().refresh()
-        self.call(self.app.lots.search, include_archived=True, on_success=self._show_lots)
+        # The rows and their count first: the worker pool runs as many calls at once as there
+        # are cores, and the lot list only fills the filter's drop-down.
         self.search()
+        self.call(self.app.lots.search, include_archived=True, on_success=self._show_lots)
 
     def _show_lots(self, lots: list[LotView]) -> None:
         current = self.lot.currentData()

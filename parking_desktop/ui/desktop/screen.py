@@ -171,6 +171,12 @@ class Screen(QWidget):
         """Reload what the screen shows (subclasses); call ``loaded()`` when the data arrived."""
         self._stale = False
 
+    @property
+    def settling(self) -> bool:
+        """Drawing still due after the data arrived (a debounced redraw): the screen is not
+        finished until it is over (scripts/gui_latency.py counts it in the screen's load)."""
+        return False
+
     def loaded(self) -> None:
         self.loads += 1
 

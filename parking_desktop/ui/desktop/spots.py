@@ -139,8 +139,25 @@ class SpotsScreen(Screen):
     # --- loading --------------------------------------------------------------------------------
     def refresh(self) -> None:
         super().refresh()
-        self.call(self.app.lots.search, on_success=self._show_lots,
-                  disable=[self.refresh_button])
+        # The lot list and the chosen lot's spots in ONE worker call: a second round trip
+        # through the GUI thread (lots shown, then the spots asked for) cost more than the
+        # spot query itself while the new screen was still being laid out and painted.
+        wanted = self.current_lot_id()
+        search, spots, actor = self.app.lots.search, self.app.parking.spots, self.actor
+
+        def load() -> tuple[list[LotView], int | None, list[SpotView]]:
+            lots = search()
+            ids = [lot.id for lot in lots]
+            lot_id = wanted if wanted in ids else (ids[0] if ids else None)
+            return lots, lot_id, spots(actor, lot_id) if lot_id is not None else []
+
+        self.call(load, on_success=self._show_all, disable=[self.refresh_button])
+
+    def _show_all(self, loaded: tuple[list[LotView], int | None, list[SpotView]]) -> None:
+        lots, lot_id, spots = loaded
+        self._show_lots(lots)
+        if lot_id is not None:
+            self._show_spots(lot_id, spots)
 
     def _show_lots(self, lots: list[LotView]) -> None:
         self.lots = lots
@@ -160,8 +177,6 @@ class SpotsScreen(Screen):
             self.show_spot(None)
             self.hint.setText("There are no lots yet: create one on the Lots screen.")
             self.loaded()
-            return
-        self.load_spots()
 
     def current_lot_id(self) -> int | None:
         data = self.lot_box.currentData()
