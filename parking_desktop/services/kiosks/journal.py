@@ -79,6 +79,7 @@ class _World:
     stays: dict[str, Stay]  # by plate
     versions: dict[int, TariffVersion]
     zone: ZoneInfo
+    currency: str  # the site's: a flat version made here is in it, as on the server
 
     def version(
         self, version_id: int | None, price_per_hour: Decimal
@@ -88,7 +89,7 @@ class _World:
         as the server does."""
         known = self.versions.get(version_id) if version_id is not None else None
         if known is None:
-            return None, flat_tariff(price_per_hour)
+            return None, flat_tariff(price_per_hour, currency=self.currency)
         return version_id, known
 
     def free_spots(self, lot_id: int) -> list[tuple[int, str]]:
@@ -143,7 +144,7 @@ class OfflineDesk:
             picture.stays,
             picture.taken_at.isoformat(),
             picture.tariffs,
-            {"zone": picture.zone},
+            {"zone": picture.zone, "currency": picture.currency},
         )
 
     def has_picture(self) -> bool:
@@ -225,7 +226,8 @@ class OfflineDesk:
             version_id: tariffs.parse(json.loads(document))
             for version_id, document in self.file.tariffs().items()
         }
-        return _World(lots, spots, stays, versions, ZoneInfo(self.file.meta("zone") or "UTC"))
+        zone = ZoneInfo(self.file.meta("zone") or "UTC")
+        return _World(lots, spots, stays, versions, zone, self.file.meta("currency") or "EUR")
 
     def _view(self, world: _World, stay: Stay) -> ReservationView:
         lot = world.lots.get(stay.lot_id)

@@ -30,6 +30,7 @@ class Picture:
     # (version id, JSON text) of every version a lot or stay above names
     tariffs: list[tuple[int, str]] = field(default_factory=list)
     zone: str = "UTC"  # the site's time zone (bands are local time)
+    currency: str = "EUR"  # the site's
 
 
 def take_picture(ctx: ServiceContext) -> Picture:
@@ -72,4 +73,4 @@ def take_picture(ctx: ServiceContext) -> Picture:
         (version_id, json.dumps(tariff_to_json(version), sort_keys=True))
         for version_id, version in sorted(versions.items())
     ]
-    return Picture(taken_at, lots, spots, stays, documents, ctx.tz.key)
+    return Picture(taken_at, lots, spots, stays, documents, ctx.tz.key, ctx.currency)

@@ -155,7 +155,8 @@ class LotService:
             self._add_spots(session, lot.id, 1, lot.number_of_spots)
             # Its first tariff: today's flat rule at its price (the lot_created entry says it).
             tariffs.insert_version(session, lot.id,
-                                   flat_tariff(lot.price_per_hour, effective_from=now),
+                                   flat_tariff(lot.price_per_hour, effective_from=now,
+                                               currency=self.ctx.currency),
                                    actor.user_id, now)
             record(session, actor.user_id, "lot_created",
                    {"lot_id": lot.id, "after": _lot_snapshot(lot)}, now)
@@ -210,7 +211,8 @@ class LotService:
                 # A new price is a new flat tariff version from now on: stays already booked
                 # keep the version they recorded.
                 previous = tariffs.in_force(session, lot, now)
-                new = flat_tariff(lot.price_per_hour, effective_from=now)
+                new = flat_tariff(lot.price_per_hour, effective_from=now,
+                                  currency=self.ctx.currency)
                 version_id = tariffs.insert_version(session, lot.id, new, actor.user_id, now)
                 tariffs.record_change(session, actor.user_id, lot, previous, (version_id, new),
                                       now)
