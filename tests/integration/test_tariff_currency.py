@@ -131,3 +131,9 @@ def test_the_cli_follows_the_site_currency(gbp_cli: Cli, tmp_path: Path) -> None
         env=GBP,
     ).json()
     assert (as_json["total"], as_json["currency"]) == ("23.50", "GBP")
+
+    # The release's receipt text: the lines with money's formatter too.
+    assert gbp_cli("park", "--lot", "Dock", "--vehicle", "GB1", env=GBP).code == 0
+    released = gbp_cli("release", "--vehicle", "GB1", env=GBP)
+    assert released.code == 0 and "standard rate" in released.out
+    assert "minimum charge 1 h … £2.40" in released.out
