@@ -46,6 +46,11 @@ class StoredVersion:
 
 
 class TariffService:
+    # What-if repricing: worker processes from this many stays on (starting them costs about
+    # a second; below this one process is as quick). Tests set parallel_from to 0.
+    procs = 2
+    parallel_from = 200_000
+
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
@@ -157,6 +162,9 @@ class TariffService:
                 days=days,
                 progress=progress,
                 cancelled=cancelled,
+                url=self.ctx.db.url,
+                procs=self.procs,
+                parallel_from=self.parallel_from,
             )
 
 
