@@ -12,6 +12,7 @@ from parking_desktop.adapters.db.engine import Database
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.config import Settings, load_settings
 from parking_desktop.domain.clock import Clock, SystemClock
+from parking_desktop.services.accounts.erasure import ErasureService
 from parking_desktop.services.accounts.users import PasswordHasher, UserService
 from parking_desktop.services.cache.cached import (
     CachedLots,
@@ -34,6 +35,7 @@ from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
 from parking_desktop.services.parking.search import SearchService
 from parking_desktop.services.parking.stats import StatsService
+from parking_desktop.services.privacy.preferences import MailPreferencesService
 from parking_desktop.services.tariffs.service import TariffService
 from parking_desktop.services.timing import Timings, timed_service
 
@@ -59,6 +61,8 @@ class App:
     stats: StatsService
     activity: ActivityService
     kiosk: KioskService  # the kiosk pages' look-ups, built on parking, lots and search
+    erasure: ErasureService  # a driver's right to erasure (services/accounts/erasure.py)
+    mail_preferences: MailPreferencesService  # reminders / reports on or off, per driver
     heartbeats: HeartbeatService  # kiosks' heartbeats (written by kiosks, listed for managers)
     money: MoneyService  # payments, receipts, shifts, exceptions (docs/money.md)
     tariffs: TariffService  # versions, quotes, what-if repricing (docs/tariffs.md)
@@ -187,6 +191,9 @@ def build_app(
         stats=timed("stats", CachedStats(ctx, reads)),
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
+        erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
+                                                cache.forget_everything)),
+        mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),
         money=timed("money", money),

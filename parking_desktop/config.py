@@ -88,6 +88,13 @@ class Settings:
     attendant_waiver_limit: Decimal
     exceptions_digest_time: time
     settings_file: Path
+    # Retention (days; 0 = keep for ever, the behaviour before these settings existed).
+    retain_plates_days: int = 0
+    retain_activity_days: int = 0
+    retain_mail_bodies_days: int = 0
+    retain_export_records_days: int = 0
+    # The mailto: address of unsubscribe requests ("" = none: the Mail screen warns).
+    mail_unsubscribe_address: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +217,14 @@ def mail_sender_problem(raw: str) -> str | None:
             or any(c.isspace() or not c.isprintable() or c in "<>,;\"" for c in raw)):
         return (f"MAIL_DEFAULT_SENDER must be an e-mail address like parking@example.com, "
                 f"not '{shown_value(raw)}'.")
+    return None
+
+
+def unsubscribe_address_problem(raw: str) -> str | None:
+    """Why ``raw`` cannot be the unsubscribe address (None: it can, or it is empty)."""
+    if raw and mail_sender_problem(raw) is not None:
+        return (f"MAIL_UNSUBSCRIBE_ADDRESS must be an e-mail address like "
+                f"unsubscribe@example.com, not '{shown_value(raw)}'.")
     return None
 
 
@@ -362,6 +377,20 @@ REGISTRY: tuple[Setting, ...] = (
             "cancelled (the spot freed, the driver e-mailed)."),
     Setting("OVERSTAY_HOURS", "overstay_hours", _whole_number(1, 24 * 365), 24,
             "Cars parked longer than this many hours are flagged on the desktop."),
+    Setting("RETAIN_PLATES_DAYS", "retain_plates_days", _whole_number(0, 100 * 365), 0,
+            "Vehicle numbers of closed stays are masked this many days after the stay "
+            "(0: kept for ever)."),
+    Setting("RETAIN_ACTIVITY_DAYS", "retain_activity_days", _whole_number(0, 100 * 365), 0,
+            "Activity log entries are deleted this many days after they happened (0: kept)."),
+    Setting("RETAIN_MAIL_BODIES_DAYS", "retain_mail_bodies_days",
+            _whole_number(0, 100 * 365), 0,
+            "Sent and given-up mails are deleted from the outbox after this many days (0: kept)."),
+    Setting("RETAIN_EXPORT_RECORDS_DAYS", "retain_export_records_days",
+            _whole_number(0, 100 * 365), 0,
+            "Finished export records are deleted this many days after they ended (0: kept)."),
+    Setting("MAIL_UNSUBSCRIBE_ADDRESS", "mail_unsubscribe_address",
+            _checked(unsubscribe_address_problem), "",
+            "Where drivers send unsubscribe requests (mailto: in reminders and reports)."),
     Setting("TWILIO_ACCOUNT_SID", "twilio_account_sid", _parse_text, "",
             "SMS: Twilio account; SMS stays off until all three TWILIO_* are set.",
             saved=False, in_file=False),

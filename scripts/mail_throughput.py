@@ -1,14 +1,15 @@
 """Mail throughput: N mails to a local aiosmtpd server over one reused SMTP connection against
 a new connection per mail, in the same run, measured two ways:
 
-1. transport: N ready-built messages (the same rendered reminder the outbox sends, so the
-   same bytes on the wire) through SmtpTransport, only SMTP and the connection: the reference,
-   the speed of the wire;
-2. outbox: N queued mails through the real dispatcher (claim, build the MIME message, send,
-   mark sent) on a fresh database. The mails are queued the way the scheduled jobs do it:
-   each one rendered from its template for its own recipient (``build_daily_reminder``), then
-   stored with ``enqueue_many`` in batches of 1,000 (the mails carry no user id: the scratch
-   database has no drivers).
+1. transport: N ready-built messages through SmtpTransport, only SMTP and the connection:
+   the reference, the speed of the wire. Each is the rendered reminder of its own recipient,
+   built beforehand (not timed) into the very bytes the outbox puts on the wire for it;
+
+2. outbox: N queued mails through the real dispatcher (claim, build the message, send, mark
+   sent in windows) on a fresh database, timed from the dispatcher's start to its end. The
+   mails are queued the way the scheduled jobs do it: each one rendered from its template for
+   its own recipient (``build_daily_reminder``), then stored with ``enqueue_many`` in batches
+   of 1,000 (the mails carry no user id: the scratch database has no drivers).
 
 The modes take turns over ``--repeat`` rounds; min and median per round are shown, with the
 load average at the start and the end.
@@ -138,7 +139,7 @@ def transport_run(app: App, port: int, handler: CountingHandler, count: int,
     reminder), so the wire carries the same bytes; building them is not timed."""
     from datetime import UTC, datetime
 
-    from parking_desktop.adapters.mail.message import build_message
+    from parking_desktop.adapters.mail.message import build_raw, date_header, from_header
     from parking_desktop.adapters.mail.transport import SmtpConfig, SmtpTransport
 
     config = SmtpConfig(host="127.0.0.1", port=port, sender="parking@example.com", timeout=30)
@@ -146,9 +147,10 @@ def transport_run(app: App, port: int, handler: CountingHandler, count: int,
                             full_name=f"Driver {n}") for n in range(count)]
     rendered = [app.email.build_daily_reminder(r, 4, key=f"t{n}")
                 for n, r in enumerate(recipients)]
-    messages = [build_message(sender="parking@example.com", recipient=m.recipient,
-                              subject=m.subject, text=m.text, html=m.html,
-                              message_id=f"<bench{n}@example.com>", date=datetime.now(UTC))
+    sender, date = from_header("parking@example.com"), date_header(datetime.now(UTC))
+    messages = [build_raw(sender_header=sender, recipient=m.recipient, subject=m.subject,
+                          text=m.text, html=m.html or "", message_id=f"<bench{n}@example.com>",
+                          date_header=date)
                 for n, m in enumerate(rendered)]
     before = handler.messages
     started = time.perf_counter()

@@ -188,6 +188,26 @@ def resize_refused(studio: Studio) -> QWidget:
     return dialog
 
 
+def tariff_editor(studio: Studio) -> QWidget:
+    """Lots → Tariff…: the busiest lot's tariff with a night band typed over the day band, so
+    the overlap is shown under the table and the week grid marks it red."""
+    from parking_desktop.ui.desktop.tariffs.editor import TariffEditor
+
+    session = studio.session("manager")
+    lot = max(studio.app.lots.search(), key=lambda lot: lot.occupied)
+    editor = TariffEditor(session, lot)
+    studio.keep.append(editor)
+    studio.wait(lambda: editor.current is not None)
+    editor.bands.add_band()
+    row = editor.bands.rowCount() - 1
+    for column, text in enumerate(("Mon–Fri", "19:00", "08:00", "1.20", "night rate")):
+        item = editor.bands.item(row, column)
+        if item is not None:
+            item.setText(text)
+    editor.refresh_reading()
+    return editor
+
+
 def lots_with_error(studio: Studio) -> QWidget:
     """The Lots screen showing a refusal in its banner."""
     window, screen = _main_window(studio, "lots")
@@ -284,6 +304,8 @@ SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-lot-dialog", lot_dialog, DIALOG),
     ("desktop-resize-refused", resize_refused, DIALOG),
     ("desktop-lots-error", lots_with_error, COMPACT),
+    ("desktop-tariff-1024", tariff_editor, COMPACT),
+    ("desktop-tariff-1920", tariff_editor, (1180, 1010)),
     *at_every_size("desktop-spots", spots_with_selection),
     *at_every_size("desktop-people", desktop_screen("people"), large=False),
     ("desktop-person", person_page, SMALL),

@@ -197,6 +197,13 @@ class DiskStore:
         with _guard(self.directory):
             return int(self._cache.clear())
 
+    def compact(self) -> None:
+        """Rewrite the store's database without its free pages and empty its write-ahead log:
+        a deleted entry's bytes stay in both until then (an erased driver must not)."""
+        with _guard(self.directory):
+            self._cache._sql("VACUUM")
+            self._cache._sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._cache.close()

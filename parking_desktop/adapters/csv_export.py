@@ -119,6 +119,12 @@ def mask_vehicle(plate: str) -> str:
     return "*" * max(len(plate) - 2, 0) + plate[-2:]
 
 
+def mask_sql(dialect: str, column: str) -> str:
+    """The SQL expression anonymised exports mask ``column`` with (retention stores it)."""
+    options = CsvOptions(tz=ZoneInfo("UTC"))
+    return _dialect(dialect, options, None).mask(column)
+
+
 def pseudonym(key: str, user_id: int) -> str:
     digest = hashlib.sha256(f"{key}:{user_id}".encode()).hexdigest()
     return "Driver-" + digest[:10].upper()

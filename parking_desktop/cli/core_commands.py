@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from parking_desktop.cli import privacy_commands
 from parking_desktop.cli.base import (
     EXIT_OK,
     AppFactory,
@@ -58,6 +59,7 @@ def register(sub: Any) -> None:
     add.add_argument("--email", type=text_value)
     add.add_argument("--full-name", type=text_value)
     add.set_defaults(func=_user_add)
+    privacy_commands.register_user_actions(user_sub)
 
     lots = sub.add_parser("lots", help="lots with price, free and total spots")
     lots.add_argument("--json", action="store_true")

@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "parking_desktop.cli.job_commands",
     "parking_desktop.cli.mail_commands",
     "parking_desktop.cli.money_commands",
+    "parking_desktop.cli.privacy_commands",
     "parking_desktop.cli.tariff_commands",
 ]
 

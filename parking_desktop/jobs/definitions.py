@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parking_desktop.config import Settings
+from parking_desktop.domain.roles import SYSTEM
 from parking_desktop.jobs.schedules import DailyAt, Every, EveryMinutes, MonthlyAt, Schedule
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
@@ -27,6 +28,7 @@ from parking_desktop.services.mail.monthly_report import (
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
 from parking_desktop.services.money.views import DigestSummary
 from parking_desktop.services.parking.no_shows import NoShowSummary
+from parking_desktop.services.privacy.retention import RetentionPolicy, RetentionService
 
 # Queues the managers' digest of one day's exceptions (services/money).
 ExceptionsDigest = Callable[..., DigestSummary]
@@ -37,8 +39,9 @@ CLEANUP_EXPORTS = "cleanup_exports"
 OUTBOX_DISPATCH = "outbox_dispatch"
 EXCEPTIONS_DIGEST = "exceptions_digest"
 NO_SHOWS = "no_shows"
-JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, NO_SHOWS, OUTBOX_DISPATCH,
-             EXCEPTIONS_DIGEST)
+RETENTION = "retention"
+JOB_ORDER = (DAILY_REMINDER, MONTHLY_REPORT, CLEANUP_EXPORTS, RETENTION, NO_SHOWS,
+             OUTBOX_DISPATCH, EXCEPTIONS_DIGEST)
 DISPATCH_EVERY_SECONDS = 60
 # How often stale bookings are looked for: a no-show is cancelled at most this long after its
 # hold ran out.
@@ -176,6 +179,11 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             counts["job_runs_pruned"] = deps.prune_history()
         return JobOutcome(counts, summary.text())
 
+    def retention(run: RunContext) -> JobOutcome:
+        service = RetentionService(ctx, RetentionPolicy.from_settings(settings))
+        summary = service.run(SYSTEM, heartbeat=run.heartbeat)
+        return JobOutcome(summary.as_counts(), summary.text())
+
     specs = [
         JobSpec(
             DAILY_REMINDER, "Daily reminders",
@@ -195,6 +203,13 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
             CLEANUP_EXPORTS, "Export cleanup",
             "Deletes expired CSV export files and marks their exports expired.",
             DailyAt(settings.cleanup_time), cleanup, _daily_period(tz),
+            catch_up_within=timedelta(hours=23),
+        ),
+        JobSpec(
+            RETENTION, "Retention",
+            "Masks old vehicle numbers and deletes old activity, mail bodies and export "
+            "records, as the RETAIN_* settings say.",
+            DailyAt(settings.cleanup_time), retention, _daily_period(tz),
             catch_up_within=timedelta(hours=23),
         ),
     ]

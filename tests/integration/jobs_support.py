@@ -133,7 +133,7 @@ def child_scheduler(url: str, data_dir: str, now: datetime, barrier: Any, out: A
     barrier.wait(timeout=60)
     app.jobs.scheduler.start()
     deadline = time.monotonic() + 60
-    wanted = {"daily_reminder", "monthly_report", "cleanup_exports"}
+    wanted = {"daily_reminder", "monthly_report", "cleanup_exports", "retention"}
     while time.monotonic() < deadline:
         done = {r.job for r in job_runs(app) if r.status == "completed"}
         if wanted <= done:

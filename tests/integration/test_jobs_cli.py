@@ -64,7 +64,7 @@ def test_unknown_job_is_refused_in_one_line(
     assert code == 1
     assert err.strip().splitlines() == [
         "error: There is no job called 'nightly' (jobs: daily_reminder, monthly_report, "
-        "cleanup_exports, no_shows, exceptions_digest, outbox_dispatch)."]
+        "cleanup_exports, retention, no_shows, exceptions_digest, outbox_dispatch)."]
 
 
 def _worker(db_url: str, data_dir: Path, *extra: str, env: dict[str, str]

@@ -42,12 +42,16 @@ def test_three_schedulers_run_each_period_once(app: App, db_url: str, tmp_path: 
 
     done = [run for per_process in results for run in per_process]
     assert sorted(done) == [("cleanup_exports", "2026-03-02"), ("daily_reminder", "2026-03-02"),
-                            ("monthly_report", "2026-02")]
+                            ("exceptions_digest", "2026-03-01"), ("monthly_report", "2026-02"),
+                            ("no_shows", "2026-03-02T19:00Z"), ("retention", "2026-03-02")]
     rows = job_runs(app)
     assert sorted((r.job, r.period_key, r.status) for r in rows) == [
         ("cleanup_exports", "2026-03-02", "completed"),
         ("daily_reminder", "2026-03-02", "completed"),
-        ("monthly_report", "2026-02", "completed")]
+        ("exceptions_digest", "2026-03-01", "completed"),
+        ("monthly_report", "2026-02", "completed"),
+        ("no_shows", "2026-03-02T19:00Z", "completed"),
+        ("retention", "2026-03-02", "completed")]
     assert sorted(r.user_id for r in outbox_rows(app, "daily_reminder")) == drivers
     assert sorted(r.user_id for r in outbox_rows(app, "monthly_report")) == drivers
 

@@ -219,3 +219,50 @@ def test_statement_count_does_not_grow_with_drivers(
         return len(seen)
 
     assert statements_for(2, 0) == statements_for(25, 100) <= 4
+
+
+def test_a_stay_of_several_lines_is_explained_in_the_report(
+        app: App, lots: dict[str, list[int]], manager: Actor) -> None:
+    """A stay priced by a day/night tariff lists its lines under its row; a one-line stay and
+    a stay from before tariffs do not repeat their row."""
+    from zoneinfo import ZoneInfo
+
+    from parking_desktop.domain.tariffs import quote, tariff_from_json
+    from parking_desktop.services.tariffs import store
+
+    paris = ZoneInfo("Europe/Paris")
+    day_night = tariff_from_json({
+        "effective_from": "2026-01-01T00:00:00+01:00", "increment_minutes": 15,
+        "bands": [
+            {"name": "day rate", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+             "start": "08:00", "end": "20:00", "price_per_hour": "3.50"},
+            {"name": "night rate", "days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
+             "start": "20:00", "end": "08:00", "price_per_hour": "1.20"},
+            {"name": "night rate", "days": ["Sat"], "start": "08:00", "end": "08:00",
+             "price_per_hour": "1.20"},
+            {"name": "night rate", "days": ["Sun"], "start": "08:00", "end": "08:00",
+             "price_per_hour": "1.20"}]})
+    d1 = add_driver(app, "dan1")
+    alpha = app.lots.find_by_name("Alpha")
+    with app.db.write() as session:
+        version_id = store.insert_version(session, alpha.id, day_night, None,
+                                          utc(2026, 1, 1, 0, 0))
+    parked, left = utc(2026, 2, 16, 17, 10), utc(2026, 2, 16, 21, 0)  # Mon 18:10–22:00 Paris
+    priced = quote(day_night, parked, left, paris)
+    assert len(priced.lines) == 2
+    stay = add_stay(app, d1, lots["Alpha"][0], parked, left, str(priced.total))
+    with app.db.write() as session:
+        from parking_desktop.adapters.db.models import Reservation
+
+        row = session.get(Reservation, stay)
+        assert row is not None
+        row.tariff_version_id = version_id
+    add_stay(app, d1, lots["Beta"][0], utc(2026, 2, 10, 8, 0), utc(2026, 2, 10, 10, 30), "7.50")
+
+    found = report(app, d1, "2026-02", manager)
+    by_id = {b.reservation_id: b for b in found.last_bookings}
+    assert [f"{line.text} … {line.amount}" for line in by_id[stay].lines] == [
+        str(line) for line in priced.lines]
+    assert all(not b.lines for rid, b in by_id.items() if rid != stay)
+    _, html = app.jobs.preview_report(manager, d1, "2026-02")
+    assert "Mon 18:10–20:10, day rate, 8 × 15 min at 3.50/h … 7.00" in html

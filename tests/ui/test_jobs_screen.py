@@ -33,8 +33,8 @@ def test_jobs_listed_and_run_now(desk: Desk, app: App, manager: Actor, qtbot: Qt
     add_driver(desk.app, "sleepy")
     screen = desk.open(JobsScreen, manager)
     assert [j.name for j in screen.model.rows()] == [
-        "daily_reminder", "monthly_report", "cleanup_exports", "no_shows", "outbox_dispatch",
-        "exceptions_digest"]
+        "daily_reminder", "monthly_report", "cleanup_exports", "retention", "no_shows",
+        "outbox_dispatch", "exceptions_digest"]
     assert _cell(screen, "daily_reminder", JobsModel.SCHEDULE) == "daily at 18:00"
     assert _cell(screen, "daily_reminder", JobsModel.NEXT).endswith("18:00")
     assert _cell(screen, "daily_reminder", JobsModel.STATE) == "Not scheduled here"

@@ -62,9 +62,11 @@ def test_check_in_then_check_out_shows_the_rule_fee_and_a_receipt(
     wait_idle(qtbot, window)
     grid = checkout.quote_card.grid
     assert checkout.fee_text() == money(expected.cost) == "2.28"
-    assert grid.text("Price per hour") == "1.17"
     assert grid.text("Duration") == "1 h 56 min"
-    assert grid.text("Billed time") == "1.9444 h"
+    # Why the fee is what it is, line by line, visible before confirming.
+    lines = checkout.quote_card.lines
+    assert lines.isVisible()
+    assert lines.rows == [("Mon 10:00–11:56, standard rate, 1.9444 h at 1.17/h", "2.28")]
     assert grid.text("Parked at") == "Mon 2 Mar 2026, 10:00"  # 09:00 UTC shown in Paris time
 
     qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
@@ -73,6 +75,7 @@ def test_check_in_then_check_out_shows_the_rule_fee_and_a_receipt(
     wait_idle(qtbot, window)
     assert receipt.total_text() == "2.28"
     assert receipt.total.text() == "2.28"
+    assert receipt.lines.isVisible() and receipt.lines.rows == lines.rows  # the same lines
     assert receipt.grid.text("Vehicle") == "AB12CD"
     assert receipt.grid.text("Left") == "Mon 2 Mar 2026, 11:56"
     stored = app.search.reservations(attendant, ReservationFilter(vehicle="AB12CD")).items[0]

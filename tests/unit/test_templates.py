@@ -95,3 +95,26 @@ def test_month_chart_covers_every_day(renderer: MailRenderer) -> None:
     days = days_of_month(date(2026, 2, 1), [(date(2026, 2, 3), Decimal("2")),
                                              (date(2026, 2, 3), Decimal("1"))])
     assert len(days) == 28 and days[2] == (date(2026, 2, 3), Decimal("3"))
+
+
+def test_the_monthly_report_explains_a_stay_of_several_lines(renderer: MailRenderer) -> None:
+    lines = [SimpleNamespace(text="Mon 18:10–20:10, day rate, 8 × 15 min at 3.50/h",
+                             amount=Decimal("7.00")),
+             SimpleNamespace(text="Mon 20:10–22:10, night rate, 8 × 15 min at 1.20/h",
+                             amount=Decimal("2.40"))]
+    one_line = [SimpleNamespace(text="Mon 10:00–12:00, standard rate, 2 h at 2.50/h",
+                                amount=Decimal("5.00"))]
+    stays = [SimpleNamespace(lot_name="North", spot_number="P002", vehicle_number="AB12",
+                             parked_at=AT, left_at=AT + timedelta(hours=4),
+                             hours=Decimal("3.8"), cost=Decimal("9.40"), lines=lines),
+             SimpleNamespace(lot_name="North", spot_number="P003", vehicle_number="AB12",
+                             parked_at=AT, left_at=AT + timedelta(hours=2),
+                             hours=Decimal("2"), cost=Decimal("5.00"), lines=one_line)]
+    context = {**CONTEXTS["monthly_report"], "report": SimpleNamespace(
+        **{**vars(REPORT), "last_bookings": stays})}
+    mail = renderer.render("monthly_report", site_name="P", subject="S", **context)
+    for part in (mail.text, mail.html):
+        assert "Mon 18:10–20:10, day rate, 8 × 15 min at 3.50/h … 7.00" in part
+        assert "Mon 20:10–22:10, night rate, 8 × 15 min at 1.20/h … 2.40" in part
+        # A stay of one line is its row already (hours and cost): not repeated.
+        assert "standard rate" not in part

@@ -246,6 +246,15 @@ class Database:
             # them and a later access would raise DetachedInstanceError).
             session.close()
 
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database now, without waiting for anyone
+        (PASSIVE). A bulk job calls it after its batches, so that the automatic checkpoint -
+        run by whichever connection's commit crosses the log's limit - does not fall on a
+        kiosk's check-in. Nothing to do on PostgreSQL."""
+        if self.is_sqlite:
+            with contextlib.suppress(Exception), self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     def dispose(self) -> None:
         if self.is_sqlite:
             # SQLite's advice for long-lived connections: refresh planner statistics at close,

@@ -29,6 +29,7 @@ from parking_desktop.adapters.db import (
     models_mail,  # noqa: F401
     models_money,  # noqa: F401
     models_offline,  # noqa: F401
+    models_privacy,  # noqa: F401
     models_stats,  # noqa: F401
     models_tariffs,  # noqa: F401
 )

@@ -2,7 +2,10 @@
 
 Status flow: pending -> sending (claimed by one dispatcher, with a lease) -> sent | failed,
 or back to pending with a later ``next_attempt_at`` after a transient failure. A dispatcher that
-dies while holding rows leaves them 'sending' with an expired lease; the next one reclaims them."""
+dies while holding rows leaves them 'sending' with an expired lease; the next one reclaims those
+it had not begun to send. ``sent_at`` on a 'sending' row is the stamp "delivery began" (set, a
+window at a time, before the mails are handed to the server): such a row may have arrived, so
+it is failed as interrupted instead of being sent again (services/mail/outbox.py)."""
 
 from __future__ import annotations
 

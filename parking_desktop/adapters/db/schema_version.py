@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 
 
 def stored_revisions(engine: Engine) -> list[str] | None:

@@ -1,22 +1,31 @@
 """Jinja2 rendering of the mail templates in ``templates/``: HTML (autoescaped, CSS inlined)
-and plain text, with undefined variables being errors (StrictUndefined)."""
+and plain text, with undefined variables being errors (StrictUndefined).
+
+The CSS is inlined into each HTML template once, when it is loaded (``preinline.py``), and
+each template is compiled once and kept: rendering a mail is then Jinja's compiled code and
+nothing else. Should the layout's CSS ever use selectors that cannot be worked out from the
+template's source, every rendered mail is inlined instead, as before."""
 
 from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parking_desktop.adapters.mail import preinline
 from parking_desktop.adapters.mail.charts import bars, text_bar
 from parking_desktop.adapters.mail.message import inline_css
 from parking_desktop.domain.fee import money
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, Template
+
+LAYOUT = "_layout.html"
 
 
 def templates_dir() -> Path:
@@ -34,11 +43,15 @@ class RenderedMail:
 
 
 class MailRenderer:
-    def __init__(self, tz: tzinfo, directory: Path | None = None) -> None:
+    def __init__(self, tz: tzinfo, directory: Path | None = None, *,
+                 inline_at_load: bool = True) -> None:
         self.tz = tz
         self._directory = directory
         self._env: Environment | None = None
         self._env_lock = threading.Lock()
+        self._templates: dict[str, Template] = {}
+        self._inline_at_load = inline_at_load  # False: every mail is inlined (tests compare)
+        self.preinlined = False  # True once the CSS is in the templates themselves
 
     @property
     def env(self) -> Environment:
@@ -51,8 +64,24 @@ class MailRenderer:
     def _make_env(self) -> Environment:
         from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+        folder = str(self._directory or templates_dir())
+        layout = Path(folder, LAYOUT)
+        the_plan = (preinline.plan(layout.read_text(encoding="utf-8"))
+                    if self._inline_at_load and layout.is_file() else None)
+
+        class InliningLoader(FileSystemLoader):
+            def get_source(self, environment: Environment,
+                           template: str) -> tuple[str, str, Callable[[], bool]]:
+                source, filename, uptodate = super().get_source(environment, template)
+                if the_plan is not None and template.endswith(".html"):
+                    source = preinline.inline_template(source, the_plan, inline_css,
+                                                       is_layout=template == LAYOUT)
+                return source, filename, uptodate
+
+        self.preinlined = the_plan is not None
         env = Environment(
-            loader=FileSystemLoader(str(self._directory or templates_dir())),
+            loader=InliningLoader(folder),
+            auto_reload=False,  # templates ship with the program: no stat() per mail
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -72,10 +101,16 @@ class MailRenderer:
         return sorted({Path(n).stem for n in self.env.list_templates()
                        if not Path(n).name.startswith("_")})
 
+    def template(self, name: str) -> Template:
+        found = self._templates.get(name)
+        if found is None:
+            found = self._templates[name] = self.env.get_template(name)
+        return found
+
     def render(self, template: str, /, **context: Any) -> RenderedMail:
-        html = self.env.get_template(f"{template}.html").render(**context)
-        text = self.env.get_template(f"{template}.txt").render(**context)
-        return RenderedMail(html=inline_css(html), text=text)
+        html = self.template(f"{template}.html").render(**context)
+        text = self.template(f"{template}.txt").render(**context)
+        return RenderedMail(html=html if self.preinlined else inline_css(html), text=text)
 
     def _when(self, value: datetime | None, empty: str = "—") -> str:
         return empty if value is None else value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")

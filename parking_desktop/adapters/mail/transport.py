@@ -24,6 +24,7 @@ from email.message import EmailMessage
 from types import TracebackType
 from typing import Protocol
 
+from parking_desktop.adapters.mail.message import RawMail
 from parking_desktop.config import Settings
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class DeliveryError(Exception):
 
 
 class MailTransport(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | RawMail) -> None: ...
     def close(self) -> None: ...
 
 
@@ -239,7 +240,7 @@ class SmtpTransport:
         self.close()
 
     # --- sending --------------------------------------------------------------------------
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | RawMail) -> None:
         self.open()
         try:
             self._send_once(message)
@@ -258,10 +259,13 @@ class SmtpTransport:
                     transient=True, connection=True,
                 ) from None
 
-    def _send_once(self, message: EmailMessage) -> None:
+    def _send_once(self, message: EmailMessage | RawMail) -> None:
         assert self._smtp is not None
         try:
-            self._smtp.send_message(message, from_addr=self.config.sender)
+            if isinstance(message, RawMail):  # already bytes: straight to the wire
+                self._smtp.sendmail(self.config.sender, [message.recipient], message.data)
+            else:
+                self._smtp.send_message(message, from_addr=self.config.sender)
         except smtplib.SMTPServerDisconnected:
             raise
         except smtplib.SMTPRecipientsRefused as exc:

@@ -317,6 +317,22 @@ class CacheService:
         log.info("cache cleared by %s: %d entries", actor.username, removed)
         return removed
 
+    def forget_everything(self) -> None:
+        """Drop every entry and compact the store, so no deleted entry's bytes remain on disk
+        (after an erasure). Never raises: the erasure is already committed; a cache that
+        cannot be compacted now is logged."""
+        backend = self._backend
+        if backend is None:
+            return
+        with self._state:
+            try:
+                backend.data.clear()
+                backend.meta.incr_many({_gen_key(f): 1 for f in ALL_FAMILIES})
+                backend.data.compact()
+            except Exception as exc:
+                log.warning("the cache could not be emptied and compacted: %s", exc)
+            self._decoded.clear()
+
     def _rebuild(self) -> None:
         assert self.directory is not None
         if self._backend is not None:

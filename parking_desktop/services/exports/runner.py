@@ -32,6 +32,7 @@ from parking_desktop.adapters.db.models import ExportJob
 from parking_desktop.adapters.job_lease import Lease
 from parking_desktop.files import describe_write_error
 from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.exports.bundle import write_bundle
 from parking_desktop.services.exports.scope import ResolvedScope
 from parking_desktop.services.parking.activity import record
 
@@ -44,8 +45,8 @@ CLOSED_REASON = "The program was closed while the export was running. Request it
 STOPPED_REASON = "The export was stopped before it finished. Request it again."
 
 
-def export_path(folder: Path, job_id: str) -> Path:
-    return folder / f"export-{job_id}.csv"
+def export_path(folder: Path, job_id: str, suffix: str = ".csv") -> Path:
+    return folder / f"export-{job_id}{suffix}"
 
 
 @dataclass
@@ -142,6 +143,9 @@ class ExportRunner:
             job.status = "processing"
             scope = ResolvedScope.from_json(dict(job.scope))
             requester = job.requested_by
+        if scope.scope.is_bundle:
+            self._bundle(job_id, requester, scope)
+            return
         options = CsvOptions(
             tz=self.ctx.tz, driver_column=scope.scope.driver_column,
             anonymize=scope.scope.anonymize,
@@ -177,6 +181,21 @@ class ExportRunner:
             self._fail(job_id, requester, STOPPED_REASON)
             raise
         self._complete(job_id, requester, path, result.rows)
+
+    def _bundle(self, job_id: str, requester: int | None, scope: ResolvedScope) -> None:
+        """A driver's data bundle: small (one person's rows), written in one go."""
+        path = export_path(self.folder, job_id, ".zip")
+        try:
+            rows = write_bundle(self.ctx, scope.scope.user_id or 0, path)
+        except OSError as exc:
+            self._fail(job_id, requester, FAILED_PREFIX + describe_write_error(
+                exc, self.folder, "the export folder"))
+            return
+        except Exception as exc:
+            log.exception("Export %s failed", job_id)
+            self._fail(job_id, requester, FAILED_PREFIX + _plain(exc))
+            return
+        self._complete(job_id, requester, path, rows)
 
     def _store_progress(self, job_id: str, done: int, total: int) -> bool:
         """Save progress; False when the job is no longer processing (cancelled elsewhere)."""

@@ -30,7 +30,7 @@ from parking_desktop.domain.errors import NotFoundError, PermissionDeniedError, 
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.exports.filters import ExportFilter, local_date_range
 
-KINDS = ("driver", "lot", "all", "shift")
+KINDS = ("driver", "lot", "all", "shift", "data")
 SHIFT_HOURS = 12
 
 
@@ -49,6 +49,11 @@ class ExportScope:
         return cls(kind="driver", user_id=user_id, **kw)
 
     @classmethod
+    def data(cls, user_id: int, **kw: Any) -> ExportScope:
+        """A driver's data bundle (right of access): a ZIP, not a CSV (services/exports/bundle)."""
+        return cls(kind="data", user_id=user_id, **kw)
+
+    @classmethod
     def lot(cls, lot_id: int, **kw: Any) -> ExportScope:
         return cls(kind="lot", lot_id=lot_id, **kw)
 
@@ -62,7 +67,11 @@ class ExportScope:
 
     @property
     def driver_column(self) -> bool:
-        return self.kind != "driver"
+        return self.kind not in ("driver", "data")
+
+    @property
+    def is_bundle(self) -> bool:
+        return self.kind == "data"
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,7 @@ def authorise(actor: Actor, scope: ExportScope) -> ExportScope:
         raise ValidationError(f"'{scope.kind}' is not a kind of export "
                               f"(choose one of {', '.join(KINDS)}).")
     if actor.role is Role.DRIVER:
-        if scope.kind != "driver" or scope.user_id not in (None, actor.user_id):
+        if scope.kind not in ("driver", "data") or scope.user_id not in (None, actor.user_id):
             raise PermissionDeniedError("A driver can only export their own parking history.")
         return ExportScope(**{**scope.__dict__, "user_id": actor.user_id})
     if actor.role is Role.ATTENDANT:
@@ -149,6 +158,11 @@ def resolve(session: Session, actor: Actor, scope: ExportScope, now: datetime,
         if user is None:
             raise NotFoundError(f"There is no user with id {scope.user_id}.")
         parts = [f"History of {user.username}"]
+    elif scope.kind == "data":
+        user = session.get(User, scope.user_id) if scope.user_id is not None else None
+        if user is None:
+            raise NotFoundError(f"There is no user with id {scope.user_id}.")
+        parts = [f"Personal data of {user.username}"]
     elif scope.kind == "lot":
         if scope.lot_id is None:
             raise ValidationError("Choose the lot to export.")
@@ -219,25 +233,27 @@ def scope_from_form(session: Session, actor: Actor, form: ExportForm) -> ExportS
     The kind is checked against the actor's role first, so nobody learns which usernames
     exist by asking for an export they may not have."""
     kind = form.kind
-    authorise(actor, ExportScope(kind=kind, user_id=actor.user_id if kind == "driver"
+    authorise(actor, ExportScope(kind=kind, user_id=actor.user_id if kind in ("driver", "data")
                                  else None))
     date_from = _field_day(form.date_from, "start date", "date_from")
     date_to = _field_day(form.date_to, "end date", "date_to")
     if date_from and date_to and date_from > date_to:
         raise FieldError("date_to", "The start date must be on or before the end date.")
+    # A data bundle answers a request for one's own data: never anonymised.
     scope = ExportScope(kind=kind, date_from=date_from, date_to=date_to,
-                        anonymize=form.anonymize)
+                        anonymize=form.anonymize and kind != "data")
     if kind == "lot":
         if form.lot_id is None:
             raise FieldError("lot_id", "Choose the lot to export.")
         return ExportScope(**{**scope.__dict__, "lot_id": form.lot_id})
-    if kind == "driver":
+    if kind in ("driver", "data"):
         name = form.driver.strip()
         if not name and actor.role is Role.DRIVER:
             return ExportScope(**{**scope.__dict__, "user_id": actor.user_id})
         if not name:
-            raise FieldError("driver",
-                             "Enter the username of the driver whose history to export.")
+            what = "history" if kind == "driver" else "data"
+            raise FieldError("driver", f"Enter the username of the driver whose {what} to "
+                                       "export.")
         user_id = session.scalar(select(User.id).where(User.username == name))
         if user_id is None:
             raise FieldError("driver", f"There is no user '{name}'.")

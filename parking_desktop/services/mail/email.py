@@ -146,7 +146,8 @@ class EmailService:
             path = Path(job.file_path)
             try:
                 if path.stat().st_size <= ATTACH_LIMIT_BYTES:
-                    files = (attachment(filename, "text/csv", path.read_bytes()),)
+                    kind = "application/zip" if path.suffix == ".zip" else "text/csv"
+                    files = (attachment(filename, kind, path.read_bytes()),)
             except OSError as exc:
                 log.warning("Export file %s cannot be attached: %s", path, exc)
         body = self.renderer.render("export_ready", **self._base(user), job=job,
@@ -307,7 +308,7 @@ class EmailService:
     # --- helpers --------------------------------------------------------------------------
     def _base(self, user: MailUser) -> dict[str, Any]:
         return {"site_name": self.site_name, "name": user.full_name or user.username,
-                "subject": ""}
+                "subject": "", "unsubscribe_address": self.box.settings.mail_unsubscribe_address}
 
     def _mail(self, user: MailUser, kind: str, key: str, subject: str, text: str,
               html: str, *, attachments: tuple[dict[str, Any], ...] = ()) -> OutgoingMail:
@@ -355,5 +356,6 @@ def build_email_service(
         config = box.smtp_config()
         return SmtpTransport(config, lambda: store.smtp_password(config.username))
 
-    outbox = OutboxService(ctx, transport, lambda: box.sender)
+    outbox = OutboxService(ctx, transport, lambda: box.sender,
+                           unsubscribe=lambda: box.settings.mail_unsubscribe_address)
     return EmailService(ctx, outbox, box, store, sms=sms_notifier(settings), environ=environ)

@@ -4,6 +4,7 @@ month's days and weeks for the charts, a typed address)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -136,9 +137,15 @@ def weeks(days: list[tuple[date, Decimal]]) -> list[tuple[str, Decimal]]:
     out: list[tuple[str, Decimal]] = []
     for start in range(0, len(days), 7):
         chunk = days[start:start + 7]
-        label = f"{chunk[0][0]:%d}-{chunk[-1][0]:%d %b}"
+        label = _week_label(chunk[0][0], chunk[-1][0])
         out.append((label, sum((v for _, v in chunk), Decimal(0))))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _week_label(first: date, last: date) -> str:
+    """The same few labels for every driver's report of a month: formatted once."""
+    return f"{first:%d}-{last:%d %b}"
 
 
 def recipient_address(raw: str) -> str:

@@ -30,6 +30,7 @@ from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.fee import money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import BookingStatus
+from parking_desktop.domain.tariffs import TariffVersion
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
 from parking_desktop.services.mail.batches import (
@@ -39,7 +40,10 @@ from parking_desktop.services.mail.batches import (
     queue_in_batches,
     recorded_query,
 )
+from parking_desktop.services.privacy.preferences import opted_out
 from parking_desktop.services.sqlhelpers import seconds_between
+from parking_desktop.services.tariffs import store as tariffs
+from parking_desktop.services.views import FeeLine
 
 LAST_STAYS = 5
 BATCH_SIZE = 1000
@@ -115,6 +119,9 @@ class StayLine:
     left_at: datetime
     hours: Decimal
     cost: Decimal
+    # Why the fee is what it is, when the tariff says it in more than one line (day and night
+    # rates, a daily maximum); empty for a one-line stay, whose row says it already.
+    lines: tuple[FeeLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,21 +239,26 @@ def compute_reports(
         .subquery()
     )
     recent: dict[int, list[StayLine]] = defaultdict(list)
-    for rid, uid, plate, parked, left, cost, lot_name, spot_number in session.execute(
+    stays = session.execute(
         select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number, parked_at,
-               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number)
+               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number,
+               Reservation.tariff_version_id)
         .join(Reservation, Reservation.id == ranked.c.rid)
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
         .where(ranked.c.rn <= LAST_STAYS)
         .order_by(ranked.c.uid, ranked.c.rn)
-    ):
+    ).all()
+    # A few stays per driver: their versions are read once, each stay priced again by its own.
+    versions = tariffs.versions_by_id(session, (row[8] for row in stays if row[8] is not None))
+    for rid, uid, plate, parked, left, cost, lot_name, spot_number, version_id in stays:
         parked_utc = _utc(parked)
+        charged = money(_dec(cost))
         recent[int(uid)].append(StayLine(
             reservation_id=int(rid), lot_name=lot_name, spot_number=spot_number,
             vehicle_number=plate, parked_at=parked_utc, left_at=left,
             hours=_hours(Decimal((left - parked_utc).total_seconds())),
-            cost=money(_dec(cost)),
+            cost=charged, lines=_lines(versions.get(version_id), parked_utc, left, charged, tz),
         ))
 
     no_spending = tuple((d, ZERO) for d in days)  # shared: reports are immutable
@@ -277,6 +289,18 @@ def compute_reports(
     return build()
 
 
+def _lines(version: TariffVersion | None, parked: datetime, left: datetime, charged: Decimal,
+           tz: ZoneInfo) -> tuple[FeeLine, ...]:
+    """The stay's lines if it takes more than one to explain and they add up to what was
+    charged (they always do for a stay priced by its recorded version)."""
+    if version is None:
+        return ()
+    priced = tariffs.price(version, parked, _utc(left), tz)
+    if len(priced.lines) < 2 or priced.total != charged:
+        return ()
+    return tariffs.fee_lines(priced)
+
+
 def _utc(value: Any) -> datetime:
     # coalesce() loses the column type on SQLite, where the value comes back as text.
     if isinstance(value, str):
@@ -293,11 +317,22 @@ def monthly_key(user_id: int, month: Month) -> str:
     return f"monthly:{user_id}:{month.key}"
 
 
+def _reachable() -> list[Any]:
+    return [User.role == Role.DRIVER.value, User.is_active.is_(True),
+            User.email.is_not(None), User.email != ""]
+
+
+def count_opted_out(session: Session) -> int:
+    """Reachable drivers who turned the monthly report off (services/privacy/preferences)."""
+    return int(session.scalar(select(func.count(User.id)).where(
+        *_reachable(), User.id.in_(opted_out(session, "reports")))) or 0)
+
+
 def _recipients(session: Session, user_id: int | None = None) -> list[Recipient]:
+    """Every reachable driver who did not turn the report off; or the one ``user_id``."""
     query = select(User.id, User.username, User.email, User.full_name)
     if user_id is None:
-        query = query.where(User.role == Role.DRIVER.value, User.is_active.is_(True),
-                            User.email.is_not(None), User.email != "")
+        query = query.where(*_reachable(), User.id.not_in(opted_out(session, "reports")))
     else:
         query = query.where(User.id == user_id)
     rows = session.execute(query.order_by(User.id)).all()
@@ -312,17 +347,21 @@ class MonthlySummary:
     with_activity: int
     queued: int
     already_queued: int
+    skipped_opted_out: int = 0  # reachable drivers who turned the report off (not recipients)
 
     def as_counts(self) -> dict[str, Any]:
         return {"month": self.month, "recipients": self.recipients,
                 "with_activity": self.with_activity, "queued": self.queued,
-                "skipped": self.recipients - self.queued, "already_queued": self.already_queued}
+                "skipped": self.recipients - self.queued, "already_queued": self.already_queued,
+                "skipped_opted_out": self.skipped_opted_out}
 
     def text(self) -> str:
         text = (f"Monthly reports for {self.month}: {self.queued} queued for "
                 f"{self.recipients} drivers ({self.with_activity} parked that month)")
         if self.already_queued:
             text += f"; {self.already_queued} had been queued by an earlier run"
+        if self.skipped_opted_out:
+            text += f"; {self.skipped_opted_out} opted out"
         return text + "."
 
 
@@ -334,9 +373,8 @@ def count_to_report(ctx: ServiceContext, month: Month) -> int:
     with ctx.read() as session:
         return int(session.scalar(
             select(func.count(User.id)).where(
-                User.role == Role.DRIVER.value, User.is_active.is_(True),
-                User.email.is_not(None), User.email != "",
-                User.id.not_in(done.scalar_subquery()))) or 0)
+                *_reachable(), User.id.not_in(done.scalar_subquery()),
+                User.id.not_in(opted_out(session, "reports")))) or 0)
 
 
 def run_monthly_report(
@@ -351,6 +389,7 @@ def run_monthly_report(
     again for the same month queues nothing twice."""
     with ctx.read() as session:
         recipients = _recipients(session)
+        opted = count_opted_out(session)
         reports = compute_reports(session, month, ctx.tz, recipients)
     with_activity = 0
 
@@ -371,7 +410,7 @@ def run_monthly_report(
     )
     return MonthlySummary(month=month.key, recipients=len(recipients),
                           with_activity=with_activity, queued=result.queued,
-                          already_queued=result.repeated)
+                          already_queued=result.repeated, skipped_opted_out=opted)
 
 
 def preview_report(

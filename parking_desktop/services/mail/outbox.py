@@ -4,14 +4,21 @@ Enqueueing writes a row (in the caller's transaction if it has one); the idempot
 queueing the same mail twice a no-op. The dispatcher claims due rows — status 'sending', its
 token and a lease — in one short transaction (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite
 serialises writers with BEGIN IMMEDIATE), so two dispatchers never take the same row. It then
-sends them over one SMTP connection and records each outcome as soon as it is known:
-sent; failed (a 5xx reply, or the retry budget is spent); or back to pending with an
-exponential backoff (connection trouble, timeouts, 4xx). A dispatcher that dies leaves its
-rows 'sending' with a lease that runs out; the next dispatcher takes them again.
+sends them over one SMTP connection. Failures are recorded as soon as they are known: failed
+(a 5xx reply, or the retry budget is spent) or back to pending with an exponential backoff
+(connection trouble, timeouts, 4xx). Successes are recorded in windows of ``mark_every``
+mails, one transaction per window, and a mail is never sent twice:
 
-The one window that cannot be closed from our side: the server accepted a mail and the
-process died before the row was marked sent. That mail is sent again after the lease — with
-the same Message-ID, which receiving systems use to drop duplicates."""
+* before the first mail of a window is handed to the server, one transaction stamps every mail
+  of the window with ``sent_at`` (status still 'sending'): "its delivery has begun";
+* once the window's mails are through, the next transaction marks them 'sent' (with their
+  activity rows) and stamps the next window.
+
+A dispatcher that dies leaves its rows 'sending' with a lease that runs out. Rows without the
+stamp were never handed to the server: the next dispatcher takes them again. Rows with the stamp
+may have arrived (the server accepted them and we died before writing it down): they are never
+sent again automatically but marked failed, "interrupted during delivery", for a person to look
+at and "Retry now" (docs/mail.md explains why)."""
 
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +41,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    insert,
     or_,
     select,
     update,
@@ -41,15 +50,25 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.db.models import User
+from parking_desktop.adapters.db.models import User, UserActivity
 from parking_desktop.adapters.db.models_mail import EmailOutbox
-from parking_desktop.adapters.mail.message import build_message, new_message_id, one_line
+from parking_desktop.adapters.mail.message import (
+    RawMail,
+    build_message,
+    build_raw,
+    can_build_raw,
+    date_header,
+    from_header,
+    list_unsubscribe_headers,
+    new_message_id,
+    one_line,
+)
 from parking_desktop.adapters.mail.transport import DeliveryError, MailTransport
 from parking_desktop.adapters.notifiers.base import NotifyResult
 from parking_desktop.config import shown_value
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor
-from parking_desktop.services.context import ServiceContext
+from parking_desktop.services.context import OPERATOR_KEY, ServiceContext
 from parking_desktop.services.guards import require_manager
 from parking_desktop.services.parking.activity import record
 from parking_desktop.services.views import Page
@@ -57,6 +76,9 @@ from parking_desktop.services.views import Page
 log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "sending", "sent", "failed")
+# The kinds a driver may stop (services/privacy/preferences): they carry List-Unsubscribe.
+# Everything else (an export they asked for, alerts to managers) is transactional.
+UNSUBSCRIBABLE = frozenset({"daily_reminder", "monthly_report"})
 # The activity row written when the server took a mail (the job wrote "queued" before);
 # other kinds write "email_sent". A mail given up on writes "email_failed".
 SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "reminder_sent",
@@ -66,6 +88,13 @@ SENT_ACTIVITY = {"monthly_report": "monthly_report_sent", "daily_reminder": "rem
 CHAT_KIND = "chat"
 CHAT_RECIPIENT = "Google Chat"
 FAILED_RECENTLY = timedelta(days=1)  # failed mails older than this no longer raise a warning
+# Successes are written down every this many mails (one transaction each): at most this many
+# mails are in doubt - and set aside, not resent - when a dispatcher is killed.
+MARK_EVERY = 20
+INTERRUPTED = ("Delivery was interrupted while this mail was being handed to the mail server "
+               "(the sending program stopped at {at:%Y-%m-%d %H:%M} UTC before writing the "
+               "outcome down): it may have arrived. It is not sent again by itself; use Retry "
+               "now to send it anyway.")
 
 
 @dataclass(frozen=True)
@@ -248,15 +277,20 @@ class OutboxService:
         *,
         policy: RetryPolicy | None = None,
         lease: timedelta = timedelta(minutes=10),
-        batch_size: int = 50,
+        batch_size: int = 200,
         reuse_connection: bool = True,
+        mark_every: int = MARK_EVERY,
+        unsubscribe: Callable[[], str] = lambda: "",
     ) -> None:
         self.ctx = ctx
         self._transport_factory = transport_factory
         self._sender = sender
+        # MAIL_UNSUBSCRIBE_ADDRESS, read as each mail leaves (empty: no List-Unsubscribe).
+        self._unsubscribe = unsubscribe
         self.policy = policy or RetryPolicy()
         self.lease = lease
         self.batch_size = batch_size
+        self.mark_every = max(1, mark_every)
         # False opens a new connection per mail (only the throughput benchmark wants that).
         self.reuse_connection = reuse_connection
         # Posts a Chat notice (the EmailService sets its notifier's send); None: not here.
@@ -290,21 +324,26 @@ class OutboxService:
         token = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         stop = should_stop or _never
         report = DispatchReport()
+        self._settle_interrupted(report)
         done = 0
-        while limit is None or done < limit:
-            if stop():
-                report.stopped = True
-                break
-            size = self.batch_size if limit is None else min(self.batch_size, limit - done)
-            batch = self._claim(token, size, only_ids)
-            if not batch:
-                break
-            outcome = self._deliver(token, batch, stop)
-            report.add(outcome)
-            done += len(batch)
-            self.ctx.changed("outbox", "activity")
-            if outcome.server_unreachable or outcome.stopped:
-                break  # the rest waits for the next run instead of timing out batch by batch
+        connection = _Connection(self._transport_factory)  # one SMTP connection per pass
+        try:
+            while limit is None or done < limit:
+                if stop():
+                    report.stopped = True
+                    break
+                size = self.batch_size if limit is None else min(self.batch_size, limit - done)
+                batch = self._claim(token, size, only_ids)
+                if not batch:
+                    break
+                outcome = self._deliver(token, batch, stop, connection)
+                report.add(outcome)
+                done += len(batch)
+                self.ctx.changed("outbox", "activity")
+                if outcome.server_unreachable or outcome.stopped:
+                    break  # the rest waits for the next run instead of timing out batch by batch
+        finally:
+            connection.close()
         report.pending = self._count_waiting()
         report.held, report.held_until = self._count_held(token)
         return report
@@ -313,12 +352,42 @@ class OutboxService:
         """Everything due now is sent, failed, or rescheduled; then return."""
         return self.dispatch()
 
+    def _settle_interrupted(self, report: DispatchReport) -> None:
+        """Rows a dead dispatcher had begun to deliver (stamped, lease over) may have arrived:
+        they are failed with the reason, never sent again by themselves."""
+        o = EmailOutbox
+        now = self.ctx.clock.now()
+        with self.ctx.write() as session:
+            rows = session.execute(
+                select(o.id, o.user_id, o.kind, o.subject, o.sent_at).where(
+                    o.status == "sending", o.lease_until < now, o.sent_at.is_not(None))).all()
+            for mail_id, user, kind, subject, began in rows:
+                message = INTERRUPTED.format(at=_as_utc(began))
+                changed = session.execute(
+                    update(o).where(o.id == mail_id, o.status == "sending",
+                                    o.lease_until < now, o.sent_at.is_not(None))
+                    .values(status="failed", last_error=message, lease_until=None,
+                            sent_at=None)
+                    .execution_options(synchronize_session=False))
+                if not (changed.rowcount if isinstance(changed, CursorResult) else 1):
+                    continue  # another dispatcher settled it first
+                record(session, user, "email_failed",
+                       {"mail_id": mail_id, "kind": kind, "subject": subject,
+                        "error": message[:500]}, now)
+                report.failed += 1
+                if message not in report.errors:
+                    report.errors.append(message)
+                log.warning("Outbox mail %s: %s", mail_id, message)
+        if rows:
+            self.ctx.changed("outbox", "activity")
+
     def _claim(self, token: str, size: int, only_ids: Sequence[int] | None) -> list[_Claimed]:
         now = self.ctx.clock.now()
         o = EmailOutbox
         due = or_(
             and_(o.status == "pending", o.next_attempt_at <= now),
-            and_(o.status == "sending", o.lease_until < now),  # its dispatcher died
+            # Its dispatcher died before handing it over (no stamp): safe to take again.
+            and_(o.status == "sending", o.lease_until < now, o.sent_at.is_(None)),
         )
         query = select(o.id).where(due)
         if only_ids is not None:
@@ -336,8 +405,10 @@ class OutboxService:
                         attempts=o.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
-            rows = session.scalars(
-                select(o).where(o.id.in_(ids), o.claimed_by == token).order_by(o.id)
+            rows = session.execute(  # plain columns: no ORM objects for thousands of rows
+                select(o.id, o.recipient, o.subject, o.body_text, o.body_html, o.attachments,
+                       o.message_id, o.attempts, o.kind, o.user_id)
+                .where(o.id.in_(ids), o.claimed_by == token).order_by(o.id)
             ).all()
             return [
                 _Claimed(id=r.id, recipient=r.recipient, subject=r.subject,
@@ -348,17 +419,24 @@ class OutboxService:
             ]
 
     def _deliver(self, token: str, batch: list[_Claimed],
-                 stop: Callable[[], bool] = lambda: False) -> DispatchReport:
+                 stop: Callable[[], bool] = lambda: False,
+                 connection: _Connection | None = None) -> DispatchReport:
         report = DispatchReport()
         started = time.monotonic()
         # Stop with a safety margin before our lease could run out under another dispatcher.
         budget = self.lease.total_seconds() * 0.8
-        transport: MailTransport | None = None
+        own = connection is None  # called alone (tests): the connection ends with the batch
+        pass_connection = connection or _Connection(self._transport_factory)
         broken: DeliveryError | None = None
         sender = self._sender()
+        headers = _Headers(sender)
+        window: set[int] = set()  # stamped "delivery begun" in the database
+        sent: list[_Claimed] = []  # handed to the server, not yet marked sent
         try:
             for index, mail in enumerate(batch):
                 if stop():
+                    self._advance(token, sent, [])
+                    sent = []
                     self._release_all(token, [m.id for m in batch[index:]])
                     report.stopped = True
                     break
@@ -375,21 +453,25 @@ class OutboxService:
                 if time.monotonic() - started > budget:
                     self._release(token, mail.id)
                     continue
-                if transport is None:
-                    transport = self._transport_factory()
+                if mail.id not in window:
+                    # One transaction: the window before is marked sent, the next one stamped.
+                    upcoming = [m.id for m in batch[index:] if m.kind != CHAT_KIND]
+                    window = self._advance(token, sent, upcoming[:self.mark_every])
+                    sent = []
+                    if mail.id not in window:
+                        continue  # our lease ran out and another dispatcher took it
                 try:
-                    message = build_message(
-                        sender=sender, recipient=mail.recipient, subject=mail.subject,
-                        text=mail.body_text, html=mail.body_html, message_id=mail.message_id,
-                        date=self.ctx.clock.now(), attachments=mail.attachments,
-                    )
+                    message = headers.build(
+                        mail, self.ctx.clock.now(),
+                        list_unsubscribe_headers(self._unsubscribe())
+                        if mail.kind in UNSUBSCRIBABLE else None)
                 except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
                     # A mail that cannot be built never will be: fail it, go on with the rest.
                     self._record_error(token, mail, DeliveryError(
                         f"The mail cannot be built: {exc}", transient=False), report)
                     continue
                 try:
-                    transport.send(message)
+                    pass_connection.get().send(message)
                 except DeliveryError as exc:
                     if exc.connection:
                         broken = exc
@@ -397,22 +479,27 @@ class OutboxService:
                     self._record_error(token, mail, exc, report)
                     continue
                 finally:
-                    if not self.reuse_connection and transport is not None:
-                        transport.close()
-                        transport = None
-                self._mark_sent(token, mail)
+                    if not self.reuse_connection:
+                        pass_connection.close()
+                sent.append(mail)
                 report.sent += 1
         finally:
-            if transport is not None:
-                transport.close()
+            try:
+                if sent:
+                    self._advance(token, sent, [])
+            finally:
+                if own:
+                    pass_connection.close()
         return report
 
     def _post_chat(self, token: str, mail: _Claimed, report: DispatchReport) -> None:
+        if mail.id not in self._advance(token, [], [mail.id]):  # stamped first, like a mail
+            return  # our lease ran out and another dispatcher took it
         result = (self.chat(mail.body_text) if self.chat is not None else
                   NotifyResult(False, "Google Chat notices are not sent from here.",
                                skipped=True))
         if result.ok:
-            self._mark_sent(token, mail)
+            self._advance(token, [mail], [])
             report.sent += 1
             return
         # Not configured, or a 4xx other than 429: retrying cannot help.
@@ -421,21 +508,40 @@ class OutboxService:
         self._record_error(token, mail, DeliveryError(result.message, transient=transient),
                            report)
 
-    def _mark_sent(self, token: str, mail: _Claimed) -> None:
+    def _advance(self, token: str, sent: list[_Claimed], upcoming: list[int]) -> set[int]:
+        """One transaction: ``sent`` become 'sent' with their activity rows, ``upcoming``
+        are stamped as begun. Returns the stamped ids (rows we still hold)."""
         o = EmailOutbox
         now = self.ctx.clock.now()
+        stamped: set[int] = set()
         with self.ctx.write() as session:  # "activity" is announced per batch
-            result = session.execute(
-                update(o).where(o.id == mail.id, o.claimed_by == token, o.status == "sending")
-                .values(status="sent", sent_at=now, lease_until=None, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-            done = result.rowcount if isinstance(result, CursorResult) else 1
-            if done:  # with the status, in one transaction: "sent" in the log means sent
-                record(session, mail.user_id, SENT_ACTIVITY.get(mail.kind, "email_sent"),
-                       {"mail_id": mail.id, "kind": mail.kind, "subject": mail.subject}, now)
-        if not done:
-            log.warning("Outbox mail %s was sent after its lease ran out", mail.id)
+            if sent:
+                done = set(session.scalars(
+                    update(o).where(o.id.in_([m.id for m in sent]), o.claimed_by == token,
+                                    o.status == "sending")
+                    .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+                    .returning(o.id).execution_options(synchronize_session=False)))
+                operator = session.info.get(OPERATOR_KEY)
+                # With the status, in one transaction: "sent" in the log means sent.
+                activity = [
+                    {"user_id": m.user_id, "timestamp": now,
+                     "activity_type": SENT_ACTIVITY.get(m.kind, "email_sent"),
+                     "activity_data": {"mail_id": m.id, "kind": m.kind, "subject": m.subject,
+                                       **({"actor": operator} if operator and m.user_id is None
+                                          else {})}}
+                    for m in sent if m.id in done]
+                if activity:
+                    session.execute(insert(UserActivity), activity)
+                for m in sent:
+                    if m.id not in done:
+                        log.warning("Outbox mail %s was sent after its lease ran out", m.id)
+            if upcoming:
+                stamped = set(session.scalars(
+                    update(o).where(o.id.in_(upcoming), o.claimed_by == token,
+                                    o.status == "sending")
+                    .values(sent_at=now)
+                    .returning(o.id).execution_options(synchronize_session=False)))
+        return stamped
 
     def _record_error(self, token: str, mail: _Claimed, error: DeliveryError,
                       report: DispatchReport) -> None:
@@ -455,7 +561,7 @@ class OutboxService:
                     update(o).where(o.id == mail.id, o.claimed_by == token,
                                     o.status == "sending")
                     .values(status="pending", next_attempt_at=later, last_error=message,
-                            lease_until=None, claimed_by=None)
+                            lease_until=None, claimed_by=None, sent_at=None)
                     .execution_options(synchronize_session=False)
                 )
             report.retrying += 1
@@ -466,7 +572,7 @@ class OutboxService:
         with self.ctx.write() as session:  # "activity" is announced per batch
             result = session.execute(
                 update(o).where(o.id == mail.id, o.claimed_by == token, o.status == "sending")
-                .values(status="failed", last_error=message, lease_until=None)
+                .values(status="failed", last_error=message, lease_until=None, sent_at=None)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount if isinstance(result, CursorResult) else 1:
@@ -478,14 +584,7 @@ class OutboxService:
 
     def _release(self, token: str, mail_id: int) -> None:
         """Give an untried row back (the attempt it was charged did not happen)."""
-        o = EmailOutbox
-        with self.ctx.write() as session:
-            session.execute(
-                update(o).where(o.id == mail_id, o.claimed_by == token, o.status == "sending")
-                .values(status="pending", lease_until=None, claimed_by=None,
-                        attempts=o.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
+        self._release_all(token, [mail_id])
 
     def _release_all(self, token: str, ids: list[int]) -> None:
         """Give untried rows back in one statement (a shutdown must not wait on each)."""
@@ -493,7 +592,7 @@ class OutboxService:
         with self.ctx.write() as session:
             session.execute(
                 update(o).where(o.id.in_(ids), o.claimed_by == token, o.status == "sending")
-                .values(status="pending", lease_until=None, claimed_by=None,
+                .values(status="pending", lease_until=None, claimed_by=None, sent_at=None,
                         attempts=o.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
@@ -609,7 +708,7 @@ class OutboxService:
                 return DispatchReport(pending=self._count_waiting())
             session.execute(
                 update(o).where(o.id.in_(chosen), o.status == "failed")
-                .values(status="pending", attempts=0)
+                .values(status="pending", attempts=0, sent_at=None)
                 .execution_options(synchronize_session=False)
             )
             session.execute(
@@ -639,3 +738,55 @@ def _view(row: EmailOutbox, username: str | None) -> OutboxView:
         last_error=row.last_error, created_at=row.created_at, sent_at=row.sent_at,
         user_id=row.user_id, username=username,
     )
+
+
+class _Connection:
+    """The SMTP transport of one dispatch pass: opened with the first mail, kept across the
+    pass's batches, closed at its end (the transport reconnects by itself if dropped)."""
+
+    def __init__(self, factory: Callable[[], MailTransport]) -> None:
+        self._factory = factory
+        self._transport: MailTransport | None = None
+
+    def get(self) -> MailTransport:
+        if self._transport is None:
+            self._transport = self._factory()
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            transport, self._transport = self._transport, None
+            transport.close()
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _Headers:
+    """Builds the messages of one pass: the From line once, the Date line once a second,
+    text + HTML mails straight to bytes (``build_raw``), anything else through the email
+    package."""
+
+    def __init__(self, sender: str) -> None:
+        self.sender = sender
+        self._from = from_header(sender)
+        self._date: tuple[datetime, bytes] | None = None
+
+    def build(self, mail: _Claimed, now: datetime,
+              extra: Mapping[str, str] | None = None) -> EmailMessage | RawMail:
+        """``extra``: headers of this mail alone (List-Unsubscribe on reminders, reports)."""
+        if mail.body_html is not None and can_build_raw(
+                sender=self.sender, recipient=mail.recipient, html=mail.body_html,
+                attachments=mail.attachments):
+            second = now.replace(microsecond=0)
+            if self._date is None or self._date[0] != second:
+                self._date = (second, date_header(second))
+            return build_raw(sender_header=self._from, recipient=mail.recipient,
+                             subject=mail.subject, text=mail.body_text, html=mail.body_html,
+                             message_id=mail.message_id, date_header=self._date[1],
+                             headers=extra)
+        return build_message(
+            sender=self.sender, recipient=mail.recipient, subject=mail.subject,
+            text=mail.body_text, html=mail.body_html, message_id=mail.message_id, date=now,
+            attachments=mail.attachments, headers=extra)

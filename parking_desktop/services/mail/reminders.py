@@ -3,7 +3,9 @@
 Who gets one: active drivers with an e-mail address whose last sign-in is older than 7 days OR
 whose last booking is older than 14 days; a missing date counts as old. "Older than" is strict:
 a sign-in exactly 7 days ago does not count, one a second earlier does. The mail says how many
-lots have free spots right now. Selection is one query for all drivers, whatever their number."""
+lots have free spots right now. Selection is one query for all drivers, whatever their number.
+Drivers who turned reminders off (services/privacy/preferences) are left out and counted
+(``skipped_opted_out``)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from parking_desktop.services.mail.batches import (
     recorded_query,
 )
 from parking_desktop.services.parking.lots import spot_counts_query
+from parking_desktop.services.privacy.preferences import opted_out
 
 LOGIN_AFTER = timedelta(days=7)
 BOOKING_AFTER = timedelta(days=14)
@@ -51,17 +54,21 @@ class ReminderSummary:
     skipped: int  # checked but not queued (recently active, or already reminded this period)
     already_queued: int  # due, but an earlier run of this period had queued theirs
     lots_with_free_spots: int
+    skipped_opted_out: int = 0  # due, but they turned reminders off (in ``skipped`` too)
 
     def as_counts(self) -> dict[str, Any]:
         return {
             "checked": self.checked, "due": self.due, "queued": self.queued,
             "skipped": self.skipped, "already_queued": self.already_queued,
             "lots_with_free_spots": self.lots_with_free_spots,
+            "skipped_opted_out": self.skipped_opted_out,
         }
 
     def text(self, period: date) -> str:
+        opted = (f", {self.skipped_opted_out} of them opted out" if self.skipped_opted_out
+                 else "")
         return (f"Daily reminders for {period.isoformat()}: {self.checked} drivers checked, "
-                f"{self.queued} reminders queued, {self.skipped} skipped "
+                f"{self.queued} reminders queued, {self.skipped} skipped{opted} "
                 f"({self.lots_with_free_spots} lots with free spots).")
 
 
@@ -97,13 +104,21 @@ def lots_with_free_spots(session: Session) -> int:
 
 
 def select_due(session: Session, now: datetime) -> list[Recipient]:
-    """The drivers due a reminder at ``now``, in id order."""
+    """The drivers due a reminder at ``now`` who did not turn reminders off, in id order."""
     rows = session.execute(
         select(User.id, User.username, User.email, User.full_name)
-        .where(*_reachable_drivers(), due_condition(now))
+        .where(*_reachable_drivers(), due_condition(now),
+               User.id.not_in(opted_out(session, "reminders")))
         .order_by(User.id)
     ).all()
     return [Recipient(user_id=i, username=u, email=e, full_name=f or "") for i, u, e, f in rows]
+
+
+def count_opted_out(session: Session, now: datetime) -> int:
+    """Drivers due a reminder who turned reminders off."""
+    return int(session.scalar(
+        select(func.count(User.id)).where(*_reachable_drivers(), due_condition(now),
+                                          User.id.in_(opted_out(session, "reminders")))) or 0)
 
 
 def count_reachable(session: Session) -> int:
@@ -124,7 +139,9 @@ def count_to_remind(ctx: ServiceContext, period: date) -> int:
     with ctx.read() as session:
         return int(session.scalar(
             select(func.count(User.id)).where(*_reachable_drivers(), due_condition(now),
-                                              User.id.not_in(done.scalar_subquery()))) or 0)
+                                              User.id.not_in(done.scalar_subquery()),
+                                              User.id.not_in(opted_out(session, "reminders")))
+        ) or 0)
 
 
 def run_daily_reminder(
@@ -141,6 +158,7 @@ def run_daily_reminder(
     with ctx.read() as session:
         checked = count_reachable(session)
         due = select_due(session, now)
+        opted = count_opted_out(session, now)
         free_lots = lots_with_free_spots(session)
     reminder = Reminder(lots_with_free_spots=free_lots, period=period)
 
@@ -159,4 +177,5 @@ def run_daily_reminder(
     return ReminderSummary(
         checked=checked, due=len(due), queued=result.queued, skipped=checked - result.queued,
         already_queued=result.repeated, lots_with_free_spots=free_lots,
+        skipped_opted_out=opted,
     )

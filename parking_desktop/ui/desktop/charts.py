@@ -73,11 +73,13 @@ def _style_axis(axis: QAbstractAxis) -> None:
     axis.setTruncateLabels(False)
 
 
-def _value_axis(maximum: float, label_format: str = "%d") -> QValueAxis:
+def _value_axis(maximum: float, label_format: str = "%d", *,
+                signed: bool = False) -> QValueAxis:
+    """0 to a round top; ``signed``: from minus to plus that top (changes up and down)."""
     top, step = nice_scale(maximum)
     axis = QValueAxis()
-    axis.setRange(0, top)
-    axis.setTickCount(round(top / step) + 1)
+    axis.setRange(-top if signed else 0, top)
+    axis.setTickCount(round(top / step) * (2 if signed else 1) + 1)
     axis.setLabelFormat(label_format)
     _style_axis(axis)
     return axis
@@ -137,8 +139,9 @@ def set_bars(view: QChartView, labels: Sequence[str], values: Sequence[float], n
 
 
 def _bar_chart(view: QChartView, values: Sequence[float], name: str, colour: str,
-               axis_x: QAbstractAxis, label_format: str = "%d") -> None:
-    """One series of bars along ``axis_x``, with a value axis from 0 to the largest value."""
+               axis_x: QAbstractAxis, label_format: str = "%d", *, signed: bool = False) -> None:
+    """One series of bars along ``axis_x``, with a value axis from 0 to the largest value
+    (``signed``: symmetric around 0, for values that may be negative)."""
     chart = _new_chart()
     series = QBarSeries()
     series.setBarWidth(0.7)
@@ -151,7 +154,8 @@ def _bar_chart(view: QChartView, values: Sequence[float], name: str, colour: str
     chart.legend().setVisible(False)
     _style_axis(axis_x)
     axis_x.setGridLineVisible(False)
-    axis_y = _value_axis(max((float(v) for v in values), default=0), label_format)
+    largest = max(((abs(float(v)) if signed else float(v)) for v in values), default=0)
+    axis_y = _value_axis(largest, label_format, signed=signed)
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(axis_x)
@@ -161,13 +165,23 @@ def _bar_chart(view: QChartView, values: Sequence[float], name: str, colour: str
 
 def set_hours(view: QChartView, values: Sequence[int], name: str = "Bookings") -> None:
     """Bookings per hour of day: 24 bars; hour labels thinned to what the width can hold."""
+    _bar_chart(view, values, name, BLUE, _hour_axis(view, len(values)))
+
+
+def set_hour_changes(view: QChartView, values: Sequence[float], name: str) -> None:
+    """A change (up or down) per hour of day: 24 bars around a zero line (what-if repricing:
+    revenue change by hour of arrival)."""
+    _bar_chart(view, values, name, AMBER, _hour_axis(view, len(values)), "%.0f", signed=True)
+
+
+def _hour_axis(view: QChartView, hours: int) -> QCategoryAxis:
     axis_x = QCategoryAxis()
-    axis_x.setRange(-0.5, len(values) - 0.5)
+    axis_x.setRange(-0.5, hours - 0.5)
     axis_x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
-    step = hour_label_step(view.width(), len(values))
-    for hour in range(0, len(values), step):
+    step = hour_label_step(view.width(), hours)
+    for hour in range(0, hours, step):
         axis_x.append(f"{hour}h", hour)
-    _bar_chart(view, values, name, BLUE, axis_x)
+    return axis_x
 
 
 def hour_label_step(width: int, hours: int = 24, label_width: int = 30) -> int:

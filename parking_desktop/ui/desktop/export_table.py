@@ -55,7 +55,12 @@ def suggested_filename(job: ExportJobView, session: SignedIn) -> str:
     """'parking-export-2026-03-02-lot-city-center.csv' for the save dialog."""
     day = fmt.date_only(job.created_at, session.tz)
     slug = re.sub(r"[^a-z0-9]+", "-", job.label.lower()).strip("-")[:40] or "export"
-    return f"parking-export-{day}-{slug}.csv"
+    return f"parking-export-{day}-{slug}{file_suffix(job)}"
+
+
+def file_suffix(job: ExportJobView) -> str:
+    """".zip" for a driver's data bundle, ".csv" for every other export."""
+    return ".zip" if (job.file_path or "").endswith(".zip") else ".csv"
 
 
 def export_columns(session: SignedIn) -> list[Column[ExportJobView]]:

@@ -44,6 +44,7 @@ from parking_desktop.ui.desktop.export_table import (
     STATUS_TEXT,
     ExportsModel,
     ProgressDelegate,
+    file_suffix,
     rows_text,
     suggested_filename,
 )
@@ -55,7 +56,8 @@ LAST_FOLDER_KEY = "exports/last_folder"
 FILTERS = [("All exports", None), ("Running", "processing"), ("Waiting", "pending"),
            ("Ready", "completed"), ("Expired", "expired"), ("Failed", "failed"),
            ("Cancelled", "cancelled")]
-SCOPES_MANAGER = [("Everything", "all"), ("One lot", "lot"), ("One driver's history", "driver")]
+SCOPES_MANAGER = [("Everything", "all"), ("One lot", "lot"), ("One driver's history", "driver"),
+                  ("One driver's personal data (ZIP)", "data")]
 SCOPES_ATTENDANT = [("My shift (the last 12 hours)", "shift")]
 
 SavePathChooser = Callable[[QWidget, str], str | None]
@@ -63,8 +65,9 @@ SavePathChooser = Callable[[QWidget, str], str | None]
 
 def native_save_dialog(parent: QWidget, start: str) -> str | None:
     """The platform's save dialog on ``start`` (a folder and the suggested file name)."""
-    path, _filter = QFileDialog.getSaveFileName(parent, "Save export as", start,
-                                                "CSV files (*.csv);;All files (*)")
+    kinds = ("ZIP files (*.zip);;All files (*)" if start.endswith(".zip")
+             else "CSV files (*.csv);;All files (*)")
+    path, _filter = QFileDialog.getSaveFileName(parent, "Save export as", start, kinds)
     return path or None
 
 
@@ -323,8 +326,8 @@ class ExportsScreen(Screen):
         kind = self.scope.currentData()
         self.lot.setVisible(kind == "lot")
         self.lot_label.setVisible(kind == "lot")
-        self.driver.setVisible(kind == "driver")
-        self.driver_label.setVisible(kind == "driver")
+        self.driver.setVisible(kind in ("driver", "data"))
+        self.driver_label.setVisible(kind in ("driver", "data"))
 
     def request_export(self) -> None:
         self.banner.clear()
@@ -335,7 +338,7 @@ class ExportsScreen(Screen):
         if kind == "lot" and lot_id is None:
             self.show_error("Choose the lot to export.")
             return
-        if kind == "driver" and not self.driver.text().strip():
+        if kind in ("driver", "data") and not self.driver.text().strip():
             self.show_error("Enter the username of the driver whose history to export.")
             self.driver.setFocus()
             return
@@ -442,7 +445,7 @@ class ExportsScreen(Screen):
             return
         target = Path(chosen)
         if target.suffix == "":
-            target = target.with_suffix(".csv")
+            target = target.with_suffix(file_suffix(job))
         self.banner.clear()
         self.call(self.app.exports.save, self.actor, job.job_id, target,
                   on_success=lambda path: self._saved(path, job), disable=[self.save_button])

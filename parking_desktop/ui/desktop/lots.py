@@ -20,6 +20,7 @@ from parking_desktop.ui.common.widgets import (
 from parking_desktop.ui.desktop.lot_dialogs import LotDialog, ResizeDialog
 from parking_desktop.ui.desktop.models import LotsModel
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
+from parking_desktop.ui.desktop.tariffs.editor import TariffEditor
 
 ARCHIVE_TIP = ("Archive the lot: it leaves the kiosks and the lists; its history, reports and "
                "exports keep its name")
@@ -49,6 +50,7 @@ class LotsScreen(Screen):
         super().__init__(session, parent)
         self.can_edit = session.actor.is_manager
         self.dialog: dialogs.ServiceDialog | None = None
+        self.tariff_editor: TariffEditor | None = None
         self._select_after: int | None = None
         self._banner_lot: int | None = None  # the lot the banner's message is about
         if not self.can_edit:
@@ -69,7 +71,12 @@ class LotsScreen(Screen):
         self.edit_button = tool_button("Edit", "edit", self)
         self.resize_button = tool_button("Resize", "resize", self)
         self.archive_button = tool_button("Archive", "archive", self, tooltip=ARCHIVE_TIP)
+        # Managers only (the tariff service refuses anyone else too).
+        self.tariff_button = tool_button("Tariff…", "calendar", self,
+                                         tooltip="Time bands, increments, grace period, daily "
+                                                 "maximum; what-if repricing")
         for button, slot in ((self.edit_button, self.edit_lot),
+                             (self.tariff_button, self.edit_tariff),
                              (self.resize_button, self.resize_lot),
                              (self.archive_button, self.archive_lot)):
             button.clicked.connect(slot)
@@ -147,7 +154,7 @@ class LotsScreen(Screen):
     def _update_buttons(self) -> None:
         lot = self.selected_lot()
         usable = lot is not None and lot.archived_at is None
-        for button in (self.edit_button, self.resize_button):
+        for button in (self.edit_button, self.resize_button, self.tariff_button):
             set_enabled(button, usable)
         refusal = archive_refusal(lot) if lot is not None and usable else ""
         set_enabled(self.archive_button, usable and not refusal)
@@ -166,6 +173,21 @@ class LotsScreen(Screen):
         lot = self.selected_lot()
         if lot is not None and lot.archived_at is None:
             self._open(LotDialog(self.session, lot, self), "Lot '{}' saved.")
+
+    def edit_tariff(self) -> None:
+        lot = self.selected_lot()
+        if lot is None or lot.archived_at is not None or not self.can_edit:
+            return
+        editor = self.tariff_editor = TariffEditor(self.session, lot, self)
+        editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        editor.accepted.connect(lambda: self._tariff_saved(lot, editor.saved_version))
+        editor.finished.connect(lambda _r: setattr(self, "tariff_editor", None))
+        editor.open()
+
+    def _tariff_saved(self, lot: LotView, number: int | None) -> None:
+        self._banner_lot = self._select_after = lot.id
+        self.show_success(f"Tariff of '{elide(lot.name)}' saved as version {number}.")
+        self.refresh()
 
     def resize_lot(self) -> None:
         lot = self.selected_lot()

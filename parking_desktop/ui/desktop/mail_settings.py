@@ -11,10 +11,12 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QSpinBox,
     QWidget,
 )
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 from parking_desktop.config import mail_sender_problem
 from parking_desktop.services.mail.email import TestMailResult
 from parking_desktop.services.mail.settings import MailSettingsView
+from parking_desktop.services.privacy.preferences import UnsubscribeResult
 from parking_desktop.ui.common import dialogs
 from parking_desktop.ui.common.widgets import Card, tool_button
 from parking_desktop.ui.desktop.outbox import header_actions
@@ -47,6 +50,18 @@ def plain_words(message: str) -> str:
             message = words + message[len(name):]
         message = message.replace(name, words[0].lower() + words[1:])
     return message
+
+
+def _read_text(name: str) -> str:
+    """An imported requests file (on the worker thread); a refusal in words if unreadable."""
+    from pathlib import Path
+
+    from parking_desktop.domain.errors import ValidationError
+
+    try:
+        return Path(name).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ValidationError(f"{name} cannot be read: {exc.strerror or exc}.") from None
 
 
 def keyring_words(secure: bool, backend: str) -> str:
@@ -158,7 +173,79 @@ class MailSettingsScreen(Screen):
         self.result.setAccessibleName("Test result")
         test_card.content.addWidget(self.result)
         column.addWidget(test_card)
+        column.addWidget(self._unsubscribe_card())
         column.addStretch(1)
+
+    # --- unsubscribe requests -----------------------------------------------------------------
+    def _unsubscribe_card(self) -> Card:
+        """Drivers write to MAIL_UNSUBSCRIBE_ADDRESS (the program reads no mailbox): the
+        manager pastes or imports those requests here."""
+        card = Card("Unsubscribe requests", self)
+        address = self.app.settings.mail_unsubscribe_address
+        if address:
+            note = self._note("Unsubscribe address", "hint")
+            note.setText(f"Reminders and monthly reports tell drivers to write to {address} "
+                         "to stop them. Paste or import those requests here: every driver "
+                         "whose address appears gets no more reminders or reports.")
+        else:
+            note = self._note("Unsubscribe address missing", "fieldError")
+            note.setText("MAIL_UNSUBSCRIBE_ADDRESS is not set: reminders and monthly reports "
+                         "still go out, but without an address to unsubscribe (mailbox "
+                         "providers may reject them). Ask whoever installed the program to "
+                         "set it.")
+        note.show()
+        self.unsubscribe_note = note
+        card.content.addWidget(note)
+        self.requests = QPlainTextEdit(self)
+        self.requests.setAccessibleName("Unsubscribe requests")
+        self.requests.setPlaceholderText("Paste the requests (the mails, or one address a line)")
+        self.requests.setMaximumHeight(110)
+        card.content.addWidget(self.requests)
+        row = QHBoxLayout()
+        self.import_button = tool_button("Import from file…", "mail", self)
+        self.import_button.clicked.connect(self.import_requests)
+        self.apply_button = tool_button("Unsubscribe them", "check", self)
+        self.apply_button.clicked.connect(self.apply_requests)
+        row.addWidget(self.import_button)
+        row.addStretch(1)
+        row.addWidget(self.apply_button)
+        card.content.addLayout(row)
+        self.unsubscribe_result = self._note("Unsubscribe result", "hint")
+        card.content.addWidget(self.unsubscribe_result)
+        return card
+
+    def import_requests(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import unsubscribe requests", "",
+                                              "Text and mail files (*.txt *.eml *.csv *.mbox);;"
+                                              "All files (*)")
+        if name:
+            self._apply(lambda: _read_text(name), [self.import_button, self.apply_button])
+
+    def apply_requests(self) -> None:
+        text = self.requests.toPlainText()
+        if not text.strip():
+            self.unsubscribe_result.setText("Paste the requests first.")
+            self.unsubscribe_result.show()
+            self.requests.setFocus()
+            return
+        self._apply(lambda: text, [self.apply_button, self.import_button])
+
+    def _apply(self, source: Any, disable: list[QWidget]) -> None:
+        prefs, actor = self.app.mail_preferences, self.actor
+
+        def work() -> UnsubscribeResult:
+            return prefs.apply_unsubscribe_requests(actor, source())
+
+        def done(result: UnsubscribeResult) -> None:
+            self.unsubscribe_result.setText(result.text())
+            self.unsubscribe_result.show()
+            self.requests.clear()
+
+        def refused(message: str) -> None:
+            self.unsubscribe_result.setText(message)
+            self.unsubscribe_result.show()
+
+        self.call(work, on_success=done, on_error=refused, disable=disable)
 
     def _line(self, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit(self)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 from parking_desktop.domain.roles import Role
 from parking_desktop.services.parking.activity import KNOWN_TYPES
 from parking_desktop.services.parking.search import ReservationFilter
+from parking_desktop.services.privacy.preferences import MailPreferencesView
 from parking_desktop.services.views import (
     ActivityView,
     DriverSummary,
@@ -69,6 +72,19 @@ class PersonPage(QWidget):
         for key, caption, accent in DRIVER_TILES:
             self.tiles[key] = FigureTile(caption, accent, self.driver_part)
             tiles.addWidget(self.tiles[key])
+        # The driver's mail preferences (managers only: the service refuses anyone else).
+        self.mail_card = Card("E-mails", self.driver_part)
+        self.reminders_box = QCheckBox("Daily reminders", self.mail_card)
+        self.reports_box = QCheckBox("Monthly reports", self.mail_card)
+        self.mail_note = QLabel("", self.mail_card)
+        self.mail_note.setObjectName("hint")
+        self.mail_note.setWordWrap(True)
+        for box, kind in ((self.reminders_box, "reminders"), (self.reports_box, "reports")):
+            box.setAccessibleName(f"{box.text()} e-mails")
+            box.clicked.connect(lambda checked, k=kind: self.set_mail(k, checked))
+            self.mail_card.content.addWidget(box)
+        self.mail_card.content.addWidget(self.mail_note)
+        tiles.addWidget(self.mail_card)
         layout.addWidget(self.driver_part)
 
         grid = QGridLayout()
@@ -124,6 +140,10 @@ class PersonPage(QWidget):
             part.setVisible(is_driver)
         for tile in self.tiles.values():
             tile.set_value("…")
+        self.mail_card.setVisible(is_driver and self.session.actor.is_manager)
+        for box in (self.reminders_box, self.reports_box):
+            box.setEnabled(False)  # until the preferences arrive
+        self.mail_note.setText("")
         self.reload()
 
     def reload(self) -> None:
@@ -141,7 +161,43 @@ class PersonPage(QWidget):
                                            descending=descending, offset=offset, limit=limit)
 
             self.history_model.set_query(fetch)
+            if self.mail_card.isVisibleTo(self):
+                self.owner.call(self.session.app.mail_preferences.get, self.session.actor,
+                                self.user.id, on_success=self._show_mail)
         self.load_activity()
+
+    def set_mail(self, kind: str, on: bool) -> None:
+        """A manager ticks or unticks one of the driver's e-mails; stored at once."""
+        if self.user is None:
+            return
+        prefs, actor, user_id = self.session.app.mail_preferences, self.session.actor, \
+            self.user.id
+        box = self.reminders_box if kind == "reminders" else self.reports_box
+
+        def save() -> MailPreferencesView:
+            if kind == "reminders":
+                return prefs.set(actor, user_id, reminders=on, source="desktop")
+            return prefs.set(actor, user_id, reports=on, source="desktop")
+
+        def refused(message: str) -> None:
+            box.setChecked(not on)  # as stored: the change did not happen
+            self.mail_note.setText(message)
+
+        self.owner.call(save, on_success=self._show_mail, on_error=refused,
+                        disable=[self.reminders_box, self.reports_box])
+
+    def _show_mail(self, view: MailPreferencesView) -> None:
+        self.reminders_box.setChecked(view.reminders)
+        self.reports_box.setChecked(view.reports)
+        for box in (self.reminders_box, self.reports_box):
+            box.setEnabled(True)
+        if view.updated_at is None:
+            self.mail_note.setText("Both on (never changed).")
+        else:
+            when = fmt.date_time(view.updated_at, self.session.tz)
+            how = {"kiosk": "by the driver at the kiosk", "request": "by an unsubscribe request",
+                   "cli": "on the command line", "desktop": "here"}.get(view.source or "", "")
+            self.mail_note.setText(f"Changed {how} on {when}.")
 
     def load_activity(self) -> None:
         if self.user is None:

@@ -13,9 +13,11 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.services.parking.search import STATUSES, ReservationFilter
 from parking_desktop.services.views import LotView, Page, ReservationView, ResultCount
 from parking_desktop.ui.common import formatting as fmt
+from parking_desktop.ui.common.holds import set_enabled
 from parking_desktop.ui.common.widgets import ColumnFitter, configure_table, tool_button
 from parking_desktop.ui.desktop.filters import OptionalDate, date_bounds
 from parking_desktop.ui.desktop.models import ReservationsModel, reservation_floors
+from parking_desktop.ui.desktop.reservation_detail import ReservationDetail
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
 
 
@@ -53,6 +55,12 @@ class ReservationsScreen(Screen):
         self.until = OptionalDate("To", today, self)
         self.search_button = tool_button("Search", "search", self, primary=True)
         self.clear_button = tool_button("Clear", "refresh", self)
+        self.details_button = tool_button("Details", "info", self,
+                                          tooltip="The selected reservation, with its fee "
+                                                  "line by line")
+        self.details_button.clicked.connect(self.show_details)
+        self.header_actions.addWidget(self.details_button)
+        self.detail: ReservationDetail | None = None
         grid.addWidget(self.vehicle, 0, 0)
         grid.addWidget(self.driver, 0, 1)
         grid.addWidget(self.lot, 0, 2)
@@ -92,6 +100,10 @@ class ReservationsScreen(Screen):
             self.table, ReservationsModel.LOT, 110, shrink=[ReservationsModel.DRIVER],
             optional=[ReservationsModel.PRICE, ReservationsModel.ID, ReservationsModel.PARKED],
             floors=reservation_floors(session.tz, session.now()))
+        self.table.activated.connect(lambda _index: self.show_details())
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: set_enabled(self.details_button, self.table.selectionModel().hasSelection()))
+        set_enabled(self.details_button, False)
         self.body.addWidget(self.table, 1)
         self.footer = QLabel("", self)
         self.footer.setObjectName("tableFooter")
@@ -102,6 +114,16 @@ class ReservationsScreen(Screen):
                  self.clear_button, self.table]
         for first, second in itertools.pairwise(order):
             self.setTabOrder(first, second)
+
+    def show_details(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        detail = self.detail = ReservationDetail(self.session, self.model.row_at(rows[0].row()),
+                                                 self)
+        detail.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        detail.finished.connect(lambda _r: setattr(self, "detail", None))
+        detail.open()
 
     # --- loading --------------------------------------------------------------------------------
     def refresh(self) -> None:

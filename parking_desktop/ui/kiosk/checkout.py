@@ -83,8 +83,7 @@ class CheckOutScreen(KioskScreen):
     def reset(self) -> None:
         super().reset()
         self.vehicle.clear()
-        self.quote_card.grid.set_rows([])
-        self.quote_card.quote = None
+        self.quote_card.clear()
         self.pages.setCurrentWidget(self.form_page)
 
     def back(self) -> None:

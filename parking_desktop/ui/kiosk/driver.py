@@ -151,8 +151,7 @@ class DriverScreen(KioskScreen):
         self.vehicle.clear()
         self.lots.clear()
         self.spot.clear()
-        self.quote_card.grid.set_rows([])
-        self.quote_card.quote = None
+        self.quote_card.clear()
         self._hide_cancel()
         self.pages.setCurrentWidget(self.loading_page)
 

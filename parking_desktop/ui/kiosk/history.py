@@ -27,7 +27,7 @@ from parking_desktop.ui.common.formatting import date_time, duration, hours, mon
 from parking_desktop.ui.common.table import Column, PagedTableModel
 from parking_desktop.ui.kiosk.email_history import EmailHistoryButton
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, label
+from parking_desktop.ui.kiosk.widgets import Card, KioskButton, label
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -137,6 +137,12 @@ class HistoryScreen(KioskScreen):
         self.body.addWidget(self.empty, 1)
         actions = QHBoxLayout()
         actions.addStretch(1)
+        # The driver's e-mail choices (reminders, reports): next to the e-mail they ask for.
+        self.mail_button = KioskButton(" My e-mail choices", self, kind="quiet",
+                                       accessible="My e-mail choices")
+        self.mail_button.setObjectName("mailChoices")
+        self.mail_button.clicked.connect(lambda: self.kiosk.go("mail_prefs"))
+        actions.addWidget(self.mail_button)
         actions.addWidget(self.email_button)
         self.body.addLayout(actions)
         self.model.page_loaded.connect(self._page_loaded)

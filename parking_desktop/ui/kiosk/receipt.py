@@ -13,7 +13,9 @@ from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from parking_desktop.services.views import CheckoutQuote, Receipt
+from parking_desktop.ui.common.fee_lines import fee_rows
 from parking_desktop.ui.common.formatting import duration, money
+from parking_desktop.ui.kiosk.fee_box import FeeBox
 from parking_desktop.ui.kiosk.format import billed_hours, long_time
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, label, short
@@ -38,10 +40,17 @@ def quote_rows(quote: CheckoutQuote, tz: tzinfo) -> list[tuple[str, str]]:
         ("Lot · spot", f"{quote.lot_name} · {quote.spot_number}"),
         ("Parked at", long_time(quote.parked_at, tz)),
         ("Duration", duration(quote.until - quote.parked_at)),
-        ("Billed time", _billed(quote.hours, quote.parked_at, quote.until)),
-        ("Price per hour", money(quote.price_per_hour)),
         (FEE, money(quote.cost)),
     ]
+
+
+def fee_lines(fee: CheckoutQuote | Receipt) -> list[tuple[str, str]]:
+    """The lines that make the fee; a stay priced before tariffs has one: its billed hours
+    at its price ("1.9444 h at 1.17/h", with "(one-hour minimum)" when that applied)."""
+    until = fee.until if isinstance(fee, CheckoutQuote) else fee.left_at
+    billed = _billed(fee.hours, fee.parked_at, until)
+    return fee_rows(fee.lines, cost=fee.cost,
+                    single=f"{billed} at {money(fee.price_per_hour)}/h")
 
 
 def receipt_number(reservation_id: int) -> str:
@@ -58,8 +67,6 @@ def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
         ("Arrived", long_time(receipt.parked_at, tz)),
         ("Left", long_time(receipt.left_at, tz)),
         ("Duration", duration(receipt.left_at - receipt.parked_at)),
-        ("Billed time", _billed(receipt.hours, receipt.parked_at, receipt.left_at)),
-        ("Price per hour", money(receipt.price_per_hour)),
     ]
 
 
@@ -80,11 +87,19 @@ class QuoteCard(Card):
         layout.setSpacing(16)
         self.grid = InfoGrid(self)
         layout.addWidget(self.grid)
+        self.lines = FeeBox(self)
+        layout.addWidget(self.lines)
         self.quote: CheckoutQuote | None = None
 
     def show_quote(self, quote: CheckoutQuote, tz: tzinfo) -> None:
         self.quote = quote
         self.grid.set_rows(quote_rows(quote, tz), emphasise=FEE)
+        self.lines.set_rows(fee_lines(quote))
+
+    def clear(self) -> None:
+        self.quote = None
+        self.grid.set_rows([])
+        self.lines.set_rows([])
 
     def fee_text(self) -> str:
         return self.grid.text(FEE)
@@ -118,6 +133,8 @@ class ReceiptScreen(KioskScreen):
         column.addWidget(self.total)
         self.grid = InfoGrid(card)
         column.addWidget(self.grid)
+        self.lines = FeeBox(card)
+        column.addWidget(self.lines)
         self.done_button = KioskButton("Done", card, kind="primary")
         self.done_button.setObjectName("receiptDone")
         self.done_button.clicked.connect(self.back)
@@ -141,6 +158,7 @@ class ReceiptScreen(KioskScreen):
                               f"{short(receipt.lot_name)}. Thank you!")
         self.total.setText(money(receipt.cost))
         self.grid.set_rows(receipt_rows(receipt, tz))
+        self.lines.set_rows(fee_lines(receipt))
         self.fit()
         self._fit_soon()
 
@@ -150,6 +168,7 @@ class ReceiptScreen(KioskScreen):
         self.headline.clear()
         self.total.clear()
         self.grid.set_rows([])
+        self.lines.set_rows([])
 
     def back(self) -> None:
         self.kiosk.go(self.then)
@@ -196,6 +215,8 @@ class ReceiptScreen(KioskScreen):
             child.ensurePolished()
         layout = self.card.layout()
         if layout is not None:
+            # The gaps shrink with the text: a long stay's fee lines fit at 1024x768 too.
+            layout.setSpacing(max(4, round(12 * factor)))
             # A wrapped line's height depends on the width; the box layouts around the card
             # would otherwise give the headline one line. Its height for the card's width:
             margins = layout.contentsMargins()

@@ -39,6 +39,7 @@ from parking_desktop.ui.kiosk.home import REFRESH_MS, HomeScreen
 from parking_desktop.ui.kiosk.idle import IdleWatcher
 from parking_desktop.ui.kiosk.keyboard import OnScreenKeyboard
 from parking_desktop.ui.kiosk.link_banner import LinkBanner, attach_channel, detach_channel
+from parking_desktop.ui.kiosk.mail_prefs import MailPrefsScreen
 from parking_desktop.ui.kiosk.receipt import ReceiptScreen
 from parking_desktop.ui.kiosk.screen import KioskScreen
 from parking_desktop.ui.kiosk.signin import SignInScreen
@@ -50,7 +51,7 @@ P = TypeVar("P", bound=KioskScreen)
 STYLE_SHEET = RESOURCES / "kiosk.qss"
 EXIT_KEYS = "Ctrl+Alt+Q"
 STAFF_SCREENS = frozenset({"staff", "checkin", "checkout", "find"})
-DRIVER_SCREENS = frozenset({"driver", "history"})
+DRIVER_SCREENS = frozenset({"driver", "history", "mail_prefs"})
 WINDOWED_SIZE = (1280, 800)
 
 
@@ -121,7 +122,8 @@ class KioskWindow(QWidget):
         self.home = HomeScreen(self, self.stack, refresh_ms=refresh_ms)
         self.screens: dict[str, KioskScreen] = {"home": self.home}
         for kind in (SignInScreen, StaffMenuScreen, CheckInScreen, CheckOutScreen,
-                     FindVehicleScreen, ReceiptScreen, DriverScreen, HistoryScreen, ExitScreen):
+                     FindVehicleScreen, ReceiptScreen, DriverScreen, HistoryScreen, MailPrefsScreen,
+                     ExitScreen):
             page: KioskScreen = kind(self, self.stack)
             self.screens[page.name] = page
         for screen in self.screens.values():

@@ -1,0 +1,186 @@
+"""Erasure on both databases: afterwards the driver's name, username, e-mail address and
+plates are nowhere - in no column of any table (found by reflecting the database, so a table
+added later is searched too), in no file of the cache folder or the export folder - while
+their reservations still count; refused with an open booking, and for a non-manager."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.exc import SAWarning
+
+from parking_desktop.adapters.db.models import Reservation, User
+from parking_desktop.adapters.db.models_mail import EmailOutbox
+from parking_desktop.adapters.passwords import Argon2Hasher
+from parking_desktop.bootstrap import App
+from parking_desktop.domain.clock import FixedClock
+from parking_desktop.domain.errors import AuthenticationError, ConflictError, PermissionDeniedError
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.services.exports.scope import ExportScope
+from tests.conftest import database_rows
+from tests.integration.privacy_support import T0, app_with, stay
+
+NAME, USERNAME, EMAIL = "Zelda Quuxbridge", "zquux", "zelda.quux@example.org"
+PLATES = ("ZQX1234", "ZQX5678")
+SECRETS = (NAME, USERNAME, EMAIL, *PLATES)
+
+
+def scene(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
+    clock.set(T0)
+    m = app.users.create(
+        SYSTEM,
+        username="boss",
+        password="correct-horse-1",
+        role=Role.MANAGER,
+        email="boss@example.com",
+    )
+    manager = Actor(user_id=m.id, username="boss", role=Role.MANAGER)
+    z = app.users.create(
+        SYSTEM,
+        username=USERNAME,
+        password="correct-horse-1",
+        role=Role.DRIVER,
+        email=EMAIL,
+        full_name=NAME,
+    )
+    zelda = Actor(user_id=z.id, username=USERNAME, role=Role.DRIVER)
+    o = app.users.create(
+        SYSTEM,
+        username="otto",
+        password="correct-horse-1",
+        role=Role.DRIVER,
+        email="otto@example.com",
+        full_name="Otto Other",
+    )
+    lot = app.lots.create(
+        manager,
+        name="Centre",
+        address="1 Main St",
+        pin_code="75001",
+        price_per_hour="2.00",
+        number_of_spots=5,
+    )
+    stay(app, clock, manager, lot.id, PLATES[0], 1, driver_id=z.id)
+    stay(app, clock, manager, lot.id, "OTTO11", 1, driver_id=o.id)
+    app.users.authenticate(USERNAME, "correct-horse-1")
+    clock.set(T0 + timedelta(days=2))
+    booking = app.parking.reserve(zelda, lot.id, PLATES[1])
+    app.parking.park(zelda, booking.id)
+    clock.set(T0 + timedelta(days=2, hours=3))
+    app.parking.release(zelda, booking.id)
+    now = clock.now()
+    with app.db.write() as session:  # a reminder waiting, a report already sent
+        for key, status in (("r1", "pending"), ("m1", "sent")):
+            session.add(
+                EmailOutbox(
+                    idempotency_key=key,
+                    kind="reminder",
+                    user_id=z.id,
+                    recipient=EMAIL,
+                    subject=f"Hello {NAME}",
+                    body_text=f"Dear {NAME}, {PLATES[0]}",
+                    attachments=[],
+                    message_id=f"<{key}@x>",
+                    status=status,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    # Their own export, and a manager's export of everything (it names them too).
+    for actor, scope in ((manager, ExportScope.driver(z.id)), (manager, ExportScope.everything())):
+        job = app.exports.request(actor, scope)
+        assert app.exports.wait(job, 30)
+        assert app.exports.status(manager, job).status == "completed"
+    # Cached views of theirs.
+    app.stats.driver_summary(manager, z.id)
+    app.stats.dashboard(manager)
+    app.parking.open_reservation(zelda)
+    return manager, zelda, lot.id
+
+
+# Payments are never changed (accounting records, kept by law: GDPR art. 17(3)(b)); the name
+# of whoever took a payment - the driver, paying at the kiosk - stays there (docs/privacy.md).
+KEPT_BY_LAW = {("payments", "taken_by_name")}
+
+
+def traces(app: App) -> list[str]:
+    """Where any of SECRETS still appears: 'table.column' or a file path."""
+    found = []
+    metadata = MetaData()
+    with warnings.catch_warnings():  # SQLite cannot reflect expression indexes: not needed
+        warnings.simplefilter("ignore", SAWarning)
+        metadata.reflect(app.db.engine)
+    lowered = [s.lower() for s in SECRETS]
+    with app.db.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(table.select()):
+                for column, value in zip(table.columns, row, strict=True):
+                    if (table.name, column.name) in KEPT_BY_LAW:
+                        continue
+                    text = str(value).lower()
+                    if any(s in text for s in lowered):
+                        found.append(f"{table.name}.{column.name}: {value!r}")
+    for folder in (app.settings.cache_dir, app.settings.upload_folder):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes().lower()
+                if any(s.encode() in data for s in lowered):
+                    found.append(str(path))
+    return found
+
+
+def test_erasure_leaves_no_trace_and_keeps_the_figures(
+    db_url: str, tmp_path: Path, clock: FixedClock, fast_hasher: Argon2Hasher
+) -> None:
+    with app_with(db_url, tmp_path, clock, fast_hasher) as app:
+        manager, zelda, _ = scene(app, clock)
+        assert traces(app)  # the search does find them before
+        before = app.stats.dashboard(manager)
+        with app.db.read() as session:
+            money = session.execute(
+                select(func.count(Reservation.id), func.sum(Reservation.cost))
+            ).one()
+        result = app.erasure.erase(manager, zelda.user_id or 0)
+        assert result.pseudonym == f"erased-{zelda.user_id}"
+        assert result.reservations == 2 and result.mails_deleted == 2
+        assert traces(app) == []
+        after = app.stats.dashboard(manager)
+        assert (after.reservations_total, after.revenue_total) == (
+            before.reservations_total,
+            before.revenue_total,
+        )
+        with app.db.read() as session:
+            assert (
+                session.execute(
+                    select(func.count(Reservation.id), func.sum(Reservation.cost))
+                ).one()
+                == money
+            )
+            user = session.get(User, zelda.user_id)
+            assert user is not None and user.email is None and not user.is_active
+            other = session.scalars(select(Reservation.vehicle_number)).all()
+        assert "OTTO11" in other  # somebody else's data is untouched
+        with pytest.raises(AuthenticationError):
+            app.users.authenticate(result.pseudonym, "correct-horse-1")
+        entry = app.activity.history(manager, activity_type="user_erased").items[0]
+        assert entry.activity_data["pseudonym"] == result.pseudonym
+        with pytest.raises(ConflictError, match="already erased"):
+            app.erasure.erase(manager, zelda.user_id or 0)
+
+
+def test_erasure_is_refused_with_an_open_booking_and_changes_nothing(
+    db_url: str, tmp_path: Path, clock: FixedClock, fast_hasher: Argon2Hasher
+) -> None:
+    with app_with(db_url, tmp_path, clock, fast_hasher) as app:
+        manager, zelda, lot_id = scene(app, clock)
+        app.parking.reserve(zelda, lot_id, "ZQX9999")
+        before = database_rows(app)
+        with pytest.raises(ConflictError, match="open booking"):
+            app.erasure.erase(manager, zelda.user_id or 0)
+        with pytest.raises(PermissionDeniedError):
+            app.erasure.erase(zelda, zelda.user_id or 0)
+        assert database_rows(app) == before
