@@ -21,8 +21,9 @@ Then the what-if repricing as a manager runs it: ``--db-stays`` completed stays 
 million) are loaded into a scratch SQLite file and a scratch PostgreSQL database
 (``pd_bench_tariffs_<pid>``, dropped at the end; see scripts/benchlib.py), and
 ``TariffService.simulate`` reprices them all with the day/night draft, ``--db-runs`` times
-(min and median), as shipped (worker processes) and in one process, alternately. Next to it, the same SELECT read to the end without pricing (the reference:
-what the database alone costs). The aim is under 10 s for a million stays on this 2-core
+(min and median), as shipped (worker processes) and in one process, alternately. Next to
+it, the same SELECT read to the end without pricing (the reference: what the database alone
+costs). The aim is under 10 s for a million stays on this 2-core
 machine. The load average is printed because other work on the machine shows in the figures.
 Figures only: this never fails on time."""
 
