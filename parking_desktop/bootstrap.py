@@ -171,7 +171,9 @@ def build_app(
         return build_jobs(ctx, settings, built[0].email, built[0].exports,
                           exceptions_digest=built[0].money.queue_exceptions_digest)
 
-    lots = timed("lots", CachedLots(ctx, reads))
+    cached_lots = CachedLots(ctx, reads)
+    cached_lots.currency = settings.currency  # the price ceiling scales with the currency
+    lots = timed("lots", cached_lots)
     search = timed("search", CachedSearch(ctx, reads))
     timed_parking = timed("parking", parking)
     users = timed("users", UserService(ctx, hasher))
@@ -192,7 +194,7 @@ def build_app(
         activity=timed("activity", ActivityService(ctx)),
         kiosk=timed("kiosk", KioskService(timed_parking, lots, search)),
         erasure=timed("erasure", ErasureService(ctx, settings.upload_folder,
-                                                cache.forget_everything)),
+                                                cache.forget_everything, policy)),
         mail_preferences=timed("mail_preferences", MailPreferencesService(ctx)),
         # Not timed: a beat every two seconds would crowd the Cache screen's figures.
         heartbeats=HeartbeatService(ctx),

@@ -55,7 +55,8 @@ sys.path.insert(0, str(ROOT))
 AIMS = {"sqlite": 1.5, "postgresql": 1.1}
 MEMORY_AIM_MB = 100
 PLAIN_SQL = ("SELECT r.id, s.number, l.name, l.address, r.vehicle_number, r.parked_at, "
-             "r.left_at, r.cost, r.status, r.reserved_at, u.full_name, u.username "
+             "r.left_at, r.cost, 'EUR' AS currency, r.status, r.reserved_at, u.full_name, "
+             "u.username "
              "FROM reservations r JOIN parking_spots s ON s.id = r.spot_id "
              "JOIN parking_lots l ON l.id = s.lot_id LEFT JOIN users u ON u.id = r.user_id "
              "ORDER BY r.id")
@@ -68,7 +69,7 @@ def select_sql(kind: str, data_dir: Path, url: str | None) -> str:
     from parking_desktop.services.exports.filters import ExportFilter
 
     settings = load_settings(data_dir=data_dir, database_url=url)
-    options = CsvOptions(tz=settings.tz, driver_column=True)
+    options = CsvOptions(tz=settings.tz, driver_column=True, currency=settings.currency)
     span = None
     if kind == "sqlite":
         import sqlite3

@@ -8,7 +8,8 @@ docs/performance.md (between its ``results`` markers; the rest of the page is ke
 
 Sizes (``SIZES`` below): ``full`` is the demo data set of 10,000 drivers x 365 days (about a
 million reservations), the job load test at 10,000 and 100,000 drivers, 10,000 mails per mode;
-``small`` is 1,000 drivers x 30 days, 300 and 1,000 drivers, 500 mails. The data set is made
+``small`` is 1,000 drivers x 30 days, 300 and 1,000 drivers, 500 mails; the retention
+benchmark masks 1,000,000 (full) or 20,000 (small) old stays of its own. The data set is made
 once (``main.py demo``) in ``--work`` (kept between runs: a second run reuses it) and copied
 into a PostgreSQL scratch database ``pd_bench_run_<pid>`` (``main.py db copy``) that is dropped
 at the end. Each benchmark's output goes to ``<work>/logs/``. A benchmark that crashes is shown
@@ -56,13 +57,15 @@ def markers(section: str) -> tuple[str, str]:
 PASSWORD = "bench-password-1"
 SIZES = {
     "full": {"drivers": 10_000, "days": 365, "job_sizes": "10000,100000", "mails": 10_000,
-             "ops": 300, "repeat": {"cli_startup": 10, "export_benchmark": 3, "bench_core": 7,
-                                    "gui_latency": 3, "cache_performance_test": 5,
-                                    "job_load_test": 3, "mail_throughput": 10}},
+             "ops": 300, "retention_rows": 1_000_000,
+             "repeat": {"cli_startup": 10, "export_benchmark": 3, "bench_core": 7,
+                        "gui_latency": 3, "cache_performance_test": 5,
+                        "job_load_test": 3, "mail_throughput": 10, "retention_benchmark": 2}},
     "small": {"drivers": 1_000, "days": 30, "job_sizes": "300,1000", "mails": 500,
-              "ops": 50, "repeat": {"cli_startup": 5, "export_benchmark": 3, "bench_core": 5,
-                                    "gui_latency": 2, "cache_performance_test": 3,
-                                    "job_load_test": 2, "mail_throughput": 5}},
+              "ops": 50, "retention_rows": 20_000,
+              "repeat": {"cli_startup": 5, "export_benchmark": 3, "bench_core": 5,
+                         "gui_latency": 2, "cache_performance_test": 3,
+                         "job_load_test": 2, "mail_throughput": 5, "retention_benchmark": 2}},
 }
 
 
@@ -99,6 +102,11 @@ def plan(size: str, work: Path, pg: str | None) -> list[Run]:
         run("cache_performance_test", "sqlite", "--data-dir", str(data)),
         run("job_load_test", "sqlite", "--sizes", s["job_sizes"]),
         run("mail_throughput", "sqlite", "--count", str(s["mails"])),
+        # Makes its own data (old stays to mask) in a temporary folder and, with PostgreSQL,
+        # its own scratch database: it does not touch the shared data set.
+        run("retention_benchmark", "sqlite+postgresql" if pg else "sqlite",
+            "--rows", str(s["retention_rows"]), "--ops", str(s["ops"]),
+            "--db", "both" if pg else "sqlite"),
     ]
     if pg:
         runs[3:3] = [run("gui_latency", "postgresql", "--data-dir", str(work / "pg-gui"),
@@ -284,7 +292,8 @@ def main() -> int:
         "load_start": load_start, "load_end": load_average(),
         "sizes": (f"demo data {s['drivers']:,} drivers x {s['days']} days; job load test "
                   f"{s['job_sizes'].replace(',', ' and ')} drivers; {s['mails']:,} mails per "
-                  f"mode; repeats {', '.join(f'{k} {v}' for k, v in s['repeat'].items())}"),
+                  f"mode; {s['retention_rows']:,} old stays for the retention run; "
+                  f"repeats {', '.join(f'{k} {v}' for k, v in s['repeat'].items())}"),
     }
     (work / "results").mkdir(parents=True, exist_ok=True)
     (work / "results" / "run.json").write_text(json.dumps({

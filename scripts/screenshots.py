@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -288,6 +289,31 @@ COMPACT = (1024, 768)
 SIZES = {"-1024": COMPACT, "": SMALL, "-1920": LARGE}  # file-name suffix -> window size
 
 
+def shifts_with_detail(studio: Studio) -> QWidget:
+    """A closed shift with a cash difference, chosen: its payments, count and Z-report."""
+    from parking_desktop.domain.money import PaymentMethod, ReasonCode
+    from parking_desktop.services.money.views import PaymentRequest
+
+    app = studio.app
+    attendant = studio.session("attendant").actor
+    if app.money.current_shift(attendant) is None:
+        app.money.open_shift(attendant, Decimal("150"))
+    shift = app.money.current_shift(attendant)
+    assert shift is not None
+    lot = app.lots.search()[0]
+    for plate, method in (("SHOT1", PaymentMethod.CASH), ("SHOT2", PaymentMethod.CARD)):
+        app.parking.check_in(attendant, lot.id, plate)
+        app.money.check_out(attendant, plate, PaymentRequest(method=method))
+    count = app.money.cash_count(attendant, shift.id)
+    app.money.close_shift(attendant, shift.id, count.expected - Decimal("2"),
+                          reason="coins dropped behind the till", code=ReasonCode.STAFF_ERROR)
+    window, screen = _main_window(studio, "shifts")
+    screen.table.selectRow(0)
+    studio.wait(lambda: screen.payments.rowCount() > 0)
+    studio.settle()
+    return window  # type: ignore[no-any-return]
+
+
 def at_every_size(name: str, builder: Builder, *, large: bool = True,
                   ) -> list[tuple[str, Builder, tuple[int, int]]]:
     """The shot at 1024x768 and 1280x800, and at 1920x1080 unless ``large`` is False (a
@@ -317,6 +343,8 @@ SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     ("desktop-outbox", desktop_screen("outbox"), COMPACT),
     *at_every_size("desktop-mail-settings", mail_settings_refused, large=False),
     ("desktop-cache", desktop_screen("cache"), COMPACT),
+    *at_every_size("desktop-shifts", shifts_with_detail),
+    *at_every_size("desktop-exceptions", desktop_screen("exceptions"), large=False),
 ]
 KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
     *kiosk_shots(SMALL, LARGE), *kiosk_touch_shots((1024, 768), LARGE)]

@@ -10,7 +10,8 @@ the same bytes for the same data (the tests compare them byte for byte):
 * UTF-8 with a byte-order mark, ``\\n`` line ends, RFC 4180 quoting, empty cell for "no value";
 * times in the site's time zone as ``YYYY-MM-DD HH:MM:SS`` (SQLite has no named time zones, so the
   UTC offsets of the zone over the data's time span are written into the SELECT as a CASE);
-* money with two decimals; duration = parked time in hours, rounded half-up to two decimals;
+* money with two decimals, a plain number, and the next cell its ISO 4217 currency (empty with
+  an empty cost); duration = parked time in hours, rounded half-up to two decimals;
 * a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
   apostrophe, so no spreadsheet runs it as a formula (OWASP "CSV injection");
 * optional anonymising: drivers become stable pseudonyms (``Driver-`` + 10 hex digits of
@@ -43,7 +44,8 @@ from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
 
 HEADER = (
     "Reservation ID", "Spot Number", "Parking Lot", "Address", "Vehicle Number",
-    "Parking Start", "Parking End", "Duration (Hours)", "Cost", "Status", "Created At",
+    "Parking Start", "Parking End", "Duration (Hours)", "Cost", "Currency", "Status",
+    "Created At",
 )
 DRIVER_HEADER = "Driver"
 BOM = "\ufeff"
@@ -95,6 +97,9 @@ class CsvOptions:
     driver_column: bool = False  # append a "Driver" column (scopes spanning several drivers)
     anonymize: bool = False
     pseudonym_key: str = ""  # hex; required when anonymize is on
+    # The site's currency (CURRENCY): reservations.cost is in it. Three capitals, so the cell
+    # is a literal in the SELECT that needs no quoting and no formula guard.
+    currency: str = "EUR"
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -136,6 +141,7 @@ def pseudonym(key: str, user_id: int) -> str:
 # composed, and why the benchmark can hand exactly the same SELECT to sqlite3 and psql.
 
 _ZONE_RE = re.compile(r"^[A-Za-z0-9_+\-/]+$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _HEX_RE = re.compile(r"^[0-9a-f]*$")
 
 
@@ -269,6 +275,8 @@ def _dialect(name: str, options: CsvOptions,
     if options.anonymize and not (options.pseudonym_key and _HEX_RE.fullmatch(
             options.pseudonym_key)):
         raise ValueError("anonymising needs a hexadecimal pseudonym key")
+    if not _CURRENCY_RE.fullmatch(options.currency):
+        raise ValueError(f"unexpected currency code {options.currency!r}")
     if name == "sqlite":
         return _SQLite(options, span)
     if name == "postgresql":
@@ -341,6 +349,7 @@ def _select(d: _Dialect, flt: ExportFilter, options: CsvOptions, *, lines: bool)
         f"WHEN {completed} THEN {d.local('r.left_at')} END",
         f"CASE WHEN {duration_known} THEN {d.duration()} END",
         f"CASE WHEN r.cost IS NOT NULL THEN {d.money('r.cost')} END",
+        f"CASE WHEN r.cost IS NOT NULL THEN {_quote(options.currency)} END",
         "r.status",
         d.local("r.reserved_at"),
     ]

@@ -116,7 +116,7 @@ def _demo(args: argparse.Namespace, app_factory: AppFactory) -> int:
     from parking_desktop.services.demo.demo import DemoLoader
 
     app = app_factory()
-    loader = DemoLoader(app.ctx, app.users.hasher)
+    loader = DemoLoader(app.ctx, app.users.hasher, app.settings.currency)
     if args.reset:
         loader.erase_everything()
     print(f"Creating demo data in {app.db.description}: {options.drivers} drivers, "
@@ -130,6 +130,9 @@ def _print_demo(result: DemoResult) -> None:
           f"{result.drivers} drivers, {result.reservations:,} reservations "
           f"({result.open_reservations} open right now), {result.activity_rows:,} activity rows, "
           f"revenue {result.revenue_total:,.2f}.")
+    if result.shifts:
+        print(f"Money: {result.shifts} shifts of the last two weeks (the one running now is "
+              f"open), {result.payments:,} payments with their receipts.")
     print()
     print(f"Demo sign-ins (every demo account's password: {result.password})")
     print_table(["Username", "Role", "E-mail"],

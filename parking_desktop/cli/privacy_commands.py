@@ -163,4 +163,9 @@ def _user_erase(args: argparse.Namespace, app_factory: AppFactory) -> int:
             f"and {result.mails_deleted} mails deleted, {result.files_deleted} export files "
             "removed."
         )
+        if result.payments_kept:
+            print(
+                f"{result.payments_kept} payments recorded before drivers' own payments stopped "
+                "naming them still do: accounting records, kept unchanged (docs/privacy.md)."
+            )
     return EXIT_OK

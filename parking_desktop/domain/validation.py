@@ -12,7 +12,19 @@ from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.roles import Role
 
 MAX_SPOTS = 5000
-MAX_PRICE = Decimal("1000")  # per hour; anything above is a typing mistake (docs/desktop.md)
+MAX_PRICE = Decimal("1000")  # per hour, in euro-sized units: above is a typing mistake
+# How many units of a currency make roughly one euro, as the nearest power of ten (docs/money.md,
+# "The price ceiling"). A ceiling only catches typing mistakes, so the order of magnitude is
+# enough and exchange rates moving never make a realistic price invalid. At most 1000: the money
+# columns are NUMERIC(12,2), and a year's stay at the ceiling must still fit in them.
+PRICE_SCALE: dict[str, int] = {
+    **dict.fromkeys(("BRL", "CNY", "CZK", "DKK", "HKD", "MAD", "MXN", "NOK", "PLN", "SEK",
+                     "ZAR"), 10),
+    **dict.fromkeys(("BDT", "DZD", "EGP", "INR", "ISK", "JPY", "KES", "PHP", "PKR", "RSD",
+                     "RUB", "THB", "TRY", "TWD", "UAH"), 100),
+    **dict.fromkeys(("ARS", "CLP", "COP", "HUF", "IDR", "IQD", "IRR", "KRW", "KZT", "LKR",
+                     "MNT", "NGN", "TZS", "UGX", "VND"), 1000),
+}
 CENT = Decimal("0.01")
 VEHICLE_RE = re.compile(r"^[A-Z0-9]{2,15}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{3,80}$")
@@ -108,7 +120,28 @@ def pin_code(raw: str) -> str:
     return text
 
 
-def price_per_hour(raw: Decimal | str | int | float) -> Decimal:
+def max_price_per_hour(currency: str) -> Decimal:
+    """The exclusive ceiling of a price per hour in ``currency`` (ISO 4217): 1000 for the euro,
+    pound, dollar and every currency not listed, 100 000 for the yen or the rupee, 1 000 000
+    for the won. Shared by a lot's flat price and a tariff's bands; never raises."""
+    code = currency.strip().upper() if isinstance(currency, str) else ""
+    scale = PRICE_SCALE.get(code)
+    if scale is None:
+        scale = 100 if _minor_digits(code) == 0 else 1  # an unlisted currency without cents
+    return MAX_PRICE * scale
+
+
+def _minor_digits(code: str) -> int:
+    """Babel's (CLDR's) number of decimals of ``code``; 2 for a code it does not know."""
+    from babel.numbers import get_currency_precision  # CLDR data, loaded on first use
+
+    try:
+        return int(get_currency_precision(code)) if len(code) == 3 else 2
+    except (KeyError, ValueError):
+        return 2
+
+
+def price_per_hour(raw: Decimal | str | int | float, currency: str = "EUR") -> Decimal:
     try:
         value = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
@@ -118,8 +151,9 @@ def price_per_hour(raw: Decimal | str | int | float) -> Decimal:
     if value <= 0:
         raise ValidationError("Price per hour must be more than 0.")
     # The upper bound first: quantizing a huge value (1E+30) raises InvalidOperation.
-    if value >= MAX_PRICE:
-        raise ValidationError(f"Price per hour must be less than {MAX_PRICE}.")
+    ceiling = max_price_per_hour(currency)
+    if value >= ceiling:
+        raise ValidationError(f"Price per hour must be less than {ceiling} {currency}.")
     if value != value.quantize(CENT):
         raise ValidationError("Price per hour can have at most 2 decimals.")
     return value.quantize(CENT)
@@ -205,9 +239,10 @@ def plain_number(raw: Decimal | str | int | float, what: str) -> Decimal | str |
     return raw
 
 
-def lot_price(raw: Decimal | str | int | float) -> Decimal:
-    """A lot's price per hour as the service takes it: plain digits, then the price rule."""
-    return price_per_hour(plain_number(raw, "Price per hour"))
+def lot_price(raw: Decimal | str | int | float, currency: str = "EUR") -> Decimal:
+    """A lot's price per hour as the service takes it: plain digits, then the price rule
+    with the ceiling of the site's ``currency``."""
+    return price_per_hour(plain_number(raw, "Price per hour"), currency)
 
 
 def at_most(text: str, limit: int, what: str) -> str:

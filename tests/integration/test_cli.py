@@ -229,6 +229,11 @@ def test_demo_then_reports_on_it(tmp_path: Path) -> None:
     assert f"password: {PASSWORD}" in demo.out
     for name in ("manager", "attendant1", "attendant2"):
         assert f"\n{name} " in demo.out
+    assert "payments with their receipts" in demo.out
+    # The demo's money: attendant1's shift is open, the earlier ones closed and counted.
+    open_shifts = cli("shift", "list", "--state", "open", "--json").json()
+    assert [s["attendant"] for s in open_shifts] == ["attendant1"]
+    assert len(cli("shift", "list", "--state", "approved", "--json").json()) > 20
     refused(cli("demo", "--drivers", "10", password=PASSWORD), "already has data", "--reset")
 
     stats = cli("stats", "--json").json()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from parking_desktop.adapters.db.models import (
     User,
     UserActivity,
 )
+from parking_desktop.adapters.db.models_money import Payment
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.bootstrap import App, build_app
 from parking_desktop.config import load_settings
@@ -67,6 +69,10 @@ def test_demo_data_follows_the_rules(app: App, clock: FixedClock) -> None:
 
     res = rows(app, Reservation)
     res = [r[0] for r in res]
+    # A free exit (demo/money.py) charges nothing: the stay's cost is what was charged.
+    waived = {rid for rid, method in rows(app, Payment.reservation_id, Payment.method)
+              if method == "waived"}
+    assert len(waived) == 3
     assert len(res) == result.reservations > 2000
     statuses = defaultdict(int)
     for r in res:
@@ -77,7 +83,8 @@ def test_demo_data_follows_the_rules(app: App, clock: FixedClock) -> None:
         if r.status == "completed":
             assert r.parked_at is not None and r.left_at is not None
             assert r.reserved_at <= r.parked_at < r.left_at <= now
-            assert r.cost == compute_fee(r.left_at - r.parked_at, price).cost
+            fee = compute_fee(r.left_at - r.parked_at, price).cost
+            assert r.cost == (Decimal(0) if r.id in waived else fee)
         elif r.status == "cancelled":
             assert r.parked_at is None and r.cost is None and r.left_at is not None
         else:

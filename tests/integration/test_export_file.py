@@ -1,5 +1,6 @@
 """The export file, byte for byte, on SQLite and PostgreSQL: BOM, columns, site time zone
-(across the March clock change), two-decimal money, "Active", quoting, formula neutralising,
+(across the March clock change), two-decimal money with the site's currency in its own cell,
+"Active", quoting, formula neutralising,
 anonymising, and the scopes."""
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from pathlib import Path
 import pytest
 
 from parking_desktop.adapters.csv_export import FORMULA_TRIGGERS, pseudonym
-from parking_desktop.bootstrap import App
+from parking_desktop.adapters.passwords import Argon2Hasher
+from parking_desktop.bootstrap import App, build_app
+from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
-from parking_desktop.domain.roles import SYSTEM, Actor
+from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.exports.scope import ExportScope
 from tests.integration.export_support import (
     History,
+    actor,
     build_history,
     cells,
     export_bytes,
@@ -25,16 +29,16 @@ from tests.integration.export_support import (
 )
 
 HEADER = ("Reservation ID,Spot Number,Parking Lot,Address,Vehicle Number,Parking Start,"
-          "Parking End,Duration (Hours),Cost,Status,Created At")
+          "Parking End,Duration (Hours),Cost,Currency,Status,Created At")
 A = '"\'=HYPERLINK(""http://x"",""y"")","\'-1 Main St, ""Old Town"""'
 B = "Gare Sud,'@Station Road 2"
-ROW1 = (f"1,P001,{A},AB12CD,2026-03-02 10:15:00,2026-03-02 11:52:30,1.63,4.06,completed,"
+ROW1 = (f"1,P001,{A},AB12CD,2026-03-02 10:15:00,2026-03-02 11:52:30,1.63,4.06,EUR,completed,"
         "2026-03-02 10:00:00")
-ROW2 = (f"2,P001,{B},XY99Z,2026-03-02 11:52:30,2026-03-02 12:22:30,0.50,3.00,completed,"
+ROW2 = (f"2,P001,{B},XY99Z,2026-03-02 11:52:30,2026-03-02 12:22:30,0.50,3.00,EUR,completed,"
         "2026-03-02 11:52:30")
-ROW3 = f"3,P001,{B},GH77,,,,,cancelled,2026-03-02 12:22:30"
-ROW4 = f"4,P001,{A},JK55,2026-03-02 12:27:30,Active,,,active,2026-03-02 12:27:30"
-ROW5 = (f"5,P001,{B},AB12CD,2026-03-29 01:30:00,2026-03-29 04:30:00,2.00,6.00,completed,"
+ROW3 = f"3,P001,{B},GH77,,,,,,cancelled,2026-03-02 12:22:30"  # no cost, no currency
+ROW4 = f"4,P001,{A},JK55,2026-03-02 12:27:30,Active,,,,active,2026-03-02 12:27:30"
+ROW5 = (f"5,P001,{B},AB12CD,2026-03-29 01:30:00,2026-03-29 04:30:00,2.00,6.00,EUR,completed,"
         "2026-03-29 01:30:00")
 
 
@@ -89,7 +93,7 @@ def test_no_cell_can_run_as_a_formula(app: App, manager: Actor, history: History
             payloads += cell.startswith("'")
     assert payloads == 2 + 5 + 2  # lot A's name (2 rows), every address, the driver (2 rows)
     assert rows[1][2] == "'" + '=HYPERLINK("http://x","y")'
-    assert rows[1][11] == "'@SUM(1) (sumdriver)"
+    assert rows[1][12] == "'@SUM(1) (sumdriver)"
 
 
 def test_anonymised_export(app: App, manager: Actor, history: History) -> None:
@@ -99,7 +103,7 @@ def test_anonymised_export(app: App, manager: Actor, history: History) -> None:
     sum_alias = pseudonym(key, history.sum_driver.user_id)
     plain_alias = pseudonym(key, history.plain_driver.user_id)
     assert [row[4] for row in rows[1:]] == ["****CD", "***9Z", "**77", "**55", "****CD"]
-    assert [row[11] for row in rows[1:]] == [sum_alias, "Walk-in", plain_alias, plain_alias,
+    assert [row[12] for row in rows[1:]] == [sum_alias, "Walk-in", plain_alias, plain_alias,
                                            sum_alias]
     assert sum_alias != plain_alias and sum_alias.startswith("Driver-")
     text = "\n".join(",".join(row) for row in rows)
@@ -107,7 +111,7 @@ def test_anonymised_export(app: App, manager: Actor, history: History) -> None:
         assert secret not in text
     # Stable: the same driver gets the same pseudonym in the next export.
     again = cells(export_bytes(app, manager, ExportScope.everything(anonymize=True)))
-    assert [row[11] for row in again] == [row[11] for row in rows]
+    assert [row[12] for row in again] == [row[12] for row in rows]
 
 
 def test_file_is_private_complete_and_in_the_upload_folder(
@@ -130,3 +134,28 @@ def test_file_is_private_complete_and_in_the_upload_folder(
 
 def test_empty_export_has_just_the_header(app: App, manager: Actor) -> None:
     assert export_bytes(app, manager, ExportScope.everything()) == expected(HEADER + ",Driver")
+
+
+def test_the_currency_cell_is_the_sites(
+    db_url: str, tmp_path: Path, clock: FixedClock, fast_hasher: Argon2Hasher
+) -> None:
+    """A rupee site's file says INR next to every cost (the manager's export and the driver's
+    own history alike); the cost stays a plain number a spreadsheet can add up."""
+    settings = load_settings(
+        data_dir=tmp_path / "inr", database_url=db_url, dotenv_path=tmp_path / "no.env",
+        environ={"APP_TIMEZONE": "Europe/Paris", "CURRENCY": "INR", "LOCALE": "en_IN"})
+    app = build_app(settings, clock=clock, hasher=fast_hasher)
+    try:
+        manager = actor(app, "inrmanager", Role.MANAGER)
+        attendant = actor(app, "inrattendant", Role.ATTENDANT)
+        history = build_history(app, manager, attendant, clock)
+        rows = cells(export_bytes(app, manager, ExportScope.everything()))
+        cost, currency = rows[0].index("Cost"), rows[0].index("Currency")
+        assert currency == cost + 1
+        assert [(row[cost], row[currency]) for row in rows[1:]] == [
+            ("4.06", "INR"), ("3.00", "INR"), ("", ""), ("", ""), ("6.00", "INR")]
+        own = cells(export_bytes(app, history.sum_driver, ExportScope(kind="driver")))
+        assert [(row[cost], row[currency]) for row in own] == [
+            ("Cost", "Currency"), ("4.06", "INR"), ("6.00", "INR")]
+    finally:
+        app.close()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, UserActivity
-from parking_desktop.bootstrap import App
+from parking_desktop.adapters.passwords import Argon2Hasher
+from parking_desktop.bootstrap import App, build_app
+from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import (
     ConflictError,
@@ -353,3 +356,30 @@ def test_lot_changes_announce_topics(app: App, manager: Actor) -> None:
     with pytest.raises(ValidationError):
         app.lots.resize(manager, lot.id, 0)
     assert heard == []  # nothing changed, nothing announced
+
+
+
+# --- the price ceiling follows the site's currency (docs/money.md) -------------------------
+def test_a_yen_site_sets_a_yen_price_and_a_euro_site_cannot(
+    app: App, manager: Actor, unchanged: Unchanged, db_url: str, tmp_path: Path,
+    clock: FixedClock, fast_hasher: Argon2Hasher,
+) -> None:
+    with unchanged(), pytest.raises(ValidationError, match="less than 1000 EUR"):
+        make_lot(app, manager, price="1500")
+    settings = load_settings(
+        data_dir=tmp_path / "yen", database_url=db_url, dotenv_path=tmp_path / "no.env",
+        environ={"APP_TIMEZONE": "Asia/Tokyo", "CURRENCY": "JPY", "LOCALE": "ja_JP"})
+    yen_app = build_app(settings, clock=clock, hasher=fast_hasher)
+    try:
+        lot = make_lot(yen_app, manager, price="1500")
+        assert yen_app.lots.get(lot.id).price_per_hour == Decimal("1500.00")
+        updated = yen_app.lots.update(manager, lot.id, price_per_hour="2200")
+        assert updated.price_per_hour == Decimal("2200.00")
+        with pytest.raises(ValidationError, match="less than 100000 JPY"):
+            yen_app.lots.update(manager, lot.id, price_per_hour="100000")
+        assert yen_app.lots.get(lot.id).price_per_hour == Decimal("2200.00")
+        # Its flat tariff versions are in yen too: the tariff ceiling is the same.
+        version = yen_app.tariffs.current(lot.id)
+        assert version.currency == "JPY"
+    finally:
+        yen_app.close()

@@ -164,3 +164,13 @@ def test_search_filters_the_table(app: App, qtbot: QtBot, desk: Desk, manager: A
     qtbot.keyClicks(screen.search, "town")
     qtbot.keyClick(screen.search, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: _table_names(screen) == ["Old Town"])
+
+
+def test_the_price_field_takes_the_ceiling_of_the_sites_currency() -> None:
+    from parking_desktop.domain.validation import ValidationError
+    from parking_desktop.ui.desktop.lot_dialogs import price_rule
+
+    # 1,500 an hour is a car park in Tokyo, not a typing mistake; in euros it is refused.
+    assert str(price_rule("JPY")("1500")) == "1500.00"
+    with pytest.raises(ValidationError):
+        price_rule("EUR")("1500")

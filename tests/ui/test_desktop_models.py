@@ -60,7 +60,7 @@ def test_lots_people_spots_and_recent_models(
     lots.set_rows(app.lots.search())
     qtmodeltester.check(lots, force_py=True)
     assert lots.index(0, LotsModel.NAME).data() == "Central Station"
-    assert lots.index(0, LotsModel.PRICE).data() == "2.50"
+    assert lots.index(0, LotsModel.PRICE).data() == "€2.50"
     assert lots.index(0, LotsModel.PRICE).data(SORT_ROLE) == 2.5
     assert lots.index(0, LotsModel.OCCUPIED).data() == "1"
     assert lots.index(0, LotsModel.OCCUPANCY).data() == "25.0 %"

@@ -110,7 +110,7 @@ def test_a_drivers_page_shows_summary_spending_history_and_filtered_activity(
                     and page.timeline_model.rowCount() > 0)
     assert screen.title_label.text() == "driver1"
     assert page.tiles["bookings"].text == "2"
-    assert page.tiles["spent"].text == "12.00"
+    assert page.tiles["spent"].text == "€12.00"
     assert page.tiles["hours"].text == "4.00 h"
     assert page.tiles["lot"].text == "Central Station"
     assert page.summary is not None and page.summary.spend_per_month[-1][1] == 12

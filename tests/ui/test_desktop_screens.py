@@ -42,8 +42,8 @@ def test_dashboard_figures(app: App, qtbot: QtBot, desk: Desk, manager: Actor,
     figures = {key: tile.text for key, tile in screen.tiles.items()}
     assert figures == {
         "lots": "2", "spots": "6", "available": "4", "reserved": "1", "occupied": "1",
-        "occupancy": "33.3 %", "drivers": "1", "active": "2", "revenue_month": "5.00",
-        "revenue_total": "5.00"}
+        "occupancy": "33.3 %", "drivers": "1", "active": "2", "revenue_month": "€5.00",
+        "revenue_total": "€5.00"}
     assert screen.recent_model.rowCount() == 3
     assert screen.recent_model.row_at(0).vehicle_number == "DR1V3R"
     rows = screen.occupancy_chart.rows  # percent full (reserved or occupied), fullest first

@@ -74,7 +74,7 @@ def test_a_busy_spot_shows_vehicle_driver_since_and_fee(
     assert details.get("Vehicle") == "WALK1N"
     assert details.get("Driver") == "walk-in"
     assert details.get("Since").startswith("today 10:00 (2 h 30 min ago)")  # Paris time
-    assert details.get("Fee so far") == "5.00"  # 2.5 h at 2.00
+    assert details.get("Fee so far") == "€5.00"  # 2.5 h at 2.00
     assert screen.release_button.isVisible()
     screen.select_spot(reserved.id)
     assert details.get("Driver") == "driver1"
@@ -103,8 +103,8 @@ def test_force_release_refuses_an_empty_reason(
     loads = screen.spot_loads
     qtbot.keyClick(screen.reason, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: screen.spot_loads > loads)
-    assert asked and "5.00" in asked[0]
-    assert screen.banner.text == ("Spot P001 is free again; WALK1N was charged 5.00 for "
+    assert asked and "€5.00" in asked[0]
+    assert screen.banner.text == ("Spot P001 is free again; WALK1N was charged €5.00 for "
                                   "2.50 h.")
     assert _db_spots(app, busy_lot)[0] == ("P001", "A")
     assert _tiles(screen)[0] == ("P001", "A")

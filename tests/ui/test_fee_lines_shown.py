@@ -49,8 +49,8 @@ def test_the_reservation_detail_explains_the_fee(
         cost=receipt.cost,
         single=flat_line(receipt.hours, receipt.price_per_hour),
     )
-    assert rows[-1][1] == "5.63" or len(rows) > 1
-    assert detail.total.text() == "Total: 5.63"
+    assert rows[-1][1] == "€5.63" or len(rows) > 1
+    assert detail.total.text() == "Total: €5.63"
     detail.reject()
 
     # A car still parked: the fee so far (the one-hour minimum), said so.
@@ -59,7 +59,7 @@ def test_the_reservation_detail_explains_the_fee(
     detail = screen.detail
     assert isinstance(detail, ReservationDetail)
     qtbot.waitUntil(lambda: detail.fee is not None)
-    assert detail.total.text() == "Fee so far (if the car left now): 2.50"
+    assert detail.total.text() == "Fee so far (if the car left now): €2.50"
     assert "2.50" in fee_text(detail.fee.rows)  # type: ignore[union-attr]
     detail.reject()
 
@@ -132,7 +132,7 @@ def test_a_long_stays_lines_fit_the_kiosk_receipt(
     )
     assert page.lines.rows == fee_rows(receipt.lines)
     assert page.lines.rows[3][1].startswith("−")  # a reduction, with a real minus sign
-    assert page.total_text() == f"{receipt.cost:.2f}"
+    assert page.total_text() == f"€{receipt.cost:.2f}"
     assert page.page_scroll.verticalScrollBar().maximum() == 0  # nothing to scroll to
     if os.environ.get("TARIFF_SHOTS"):
         window.grab().save(f"{os.environ['TARIFF_SHOTS']}/kiosk-receipt-real-{size[0]}.png")

@@ -140,7 +140,7 @@ def test_report_preview_renders_the_mail(desk: Desk, app: App, manager: Actor,
     text = dialog.browser.toPlainText()
     assert "Your parking in February 2026" in text
     assert "Alpha Park" in text and "6.25" in text
-    assert dialog.summary.text() == ("Dana Driver, February 2026: 1 bookings, 6.25 spent, "
+    assert dialog.summary.text() == ("Dana Driver, February 2026: 1 bookings, €6.25 spent, "
                                      "2.50 hours parked, mostly at Alpha Park.")
     dialog.choose_month("2026-01")
     with qtbot.waitSignal(dialog.shown, timeout=20_000):

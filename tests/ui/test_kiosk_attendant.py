@@ -33,6 +33,7 @@ def test_check_in_then_check_out_shows_the_rule_fee_and_a_receipt(
     clock: FixedClock,
 ) -> None:
     lot = make_lot(app, manager, price="1.17")
+    app.money.open_shift(attendant, Decimal("0"))  # payments belong to a shift
     window = open_kiosk()
     sign_in(qtbot, window, "staff", "attendant1")
     assert window.current.name == "staff"
@@ -61,20 +62,20 @@ def test_check_in_then_check_out_shows_the_rule_fee_and_a_receipt(
     qtbot.waitUntil(lambda: checkout.pages.currentWidget() is checkout.confirm_page)
     wait_idle(qtbot, window)
     grid = checkout.quote_card.grid
-    assert checkout.fee_text() == money(expected.cost) == "2.28"
+    assert checkout.fee_text() == money(expected.cost) == "€2.28"
     assert grid.text("Duration") == "1 h 56 min"
     # Why the fee is what it is, line by line, visible before confirming.
     lines = checkout.quote_card.lines
     assert lines.isVisible()
-    assert lines.rows == [("Mon 10:00–11:56, standard rate, 1.9444 h at 1.17/h", "2.28")]
+    assert lines.rows == [("Mon 10:00–11:56, standard rate, 1.9444 h at 1.17/h", "€2.28")]
     assert grid.text("Parked at") == "Mon 2 Mar 2026, 10:00"  # 09:00 UTC shown in Paris time
 
     qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
     receipt = window.screens["receipt"]
     qtbot.waitUntil(lambda: window.current is receipt)
     wait_idle(qtbot, window)
-    assert receipt.total_text() == "2.28"
-    assert receipt.total.text() == "2.28"
+    assert receipt.total_text() == "€2.28"
+    assert receipt.total.text() == "€2.28"
     assert receipt.lines.isVisible() and receipt.lines.rows == lines.rows  # the same lines
     assert receipt.grid.text("Vehicle") == "AB12CD"
     assert receipt.grid.text("Left") == "Mon 2 Mar 2026, 11:56"
@@ -91,6 +92,7 @@ def test_check_in_for_a_driver_account_and_find_the_vehicle(
     driver: Actor, clock: FixedClock,
 ) -> None:
     make_lot(app, manager, price="3.00")
+    app.money.open_shift(attendant, Decimal("0"))  # payments belong to a shift
     window = open_kiosk()
     sign_in(qtbot, window, "staff", "attendant1")
     window.go("checkin")
@@ -116,17 +118,18 @@ def test_check_in_for_a_driver_account_and_find_the_vehicle(
     assert find.details.text("Status") == "Parked"
     # Half an hour is billed as the one-hour minimum.
     assert find.details.text("Fee so far") == money(compute_fee(timedelta(minutes=30),
-                                                                Decimal("3.00")).cost) == "3.00"
+                                                                Decimal("3.00")).cost) == "€3.00"
     qtbot.mouseClick(find.check_out_button, Qt.MouseButton.LeftButton)
     checkout = window.screens["checkout"]
     qtbot.waitUntil(lambda: checkout.pages.currentWidget() is checkout.confirm_page)
-    assert checkout.fee_text() == "3.00"
+    assert checkout.fee_text() == "€3.00"
 
 
 def test_refusals_are_shown_in_the_window(
     app: App, qtbot: QtBot, open_kiosk: OpenKiosk, manager: Actor, attendant: Actor,
 ) -> None:
     make_lot(app, manager, spots=1)
+    app.money.open_shift(attendant, Decimal("0"))  # payments belong to a shift
     window = open_kiosk()
     sign_in(qtbot, window, "staff", "attendant1")
 
@@ -174,8 +177,9 @@ def test_service_calls_never_run_on_the_gui_thread(
     app: App, qtbot: QtBot, open_kiosk: OpenKiosk, manager: Actor, attendant: Actor,
 ) -> None:
     make_lot(app, manager)
+    app.money.open_shift(attendant, Decimal("0"))  # payments belong to a shift
     calls: list[tuple[str, str]] = []
-    for name in ("users", "lots", "parking", "search", "stats"):
+    for name in ("users", "lots", "parking", "search", "stats", "money"):
         setattr(app, name, ThreadRecorder(getattr(app, name), calls))
     window = open_kiosk()
     sign_in(qtbot, window, "staff", "attendant1")

@@ -69,12 +69,12 @@ def test_book_park_release_with_the_fee_on_screen(
     wait_idle(qtbot, window)
     assert page.fee_text() == money(expected.cost)
     assert page.quote_card.grid.text("Duration") == "2 h 15 min"
-    assert "pay 5.40" in page.release_question.text()
+    assert "pay €5.40" in page.release_question.text()
     qtbot.keyClick(page.release_yes, Qt.Key.Key_Return)
     receipt = window.screens["receipt"]
     qtbot.waitUntil(lambda: window.current is receipt)
     wait_idle(qtbot, window)
-    assert receipt.total_text() == "5.40"
+    assert receipt.total_text() == "€5.40"
     assert app.parking.open_reservation(driver) is None
     done = app.search.reservations(driver, ReservationFilter()).items[0]
     assert (done.status, done.cost) == ("completed", expected.cost)
@@ -153,7 +153,7 @@ def test_history_holds_only_the_drivers_own_bookings(
     assert plates == {"MINE1", "MINE2"}
     assert {page.model.row_at(i).username for i in range(2)} == {"driver1"}
     assert page.bookings.value.text() == "2"
-    assert page.spent.value.text() == "6.00"  # 2 bookings of 1.5 h at 2.00
+    assert page.spent.value.text() == "€6.00"  # 2 bookings of 1.5 h at 2.00
     assert page.hours.value.text() == "3.00 h"
     assert page.favourite.value.text() == "City Centre"
     qtbot.keyClick(page.table, Qt.Key.Key_Escape)

@@ -72,7 +72,7 @@ def test_receipt_amount_and_figures_are_whole(
         _is_whole(v) for v in page.grid.values.values()), timeout=10_000)
 
     _whole_text(page.total)
-    assert page.total_text() == "2.50"
+    assert page.total_text() == "€2.50"
     assert _inside(page.total, viewport) and _inside(page.done_button, viewport)
     assert page.page_scroll.verticalScrollBar().maximum() == 0  # nothing to scroll to
     for value in page.grid.values.values():

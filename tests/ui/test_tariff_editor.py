@@ -33,6 +33,7 @@ from parking_desktop.services.tariffs.simulation import (
     SimulationCancelled,
     SimulationResult,
 )
+from parking_desktop.ui.common.fee_lines import amount_text
 from parking_desktop.ui.desktop.lots import LotsScreen
 from parking_desktop.ui.desktop.tariffs.editor import TariffEditor
 from parking_desktop.ui.desktop.tariffs.week_grid import CLASH, GAP
@@ -254,12 +255,11 @@ def test_the_calculator_gives_the_rate_engines_quote_with_its_lines(
         PARIS,
     )
     assert calculator.priced == expected
-    assert calculator.total_amount() == "23.50"
-    assert [f"{text} … {amount}" for text, amount in calculator.rows] == [
-        str(line) for line in expected.lines
-    ]
+    assert calculator.total_amount() == "€23.50"
+    # The rate engine's lines, each amount in the site's currency.
+    assert calculator.rows == [(line.label, amount_text(line.amount)) for line in expected.lines]
     assert any("daily maximum applied" in text for text, _ in calculator.rows)
-    assert "23.50 EUR" in calculator.total.text()
+    assert "€23.50" in calculator.total.text()
 
     # Live as the tariff is edited: a higher day rate, a new price at once.
     _cell(editor, 0, 3, "4.00")
@@ -274,7 +274,7 @@ def test_the_calculator_gives_the_rate_engines_quote_with_its_lines(
     )
     # Within the grace period: free, and it says why.
     calculator.leave.setDateTime(QDateTime(datetime(2026, 3, 2, 18, 15)))
-    assert calculator.total_amount() == "0.00"
+    assert calculator.total_amount() == "€0.00"
     assert calculator.rows[0][0].startswith("grace period")
     editor.reject()
 
@@ -345,9 +345,9 @@ def test_what_if_shows_progress_and_cancel_gives_the_buttons_back(
     backend.steps = 3
     qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.result is not None, timeout=15_000)
-    assert panel.values["now"].text() == "1,000.00 EUR"
-    assert panel.values["draft"].text() == "1,100.50 EUR"
-    assert panel.values["change"].text() == "+100.50 EUR"
+    assert panel.values["now"].text() == "€1,000.00"
+    assert panel.values["draft"].text() == "€1,100.50"
+    assert panel.values["change"].text() == "+€100.50"
     assert panel.values["percent"].text() == "+10.1 %"
     assert (panel.values["more"].text(), panel.values["less"].text()) == ("7,000", "5,000")
     assert panel.chart.chart().series()[0].barSets()[0].at(0) == -12
@@ -503,8 +503,8 @@ def test_what_if_shows_the_services_figures_for_the_lot(
     (expected,) = app.tariffs.simulate(lot_id, draft, 30).lots
     shown = editor.whatif.values
     assert shown["stays"].text() == "3"
-    assert shown["now"].text() == f"{expected.revenue_now:,.2f} EUR"
-    assert shown["draft"].text() == f"{expected.revenue_draft:,.2f} EUR"
+    assert shown["now"].text() == f"€{expected.revenue_now:,.2f}"
+    assert shown["draft"].text() == f"€{expected.revenue_draft:,.2f}"
     assert (shown["more"].text(), shown["less"].text(), shown["same"].text()) == (
         str(expected.more),
         str(expected.less),

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
-from parking_desktop.domain.validation import MAX_PRICE
+from parking_desktop.domain.validation import MAX_PRICE, max_price_per_hour
 
 if TYPE_CHECKING:  # the model calls check() when a version is made
     from parking_desktop.domain.tariffs.model import Band, TariffVersion
 
-# The same ceiling as a lot's flat price, so every existing lot's price is a valid tariff.
+# The same ceiling as a lot's flat price, so every existing lot's price is a valid tariff; these
+# are the euro's, a version's own currency scales them (validation.max_price_per_hour).
 MAX_PRICE_PER_HOUR = MAX_PRICE  # exclusive
 MAX_DAILY_MAXIMUM = MAX_PRICE * 24  # exclusive: a day at the highest rate
 MAX_SPAN = timedelta(hours=24)  # increment, minimum and grace: at most a day
@@ -61,7 +62,7 @@ def problems(version: TariffVersion) -> list[TariffError]:
     if not version.bands:
         found.append(TariffError("bands", "add at least one band; nothing covers the week"))
     for index, band in enumerate(version.bands):
-        found.extend(_band_problems(index, band))
+        found.extend(_band_problems(index, band, max_price_per_hour(version.currency)))
     if not found:  # coverage only means something when each band is well formed
         coverage = _coverage_problem(version.bands)
         if coverage:
@@ -69,7 +70,7 @@ def problems(version: TariffVersion) -> list[TariffError]:
     found.extend(_duration_problems(version))
     cap = version.daily_maximum
     if cap is not None:
-        problem = _amount_problem(cap, MAX_DAILY_MAXIMUM)
+        problem = _amount_problem(cap, max_price_per_hour(version.currency) * 24)
         if problem:
             found.append(TariffError("daily_maximum", problem))
     for index, holiday in enumerate(sorted(version.holidays, key=_date_key)):
@@ -89,7 +90,8 @@ def _date_key(value: object) -> str:
     return str(value)  # sorts dates in order and never fails on a wrong type
 
 
-def _band_problems(index: int, band: Band) -> list[TariffError]:
+def _band_problems(index: int, band: Band,
+                   ceiling: Decimal = MAX_PRICE_PER_HOUR) -> list[TariffError]:
     where = f"bands[{index}]"
     found: list[TariffError] = []
     if not band.days:
@@ -104,7 +106,7 @@ def _band_problems(index: int, band: Band) -> list[TariffError]:
             found.append(
                 TariffError(f"{where}.{name}", f"{value:%H:%M:%S} is not on a whole minute")
             )
-    problem = _amount_problem(band.price_per_hour, MAX_PRICE_PER_HOUR)
+    problem = _amount_problem(band.price_per_hour, ceiling)
     if problem:
         found.append(TariffError(f"{where}.price_per_hour", problem))
     name = band.name

@@ -12,13 +12,20 @@ What happens, in one transaction (files and cache after it commits):
 * their exports (records and files) are deleted, and any other export file in the export
   folder that names them is deleted and its record marked expired;
 * the cache is emptied and compacted, so no copy of a view of theirs is left on disk;
+* other people's rows that name them (activity, job history, money exceptions, shift reasons
+  and comments, mail to managers such as a Z-report) keep their meaning with the plate, name and
+  address replaced by the pseudonym;
+* payments are never changed (accounting records; a trigger refuses it): new ones never name a
+  driver (``driver, self-service``; a reason naming the stay's driver is refused), and the count
+  of older ones that still do is reported (``payments_kept``, docs/privacy.md);
 * the erasure is recorded as a ``user_erased`` entry holding counts and the pseudonym only.
 
-Refused, with the reason, while the driver has an open booking, or (once payments exist) an
-unpaid balance: ``unpaid_balance`` is the hook."""
+Refused, with the reason, while the driver has an open booking or an unpaid balance
+(``unpaid_balance``: a completed stay with no payment)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import secrets
@@ -28,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import (
@@ -41,13 +48,17 @@ from parking_desktop.adapters.db.models import (
     UserActivity,
 )
 from parking_desktop.adapters.db.models_mail import EmailOutbox
-from parking_desktop.adapters.db.models_money import MoneyException
+from parking_desktop.adapters.db.models_money import MoneyException, Payment, Shift
 from parking_desktop.adapters.db.models_privacy import MailPreference
 from parking_desktop.domain.errors import ConflictError, NotFoundError
+from parking_desktop.domain.fee import money
+from parking_desktop.domain.money import PaymentKind
 from parking_desktop.domain.roles import Actor, Role
-from parking_desktop.domain.states import OPEN_BOOKINGS
+from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager
+from parking_desktop.services.money.formatting import format_money
+from parking_desktop.services.money.policy import MoneyPolicy
 from parking_desktop.services.parking.activity import record
 
 PSEUDONYM_PREFIX = "erased-"
@@ -64,12 +75,36 @@ class ErasureResult:
     mails_deleted: int
     exports_deleted: int
     files_deleted: int
+    # Payments written before self-service payments stopped naming the driver (or with a
+    # reason naming them): accounting records, never changed, so they still do.
+    payments_kept: int = 0
 
 
 def unpaid_balance(session: Session, user_id: int) -> Decimal:
-    """What the driver still owes. There is no payments table yet, so nothing: when payments
-    arrive, this is the one place that must sum what is due and not paid."""
-    return Decimal(0)
+    """What the driver still owes: the cost of their completed stays that have no payment row.
+
+    Money has no settlement of ``account`` payments (billing to the account happens outside the
+    program; the payment row is the stay's settlement as far as the program knows), so a stay
+    is unpaid when its check-out recorded no payment at all. Stays that ended before the first
+    payment on the site were closed by the program before payments existed (migration 0007
+    recorded none for them, docs/money.md) and count as settled. Open bookings are refused by
+    their own check before this one (docs/privacy.md)."""
+    first = session.scalar(select(func.min(Payment.taken_at)))
+    if first is None:
+        return Decimal("0.00")
+    paid = select(Payment.id).where(
+        Payment.reservation_id == Reservation.id, Payment.kind == PaymentKind.PAYMENT.value
+    )
+    owed = session.scalar(
+        select(func.coalesce(func.sum(Reservation.cost), 0)).where(
+            Reservation.user_id == user_id,
+            Reservation.status == BookingStatus.COMPLETED.value,
+            Reservation.cost > 0,
+            Reservation.left_at >= first,
+            ~exists(paid),
+        )
+    )
+    return money(Decimal(str(owed)))
 
 
 @dataclass(frozen=True)
@@ -104,8 +139,10 @@ class ErasureService:
         ctx: ServiceContext,
         export_folder: Path,
         forget_cached: Callable[[], None] | None = None,
+        policy: MoneyPolicy | None = None,
     ) -> None:
         self.ctx = ctx
+        self.policy = policy or MoneyPolicy()
         self.export_folder = export_folder
         self._forget_cached = forget_cached or (lambda: None)
 
@@ -158,6 +195,7 @@ class ErasureService:
             )
             exports_deleted, files = self._drop_exports(session, user.id)
             scrubbed = self._scrub_others(session, needles)
+            payments_kept = _payments_naming(session, needles)
             user.username = pseudonym
             user.email = None
             user.full_name = ""
@@ -177,6 +215,7 @@ class ErasureService:
                 mails_deleted,
                 exports_deleted,
                 0,
+                payments_kept,
             )
             record(
                 session,
@@ -190,6 +229,7 @@ class ErasureService:
                     "activity_scrubbed": scrubbed,
                     "mails_deleted": mails_deleted,
                     "exports_deleted": exports_deleted,
+                    "payments_kept": payments_kept,
                 },
                 now,
             )
@@ -199,8 +239,7 @@ class ErasureService:
         return ErasureResult(**{**result.__dict__, "files_deleted": removed})
 
     # --- steps ------------------------------------------------------------------------------
-    @staticmethod
-    def _refuse_while_owed(session: Session, user: User) -> None:
+    def _refuse_while_owed(self, session: Session, user: User) -> None:
         open_booking = session.execute(
             select(Reservation.id, ParkingLot.name)
             .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
@@ -217,9 +256,10 @@ class ErasureService:
             )
         owed = unpaid_balance(session, user.id)
         if owed > 0:
+            due = format_money(owed, self.policy.currency, self.policy.locale)
             raise ConflictError(
-                f"{user.username} still owes {owed}; the balance must be "
-                "settled before the account can be erased."
+                f"{user.username} has an unpaid balance of {due} (a completed stay with no "
+                "payment recorded); it must be settled before the account can be erased."
             )
 
     @staticmethod
@@ -280,13 +320,13 @@ class ErasureService:
                         update(model).where(model.id == row_id).values({column.key: clean})
                     )
                     changed += 1
-        # Payments are never changed (a database trigger refuses it: accounting records are
-        # kept, GDPR art. 17(3)(b)); their ``taken_by_name`` may name a driver who paid at the
-        # kiosk, and stays (docs/privacy.md). Money exceptions' reasons are free text.
         texts: tuple[tuple[Any, Any], ...] = (
             (JobRun, JobRun.error),
             (ExportJob, ExportJob.error_message),
             (MoneyException, MoneyException.reason_text),
+            (MoneyException, MoneyException.actor_name),
+            (Shift, Shift.difference_reason),
+            (Shift, Shift.manager_comment),
         )
         for model, column in texts:
             rows = session.execute(
@@ -301,13 +341,16 @@ class ErasureService:
                         update(model).where(model.id == row_id).values({column.key: clean})
                     )
                     changed += 1
-        return changed
+        return changed + _scrub_mail_of_others(session, needles)
 
     @staticmethod
     def _drop_preferences(session: Session, user_id: int) -> None:
         """Mail preferences go with the account: an erased one gets no mail anyway."""
-        session.execute(delete(MailPreference).where(MailPreference.user_id == user_id)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            delete(MailPreference)
+            .where(MailPreference.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
 
     def _delete_files(self, files: Iterable[Path]) -> int:
         removed = 0
@@ -345,6 +388,72 @@ class ErasureService:
             return path.resolve().parent == self.export_folder.resolve()
         except OSError:
             return False
+
+
+def _payments_naming(session: Session, needles: _Needles) -> int:
+    """Payments still naming them: only rows written before drivers' own payments were
+    recorded as ``driver, self-service`` (new reasons naming a driver are refused)."""
+    hits = [
+        func.lower(column).contains(n)
+        for n in needles.likes()
+        for column in (Payment.taken_by_name, Payment.reason_text)
+    ]
+    return int(session.scalar(select(func.count(Payment.id)).where(or_(*hits))) or 0)
+
+
+def _scrub_mail_of_others(session: Session, needles: _Needles) -> int:
+    """Mail to other people that names them (a Z-report or an exceptions digest listing their
+    plate, sent to managers): subject and bodies scrubbed, text attachments too; an attachment
+    that cannot be rewritten (the Z-report's PDF, compressed) is dropped from a mail whose text
+    named them, since it says the same thing. Their own mail was deleted before this."""
+    hits = [
+        func.lower(column).contains(n)
+        for n in needles.likes()
+        for column in (
+            EmailOutbox.subject,
+            EmailOutbox.body_text,
+            EmailOutbox.body_html,
+            EmailOutbox.last_error,
+            cast(EmailOutbox.attachments, String),
+        )
+    ]
+    changed = 0
+    rows = list(session.scalars(select(EmailOutbox).where(or_(*hits)))) if hits else []
+    for mail in rows:
+        texts = (mail.subject, mail.body_text, mail.body_html, mail.last_error)
+        named = any(t is not None and needles.scrub(t) != t for t in texts)
+        attachments = []
+        for item in mail.attachments or []:
+            kept = _scrub_attachment(item, needles, drop_binary=named)
+            if kept is not None:
+                attachments.append(kept)
+        mail.subject = needles.scrub(mail.subject)
+        mail.body_text = needles.scrub(mail.body_text)
+        mail.body_html = needles.scrub(mail.body_html)
+        mail.last_error = needles.scrub(mail.last_error)
+        mail.attachments = attachments
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _scrub_attachment(
+    item: dict[str, Any], needles: _Needles, *, drop_binary: bool
+) -> dict[str, Any] | None:
+    try:
+        data = base64.b64decode(str(item.get("data", "")))
+    except ValueError:
+        return None
+    if str(item.get("content_type", "")).startswith("text/"):
+        text = data.decode("utf-8", errors="replace")
+        clean = needles.scrub(text)
+        if clean == text:
+            return item
+        return {**item, "data": base64.b64encode(clean.encode("utf-8")).decode("ascii")}
+    lowered = data.lower()
+    if drop_binary or any(v.lower().encode("utf-8") in lowered for v in needles.values):
+        return None
+    return item
 
 
 def _rowcount(result: Any) -> int:

@@ -20,6 +20,7 @@ from parking_desktop.adapters.db.models import Base
 from parking_desktop.services.demo.bookings import Planner
 from parking_desktop.services.demo.history import RESERVATION_COLUMNS, Activity, History
 from parking_desktop.services.demo.lots import LotChooser, lots_created, make_lots
+from parking_desktop.services.demo.money import ShiftPlan, money_rng, write_money
 from parking_desktop.services.demo.options import DemoOptions, DemoResult, DemoSignIn
 from parking_desktop.services.demo.people import People, make_drivers, make_staff, staff_logins
 from parking_desktop.services.demo.stays import Stays
@@ -36,8 +37,9 @@ SIGN_IN_DRIVERS = 3  # drivers listed with the staff in the sign-ins shown after
 
 
 def build(conn: Connection, options: DemoOptions, now: datetime, tz: Any, password: str,
-          password_hash: str) -> DemoResult:
-    """Write the whole data set on ``conn``; every account's password is ``password``."""
+          password_hash: str, currency: str = "EUR") -> DemoResult:
+    """Write the whole data set on ``conn``; every account's password is ``password``;
+    amounts are in ``currency`` (the site's)."""
     rng = random.Random(options.seed)
     fmt = StorageFormat(conn.dialect.name)
     frame = Timeline.ending(now, tz, options.days)
@@ -56,12 +58,18 @@ def build(conn: Connection, options: DemoOptions, now: datetime, tz: Any, passwo
     insert_lots_and_spots(conn, fmt, lots, created)
 
     activity: list[Activity] = []
+    money_random = money_rng(options.seed)  # its own draws: the rest stays as it was
+    shifts = ShiftPlan.layout(money_random, frame, people.attendants)
     history = History(rng, fmt, frame.now, frame.activity_from, lots, people.drivers,
-                      people.plates, ids.next["reservations"], activity)
+                      people.plates, ids.next["reservations"], activity,
+                      money_from=shifts.first_open)
     planner = Planner(rng, frame, people.drivers, lots, choose_lot, stays, people.attendants)
     with bulk_load(conn, "reservations"):
         reservations = bulk_insert(conn, "reservations", RESERVATION_COLUMNS,
                                    history.rows(planner.days()))
+    # Before the summary: a waived stay's cost becomes 0, as a check-out would record it.
+    money = write_money(conn, fmt, money_random, frame, ids, people, shifts, history.completed,
+                        activity, currency)
     finish_users(conn, rng, frame.now, people, logins, activity)
     mark_open_spots(conn, history.open_spots)
     summary.rebuild(conn)  # the dashboard's summary rows, from the history just written
@@ -76,7 +84,8 @@ def build(conn: Connection, options: DemoOptions, now: datetime, tz: Any, passwo
         spots=sum(lot.spots for lot in lots), drivers=len(people.drivers),
         reservations=reservations, open_reservations=len(history.open_spots),
         activity_rows=activity_rows, seconds=0.0,
-        revenue_total=Decimal(history.revenue_cents).scaleb(-2),
+        revenue_total=Decimal(history.revenue_cents - money.waived_cents).scaleb(-2),
+        shifts=money.shifts, payments=money.payments,
     )
 
 

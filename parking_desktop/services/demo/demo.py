@@ -11,7 +11,8 @@ Shape: one manager, two attendants, drivers (``people``), lots of varied sizes a
 (``lots``), and a history where every booking holds a real spot (the first free one, as the
 service would choose) for its whole stay, one booking per driver at a time (``bookings``:
 who books when; ``stays``: arrival times and stay lengths; ``history``: placing them, with
-fees and activity). ``builder`` runs the steps in order, ``tables`` writes the rows.
+fees and activity), and the money of the last two weeks (``money``: shifts, payments, receipts,
+exceptions, an open shift). ``builder`` runs the steps in order, ``tables`` writes the rows.
 
 Speed: rows are produced in storage form and written with bulk inserts (adapters/db/bulk), the
 password is hashed once for every demo account, and it all happens in one transaction: either
@@ -23,8 +24,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Column, Connection, Table, func, select, text
 
 from parking_desktop.adapters.db.copy import load_all_models
 from parking_desktop.adapters.db.models import ParkingLot, Reservation, User
@@ -39,15 +41,17 @@ from parking_desktop.services.demo.options import DemoOptions, DemoResult, DemoS
 __all__ = ["DemoLoader", "DemoOptions", "DemoResult", "DemoSignIn"]
 
 SQLITE_CACHE_KIB = 512 * 1024
-TOPICS = ("users", "lots", "spots", "reservations", "activity")
+TOPICS = ("users", "lots", "spots", "reservations", "activity", "shifts", "payments",
+          "exceptions")
 
 
 class DemoLoader:
     """Fills an empty database with the demo data set (the `demo` command)."""
 
-    def __init__(self, ctx: ServiceContext, hasher: PasswordHasher) -> None:
+    def __init__(self, ctx: ServiceContext, hasher: PasswordHasher, currency: str = "EUR") -> None:
         self.ctx = ctx
         self.hasher = hasher
+        self.currency = currency  # the site's CURRENCY: the demo's payments and shifts are in it
 
     def existing_data(self) -> dict[str, int]:
         """Row counts of the tables the demo would fill, when any is not empty."""
@@ -65,6 +69,10 @@ class DemoLoader:
                 connection = session.connection()
                 drop_guards(connection)  # payments are append-only, except for this
                 for table in tables:
+                    # SQLite checks ON DELETE RESTRICT row by row, so a refund must go before
+                    # the payment it refers to (a correction is never itself corrected).
+                    for column in _self_references(table):
+                        session.execute(table.delete().where(column.is_not(None)))
                     session.execute(table.delete())
                 create_guards(connection)
 
@@ -84,9 +92,14 @@ class DemoLoader:
                     f"The database already has data ({listed}); demo data goes into an empty "
                     "database only (use --reset to erase it first)."
                 )
-            result = build(conn, options, now, self.ctx.tz, password, password_hash)
+            result = build(conn, options, now, self.ctx.tz, password, password_hash,
+                           self.currency)
         self.ctx.changed(*TOPICS)
         return replace(result, seconds=round(time.perf_counter() - started, 2))
+
+
+def _self_references(table: Table) -> list[Column[Any]]:
+    return [fk.parent for fk in table.foreign_keys if fk.column.table is table]
 
 
 def _existing_data(conn: Connection) -> dict[str, int]:

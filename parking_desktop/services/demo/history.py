@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from parking_desktop.adapters.db.bulk import StorageFormat
 from parking_desktop.domain.fee import compute_fee
@@ -26,10 +26,23 @@ RESERVATION_COLUMNS = ("id", "spot_id", "user_id", "vehicle_number", "status", "
 Activity = tuple[int, int | None, str, dict[str, Any]]
 
 
+class Completed(NamedTuple):
+    """A completed stay of the money window (``demo/money.py`` gives it its payment)."""
+
+    reservation_id: int
+    lot_id: int
+    user_id: int | None
+    creator: int
+    left_at: int
+    cost_cents: int
+    plate: str
+    activity: dict[str, Any] | None  # its booking_completed data, to carry the payment
+
+
 class History:
     def __init__(self, rng: random.Random, fmt: StorageFormat, now: int, activity_from: int,
                  lots: list[Lot], drivers: list[Driver], driver_plates: set[str],
-                 first_id: int, activity: list[Activity]) -> None:
+                 first_id: int, activity: list[Activity], money_from: int | None = None) -> None:
         self.rng = rng
         self.fmt = fmt
         self.now = now
@@ -43,6 +56,8 @@ class History:
         self.open_spots: list[tuple[int, SpotStatus]] = []  # (spot id, its status now)
         self.open_plates: set[str] = set()
         self.revenue_cents = 0
+        self.money_from = money_from  # completed stays that ended since then are kept below
+        self.completed: list[Completed] = []
 
     def rows(self, days: Iterable[list[Booking]]) -> Iterator[tuple[Any, ...]]:
         """The reservations rows of ``days``: each day placed before the next is drawn."""
@@ -100,9 +115,14 @@ class History:
             self.revenue_cents += cost
         reservation_id = self.next_id
         self.next_id += 1
+        done = None
         if reserved >= self.activity_from:
-            self._booking_activity(reservation_id, lot, lot.numbers[position], plate, user_id,
-                                   creator, reserved, parked, left, status, cost, hours, end)
+            done = self._booking_activity(reservation_id, lot, lot.numbers[position], plate,
+                                          user_id, creator, reserved, parked, left, status, cost,
+                                          hours, end)
+        if cost is not None and self.money_from is not None and end >= self.money_from:
+            self.completed.append(Completed(reservation_id, lot.lot_id, user_id, creator, end,
+                                            cost, plate, done))
         ts = self.fmt.timestamp
         return (reservation_id, lot.spot_id(position), user_id, plate, status,
                 ts(reserved), ts(parked), ts(left), lot.price, self.fmt.money(cost), creator,
@@ -116,7 +136,8 @@ class History:
     def _booking_activity(self, reservation_id: int, lot: Lot, spot: str, plate: str,
                           user_id: int | None, creator: int, reserved: int, parked: int | None,
                           left: int | None, status: BookingStatus, cost_cents: int | None,
-                          hours: str, end: int) -> None:
+                          hours: str, end: int) -> dict[str, Any] | None:
+        """Adds the booking's activity; returns its booking_completed data, if completed."""
         base = {"reservation_id": reservation_id, "lot": lot.name, "spot": spot,
                 "vehicle": plate, "for_user_id": user_id}
         booked = {**base, "price_per_hour": str(Decimal(lot.price_cents).scaleb(-2))}
@@ -127,7 +148,9 @@ class History:
         if parked is not None:
             add((parked, creator, "parked", booked))
         if status is BookingStatus.COMPLETED:
-            add((end, creator, "booking_completed",
-                 {**base, "hours": hours, "cost": str(Decimal(cost_cents or 0).scaleb(-2))}))
-        elif status is BookingStatus.CANCELLED:
+            done = {**base, "hours": hours, "cost": str(Decimal(cost_cents or 0).scaleb(-2))}
+            add((end, creator, "booking_completed", done))
+            return done
+        if status is BookingStatus.CANCELLED:
             add((end, creator, "booking_cancelled", base))
+        return None

@@ -48,3 +48,5 @@ class DemoResult:
     activity_rows: int
     seconds: float
     revenue_total: Decimal = Decimal("0.00")
+    shifts: int = 0  # the attendants' shifts of the last two weeks, one of them open
+    payments: int = 0  # payments and refunds, one receipt each

@@ -15,7 +15,8 @@ from sqlalchemy import Connection, text
 DAY = 86_400
 HOUR = 3600
 ACTIVITY_DAYS = 30  # activity rows are written for this many days before now only
-ID_TABLES = ("users", "parking_lots", "parking_spots", "reservations", "user_activity")
+ID_TABLES = ("users", "parking_lots", "parking_spots", "reservations", "user_activity",
+             "shifts", "receipts", "payments", "exceptions")
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ class ExportService:
         key_file: Path | None = None,
         notify: Notify | None = None,
         mail_delayed: Callable[[], bool] | None = None,
+        currency: str = "EUR",
     ) -> None:
         self.ctx = ctx
         # Whether queued mail is failing to get out right now (the outbox's health).
@@ -150,7 +151,7 @@ class ExportService:
         self.leases = JobLeases(ctx.db.engine, upload_folder)
         self._held: dict[str, Lease] = {}  # leases of jobs created with start=False
         self.runner = ExportRunner(ctx, upload_folder, expiry_hours, self.pseudonym_key,
-                                   on_finished=self._after_job)
+                                   on_finished=self._after_job, currency=currency)
 
     # --- asking for an export -------------------------------------------------------------
     def request(self, actor: Actor, scope: ExportScope, *,
@@ -531,6 +532,7 @@ def build_export_service(ctx: ServiceContext, settings: Settings,
         key_file=settings.data_dir / KEY_FILE,
         notify=mail_notifier(email) if email is not None else None,
         mail_delayed=email.outbox.delivery_delayed if email is not None else None,
+        currency=settings.currency,
     )
     service.recover()
     return service

@@ -58,8 +58,9 @@ class _Running:
 class ExportRunner:
     def __init__(self, ctx: ServiceContext, folder: Path, expiry_hours: int,
                  pseudonym_key: Callable[[], str],
-                 on_finished: FinishedHook | None = None) -> None:
+                 on_finished: FinishedHook | None = None, currency: str = "EUR") -> None:
         self.ctx = ctx
+        self.currency = currency  # the site's, written next to every cost
         self.folder = folder
         self.expiry_hours = expiry_hours
         self._pseudonym_key = pseudonym_key
@@ -150,6 +151,7 @@ class ExportRunner:
             tz=self.ctx.tz, driver_column=scope.scope.driver_column,
             anonymize=scope.scope.anonymize,
             pseudonym_key=self._pseudonym_key() if scope.scope.anonymize else "",
+            currency=self.currency,
         )
         path = export_path(self.folder, job_id)
 

@@ -30,6 +30,8 @@ from parking_desktop.services.kiosks.monitor import ConnectionMonitor, is_connec
 from parking_desktop.services.kiosks.picture import take_picture
 from parking_desktop.services.kiosks.replay import ReplayService
 from parking_desktop.services.kiosks.syncing import KioskSync
+from parking_desktop.services.money.service import MoneyService
+from parking_desktop.services.money.views import PaymentRequest
 from parking_desktop.services.parking.kiosk import KioskService
 from parking_desktop.services.parking.lots import LotService
 from parking_desktop.services.parking.parking import ParkingService
@@ -67,8 +69,10 @@ class KioskDesk:
         link: ConnectionMonitor | None = None,
         *,
         users: UserService | None = None,
+        money: MoneyService | None = None,
     ) -> None:
         self.parking = parking
+        self.money = money
         self.lots_service = lots
         self.kiosk = kiosk
         self.offline = offline
@@ -148,11 +152,20 @@ class KioskDesk:
             lambda d: d.quote_vehicle(actor, vehicle),
         )
 
-    def check_out(self, actor: Actor, vehicle: str) -> Receipt:
-        return self._either(
-            lambda: self.parking.check_out(actor, vehicle),
-            lambda d: d.check_out(actor, vehicle),
-        )
+    def check_out(
+        self, actor: Actor, vehicle: str, payment: PaymentRequest | None = None
+    ) -> Receipt:
+        """Online, ``payment`` (how the driver paid) is recorded in the attendant's shift.
+        Offline the journal cannot take it (shifts live on the server): the replay records the
+        money services' default payment, flagged when outside a shift (the receipt then has
+        no ``payment``, and the kiosk says so)."""
+
+        def online() -> Receipt:
+            if payment is not None and self.money is not None:
+                return self.money.check_out(actor, vehicle, payment)
+            return self.parking.check_out(actor, vehicle)
+
+        return self._either(online, lambda d: d.check_out(actor, vehicle))
 
     def find(self, actor: Actor, text: str) -> VehicleMatches:
         return self._either(lambda: self.kiosk.find(actor, text), lambda d: d.find(actor, text))
@@ -191,16 +204,17 @@ def build_desk(
     data_dir: Path,
     link: ConnectionMonitor | None,
     users: UserService,
+    money: MoneyService | None = None,
 ) -> tuple[KioskDesk, KioskSync | None]:
     """The kiosk's desk with its journal and the thread that sends it (start it), wired to the
     connection monitor. Without a monitor, or a journal that cannot be opened: online only."""
     if link is None:
-        return KioskDesk(parking, lots, kiosk, users=users), None
+        return KioskDesk(parking, lots, kiosk, users=users, money=money), None
     try:
         offline = OfflineDesk(data_dir, link.identity.kiosk_id, ctx.clock)
     except JournalError as exc:  # logged; the kiosk still works while the database is there
         log.error("No offline journal: %s", exc)
-        return KioskDesk(parking, lots, kiosk, None, link, users=users), None
+        return KioskDesk(parking, lots, kiosk, None, link, users=users, money=money), None
     link.pending_operations = offline.pending_count
     replay = ReplayService(ctx, parking.payments)
     sync = KioskSync(offline, replay.apply, lambda: take_picture(ctx), link)
@@ -209,7 +223,7 @@ def build_desk(
     for listeners in (ctx.listeners, ctx.remote_listeners):
         listeners.append(sync.on_data_change)
         sync.on_stop.append(partial(_remove, listeners, sync.on_data_change))
-    return KioskDesk(parking, lots, kiosk, offline, link, users=users), sync
+    return KioskDesk(parking, lots, kiosk, offline, link, users=users, money=money), sync
 
 
 def _remove(

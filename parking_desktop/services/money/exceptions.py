@@ -3,6 +3,7 @@ administrative payment and cash difference, with its reason, for the managers' r
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from parking_desktop.adapters.db.models_money import MoneyException
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ValidationError
 from parking_desktop.domain.money import ExceptionKind, ExceptionLine, ReasonCode
-from parking_desktop.domain.roles import Actor
+from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.context import OPERATOR_KEY
 from parking_desktop.services.money.views import ExceptionFilter, ExceptionView
 
@@ -44,11 +45,47 @@ def reason_text(raw: str | None, *, required: bool) -> str:
     return text
 
 
+# What money rows say about a driver who acted themselves (released their own stay at the
+# kiosk). Payments are kept for ever and never changed, so they must not hold a driver's
+# name: the role, with the user id in ``taken_by``/``actor_id`` (erasure pseudonymises the
+# account behind it). Staff are named: they are not erased, and the reports are by attendant.
+SELF_SERVICE = "driver, self-service"
+
+
 def actor_name(session: Session, actor: Actor) -> str:
-    """Who did it as the records say it: the username, or the command line's operator."""
+    """Who did it as the records say it: the username of staff, the command line's operator,
+    or ``SELF_SERVICE`` for a driver."""
     if actor.user_id is None:
         return str(session.info.get(OPERATOR_KEY) or actor.username)
+    if actor.role is Role.DRIVER:
+        return SELF_SERVICE
     return actor.username
+
+
+def no_driver_named(session: Session, reservation_id: int | None, text: str) -> str:
+    """A payment's reason is kept for ever, so it must not name the stay's driver or vehicle
+    (erasure and retention could never take them out again): refused, with the reason."""
+    if not text or reservation_id is None:
+        return text
+    row = session.execute(
+        select(Reservation.vehicle_number, User.username, User.full_name, User.email)
+        .outerjoin(User, User.id == Reservation.user_id)
+        .where(Reservation.id == reservation_id)
+    ).first()
+    if row is None:
+        return text
+    for value in row:
+        if (
+            value
+            and len(value) >= 2
+            and "*" not in value  # a masked plate names nobody
+            and re.search(rf"(?<![\w.@-]){re.escape(value)}(?![\w@-])", text, re.IGNORECASE)
+        ):
+            raise ValidationError(
+                "A payment's reason is kept for ever: do not name the driver or the vehicle "
+                f"('{value}') in it."
+            )
+    return text
 
 
 def record_exception(

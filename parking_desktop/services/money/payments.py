@@ -30,6 +30,7 @@ from parking_desktop.domain.money import (
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.money.exceptions import (
     actor_name,
+    no_driver_named,
     reason_code,
     reason_text,
     record_exception,
@@ -143,6 +144,7 @@ class PaymentLedger:
         if amounts.charged == 0 and method is not PaymentMethod.WAIVED and amounts.fee > 0:
             method = PaymentMethod.WAIVED  # nothing was taken
         code, text = self._reason(req, method, activity, extra)
+        text = no_driver_named(session, r.id, text)
         self._check_limit(actor, amounts.given_away, req)
         tendered = change = None
         if method is PaymentMethod.CASH:
@@ -319,6 +321,7 @@ class PaymentLedger:
                     f"The drawer should hold only {drawer} {shift.currency}: refund "
                     "to the card or the account instead."
                 )
+        text = no_driver_named(session, original.reservation_id, text)
         receipt = next_receipt(session, now)
         row = Payment(
             reservation_id=original.reservation_id,

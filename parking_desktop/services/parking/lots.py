@@ -86,6 +86,9 @@ def _lot_snapshot(lot: ParkingLot) -> dict[str, Any]:
 
 
 class LotService:
+    # The site's currency (bootstrap sets CURRENCY): it sets the ceiling of a price per hour.
+    currency = "EUR"
+
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
@@ -141,7 +144,7 @@ class LotService:
         values = {
             "address": validation.address(address),
             "pin_code": validation.pin_code(pin_code),
-            "price_per_hour": validation.lot_price(price_per_hour),
+            "price_per_hour": validation.lot_price(price_per_hour, self.currency),
             "number_of_spots": validation.number_of_spots(number_of_spots),
         }
         now = self.ctx.clock.now()
@@ -156,7 +159,7 @@ class LotService:
             # Its first tariff: today's flat rule at its price (the lot_created entry says it).
             tariffs.insert_version(session, lot.id,
                                    flat_tariff(lot.price_per_hour, effective_from=now,
-                                               currency=self.ctx.currency),
+                                               currency=self.currency),
                                    actor.user_id, now)
             record(session, actor.user_id, "lot_created",
                    {"lot_id": lot.id, "after": _lot_snapshot(lot)}, now)
@@ -191,7 +194,7 @@ class LotService:
             if pin_code is not None:
                 lot.pin_code = validation.pin_code(pin_code)
             if price_per_hour is not None:
-                lot.price_per_hour = validation.lot_price(price_per_hour)
+                lot.price_per_hour = validation.lot_price(price_per_hour, self.currency)
             if number_of_spots is not None:
                 self._resize(session, lot, validation.number_of_spots(number_of_spots), now)
             after = _lot_snapshot(lot)
@@ -212,7 +215,7 @@ class LotService:
                 # keep the version they recorded.
                 previous = tariffs.in_force(session, lot, now)
                 new = flat_tariff(lot.price_per_hour, effective_from=now,
-                                  currency=self.ctx.currency)
+                                  currency=self.currency)
                 version_id = tariffs.insert_version(session, lot.id, new, actor.user_id, now)
                 tariffs.record_change(session, actor.user_id, lot, previous, (version_id, new),
                                       now)

@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from parking_desktop.domain.fee import money as _money
 from parking_desktop.domain.states import BookingStatus, SpotStatus
+from parking_desktop.services.money.formatting import format_money
 from parking_desktop.services.views import ResultCount
+
+# How amounts are written: the site's currency and locale, set by the desktop and kiosk
+# windows when they start (``use_site_currency``); until then the settings' defaults.
+_SITE = {"currency": "EUR", "locale": "en_US"}
 
 STATUS_LABELS: dict[str, str] = {
     BookingStatus.RESERVED: "Reserved",
@@ -21,11 +25,28 @@ SPOT_STATUS_LABELS: dict[str, str] = {SpotStatus.AVAILABLE: "Available",
                                       SpotStatus.OCCUPIED: "Occupied"}
 
 
+def use_site_currency(currency: str, locale: str) -> None:
+    """Every amount on screen from now on is in ``currency``, written for ``locale`` by Babel
+    (what ``app.money.format`` does; the windows pass ``app.money.currency`` and its locale)."""
+    _SITE["currency"], _SITE["locale"] = currency, locale
+
+
+def site_currency() -> str:
+    return _SITE["currency"]
+
+
 def money(value: Decimal | int | str | None, empty: str = "—") -> str:
-    """12345.5 -> '12,345.50' (two decimals, thousands separated)."""
+    """12345.5 -> '€12,345.50' (the site's currency and locale; see ``use_site_money``)."""
     if value is None:
         return empty
-    return f"{_money(Decimal(value)):,.2f}"
+    return format_money(Decimal(value), _SITE["currency"], _SITE["locale"])
+
+
+def money_in(value: Decimal | None, currency: str, empty: str = "—") -> str:
+    """An amount in its own currency (a payment row keeps the one it was taken in)."""
+    if value is None:
+        return empty
+    return format_money(Decimal(value), currency, _SITE["locale"])
 
 
 def price_per_hour(value: Decimal | None) -> str:

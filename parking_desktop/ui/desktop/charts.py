@@ -24,6 +24,8 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from parking_desktop.ui.common import formatting as fmt
+
 GREEN, AMBER, RED, BLUE = "#22c55e", "#f59e0b", "#ef4444", "#3b82f6"
 AXIS = QColor("#64748b")
 GRID = QColor("#eef2f7")
@@ -109,7 +111,7 @@ def set_revenue_per_day(view: QChartView, days: Sequence[tuple[str, Decimal]]) -
     area = QAreaSeries(upper, lower)
     upper.setParent(area)  # QAreaSeries does not own its lines; keep them alive with it
     lower.setParent(area)
-    area.setName("Revenue")
+    area.setName(f"Revenue ({fmt.site_currency()})")
     colour = QColor(BLUE)
     area.setPen(QPen(colour, 2))
     fill = QColor(BLUE)

@@ -86,7 +86,7 @@ class DashboardScreen(Screen):
         occupancy = Card("Occupancy per lot", content)
         self.occupancy_chart = OccupancyBars(occupancy)
         occupancy.content.addWidget(self.occupancy_chart)
-        revenue = Card("Revenue per day, last 30 days", content)
+        revenue = Card(f"Revenue per day ({fmt.site_currency()}), last 30 days", content)
         self.revenue_chart = charts.chart_view("Revenue per day chart", revenue)
         revenue.content.addWidget(self.revenue_chart)
         hours = Card("Bookings by hour of day, last 30 days", content)

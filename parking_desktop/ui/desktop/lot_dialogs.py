@@ -3,6 +3,7 @@ service's refusal (a taken name, busy spots when shrinking) is shown in the dial
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import QLocale
@@ -18,9 +19,12 @@ from parking_desktop.ui.common.numbers import decimal_text
 from parking_desktop.ui.desktop.screen import SignedIn
 
 
-def price_rule(text: str) -> Decimal:
-    """The lot's price as typed: the locale's decimal separator, then the service's rule."""
-    return validation.lot_price(decimal_text(text))
+def price_rule(currency: str) -> Callable[[str], Decimal]:
+    """The lot's price as typed: the locale's decimal separator, then the service's rule with
+    the ceiling of the site's currency (a yen site prices in thousands)."""
+    def check(text: str) -> Decimal:
+        return validation.lot_price(decimal_text(text), currency)
+    return check
 
 
 class LotDialog(FormDialog):
@@ -38,6 +42,7 @@ class LotDialog(FormDialog):
         self.session = session
         self.lot = lot
         body = self.body
+        currency = session.app.settings.currency
         self.name = self.form.add("name", Field(
             line_edit(body, "Lot name", placeholder="e.g. Central Station", max_length=100,
                       text=lot.name if lot else ""), validation.lot_name))
@@ -48,14 +53,14 @@ class LotDialog(FormDialog):
             line_edit(body, "Pin code", placeholder="3 to 10 letters or digits", max_length=10,
                       text=lot.pin_code if lot else ""), validation.pin_code))
         self.price = self.form.add("price_per_hour", Field(
-            line_edit(body, "Price per hour",
+            line_edit(body, f"Price per hour ({fmt.site_currency()})",
                       placeholder=f"e.g. 2{QLocale().decimalPoint()}50, less than "
-                                  f"{validation.MAX_PRICE}", max_length=12,
-                      text=str(lot.price_per_hour) if lot else ""), price_rule))
+                                  f"{validation.max_price_per_hour(currency)}", max_length=12,
+                      text=str(lot.price_per_hour) if lot else ""), price_rule(currency)))
         add_row(self.rows, "Name", self.name)
         add_row(self.rows, "Address", self.address)
         add_row(self.rows, "Pin code", self.pin)
-        add_row(self.rows, "Price per hour", self.price)
+        add_row(self.rows, f"Price per hour ({fmt.site_currency()})", self.price)
         if creating:
             self.spots = self.form.add("number_of_spots", Field(
                 line_edit(body, "Number of spots", placeholder=f"1 to {validation.MAX_SPOTS}",

@@ -41,6 +41,8 @@ class MainWindow(QMainWindow):
     def __init__(self, session: SignedIn, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        money = session.app.money
+        formatting.use_site_currency(money.currency, money.policy.locale)
         self.setWindowTitle("Parking Desktop")
         self.setAccessibleName("Parking Desktop main window")
         self.setWindowIcon(icon("app"))

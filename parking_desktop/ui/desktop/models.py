@@ -153,9 +153,9 @@ def describe_activity(data: dict[str, Any]) -> str:
     if data.get("hours"):
         parts.append(fmt.hours(_decimal(data["hours"])))
     if data.get("cost"):
-        parts.append(f"fee {data['cost']}")
+        parts.append(f"fee {fmt.money(_decimal(data['cost']))}")
     if data.get("price_per_hour") and "before" not in data:
-        parts.append(f"at {data['price_per_hour']} / h")
+        parts.append(f"at {fmt.price_per_hour(_decimal(data['price_per_hour']))}")
     if data.get("reason"):
         parts.append(f"reason: {data['reason']}")
     if data.get("username"):

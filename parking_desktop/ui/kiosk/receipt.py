@@ -12,13 +12,16 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from parking_desktop.domain.documents import method_label
+from parking_desktop.services.documents.receipts import email_receipt
 from parking_desktop.services.views import CheckoutQuote, Receipt
 from parking_desktop.ui.common.fee_lines import fee_rows
-from parking_desktop.ui.common.formatting import duration, money
+from parking_desktop.ui.common.formatting import duration, money, money_in
+from parking_desktop.ui.common.print_pdf import print_pdf
 from parking_desktop.ui.kiosk.fee_box import FeeBox
 from parking_desktop.ui.kiosk.format import billed_hours, long_time
 from parking_desktop.ui.kiosk.screen import KioskScreen
-from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, label, short
+from parking_desktop.ui.kiosk.widgets import Card, InfoGrid, KioskButton, KioskEdit, label, short
 
 if TYPE_CHECKING:
     from parking_desktop.ui.kiosk.window import KioskWindow
@@ -44,6 +47,24 @@ def quote_rows(quote: CheckoutQuote, tz: tzinfo) -> list[tuple[str, str]]:
     ]
 
 
+def payment_rows(receipt: Receipt) -> list[tuple[str, str]]:
+    """How it was paid (services/money): method, and for cash what was handed over and given
+    back; a waiver or discount with its reason."""
+    p = receipt.payment
+    if p is None:
+        return []
+    paid = method_label(p.method.value)
+    if p.tendered is not None:  # one line: the receipt must fit a 768-line screen unshrunk
+        paid += (f" · {money_in(p.tendered, p.currency)} given · "
+                 f"{money_in(p.change, p.currency)} change")
+    rows = [("Paid by", paid)]
+    if p.fee is not None and p.fee != p.amount:
+        rows.insert(0, ("Fee before discount", money_in(p.fee, p.currency)))
+    if p.reason_text:
+        rows.append(("Reason", p.reason_text))
+    return rows
+
+
 def fee_lines(fee: CheckoutQuote | Receipt) -> list[tuple[str, str]]:
     """The lines that make the fee; a stay priced before tariffs has one: its billed hours
     at its price ("1.9444 h at 1.17/h", with "(one-hour minimum)" when that applied)."""
@@ -60,8 +81,11 @@ def receipt_number(reservation_id: int) -> str:
 
 def receipt_rows(receipt: Receipt, tz: tzinfo) -> list[tuple[str, str]]:
     """The figures under the amount (the total itself is shown once, large, above them)."""
+    number = (receipt.payment.receipt_number if receipt.payment
+              else receipt_number(receipt.reservation_id))
     return [
-        ("Receipt no.", receipt_number(receipt.reservation_id)),
+        *payment_rows(receipt),
+        ("Receipt no.", number),
         ("Vehicle", receipt.vehicle_number),
         ("Lot · spot", f"{receipt.lot_name} · {receipt.spot_number}"),
         ("Arrived", long_time(receipt.parked_at, tz)),
@@ -138,8 +162,38 @@ class ReceiptScreen(KioskScreen):
         self.done_button = KioskButton("Done", card, kind="primary")
         self.done_button.setObjectName("receiptDone")
         self.done_button.clicked.connect(self.back)
+        self.print_button = KioskButton("Print", card)
+        self.print_button.setObjectName("receiptPrint")
+        self.print_button.clicked.connect(self.print_receipt)
+        self.mail_button = KioskButton("E-mail", card)
+        self.mail_button.setObjectName("receiptMail")
+        self.mail_button.clicked.connect(self.ask_address)
+        self.mail_box = QWidget(card)
+        mail_row = QHBoxLayout(self.mail_box)
+        mail_row.setContentsMargins(0, 0, 0, 0)
+        mail_row.setSpacing(12)
+        self.address = KioskEdit("Driver's e-mail address", "driver@example.com", self.mail_box)
+        self.address.setObjectName("receiptAddress")
+        self.address.setMaxLength(254)
+        self.address.returnPressed.connect(self.send_mail)
+        mail_row.addWidget(self.address, 1)
+        self.send_button = KioskButton("Send", self.mail_box, kind="primary")
+        self.send_button.setObjectName("receiptSend")
+        self.send_button.clicked.connect(self.send_mail)
+        mail_row.addWidget(self.send_button)
+        self.mail_box.hide()
+        self.address_error = label("", "fieldError", card, wrap=True)
+        self.address_error.hide()
         column.addSpacing(8)
-        column.addWidget(self.done_button)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(18)
+        buttons.addWidget(self.done_button, 2)
+        buttons.addWidget(self.print_button, 1)
+        buttons.addWidget(self.mail_button, 1)
+        column.addWidget(self.mail_box)
+        column.addWidget(self.address_error)
+        column.addLayout(buttons)
+        self.busy_widgets = [self.print_button, self.mail_button, self.send_button]
         centre = QHBoxLayout()
         centre.addStretch(1)
         centre.addWidget(card, 4)
@@ -156,9 +210,14 @@ class ReceiptScreen(KioskScreen):
         tz = self.kiosk.app.settings.tz
         self.headline.setText(headline or f"Vehicle {receipt.vehicle_number} has left "
                               f"{short(receipt.lot_name)}. Thank you!")
-        self.total.setText(money(receipt.cost))
+        self.total.setText(money_in(receipt.cost, receipt.payment.currency) if receipt.payment
+                           else money(receipt.cost))
         self.grid.set_rows(receipt_rows(receipt, tz))
         self.lines.set_rows(fee_lines(receipt))
+        has_payment = receipt.payment is not None
+        self.print_button.setVisible(has_payment)
+        self.mail_button.setVisible(has_payment)
+        self.mail_box.hide()
         self.fit()
         self._fit_soon()
 
@@ -169,6 +228,60 @@ class ReceiptScreen(KioskScreen):
         self.total.clear()
         self.grid.set_rows([])
         self.lines.set_rows([])
+        self.address.clear()
+        self.mail_box.hide()
+        self.address_error.hide()
+
+    # --- print and e-mail (the PDF of services/money's receipt) ---------------------------
+    def _document(self) -> bytes:
+        """The receipt's PDF (worker thread)."""
+        payment = self.receipt.payment if self.receipt else None
+        if payment is None:
+            raise ValueError("This stay has no payment to print.")
+        return self.kiosk.app.money.receipt_pdf(self.kiosk.actor, payment.id)
+
+    def print_receipt(self) -> None:
+        if self.busy or self.receipt is None:
+            return
+        number = self.receipt.payment.receipt_number if self.receipt.payment else ""
+
+        def print_it(pdf: bytes) -> None:
+            print_pdf(self, pdf, f"Receipt {number}")
+
+        self.call(self._document, on_success=print_it)
+
+    def ask_address(self) -> None:
+        self.mail_box.show()
+        self.focus(self.address)
+
+    def send_mail(self) -> None:
+        payment = self.receipt.payment if self.receipt else None
+        if self.busy or payment is None:
+            return
+        address = self.address.text().strip()
+        if "@" not in address:
+            self.address_error.setText("Type the driver's e-mail address, e.g. "
+                                       "name@example.com.")
+            self.address_error.show()
+            self.address.setFocus()
+            return
+        self.address_error.hide()
+        app, actor = self.kiosk.app, self.kiosk.actor
+
+        def send() -> str:
+            document = app.money.receipt_document(actor, payment.id)
+            email_receipt(app.email, actor, document, address=address)
+            return address
+
+        self.call(send, on_success=self._sent, on_error=self._not_sent)
+
+    def _sent(self, address: str) -> None:
+        self.mail_box.hide()
+        self.show_info(f"The receipt is on its way to {address}.")
+
+    def _not_sent(self, message: str) -> None:
+        self.address_error.setText(message)
+        self.address_error.show()
 
     def back(self) -> None:
         self.kiosk.go(self.then)

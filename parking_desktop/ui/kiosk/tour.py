@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
@@ -23,6 +24,7 @@ from parking_desktop.ui.kiosk.driver import DriverScreen
 from parking_desktop.ui.kiosk.exit import ExitScreen
 from parking_desktop.ui.kiosk.find_vehicle import FindVehicleScreen
 from parking_desktop.ui.kiosk.history import HistoryScreen
+from parking_desktop.ui.kiosk.shift import ShiftScreen
 from parking_desktop.ui.kiosk.signin import SignInScreen
 from parking_desktop.ui.kiosk.window import KioskWindow
 
@@ -77,6 +79,9 @@ def _as_driver(studio: Any, window: KioskWindow, user: UserView) -> None:
 
 def _as_attendant(window: KioskWindow, studio: Any) -> None:
     session = studio.sessions["attendant"]
+    # Payments are taken inside a shift: the attendant's starts with a 150 float.
+    if studio.app.money.current_shift(session.actor) is None:
+        studio.app.money.open_shift(session.actor, Decimal("150"))
     window.sign_in(session.actor, session.user)
 
 
@@ -155,6 +160,31 @@ def check_out_fee(studio: Any) -> QWidget:
     window.go("checkout", vehicle=_open_walk_in(studio))
     page = window.page(CheckOutScreen)
     studio.wait(lambda: page.pages.currentWidget() is page.confirm_page)
+    return _settled(studio, window)
+
+
+def check_out_cash(studio: Any) -> QWidget:
+    """The payment card: cash with the change due, as the attendant types what was handed over."""
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("checkout", vehicle=_open_walk_in(studio))
+    page = window.page(CheckOutScreen)
+    studio.wait(lambda: page.pages.currentWidget() is page.confirm_page and not page.busy)
+    page.payment.tendered.setText("50")
+    return _settled(studio, window)
+
+
+def shift_close(studio: Any) -> QWidget:
+    """Closing the shift: expected cash, the count note by note, a difference and its reason."""
+    window = _window(studio)
+    _as_attendant(window, studio)
+    window.go("shift")
+    page = window.page(ShiftScreen)
+    studio.wait(lambda: page.count is not None)
+    page.by_note_button.setChecked(True)
+    page.note_edits[Decimal("50")].setText("2")
+    page.note_edits[Decimal("20")].setText("2")
+    page.note_edits[Decimal("5")].setText("1")
     return _settled(studio, window)
 
 
@@ -296,6 +326,9 @@ def kiosk_touch_shots(xga: Size, large: Size) -> list[tuple[str, Builder, Size]]
         ("kiosk_driver_parked_1024", driver_parked, xga),
         ("kiosk_driver_history_1024", driver_history, xga),
         ("kiosk_check_out_refused_1024", check_out_refused, xga),
+        ("kiosk_check_out_cash_1024", check_out_cash, xga),
+        ("kiosk_check_out_cash_1920", check_out_cash, large),
+        ("kiosk_shift_close_1024", shift_close, xga),
     ]
 
 

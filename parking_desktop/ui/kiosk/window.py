@@ -25,6 +25,7 @@ from parking_desktop.services.kiosks.monitor import ConnectionMonitor
 from parking_desktop.services.kiosks.syncing import KioskSync
 from parking_desktop.services.views import UserView
 from parking_desktop.ui.common.bridge import ChangeBridge
+from parking_desktop.ui.common.formatting import use_site_currency
 from parking_desktop.ui.common.fullscreen import fill_screen
 from parking_desktop.ui.common.qtapp import RESOURCES
 from parking_desktop.ui.common.stop_signals import StopOnSignal
@@ -42,6 +43,7 @@ from parking_desktop.ui.kiosk.link_banner import LinkBanner, attach_channel, det
 from parking_desktop.ui.kiosk.mail_prefs import MailPrefsScreen
 from parking_desktop.ui.kiosk.receipt import ReceiptScreen
 from parking_desktop.ui.kiosk.screen import KioskScreen
+from parking_desktop.ui.kiosk.shift import ShiftScreen
 from parking_desktop.ui.kiosk.signin import SignInScreen
 from parking_desktop.ui.kiosk.staff_menu import StaffMenuScreen
 
@@ -50,7 +52,7 @@ P = TypeVar("P", bound=KioskScreen)
 
 STYLE_SHEET = RESOURCES / "kiosk.qss"
 EXIT_KEYS = "Ctrl+Alt+Q"
-STAFF_SCREENS = frozenset({"staff", "checkin", "checkout", "find"})
+STAFF_SCREENS = frozenset({"staff", "checkin", "checkout", "find", "shift"})
 DRIVER_SCREENS = frozenset({"driver", "history", "mail_prefs"})
 WINDOWED_SIZE = (1280, 800)
 
@@ -93,8 +95,10 @@ class KioskWindow(QWidget):
                  desk: KioskDesk | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
+        use_site_currency(app.money.currency, app.money.policy.locale)
         self.link = link
-        self.desk = desk or KioskDesk(app.parking, app.lots, app.kiosk, users=app.users)
+        self.desk = desk or KioskDesk(app.parking, app.lots, app.kiosk, users=app.users,
+                                     money=app.money)
         self.user: UserView | None = None
         self._actor: Actor | None = None
         self._may_close = not locked
@@ -123,7 +127,7 @@ class KioskWindow(QWidget):
         self.screens: dict[str, KioskScreen] = {"home": self.home}
         for kind in (SignInScreen, StaffMenuScreen, CheckInScreen, CheckOutScreen,
                      FindVehicleScreen, ReceiptScreen, DriverScreen, HistoryScreen, MailPrefsScreen,
-                     ExitScreen):
+                     ExitScreen, ShiftScreen):
             page: KioskScreen = kind(self, self.stack)
             self.screens[page.name] = page
         for screen in self.screens.values():
@@ -299,7 +303,7 @@ def run_kiosk_window(app: App, fullscreen: bool = True,
     except KioskIdError as exc:  # no heartbeat is no reason to leave the queue waiting
         log.error("No connection monitor: %s", exc)
     desk, sync = build_desk(app.ctx, app.parking, app.lots, app.kiosk, app.settings.data_dir,
-                            link, app.users)
+                            link, app.users, app.money)
     window = KioskWindow(app, link=link, desk=desk)
     if link is not None:
         link.start()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from parking_desktop.domain.tariffs import PricedStay, TariffVersion, quote
 from parking_desktop.ui.common.fee_lines import amount_text, fee_rows
-from parking_desktop.ui.common.formatting import duration, money
+from parking_desktop.ui.common.formatting import duration, money_in
 
 DATE_FORMAT = "ddd d MMM yyyy  HH:mm"
 
@@ -100,8 +100,7 @@ class Calculator(QWidget):
             self.priced = quote(self.version, arrived, left, self.tz)
             self._show(
                 fee_rows(self.priced.lines),
-                f"costs <b>{escape(money(self.priced.total))} "
-                f"{escape(self.priced.currency)}</b> "
+                f"costs <b>{escape(money_in(self.priced.total, self.priced.currency))}</b> "
                 f"({escape(duration(self.priced.stay))} parked, "
                 f"{escape(duration(self.priced.billed))} billed)",
             )

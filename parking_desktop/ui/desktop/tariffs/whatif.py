@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 from parking_desktop.domain.tariffs import TariffVersion
 from parking_desktop.services.tariffs.simulation import LotSimulation, SimulationCancelled
 from parking_desktop.ui.common import formatting as fmt
-from parking_desktop.ui.common.fee_lines import amount_text
 from parking_desktop.ui.common.ops import Cancelled, Failure, Op, Work
 from parking_desktop.ui.desktop import charts
 from parking_desktop.ui.desktop.tariffs.backend import TariffBackend
@@ -215,15 +214,15 @@ class WhatIfPanel(QWidget):
 
     def show_result(self, result: LotWhatIf) -> None:
         self.result = result
-        lot, currency = result.lot, f" {result.currency}"
+        lot, currency = result.lot, result.currency
         self.status.setText(
             f"{fmt.count(lot.stays)} completed stays of the last "
             f"{fmt.count(result.days)} days repriced with the draft."
         )
         for key, text in (
-            ("now", fmt.money(lot.revenue_now) + currency),
-            ("draft", fmt.money(lot.revenue_draft) + currency),
-            ("change", ("+" if lot.change > 0 else "") + amount_text(lot.change) + currency),
+            ("now", fmt.money_in(lot.revenue_now, currency)),
+            ("draft", fmt.money_in(lot.revenue_draft, currency)),
+            ("change", ("+" if lot.change > 0 else "") + fmt.money_in(lot.change, currency)),
             ("percent", change_percent(lot.revenue_now, lot.revenue_draft)),
             ("more", fmt.count(lot.more)),
             ("less", fmt.count(lot.less)),
