@@ -128,7 +128,9 @@ def build_app(
         from parking_desktop.adapters.db import migrate  # Alembic: only when there is work
 
         migrate.upgrade(db.engine)
-    ctx = ServiceContext(db=db, clock=clock or SystemClock(), tz=settings.tz)
+    ctx = ServiceContext(
+        db=db, clock=clock or SystemClock(), tz=settings.tz, currency=settings.currency
+    )
     hasher = hasher or Argon2Hasher()
     timings = Timings()
     cache = CacheService(settings.cache_dir, ctx.clock, timings=timings,

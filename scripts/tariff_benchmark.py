@@ -21,8 +21,9 @@ Then the what-if repricing as a manager runs it: ``--db-stays`` completed stays 
 million) are loaded into a scratch SQLite file and a scratch PostgreSQL database
 (``pd_bench_tariffs_<pid>``, dropped at the end; see scripts/benchlib.py), and
 ``TariffService.simulate`` reprices them all with the day/night draft, ``--db-runs`` times
-(min and median). Next to it, the same SELECT read to the end without pricing (the reference:
-what the database alone costs). The aim is under 10 s for a million stays on this 2-core
+(min and median), as shipped (worker processes) and in one process, alternately. Next to
+it, the same SELECT read to the end without pricing (the reference: what the database alone
+costs). The aim is under 10 s for a million stays on this 2-core
 machine. The load average is printed because other work on the machine shows in the figures.
 Figures only: this never fails on time."""
 
@@ -236,8 +237,11 @@ def load_database(url: str, count: int, seed: int) -> int:
     return 1
 
 
-def time_simulate(url: str, lot_id: int, runs: int) -> tuple[list[float], list[float], int]:
-    """``runs`` simulate() calls and ``runs`` plain reads of the same SELECT."""
+def time_simulate(
+    url: str, lot_id: int, runs: int
+) -> tuple[list[float], list[float], list[float], int]:
+    """``runs`` simulate() calls as shipped (worker processes), ``runs`` in one process
+    (alternating, so both see the same load), and ``runs`` plain reads of the same SELECT."""
     import tempfile
 
     from parking_desktop.adapters.db.stream import stream_rows
@@ -255,12 +259,17 @@ def time_simulate(url: str, lot_id: int, runs: int) -> tuple[list[float], list[f
         app = build_app(settings, clock=FixedClock(NOW))
         try:
             simulated: list[float] = []
+            alone: list[float] = []
             stays = 0
+            procs = app.tariffs.procs
             for _ in range(runs):
-                started = time.perf_counter()
-                result = app.tariffs.simulate(lot_id, draft, 40)
-                simulated.append(time.perf_counter() - started)
-                stays = result.stays
+                for times, count in ((simulated, procs), (alone, 1)):
+                    app.tariffs.procs = count
+                    started = time.perf_counter()
+                    result = app.tariffs.simulate(lot_id, draft, 40)
+                    times.append(time.perf_counter() - started)
+                    stays = result.stays
+            app.tariffs.procs = procs
             read: list[float] = []
             query = stays_query(app.db.is_sqlite, scan=True)
             params = {"since": NOW - timedelta(days=40), "until": NOW, "lot_id": lot_id}
@@ -272,7 +281,7 @@ def time_simulate(url: str, lot_id: int, runs: int) -> tuple[list[float], list[f
                 read.append(time.perf_counter() - started)
         finally:
             app.close()
-    return simulated, read, stays
+    return simulated, alone, read, stays
 
 
 def database_run(kind: str, count: int, runs: int, seed: int) -> None:
@@ -285,18 +294,20 @@ def database_run(kind: str, count: int, runs: int, seed: int) -> None:
             started = time.perf_counter()
             lot_id = load_database(url, count, seed)
             loaded = time.perf_counter() - started
-            simulated, read, stays = time_simulate(url, lot_id, runs)
+            simulated, alone, read, stays = time_simulate(url, lot_id, runs)
     else:
         with benchlib.scratch_pg("tariffs") as server_url:
             url = server_url.replace("postgresql://", "postgresql+psycopg://", 1)
             started = time.perf_counter()
             lot_id = load_database(url, count, seed)
             loaded = time.perf_counter() - started
-            simulated, read, stays = time_simulate(url, lot_id, runs)
+            simulated, alone, read, stays = time_simulate(url, lot_id, runs)
     low, mid = benchlib.min_median(simulated)
+    one_low, one_mid = benchlib.min_median(alone)
     read_low, read_mid = benchlib.min_median(read)
     print(f"{kind}: {stays:,} stays (loaded in {loaded:.1f} s); simulate() with the day/night "
-          f"draft: min {low:.2f} s, median {mid:.2f} s ({stays / low:,.0f} stays/s); the same "
+          f"draft: min {low:.2f} s, median {mid:.2f} s ({stays / low:,.0f} stays/s); in one "
+          f"process: min {one_low:.2f} s, median {one_mid:.2f} s; the same "
           f"SELECT read without pricing: min {read_low:.2f} s, median {read_mid:.2f} s; "
           f"aim: under 10 s for a million; load average {load()}", flush=True)
 

@@ -46,7 +46,21 @@ CREATE TABLE IF NOT EXISTS operations (
     outcome TEXT, message TEXT, reservation_id INTEGER, confirmed_at TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS picture_tariffs (
+    version_id INTEGER PRIMARY KEY, document TEXT NOT NULL
+);
 """
+# Columns added after the first kiosks ran: a journal made before gets them when opened
+# (NULL in an old picture: priced flat at the price per hour, as it was then).
+ADDED_COLUMNS = (
+    ("picture_lots", "tariff_version_id", "INTEGER"),
+    ("picture_stays", "tariff_version_id", "INTEGER"),
+)
+LOT_COLUMNS = "id, name, address, price_per_hour, tariff_version_id"
+STAY_COLUMNS = (
+    "reservation_id, vehicle, spot_id, lot_id, status, reserved_at, parked_at, "
+    "price_per_hour, username, tariff_version_id"
+)
 
 
 class JournalError(Exception):
@@ -65,11 +79,18 @@ class JournalFile:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=FULL")  # an operation survives power loss
             self._con.executescript(SCHEMA)
+            self._add_columns()
         except (OSError, sqlite3.Error) as exc:
             raise JournalError(f"The kiosk journal {path} cannot be opened: {exc}") from None
 
     def close(self) -> None:
         self._con.close()
+
+    def _add_columns(self) -> None:
+        for table, column, kind in ADDED_COLUMNS:
+            have = {row[1] for row in self._con.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -97,15 +118,28 @@ class JournalFile:
         spots: Iterable[tuple[Any, ...]],
         stays: Iterable[tuple[Any, ...]],
         taken_at: str,
+        tariffs: Iterable[tuple[int, str]] = (),
+        notes: dict[str, str] | None = None,
     ) -> int:
         """The new picture, in one transaction with dropping the confirmed operations it
-        already shows (confirmed before it was taken). Returns how many were dropped."""
+        already shows (confirmed before it was taken). Returns how many were dropped.
+        ``tariffs``: (version id, JSON document) of the versions lots and stays refer to;
+        ``notes``: meta values that belong to the picture (the site's time zone)."""
         with self._write() as con:
-            for table in ("picture_lots", "picture_spots", "picture_stays"):
+            for table in ("picture_lots", "picture_spots", "picture_stays", "picture_tariffs"):
                 con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
-            con.executemany("INSERT INTO picture_lots VALUES (?, ?, ?, ?)", lots)
+            con.executemany(
+                f"INSERT INTO picture_lots ({LOT_COLUMNS}) VALUES (?, ?, ?, ?, ?)",  # noqa: S608 - fixed names
+                lots,
+            )
             con.executemany("INSERT INTO picture_spots VALUES (?, ?, ?, ?, ?)", spots)
-            con.executemany("INSERT INTO picture_stays VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", stays)
+            con.executemany(
+                f"INSERT INTO picture_stays ({STAY_COLUMNS}) "  # noqa: S608 - fixed names
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                stays,
+            )
+            con.executemany("INSERT INTO picture_tariffs VALUES (?, ?)", tariffs)
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", (notes or {}).items())
             dropped = con.execute(
                 "DELETE FROM operations WHERE state = 'confirmed' AND confirmed_at <= ?",
                 (taken_at,),
@@ -117,10 +151,14 @@ class JournalFile:
         self,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         return (
-            self._rows("SELECT * FROM picture_lots ORDER BY name"),
+            self._rows(f"SELECT {LOT_COLUMNS} FROM picture_lots ORDER BY name"),  # noqa: S608 - fixed names
             self._rows("SELECT * FROM picture_spots ORDER BY lot_id, position"),
-            self._rows("SELECT * FROM picture_stays"),
+            self._rows(f"SELECT {STAY_COLUMNS} FROM picture_stays"),  # noqa: S608 - fixed names
         )
+
+    def tariffs(self) -> dict[int, str]:
+        """The picture's tariff versions: id -> JSON document."""
+        return {int(i): str(doc) for i, doc in self._rows("SELECT * FROM picture_tariffs")}
 
     # --- operations -----------------------------------------------------------------------------
     def append(self, kiosk_id: str, kind: str, payload: str, created_at: str) -> tuple[int, str]:

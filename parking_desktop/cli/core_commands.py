@@ -28,7 +28,6 @@ from parking_desktop.cli.base import (
 from parking_desktop.domain import validation
 from parking_desktop.domain.money import ReasonCode
 from parking_desktop.domain.roles import SYSTEM
-from parking_desktop.domain.tariffs.pricing import format_amount
 from parking_desktop.services.demo.options import DemoOptions
 from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
@@ -255,7 +254,7 @@ def _release(args: argparse.Namespace, app_factory: AppFactory) -> int:
           f"{app.money.format(receipt.cost)} ({payment.method.value}, receipt "
           f"{payment.receipt_number}; reservation {receipt.reservation_id}).")
     for line in receipt.lines:  # the tariff's explanation of the fee
-        print(f"  {line.text} … {format_amount(line.amount)}")
+        print(f"  {line.text} … {app.money.format(line.amount, payment.currency)}")
     return EXIT_OK
 
 

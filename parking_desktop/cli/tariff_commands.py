@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -83,9 +85,12 @@ def register(sub: Any) -> None:
 
 
 # --- reading input ---------------------------------------------------------------------------
-def read_tariff(path: Path, effective_from: datetime | None = None) -> TariffVersion:
-    """The version a file describes; any problem is one CommandError line naming the place."""
-    from parking_desktop.domain.tariffs import TariffError, tariff_from_json
+def read_tariff(
+    path: Path, effective_from: datetime | None = None, currency: str = "EUR"
+) -> TariffVersion:
+    """The version a file describes, in the site's ``currency`` when it names none; any
+    problem (a currency other than the site's too) is one CommandError line naming the place."""
+    from parking_desktop.domain.tariffs import TariffError, check_site_currency, tariff_from_json
 
     try:
         if path.stat().st_size > MAX_FILE:
@@ -106,7 +111,9 @@ def read_tariff(path: Path, effective_from: datetime | None = None) -> TariffVer
     if effective_from is not None and isinstance(data, dict):
         data = {**data, "effective_from": effective_from.isoformat()}
     try:
-        return tariff_from_json(data)
+        version = tariff_from_json(data, currency=currency)
+        check_site_currency(version, currency)
+        return version
     except TariffError as exc:
         raise CommandError(f"{path}: {exc}") from None
 
@@ -159,10 +166,11 @@ def _show(args: argparse.Namespace, app_factory: AppFactory) -> int:
         )
         return EXIT_OK
     tz = app.settings.tz
-    print(f"{name}: {describe(current)}")
+    print(f"{name}: {describe(current, _money(app, current.currency))}")
     for band in current.bands:
         days = ", ".join(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[d] for d in band.days)
-        print(f"  {days} {band.start:%H:%M}–{band.end:%H:%M}  {band.name}  {band.price_per_hour}/h")
+        rate = app.money.format(band.price_per_hour, current.currency)
+        print(f"  {days} {band.start:%H:%M}–{band.end:%H:%M}  {band.name}  {rate}/h")
     if versions:
         print()
         print_table(
@@ -173,7 +181,7 @@ def _show(args: argparse.Namespace, app_factory: AppFactory) -> int:
                     f"{v.effective_from.astimezone(tz):%Y-%m-%d %H:%M}",
                     v.created_by or "system",
                     "yes" if v.used else "no",
-                    describe(v.version),
+                    describe(v.version, _money(app, v.version.currency)),
                 ]
                 for v in versions
             ],
@@ -187,7 +195,8 @@ def _set(args: argparse.Namespace, app_factory: AppFactory) -> int:
     start = (
         None if args.effective_from is None else moment(args.effective_from, tz, "--effective-from")
     )
-    version = read_tariff(args.file, start)  # a bad file is refused before any look-up
+    # A bad file is refused before any look-up.
+    version = read_tariff(args.file, start, app.settings.currency)
     lot_id, name = _lot_id(app, args.lot)
     version_id = app.tariffs.save(lot_id, version, SYSTEM)
     stored = next(v for v in app.tariffs.versions(lot_id) if v.id == version_id)
@@ -211,9 +220,15 @@ def _quote(args: argparse.Namespace, app_factory: AppFactory) -> int:
         f"{name}, {start.astimezone(tz):%a %Y-%m-%d %H:%M} to "
         f"{end.astimezone(tz):%a %Y-%m-%d %H:%M}:"
     )
-    for line in str(priced).splitlines():
-        print(f"  {line}")
+    for line in priced.lines:
+        print(f"  {line.label} … {app.money.format(line.amount, priced.currency)}")
+    print(f"  total … {app.money.format(priced.total, priced.currency)}")
     return EXIT_OK
+
+
+def _money(app: Any, currency: str) -> Callable[[Decimal], str]:
+    """Amounts as the site writes them (money's formatter: locale and currency)."""
+    return lambda amount: str(app.money.format(amount, currency))
 
 
 def priced_json(priced: PricedStay) -> dict[str, Any]:
@@ -226,7 +241,7 @@ def priced_json(priced: PricedStay) -> dict[str, Any]:
 
 def _simulate(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
-    draft = read_tariff(args.file)
+    draft = read_tariff(args.file, currency=app.settings.currency)
     lot_id, _ = _lot_id(app, args.lot)
     result = app.tariffs.simulate(lot_id, draft, args.days)
     if args.json:

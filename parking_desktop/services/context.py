@@ -21,6 +21,9 @@ from parking_desktop.domain.errors import ConflictError, DomainError, Validation
 log = logging.getLogger(__name__)
 
 OPERATOR_KEY = "operator"
+# The site's currency (the CURRENCY setting) in every session's info: the tariff store gives it
+# to a flat version it makes for a lot or a stay that has none.
+CURRENCY_KEY = "currency"
 # Topics published after a successful write: "lots", "spots", "reservations", "users", "activity".
 ChangeListener = Callable[[frozenset[str]], None]
 
@@ -36,6 +39,7 @@ class ServiceContext:
     operator: str | None = None
     # Told of writes made by other processes (PostgreSQL change notices), e.g. open screens.
     remote_listeners: list[ChangeListener] = field(default_factory=list)
+    currency: str = "EUR"  # the site's (CURRENCY setting): new tariff versions are in it
 
     def changed_elsewhere(self, topics: frozenset[str]) -> None:
         """Another process wrote ``topics``; listeners must not raise (logged if they do)."""
@@ -69,6 +73,7 @@ class ServiceContext:
             with self.db.write() as session:
                 if self.operator:
                     session.info[OPERATOR_KEY] = self.operator
+                session.info[CURRENCY_KEY] = self.currency
                 yield session
         except DomainError:
             raise
@@ -92,6 +97,7 @@ class ServiceContext:
     def read(self) -> Iterator[Session]:
         try:
             with self.db.read() as session:
+                session.info[CURRENCY_KEY] = self.currency
                 yield session
         except OperationalError as exc:
             raise DomainError(_operational_message(exc)) from None

@@ -475,7 +475,8 @@ def test_receipt_data_has_the_lot_times_fee_vat_and_method(
         Decimal("4.17"),
     )
     assert (data.method, data.tendered, data.change) == (CASH, Decimal("20.00"), Decimal("15.00"))
-    assert data.lines == (("Parking 2.0000 h at 2.50/h", Decimal("5.00")),)
+    # The tariff's lines (the lot's flat version): the same as the check-out's Receipt.
+    assert data.lines == (("Mon 10:00–12:00, standard rate, 2.0000 h at 2.50/h", Decimal("5.00")),)
     assert data.parked_at.utcoffset() is not None and str(data.left_at.tzinfo) == "Europe/Paris"
     assert app.money.format(Decimal("1234.5")) == "€1,234.50"
     if db_url.startswith("sqlite"):

@@ -34,7 +34,7 @@ def test_show_lists_the_flat_rule_of_a_new_lot(cli: Cli) -> None:
     assert shown["current"]["increment_minutes"] == "exact"
     assert [v["used"] for v in shown["versions"]] == [False]
     human = cli("tariff", "show", "--lot", "City Center")
-    assert human.code == 0 and "standard rate 2.40/h" in human.out
+    assert human.code == 0 and "standard rate €2.40/h" in human.out
     lots = cli("lots", "--json").json()
     assert lots[0]["price_per_hour"] == "2.40" and lots[0]["tariff"]["base_rate"] == "2.40"
     refused(cli("tariff", "show", "--lot", "Nowhere"), "Nowhere")
@@ -98,7 +98,7 @@ def test_quote_prints_the_lines(cli: Cli) -> None:
         "amount": "-36.40"}
     human = cli("tariff", "quote", "--lot", "City Center", "--from", "2029-06-01 10:00",
                 "--to", "2029-06-01 12:30")
-    assert human.code == 0 and "total … 6.00 EUR" in human.out  # before 2030: the flat 2.40/h
+    assert human.code == 0 and "total … €6.00" in human.out  # before 2030: the flat 2.40/h
     refused(cli("tariff", "quote", "--lot", "City Center", "--from", "2030-01-08 10:00",
                 "--to", "2030-01-07 10:00"), "before its start")
 

@@ -10,7 +10,7 @@ from parking_desktop.domain.tariffs.model import (
 )
 from parking_desktop.domain.tariffs.pricing import PricedLine, PricedStay, Pricer, pricer, quote
 from parking_desktop.domain.tariffs.units import DAY_NAMES, EXACT
-from parking_desktop.domain.tariffs.validation import TariffError, problems
+from parking_desktop.domain.tariffs.validation import TariffError, check_site_currency, problems
 
 __all__ = [
     "ALL_DAYS",
@@ -22,6 +22,7 @@ __all__ = [
     "Pricer",
     "TariffError",
     "TariffVersion",
+    "check_site_currency",
     "flat_tariff",
     "pricer",
     "problems",

@@ -51,8 +51,11 @@ def tariff_to_json(version: TariffVersion) -> dict[str, Any]:
     }
 
 
-def tariff_from_json(data: object, *, effective_from: datetime | None = None) -> TariffVersion:
-    """The version ``data`` describes. ``effective_from`` is used when the data has none."""
+def tariff_from_json(
+    data: object, *, effective_from: datetime | None = None, currency: str = "EUR"
+) -> TariffVersion:
+    """The version ``data`` describes. ``effective_from`` and ``currency`` (the site's) are
+    used when the data has none."""
     if not isinstance(data, dict):
         raise TariffError("tariff", "expected a JSON object with a list of bands")
     _no_unknown_keys(data, KEYS, "tariff")
@@ -75,7 +78,7 @@ def tariff_from_json(data: object, *, effective_from: datetime | None = None) ->
         daily_maximum=None if cap is None else _amount(cap, "daily_maximum"),
         holidays=frozenset(_holidays(data.get("holidays", []))),
         effective_from=moment,
-        currency=_currency(data.get("currency", "EUR")),
+        currency=_currency(data.get("currency", currency)),
     )
 
 

@@ -219,3 +219,14 @@ def _span(start: int, end: int) -> str:
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def check_site_currency(version: TariffVersion, site_currency: str) -> None:
+    """A site charges in one currency (the CURRENCY setting): a version in another is refused,
+    or its fees and the payments taken for them would not add up."""
+    if version.currency != site_currency:
+        raise TariffError(
+            "currency",
+            f"{version.currency} is not this site's currency ({site_currency}); "
+            f"write the tariff in {site_currency} or leave currency out",
+        )

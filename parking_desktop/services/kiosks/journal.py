@@ -4,8 +4,10 @@ operations laid over it, in order.
 
 * Check-in takes the first spot of the lot this kiosk believes free; the spot is provisional
   until the replay confirms it (another kiosk may have given it away meanwhile).
-* Check-out charges the fee of the stay's price per hour as last synced (the fee rule of the
-  server, ``domain/fee.py``), at this kiosk's clock.
+* Check-out charges the fee of the tariff version the stay is priced by, as last synced (a
+  stay checked in offline: the lot's version in force at the last sync), with the domain's
+  engine and the site's time zone from the picture, at this kiosk's clock; the receipt has
+  the lines, and the operation records the version id so the replay stores it.
 * Every operation gets a uuid, the kiosk id and the next local sequence number."""
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from parking_desktop.adapters.kiosk_journal import JOURNAL_FILE, JournalFile
 from parking_desktop.domain import validation
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, NotFoundError
-from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor
 from parking_desktop.domain.states import BookingStatus
+from parking_desktop.domain.tariffs import TariffVersion, flat_tariff, quote
 from parking_desktop.services.guards import require_staff
 from parking_desktop.services.kiosks.operations import Confirmation, Operation, OpKind
 from parking_desktop.services.kiosks.picture import Picture
+from parking_desktop.services.tariffs import store as tariffs
 from parking_desktop.services.views import (
     CheckoutQuote,
     FoundVehicle,
@@ -56,6 +60,7 @@ class Stay:
     check_in_op: str | None  # checked in by this kiosk's journal
     local_seq: int | None
     username: str | None
+    tariff_version_id: int | None = None  # None: a stay from before tariffs, priced flat
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class _Lot:
     name: str
     address: str
     price_per_hour: Decimal
+    tariff_version_id: int | None  # in force at the last sync; None: flat at the price
 
 
 @dataclass
@@ -71,6 +77,20 @@ class _World:
     lots: dict[int, _Lot]
     spots: dict[int, tuple[int, str, int]]  # id -> (lot id, number, position)
     stays: dict[str, Stay]  # by plate
+    versions: dict[int, TariffVersion]
+    zone: ZoneInfo
+    currency: str  # the site's: a flat version made here is in it, as on the server
+
+    def version(
+        self, version_id: int | None, price_per_hour: Decimal
+    ) -> tuple[int | None, TariffVersion]:
+        """The version a stay is priced by, with its id; a stay from before tariffs (or a
+        picture taken before kiosks kept tariffs): today's flat rule at its price, id None,
+        as the server does."""
+        known = self.versions.get(version_id) if version_id is not None else None
+        if known is None:
+            return None, flat_tariff(price_per_hour, currency=self.currency)
+        return version_id, known
 
     def free_spots(self, lot_id: int) -> list[tuple[int, str]]:
         taken = {stay.spot_id for stay in self.stays.values()}
@@ -81,6 +101,10 @@ class _World:
             )
             if lot == lot_id and spot_id not in taken
         ]
+
+
+def _id(value: object) -> int | None:
+    return None if value is None else int(str(value))
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -115,7 +139,12 @@ class OfflineDesk:
 
     def record_picture(self, picture: Picture) -> int:
         return self.file.replace_picture(
-            picture.lots, picture.spots, picture.stays, picture.taken_at.isoformat()
+            picture.lots,
+            picture.spots,
+            picture.stays,
+            picture.taken_at.isoformat(),
+            picture.tariffs,
+            {"zone": picture.zone, "currency": picture.currency},
         )
 
     def has_picture(self) -> bool:
@@ -142,10 +171,10 @@ class OfflineDesk:
     # --- what this kiosk believes --------------------------------------------------------------
     def _world(self) -> _World:
         lot_rows, spot_rows, stay_rows = self.file.picture()
-        lots = {int(r[0]): _Lot(int(r[0]), r[1], r[2], Decimal(r[3])) for r in lot_rows}
+        lots = {int(r[0]): _Lot(int(r[0]), r[1], r[2], Decimal(r[3]), _id(r[4])) for r in lot_rows}
         spots = {int(r[0]): (int(r[1]), str(r[2]), int(r[3])) for r in spot_rows}
         stays: dict[str, Stay] = {}
-        for rid, plate, spot_id, lot_id, status, reserved, parked, price, user in stay_rows:
+        for rid, plate, spot_id, lot_id, status, reserved, parked, price, user, tv in stay_rows:
             spot = spots.get(int(spot_id))
             stays[plate] = Stay(
                 vehicle=plate,
@@ -160,6 +189,7 @@ class OfflineDesk:
                 check_in_op=None,
                 local_seq=None,
                 username=user,
+                tariff_version_id=_id(tv),
             )
         # This kiosk's own operations, confirmed ones too until a newer picture shows them.
         for (
@@ -190,8 +220,14 @@ class OfflineDesk:
                 check_in_op=op_id,
                 local_seq=int(seq),
                 username=p.get("driver") or None,
+                tariff_version_id=_id(p.get("tariff_version_id")),
             )
-        return _World(lots, spots, stays)
+        versions = {
+            version_id: tariffs.parse(json.loads(document))
+            for version_id, document in self.file.tariffs().items()
+        }
+        zone = ZoneInfo(self.file.meta("zone") or "UTC")
+        return _World(lots, spots, stays, versions, zone, self.file.meta("currency") or "EUR")
 
     def _view(self, world: _World, stay: Stay) -> ReservationView:
         lot = world.lots.get(stay.lot_id)
@@ -271,6 +307,7 @@ class OfflineDesk:
                 "spot_number": number,
                 "driver": driver.strip(),
                 "price_per_hour": str(lot.price_per_hour),
+                "tariff_version_id": lot.tariff_version_id,
                 "at": at.isoformat(),
                 "actor_id": actor.user_id,
                 "actor": actor.username,
@@ -291,6 +328,7 @@ class OfflineDesk:
             op_id,
             seq,
             driver.strip() or None,
+            lot.tariff_version_id,
         )
         return self._view(world, stay)
 
@@ -310,7 +348,8 @@ class OfflineDesk:
     def _quote(self, world: _World, stay: Stay, now: datetime) -> CheckoutQuote:
         if stay.status is not BookingStatus.ACTIVE or stay.parked_at is None:
             raise ConflictError(f"Vehicle {stay.vehicle} is not parked.")
-        fee = compute_fee(now - stay.parked_at, stay.price_per_hour)
+        version_id, version = world.version(stay.tariff_version_id, stay.price_per_hour)
+        priced = quote(version, stay.parked_at, now, world.zone)
         lot = world.lots.get(stay.lot_id)
         return CheckoutQuote(
             reservation_id=stay.reservation_id or -(stay.local_seq or 0),
@@ -319,9 +358,12 @@ class OfflineDesk:
             spot_number=stay.spot_number,
             parked_at=stay.parked_at,
             until=now,
-            hours=fee.hours,
+            hours=tariffs.billed_hours(priced),
             price_per_hour=stay.price_per_hour,
-            cost=fee.cost,
+            cost=priced.total,
+            lines=tariffs.fee_lines(priced),
+            currency=priced.currency,
+            tariff_version_id=version_id,
         )
 
     def check_out(self, actor: Actor, vehicle: str) -> Receipt:
@@ -340,6 +382,9 @@ class OfflineDesk:
                 "hours": str(quote.hours),
                 "cost": str(quote.cost),
                 "price_per_hour": str(quote.price_per_hour),
+                "tariff_version_id": quote.tariff_version_id,
+                "currency": quote.currency,
+                "lines": [[line.text, str(line.amount)] for line in quote.lines],
                 "lot_name": quote.lot_name,
                 "spot_number": quote.spot_number,
                 "actor_id": actor.user_id,
@@ -359,6 +404,9 @@ class OfflineDesk:
             hours=quote.hours,
             price_per_hour=quote.price_per_hour,
             cost=quote.cost,
+            lines=quote.lines,
+            currency=quote.currency,
+            tariff_version_id=quote.tariff_version_id,
         )
 
     def find(self, actor: Actor, text: str) -> VehicleMatches:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from parking_desktop.adapters.db import summary
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.adapters.db.models_offline import AppliedOperation, SyncConflict
+from parking_desktop.adapters.db.models_tariffs import TariffVersion as VersionRow
 from parking_desktop.domain import validation
 from parking_desktop.domain.errors import ConflictError, NotFoundError
 from parking_desktop.domain.roles import Actor, Role
@@ -42,6 +43,7 @@ from parking_desktop.services.parking.parking import (
     first_free_spot,
     open_by_vehicle,
 )
+from parking_desktop.services.tariffs import store as tariffs
 
 ATTEMPTS = 3  # a unique index lost to another kiosk's replay: the next attempt sees its row
 
@@ -208,6 +210,7 @@ class ReplayService:
             price_per_hour=Decimal(p["price_per_hour"]),
             created_by=actor_id,
             note=f"Checked in offline at kiosk {op.kiosk_id[:8]}.",
+            tariff_version_id=self._version(session, lot, p.get("tariff_version_id"), at),
         )
         session.add(reservation)
         summary.count_booking(session, lot.id, at)
@@ -224,10 +227,21 @@ class ReplayService:
             "vehicle": plate,
             "for_user_id": user_id,
             "price_per_hour": str(reservation.price_per_hour),
+            "tariff_version_id": reservation.tariff_version_id,
             "offline_op": op.op_id,
         }
         record(session, actor_id, "booking_created", data, at)
         record(session, actor_id, "parked", data, at)
+
+    @staticmethod
+    def _version(session: Session, lot: ParkingLot, kiosk_said: object, at: datetime) -> int:
+        """The tariff version of a stay checked in offline: the one the kiosk priced by (the
+        lot's version at its last sync) if it is the lot's; else the one in force then."""
+        if kiosk_said is not None:
+            row = session.get(VersionRow, int(str(kiosk_said)))
+            if row is not None and row.lot_id == lot.id:
+                return row.id
+        return tariffs.ensure_in_force(session, lot, at)[0]
 
     def _driver(self, session: Session, name: str, result: _Result) -> int | None:
         """The driver's account as typed at the kiosk; any problem: a walk-in (conflict)."""
@@ -325,7 +339,18 @@ class ReplayService:
         if r.status == BookingStatus.ACTIVE:
             move_booking(r, spot, BookingStatus.COMPLETED)
             r.left_at = at
-            extra = {"offline_op": op.op_id}
+            priced_by = p.get("tariff_version_id")
+            if priced_by is not None and int(priced_by) != r.tariff_version_id:
+                # The kiosk's picture was older than this booking's version: record the
+                # version the fee was really computed with, as the receipt said.
+                row = session.get(VersionRow, int(priced_by))
+                if row is not None and row.lot_id == lot.id:
+                    r.tariff_version_id = row.id
+            extra: dict[str, Any] = {
+                "offline_op": op.op_id,
+                "tariff_version_id": r.tariff_version_id,
+                "lines": p.get("lines", []),
+            }
             if self.payments is not None:
                 # The fee the kiosk took, recorded as the money services record any release
                 # (no payment method was asked offline: their default, flagged if no shift).

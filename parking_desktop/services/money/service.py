@@ -24,7 +24,6 @@ from parking_desktop.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.money import (
     PaymentKind,
     PaymentMethod,
@@ -63,6 +62,7 @@ from parking_desktop.services.money.views import (
     TotalRow,
 )
 from parking_desktop.services.parking.parking import ParkingService
+from parking_desktop.services.tariffs import store as tariffs
 from parking_desktop.services.views import Receipt as ReceiptView
 
 Authenticate = Callable[[str, str], tuple[Actor, Any]]
@@ -281,15 +281,18 @@ class MoneyService(ShiftService):
         if r is not None and r.parked_at is not None and r.left_at is not None:
             _, spot = lot_and_spot(session, r.id)
             spot_number = spot.number
-            fee = compute_fee(r.left_at - r.parked_at, r.price_per_hour)
-            hours = fee.hours
+            # The fee as the tariff version the stay recorded explains it, line by line
+            # (docs/tariffs.md); a stay from before tariffs: the flat rule, one line.
+            _, version = tariffs.version_of(session, r)
+            priced = tariffs.price(version, r.parked_at, r.left_at, tz)
+            hours = tariffs.billed_hours(priced)
             if p.kind == PaymentKind.PAYMENT.value:
-                lines.append((f"Parking {fee.hours} h at {r.price_per_hour}/h", fee.cost))
-                if p.amount != fee.cost:
+                lines += [(line.label, line.amount) for line in priced.lines]
+                if p.amount != priced.total:
                     lines.append(
                         (
                             f"Adjustment: {p.reason_text or p.reason_code or ''}".strip(),
-                            p.amount - fee.cost,
+                            p.amount - priced.total,
                         )
                     )
         if p.kind != PaymentKind.PAYMENT.value:

@@ -4,13 +4,16 @@ what they were charged.
 Built for a million stays: one plain SELECT per lot gives (arrival, departure, fee) as
 integers (UTC microseconds, cents) computed by the database, read in big batches of plain
 tuples from the driver (a server-side cursor on PostgreSQL; ``adapters.db.stream``), priced by
-``Pricer.cents`` and summed. No ORM object, no Decimal and no datetime per stay."""
+``Pricer.cents`` and summed (repricing.py). No ORM object, no Decimal and no datetime per stay.
+From ``parallel_from`` stays on, the period is split by id between ``procs`` worker processes
+(workers.py), each pricing its share on its own core; the sums are integers, so the result is
+the same to the cent."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -19,46 +22,24 @@ from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.stream import read_ahead, stream_rows
 from parking_desktop.adapters.db.types import UTCDateTime
-from parking_desktop.domain.tariffs import Pricer
-from parking_desktop.domain.tariffs.zones import timeline
+from parking_desktop.domain.tariffs import Pricer, tariff_to_json
+from parking_desktop.services.tariffs.repricing import (
+    BATCH,
+    Sums,
+    price_batch,
+    price_sqlite_batch,
+    stays_query,
+)
+from parking_desktop.services.tariffs.workers import Task, WorkerCancelled, run_workers
 
-BATCH = 50_000
-HOUR_US = 3_600_000_000
+_PERIOD = "status = 'completed' AND left_at >= :since AND left_at < :until"
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
-# Arrival and departure as UTC microseconds, the fee in cents. PostgreSQL computes them.
-# SQLite keeps UTC times as text 'YYYY-MM-DD HH:MM:SS.ffffff' (types.UTCDateTime) and its date
-# functions cost ~3 µs a call, so it gives the date as text (turned into days by a small
-# cache here) and the microseconds into the day from plain substrings.
-_SQLITE_DAY_US = (
-    "(CAST(substr({c}, 12, 2) AS INTEGER) * 3600000000"
-    " + CAST(substr({c}, 15, 2) AS INTEGER) * 60000000"
-    " + CAST(substr({c}, 18, 2) AS INTEGER) * 1000000"
-    " + CAST(substr({c}, 21, 6) AS INTEGER))"
-)
-_SQLITE_COLUMNS = (
-    "substr(parked_at, 1, 10), " + _SQLITE_DAY_US.format(c="parked_at") + ", "
-    "substr(left_at, 1, 10), " + _SQLITE_DAY_US.format(c="left_at") + ", "
-    "CAST(ROUND(cost * 100) AS INTEGER)"
-)
-# extract(epoch) is numeric since PostgreSQL 14: exact to the microsecond.
-_PG_COLUMNS = (
-    "(extract(epoch FROM parked_at) * 1000000)::bigint, "
-    "(extract(epoch FROM left_at) * 1000000)::bigint, (cost * 100)::bigint"
-)
-_PERIOD = "status = 'completed' AND left_at >= :since AND left_at < :until"
-_WHERE = (
-    "status = 'completed' AND left_at >= :since AND left_at < :until"
-    " AND parked_at IS NOT NULL AND cost IS NOT NULL"
-    " AND spot_id IN (SELECT id FROM parking_spots WHERE lot_id = :lot_id)"
-)
 # SQLite: when the period holds more than this share of all reservations, one pass over the
 # table beats a walk of the left_at index with a table look-up per row (measured: 2x faster
 # for a period holding all of them); PostgreSQL's planner makes that choice itself.
 SCAN_SHARE = 0.25
-DAY_US = 86_400_000_000
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 class SimulationCancelled(Exception):
@@ -121,15 +102,6 @@ class SimulationResult:
         return self.revenue_draft - self.revenue_now
 
 
-def stays_query(is_sqlite: bool, *, scan: bool = False) -> str:
-    """The SELECT of one lot's repriced stays (``scan``: SQLite reads the whole table), for
-    ``adapters.db.stream.stream_rows``. Only the constants above go into the text; the
-    period and the lot are bound."""
-    columns = _SQLITE_COLUMNS if is_sqlite else _PG_COLUMNS
-    table = "reservations NOT INDEXED" if is_sqlite and scan else "reservations"
-    return f"SELECT {columns} FROM {table} WHERE {_WHERE}"  # noqa: S608
-
-
 def _typed() -> tuple[Any, Any]:
     return bindparam("since", type_=UTCDateTime), bindparam("until", type_=UTCDateTime)
 
@@ -143,17 +115,6 @@ def period_count(session: Session, since: datetime, until: datetime) -> int:
     return int(session.execute(query, {"since": since, "until": until}).scalar_one())
 
 
-class _Lot:
-    """One lot's running sums, in cents."""
-
-    __slots__ = ("by_hour", "count_by_hour", "draft", "less", "more", "now", "stays")
-
-    def __init__(self) -> None:
-        self.stays = self.now = self.draft = self.more = self.less = 0
-        self.by_hour = [0] * 24
-        self.count_by_hour = [0] * 24
-
-
 def run(
     session: Session,
     *,
@@ -165,23 +126,136 @@ def run(
     days: int,
     progress: Progress | None,
     cancelled: Cancelled | None,
+    url: str | None = None,
+    procs: int = 1,
+    parallel_from: int = 0,
 ) -> SimulationResult:
     """Reprice the stays of ``lots`` (id: name), one lot after the other. ``progress`` gets
     (done, total): the total counts the period's stays of every lot (one cheap count), so with
-    one lot of several it is an upper bound until the last call, (done, done)."""
+    one lot of several it is an upper bound until the last call, (done, done). With ``url``
+    (the database's), ``procs`` > 1 and at least ``parallel_from`` stays in the period, worker
+    processes price them (the same result)."""
     total = period_count(session, since, until)
     scan = False
     if is_sqlite and total:
         table_rows = session.execute(text("SELECT max(id) FROM reservations")).scalar() or 0
         scan = total > SCAN_SHARE * int(table_rows)
-    rows_query = stays_query(is_sqlite, scan=scan)
-    price = _price_sqlite_batch if is_sqlite else _price_batch
     if progress is not None:
         progress(0, total)
+    order = sorted(lots, key=lambda i: (lots[i], i))
+    if url is not None and procs > 1 and total and total >= parallel_from:
+        sums = _in_workers(
+            session,
+            url,
+            is_sqlite,
+            scan,
+            order,
+            draft,
+            since,
+            until,
+            procs,
+            total,
+            progress,
+            cancelled,
+        )
+        done = sum(acc.stays for acc in sums.values())
+        results = [_lot_result(i, lots[i], sums.get(i, Sums())) for i in order]
+    else:
+        done, results = _here(
+            session,
+            is_sqlite,
+            scan,
+            order,
+            lots,
+            draft,
+            since,
+            until,
+            total,
+            progress,
+            cancelled,
+        )
+    if cancelled is not None and cancelled():
+        raise SimulationCancelled
+    if progress is not None:
+        progress(done, done)
+    return SimulationResult(
+        since=since,
+        until=until,
+        days=days,
+        currency=draft.version.currency,
+        lots=tuple(results),
+    )
+
+
+def _in_workers(
+    session: Session,
+    url: str,
+    is_sqlite: bool,
+    scan: bool,
+    order: list[int],
+    draft: Pricer,
+    since: datetime,
+    until: datetime,
+    procs: int,
+    total: int,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> dict[int, Sums]:
+    """The period's ids cut into ``procs`` equal ranges, one per worker (for every lot)."""
+    query = text(f"SELECT min(id), max(id) FROM reservations WHERE {_PERIOD}").bindparams(  # noqa: S608
+        *_typed()
+    )
+    first, last = session.execute(query, {"since": since, "until": until}).one()
+    step = -(-(int(last) + 1 - int(first)) // procs)
+    tasks: list[list[Task]] = [
+        [(lot_id, int(first) + k * step, int(first) + (k + 1) * step) for lot_id in order]
+        for k in range(procs)
+    ]
+    done = 0
+
+    def rows_done(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, max(total, done))
+
+    try:
+        return run_workers(
+            url=url,
+            is_sqlite=is_sqlite,
+            scan=scan,
+            tasks=tasks,
+            document=tariff_to_json(draft.version),
+            zone=str(getattr(draft.zone, "key", draft.zone)),
+            since=since,
+            until=until,
+            rows_done=rows_done,
+            cancelled=cancelled,
+        )
+    except WorkerCancelled:
+        raise SimulationCancelled from None
+
+
+def _here(
+    session: Session,
+    is_sqlite: bool,
+    scan: bool,
+    order: list[int],
+    lots: dict[int, str],
+    draft: Pricer,
+    since: datetime,
+    until: datetime,
+    total: int,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> tuple[int, list[LotSimulation]]:
+    """In this process: one lot after the other."""
+    rows_query = stays_query(is_sqlite, scan=scan)
+    price = price_sqlite_batch if is_sqlite else price_batch
     done = 0
     results = []
-    for lot_id in sorted(lots, key=lambda i: (lots[i], i)):
-        acc = _Lot()
+    for lot_id in order:
+        acc = Sums()
         if total:
             params = {"since": since, "until": until, "lot_id": lot_id}
             batches = read_ahead(stream_rows(session.connection(), rows_query, params, BATCH))
@@ -196,75 +270,14 @@ def run(
             finally:
                 batches.close()  # closes the cursor now, also when cancelled
         results.append(_lot_result(lot_id, lots[lot_id], acc))
-    if cancelled is not None and cancelled():
-        raise SimulationCancelled
-    if progress is not None:
-        progress(done, done)
-    return SimulationResult(
-        since=since,
-        until=until,
-        days=days,
-        currency=draft.version.currency,
-        lots=tuple(results),
-    )
-
-
-def _price_sqlite_batch(batch: Sequence[Any], draft: Pricer, acc: _Lot) -> None:
-    """SQLite rows: (arrival date, µs into it, departure date, µs into it, cents)."""
-    day_us: dict[str, int] = {}
-
-    def start_of(day: str) -> int:
-        found = day_us.get(day)
-        if found is None:
-            found = day_us[day] = (date.fromisoformat(day).toordinal() - _EPOCH_DAY) * DAY_US
-        return found
-
-    _price_batch(
-        [
-            (start_of(arrived_day) + arrived, start_of(left_day) + left, charged)
-            for arrived_day, arrived, left_day, left, charged in batch
-        ],
-        draft,
-        acc,
-    )
-
-
-def _price_batch(batch: Sequence[Any], draft: Pricer, acc: _Lot) -> None:
-    """Rows (arrival µs, departure µs, cents charged): the hot loop, on local variables."""
-    cents = draft.cents
-    offset_at = timeline(draft.zone).at
-    by_hour, count_by_hour = acc.by_hour, acc.count_by_hour
-    now = new_total = more = less = 0
-    # The zone's offset is looked up again only when a stay arrives outside the span of the
-    # last one (stays come roughly in time order, so this is rare).
-    span_start, span_end, offset = 1, 0, 0
-    for arrived, left, charged in batch:
-        new = cents(arrived, left)
-        if not span_start <= arrived < span_end:
-            offset, span_end = offset_at(arrived)
-            span_start = arrived
-        hour = (arrived + offset) // HOUR_US % 24
-        now += charged
-        new_total += new
-        change = new - charged
-        by_hour[hour] += change
-        count_by_hour[hour] += 1
-        if change > 0:
-            more += 1
-        elif change < 0:
-            less += 1
-    acc.stays += len(batch)
-    acc.now += now
-    acc.draft += new_total
-    acc.more += more
-    acc.less += less
+    return done, results
 
 
 def _money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def _lot_result(lot_id: int, name: str, acc: _Lot) -> LotSimulation:
+def _lot_result(lot_id: int, name: str, acc: Sums) -> LotSimulation:
     return LotSimulation(
         lot_id=lot_id,
         lot_name=name,

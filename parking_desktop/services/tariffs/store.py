@@ -26,7 +26,7 @@ from parking_desktop.domain.tariffs import (
     tariff_from_json,
     tariff_to_json,
 )
-from parking_desktop.services.context import OPERATOR_KEY
+from parking_desktop.services.context import CURRENCY_KEY, OPERATOR_KEY
 from parking_desktop.services.views import FeeLine
 
 HOURS_SHOWN = Decimal("0.0001")
@@ -68,8 +68,13 @@ def in_force(session: Session, lot: ParkingLot, at: datetime) -> Priced:
             .limit(1)
         )
     if row is None:
-        return None, flat_tariff(lot.price_per_hour)
+        return None, flat_tariff(lot.price_per_hour, currency=site_currency(session))
     return row.id, parse(row.document)
+
+
+def site_currency(session: Session) -> str:
+    """The site's currency, as the service context put it in the session."""
+    return str(session.info.get(CURRENCY_KEY, "EUR"))
 
 
 def ensure_in_force(session: Session, lot: ParkingLot, at: datetime) -> tuple[int, TariffVersion]:
@@ -139,17 +144,18 @@ def versions_by_id(session: Session, ids: Iterable[int]) -> dict[int, TariffVers
     return {version_id: parse(document) for version_id, document in rows}
 
 
-def stay_version(r: Reservation, known: dict[int, TariffVersion]) -> Priced:
+def stay_version(r: Reservation, known: dict[int, TariffVersion], currency: str = "EUR") -> Priced:
     """The version a reservation is priced by: the one it recorded, or for a stay from before
-    tariffs, today's flat rule at the price it recorded (exactly the fee it always had)."""
+    tariffs, today's flat rule at the price it recorded (exactly the fee it always had), in
+    the site's ``currency``."""
     if r.tariff_version_id is not None and r.tariff_version_id in known:
         return r.tariff_version_id, known[r.tariff_version_id]
-    return None, flat_tariff(r.price_per_hour)
+    return None, flat_tariff(r.price_per_hour, currency=currency)
 
 
 def version_of(session: Session, r: Reservation) -> Priced:
     ids = [] if r.tariff_version_id is None else [r.tariff_version_id]
-    return stay_version(r, versions_by_id(session, ids))
+    return stay_version(r, versions_by_id(session, ids), site_currency(session))
 
 
 def price(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from parking_desktop.domain.tariffs import TariffVersion, tariff_to_json
@@ -32,11 +34,13 @@ def summary(version: TariffVersion) -> dict[str, Any]:
     }
 
 
-def describe(version: TariffVersion) -> str:
+def describe(version: TariffVersion, money: Callable[[Decimal], str] | None = None) -> str:
     """One line: 'day rate 3.50/h, night rate 1.20/h; 15 min steps, minimum 60 min, grace
-    10 min, at most 20.00 per 24 h (EUR)'."""
+    10 min, at most 20.00 per 24 h (EUR)'. With ``money`` (the site's formatter), amounts are
+    written by it: 'day rate €3.50/h, …, at most €20.00 per 24 h'."""
     facts = summary(version)
-    rates = ", ".join(f"{name} {price}/h" for name, price in facts["rates"].items())
+    show = money or str
+    rates = ", ".join(f"{name} {show(Decimal(price))}/h" for name, price in facts["rates"].items())
     step = facts["increment_minutes"]
     parts = [
         "billed to the second" if step == "exact" else f"{step} min steps",
@@ -45,7 +49,7 @@ def describe(version: TariffVersion) -> str:
     if facts["grace_minutes"]:
         parts.append(f"grace {facts['grace_minutes']} min")
     if version.daily_maximum is not None:
-        parts.append(f"at most {version.daily_maximum} per 24 h")
+        parts.append(f"at most {show(version.daily_maximum)} per 24 h")
     if version.holidays:
         parts.append(f"{len(version.holidays)} holidays priced as Sundays")
-    return f"{rates}; {', '.join(parts)} ({version.currency})"
+    return f"{rates}; {', '.join(parts)}" + ("" if money else f" ({version.currency})")

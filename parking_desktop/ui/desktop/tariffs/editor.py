@@ -359,7 +359,9 @@ class TariffEditor(QDialog):
             daily_maximum=line("daily_maximum"),
             holidays=line("holidays"),
             effective_from=moment_of(self.effective, self.tz),
-            currency=self.current.currency if self.current is not None else "EUR",
+            # A new version is always in the site's currency (the service refuses any other),
+            # even where the version in force predates the CURRENCY setting.
+            currency=self.session.app.settings.currency,
         )
 
     def _edited(self, key: str = "bands") -> None:
