@@ -14,30 +14,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+
+from parking_desktop.adapters.db.lost import is_connection_error
 
 log = logging.getLogger("parking_desktop.jobs")
 
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 30.0
 CHECK_EVERY_SECONDS = 5.0  # a healthy database is probed this often (the worker only)
-
-
-def is_database_error(exc: BaseException) -> bool:
-    """An error that says "cannot talk to the database" rather than "this query is wrong".
-
-    The services turn driver errors into one-line domain errors (``raise … from None``); the
-    driver's error is still their ``__context__``."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return False
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, OperationalError | InterfaceError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def reason_of(exc: BaseException) -> str:
@@ -86,7 +71,7 @@ class DatabaseWatch:
     def explain(self, exc: BaseException) -> bool:
         """True when ``exc`` is the database being away (now logged once, not as a traceback);
         False when it is some other failure the caller should report itself."""
-        if not is_database_error(exc):
+        if not is_connection_error(exc):
             return False
         return self.down or not self.probe()
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from parking_desktop.adapters.db.lost import is_connection_error
 from parking_desktop.domain.clock import Clock
 from parking_desktop.domain.errors import ConflictError, DomainError, NotFoundError
-from parking_desktop.jobs.db_watch import is_database_error
 from parking_desktop.jobs.definitions import JobSpec, RunContext
 from parking_desktop.jobs.events import FAILED, FINISHED, SKIPPED, STARTED, EventHub, JobEvent
 from parking_desktop.services.jobs.ledger import COMPLETED, Claim, JobLedger, JobRunView
@@ -71,7 +71,7 @@ class _Heartbeat:
             try:
                 self._beat()
             except Exception as exc:
-                if not is_database_error(exc):  # the database watch reports an outage
+                if not is_connection_error(exc):  # the database watch reports an outage
                     log.warning("Could not refresh a job heartbeat", exc_info=True)
 
 

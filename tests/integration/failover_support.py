@@ -11,10 +11,7 @@ database went, when the kiosk noticed and when bookings succeeded again — with
 
 from __future__ import annotations
 
-import contextlib
-import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,12 +29,8 @@ from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import LinkChange
 from tests.conftest import PASSWORD
-from tests.integration.hardening_support import ROOT, TcpProxy, program_env
-
-
-def say(event: str, **fields: Any) -> None:
-    sys.stdout.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
-    sys.stdout.flush()
+from tests.integration.hardening_support import TcpProxy
+from tests.integration.kiosk_process_support import JsonLinesProcess, child_settings, say
 
 
 class FreezableProxy(TcpProxy):
@@ -54,59 +47,17 @@ class FreezableProxy(TcpProxy):
     def thaw(self) -> None:
         self.frozen.clear()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:  # type: ignore[override]
-        try:
-            while data := src.recv(65536):
-                while self.frozen.is_set():
-                    time.sleep(0.02)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+    def _hold(self) -> None:
+        while self.frozen.is_set():
+            time.sleep(0.02)
 
 
-class KioskProcess:
+class KioskProcess(JsonLinesProcess):
     """``main`` below in its own process; its JSON lines as they come."""
 
     def __init__(self, url: str, data_dir: Path, beat: tuple[float, float] = (0.5, 1.0)) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.integration.failover_support",
-                url,
-                str(data_dir),
-                *(str(value) for value in beat),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=program_env(),
-            cwd=ROOT,
-        )
-        self.events: list[dict[str, Any]] = []
-        self.errors: list[str] = []
-        self._threads = [
-            threading.Thread(target=self._read, daemon=True),
-            threading.Thread(target=self._read_errors, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.events.append(json.loads(line))
-
-    def _read_errors(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.errors.append(line.rstrip("\n"))
+        args = [url, str(data_dir), *(str(value) for value in beat)]
+        super().__init__("tests.integration.failover_support", args, data_dir, subprocess.DEVNULL)
 
     def count(self, event: str, after: float = 0.0) -> int:
         return sum(1 for e in list(self.events) if e["event"] == event and e["at"] > after)
@@ -114,20 +65,9 @@ class KioskProcess:
     def first(self, event: str, after: float = 0.0) -> dict[str, Any] | None:
         return next((e for e in list(self.events) if e["event"] == event and e["at"] > after), None)
 
-    def stop(self) -> int | None:
+    def _ask_to_stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
-        try:
-            code = self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = None
-        for thread in self._threads:
-            thread.join(5)
-        for pipe in (self.process.stdout, self.process.stderr):
-            if pipe is not None:
-                pipe.close()
-        return code
 
 
 def seed_site(url: str, data_dir: Path) -> App:
@@ -161,12 +101,7 @@ def seed_site(url: str, data_dir: Path) -> App:
 
 
 def main(url: str, data_dir: str, interval: float = 0.5, deadline: float = 1.0) -> int:
-    settings = load_settings(
-        data_dir=Path(data_dir),
-        database_url=url,
-        environ={"APP_TIMEZONE": "UTC", "SCHEDULER_ENABLED": "false"},
-        dotenv_path=Path(data_dir) / "no.env",
-    )
+    settings = child_settings(url, data_dir)
     app = build_app(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

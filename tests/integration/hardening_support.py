@@ -134,10 +134,13 @@ class TcpProxy:
                 for src, dst in ((client, upstream), (upstream, client)):
                     threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
 
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
+    def _hold(self) -> None:
+        """Called before each chunk is passed on (subclasses delay or hold it here)."""
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
+                self._hold()
                 dst.sendall(data)
         except OSError:
             pass

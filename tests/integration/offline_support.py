@@ -12,24 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from parking_desktop.bootstrap import build_app
-from parking_desktop.config import load_settings
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.services.cache.sync import CacheSync
 from parking_desktop.services.kiosks.desk import build_desk
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.syncing import SyncReport
-from tests.integration.failover_support import say
-from tests.integration.hardening_support import ROOT, TcpProxy, program_env
+from tests.integration.hardening_support import TcpProxy
+from tests.integration.kiosk_process_support import JsonLinesProcess, child_settings, say
 
 
 class SlowProxy(TcpProxy):
@@ -37,51 +34,17 @@ class SlowProxy(TcpProxy):
         super().__init__(target_port)
         self.delay = delay
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:  # type: ignore[override]
-        try:
-            while data := src.recv(65536):
-                time.sleep(self.delay)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
+    def _hold(self) -> None:
+        time.sleep(self.delay)
 
 
-class OfflineKiosk:
+class OfflineKiosk(JsonLinesProcess):
     """``main`` below in its own process."""
 
     def __init__(self, url: str, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.offline_support", url, str(data_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.PIPE,
-            text=True,
-            env=program_env(),
-            cwd=ROOT,
+        super().__init__(
+            "tests.integration.offline_support", [url, str(data_dir)], data_dir, subprocess.PIPE
         )
-        self.events: list[dict[str, Any]] = []
-        self.errors: list[str] = []
-        self._threads = [
-            threading.Thread(target=self._read, daemon=True),
-            threading.Thread(target=self._read_errors, daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.events.append(json.loads(line))
-
-    def _read_errors(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.errors.append(line.rstrip("\n"))
 
     def send(self, command: dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -101,30 +64,14 @@ class OfflineKiosk:
             time.sleep(0.02)
         return len(self.seen(event)) >= count
 
-    def stop(self) -> int | None:
+    def _ask_to_stop(self) -> None:
         if self.process.stdin is not None:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()  # end of commands: the process stops
-        try:
-            code = self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = None
-        for thread in self._threads:
-            thread.join(5)
-        for pipe in (self.process.stdout, self.process.stderr):
-            if pipe is not None:
-                pipe.close()
-        return code
 
 
 def main(url: str, data_dir: str) -> int:
-    settings = load_settings(
-        data_dir=Path(data_dir),
-        database_url=url,
-        environ={"APP_TIMEZONE": "UTC", "SCHEDULER_ENABLED": "false"},
-        dotenv_path=Path(data_dir) / "no.env",
-    )
+    settings = child_settings(url, data_dir)
     app = build_app(settings)
     attendant = app.users.find_by_username(SYSTEM, "gate")
     actor = Actor(user_id=attendant.id, username=attendant.username, role=Role.ATTENDANT)

@@ -10,10 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
-from parking_desktop.bootstrap import build_app
-from parking_desktop.config import load_settings
 from parking_desktop.domain.clock import SystemClock
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import SYSTEM
@@ -25,9 +22,9 @@ from parking_desktop.services.kiosks.monitor import (
     is_connection_error,
 )
 from parking_desktop.services.kiosks.views import HeartbeatReport, LinkState
-from tests.conftest import truncate_all
 from tests.integration.failover_support import FreezableProxy
 from tests.integration.hardening_support import TcpProxy
+from tests.integration.proxied_support import proxied_app
 
 IDENTITY = KioskIdentity("k" * 36, "kiosk-1", "", "0.1.0")
 
@@ -113,19 +110,7 @@ def test_a_service_call_cut_off_from_the_database_is_a_connection_error(
 ) -> None:
     """What a kiosk page's failed call hands the monitor (report_failure) is recognised as the
     database being away; a refusal by the rules is not."""
-    truncate_all(pg_database_url)
-    server = make_url(pg_database_url)
-    proxy = TcpProxy(server.port or 5432).start()
-    url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = build_app(
-        load_settings(
-            data_dir=tmp_path / "data",
-            database_url=url,
-            environ={"APP_TIMEZONE": "UTC"},
-            dotenv_path=tmp_path / "no.env",
-        )
-    )
-    try:
+    with proxied_app(pg_database_url, tmp_path / "data", TcpProxy) as (app, proxy):
         with pytest.raises(DomainError) as refused:
             app.users.get(SYSTEM, 12345)
         assert not is_connection_error(refused.value)
@@ -133,9 +118,6 @@ def test_a_service_call_cut_off_from_the_database_is_a_connection_error(
         with pytest.raises(DomainError) as cut:
             app.users.get(SYSTEM, 1)
         assert is_connection_error(cut.value)
-    finally:
-        app.close()
-        proxy.cut()
 
 
 @pytest.mark.postgres
@@ -144,32 +126,21 @@ def test_a_pulled_cable_is_noticed_by_the_silent_heartbeat(
 ) -> None:
     """Nothing fails on a pulled cable (the proxy holds every byte, closes nothing): only the
     heartbeat's deadline tells. Forwarding again brings the kiosk back."""
-    truncate_all(pg_database_url)
-    server = make_url(pg_database_url)
-    proxy = FreezableProxy(server.port or 5432).start()
-    url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = build_app(
-        load_settings(
-            data_dir=tmp_path / "data",
-            database_url=url,
-            environ={"APP_TIMEZONE": "UTC"},
-            dotenv_path=tmp_path / "no.env",
+    with proxied_app(pg_database_url, tmp_path / "data", FreezableProxy) as (app, proxy):
+        link = build_link(
+            app.heartbeats, app.ctx.clock, tmp_path / "data", interval=0.3, deadline=0.6
         )
-    )
-    link = build_link(app.heartbeats, app.ctx.clock, tmp_path / "data", interval=0.3, deadline=0.6)
-    changes: list[LinkChange] = []
-    link.listeners.append(changes.append)
-    link.start()
-    try:
-        assert wait(lambda: link.last_beat is not None)
-        proxy.freeze()
-        assert wait(lambda: not link.online, 30)
-        assert "has not answered" in link.problem
-        proxy.thaw()
-        assert wait(lambda: link.online, 60)
-    finally:
-        proxy.thaw()
-        link.stop()
-        app.close()
-        proxy.cut()
+        changes: list[LinkChange] = []
+        link.listeners.append(changes.append)
+        link.start()
+        try:
+            assert wait(lambda: link.last_beat is not None)
+            proxy.freeze()
+            assert wait(lambda: not link.online, 30)
+            assert "has not answered" in link.problem
+            proxy.thaw()
+            assert wait(lambda: link.online, 60)
+        finally:
+            proxy.thaw()
+            link.stop()
     assert [c.state for c in changes] == [LinkState.OFFLINE, LinkState.ONLINE]

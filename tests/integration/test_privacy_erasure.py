@@ -30,11 +30,11 @@ from parking_desktop.domain.errors import (
     ValidationError,
 )
 from parking_desktop.domain.money import PaymentMethod, ReasonCode
-from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.exports.scope import ExportScope
 from parking_desktop.services.money.views import PaymentRequest
 from tests.conftest import database_rows
-from tests.integration.privacy_support import T0, app_with, stay
+from tests.integration.privacy_support import PASSWORD, T0, app_with, centre, person, stay
 
 NAME, USERNAME, EMAIL = "Zelda Quuxbridge", "zquux", "zelda.quux@example.org"
 PLATES = ("ZQX1234", "ZQX5678", "ZQX9012")
@@ -43,44 +43,17 @@ SECRETS = (NAME, USERNAME, EMAIL, *PLATES)
 
 def scene(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
     clock.set(T0)
-    m = app.users.create(
-        SYSTEM,
-        username="boss",
-        password="correct-horse-1",
-        role=Role.MANAGER,
-        email="boss@example.com",
-    )
-    manager = Actor(user_id=m.id, username="boss", role=Role.MANAGER)
-    z = app.users.create(
-        SYSTEM,
-        username=USERNAME,
-        password="correct-horse-1",
-        role=Role.DRIVER,
-        email=EMAIL,
-        full_name=NAME,
-    )
-    zelda = Actor(user_id=z.id, username=USERNAME, role=Role.DRIVER)
-    o = app.users.create(
-        SYSTEM,
-        username="otto",
-        password="correct-horse-1",
-        role=Role.DRIVER,
-        email="otto@example.com",
-        full_name="Otto Other",
-    )
-    lot = app.lots.create(
-        manager,
-        name="Centre",
-        address="1 Main St",
-        pin_code="75001",
-        price_per_hour="2.00",
-        number_of_spots=5,
-    )
-    stay(app, clock, manager, lot.id, PLATES[0], 1, driver_id=z.id)
-    stay(app, clock, manager, lot.id, "OTTO11", 1, driver_id=o.id)
-    app.users.authenticate(USERNAME, "correct-horse-1")
+    manager = person(app, "boss", Role.MANAGER, "boss@example.com")
+    zelda = person(app, USERNAME, Role.DRIVER, EMAIL, NAME)
+    otto = person(app, "otto", Role.DRIVER, "otto@example.com", "Otto Other")
+    zid = zelda.user_id
+    assert zid is not None
+    lot_id = centre(app, manager)
+    stay(app, clock, manager, lot_id, PLATES[0], 1, driver_id=zid)
+    stay(app, clock, manager, lot_id, "OTTO11", 1, driver_id=otto.user_id)
+    app.users.authenticate(USERNAME, PASSWORD)
     clock.set(T0 + timedelta(days=2))
-    booking = app.parking.reserve(zelda, lot.id, PLATES[1])
+    booking = app.parking.reserve(zelda, lot_id, PLATES[1])
     app.parking.park(zelda, booking.id)
     clock.set(T0 + timedelta(days=2, hours=3))
     app.parking.release(zelda, booking.id)
@@ -91,7 +64,7 @@ def scene(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
                 EmailOutbox(
                     idempotency_key=key,
                     kind="reminder",
-                    user_id=z.id,
+                    user_id=zid,
                     recipient=EMAIL,
                     subject=f"Hello {NAME}",
                     body_text=f"Dear {NAME}, {PLATES[0]}",
@@ -103,16 +76,16 @@ def scene(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
                 )
             )
     # Their own export, and a manager's export of everything (it names them too).
-    for actor, scope in ((manager, ExportScope.driver(z.id)), (manager, ExportScope.everything())):
+    for actor, scope in ((manager, ExportScope.driver(zid)), (manager, ExportScope.everything())):
         job = app.exports.request(actor, scope)
         assert app.exports.wait(job, 30)
         assert app.exports.status(manager, job).status == "completed"
     # Cached views of theirs.
-    app.stats.driver_summary(manager, z.id)
+    app.stats.driver_summary(manager, zid)
     app.stats.dashboard(manager)
     app.parking.open_reservation(zelda)
-    money_scene(app, clock, manager, lot.id, z.id)
-    return manager, zelda, lot.id
+    money_scene(app, clock, manager, lot_id, zid)
+    return manager, zelda, lot_id
 
 
 def money_scene(app: App, clock: FixedClock, manager: Actor, lot_id: int, driver_id: int) -> None:
@@ -120,8 +93,7 @@ def money_scene(app: App, clock: FixedClock, manager: Actor, lot_id: int, driver
     plate), the count is short and the reason names her, the manager's comment too, and the
     Z-report (listing her plate) is queued to the manager."""
     clock.set(T0 + timedelta(days=3))
-    a = app.users.create(SYSTEM, username="attie", password="correct-horse-1", role=Role.ATTENDANT)
-    attie = Actor(user_id=a.id, username="attie", role=Role.ATTENDANT)
+    attie = person(app, "attie", Role.ATTENDANT)
     shift = app.money.open_shift(attie, Decimal("20.00"), host="booth-1")
     app.parking.check_in(attie, lot_id, PLATES[2], driver_id=driver_id)
     clock.set(T0 + timedelta(days=3, hours=1))

@@ -6,9 +6,6 @@ without the headers. The CLI changes a driver's preferences and applies unsubscr
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from parking_desktop.bootstrap import App
@@ -16,9 +13,9 @@ from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.roles import Actor, Role
 from tests.integration.export_support import finished
 from tests.integration.jobs_support import add_driver
+from tests.integration.privacy_support import privacy_cli
 from tests.mail_support import SmtpServer
 
-ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = "unsubscribe@parking.example.com"
 
 
@@ -84,43 +81,28 @@ def test_without_an_unsubscribe_address_the_mails_go_without_headers(
     assert "My e-mail choices" in mail.part("text/plain")  # the kiosk way still shown
 
 
-def _cli(
-    data_dir: Path, db_url: str, *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PARKING_DATA_DIR")}
-    env.update({"APP_TIMEZONE": "Europe/Paris", "SCHEDULER_ENABLED": "false"})
-    return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data_dir), "--db", db_url, *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        input=stdin,
-    )
-
-
 def test_preference_commands(app: App, db_url: str, tmp_path: Path, manager: Actor) -> None:
     eve = add_driver(app, "eve")
     data = tmp_path / "cli"
-    shown = _cli(data, db_url, "user", "prefs", "--username", "eve")
+    shown = privacy_cli(data, db_url, "user", "prefs", "--username", "eve")
     assert shown.returncode == 0 and shown.stdout.strip() == (
         "eve: reminders on, monthly reports on."
     )
-    off = _cli(data, db_url, "user", "prefs", "--username", "eve", "--reminders", "off")
+    off = privacy_cli(data, db_url, "user", "prefs", "--username", "eve", "--reminders", "off")
     assert off.returncode == 0 and "reminders off, monthly reports on" in off.stdout
-    bad = _cli(data, db_url, "user", "prefs", "--username", "eve", "--reports", "maybe")
+    bad = privacy_cli(data, db_url, "user", "prefs", "--username", "eve", "--reports", "maybe")
     assert bad.returncode == 2
-    staff = _cli(data, db_url, "user", "prefs", "--username", "manager1", "--reports", "off")
+    staff = privacy_cli(data, db_url, "user", "prefs", "--username", "manager1", "--reports", "off")
     assert staff.returncode == 1 and staff.stderr.count("\n") == 1
     assert "Traceback" not in staff.stderr
     requests = "From: eve <EVE@example.com>\nunsubscribe\nstranger@example.org\n"
-    applied = _cli(data, db_url, "user", "unsubscribe", "--from", "-", stdin=requests)
+    applied = privacy_cli(data, db_url, "user", "unsubscribe", "--from", "-", stdin=requests)
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.startswith("1 driver unsubscribed")
     assert "stranger@example.org" in applied.stdout
     prefs = app.mail_preferences.get(manager, eve)
     assert (prefs.reminders, prefs.reports, prefs.source) == (False, False, "request")
-    nothing = _cli(data, db_url, "user", "unsubscribe", "--from", "-", stdin="no address here")
+    nothing = privacy_cli(
+        data, db_url, "user", "unsubscribe", "--from", "-", stdin="no address here"
+    )
     assert nothing.returncode == 1 and "No e-mail address" in nothing.stderr

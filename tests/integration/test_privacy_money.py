@@ -18,36 +18,19 @@ from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
 from parking_desktop.domain.errors import ConflictError
-from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.accounts.erasure import unpaid_balance
 from parking_desktop.services.money.exceptions import SELF_SERVICE
 from tests.conftest import database_rows
-from tests.integration.privacy_support import T0, app_with, stay
+from tests.integration.privacy_support import T0, app_with, centre, person, stay
 from tests.integration.test_privacy_erasure import traces
 
 
 def people(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
     clock.set(T0)
-    m = app.users.create(SYSTEM, username="boss", password="correct-horse-1", role=Role.MANAGER)
-    manager = Actor(user_id=m.id, username="boss", role=Role.MANAGER)
-    z = app.users.create(
-        SYSTEM,
-        username="zquux",
-        password="correct-horse-1",
-        role=Role.DRIVER,
-        email="zelda.quux@example.org",
-        full_name="Zelda Quuxbridge",
-    )
-    zelda = Actor(user_id=z.id, username="zquux", role=Role.DRIVER)
-    lot = app.lots.create(
-        manager,
-        name="Centre",
-        address="1 Main St",
-        pin_code="75001",
-        price_per_hour="2.00",
-        number_of_spots=5,
-    )
-    return manager, zelda, lot.id
+    manager = person(app, "boss", Role.MANAGER)
+    zelda = person(app, "zquux", Role.DRIVER, "zelda.quux@example.org", "Zelda Quuxbridge")
+    return manager, zelda, centre(app, manager)
 
 
 def self_service_stay(app: App, clock: FixedClock, zelda: Actor, lot_id: int, day: int) -> None:

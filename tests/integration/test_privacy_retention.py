@@ -18,11 +18,11 @@ from parking_desktop.adapters.db.models_mail import EmailOutbox
 from parking_desktop.adapters.passwords import Argon2Hasher
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.clock import FixedClock
-from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.services.mail.monthly_report import Month, preview_report
 from parking_desktop.services.parking.search import ReservationFilter
 from parking_desktop.services.privacy.retention import RetentionPolicy, RetentionService
-from tests.integration.privacy_support import T0, app_with, stay
+from tests.integration.privacy_support import T0, app_with, centre, person, stay
 
 OLD = ("OLD1AA", "OLD2BB", "OLD3CC")
 NEW = ("NEW1DD", "NEW2EE")
@@ -30,38 +30,17 @@ NEW = ("NEW1DD", "NEW2EE")
 
 def history(app: App, clock: FixedClock) -> tuple[Actor, Actor, int]:
     clock.set(T0)
-    view = app.users.create(
-        SYSTEM,
-        username="boss",
-        password="correct-horse-1",
-        role=Role.MANAGER,
-        email="boss@example.com",
-    )
-    manager = Actor(user_id=view.id, username="boss", role=Role.MANAGER)
-    d = app.users.create(
-        SYSTEM,
-        username="dora",
-        password="correct-horse-1",
-        role=Role.DRIVER,
-        email="dora@example.com",
-    )
-    driver = Actor(user_id=d.id, username="dora", role=Role.DRIVER)
-    lot = app.lots.create(
-        manager,
-        name="Centre",
-        address="1 Main St",
-        pin_code="75001",
-        price_per_hour="2.50",
-        number_of_spots=5,
-    )
+    manager = person(app, "boss", Role.MANAGER, "boss@example.com")
+    driver = person(app, "dora", Role.DRIVER, "dora@example.com")
+    lot_id = centre(app, manager, price="2.50")
     for i, plate in enumerate(OLD):  # days 0..2: older than 60 days at day 100
-        stay(app, clock, manager, lot.id, plate, i, driver_id=d.id if i == 0 else None)
+        stay(app, clock, manager, lot_id, plate, i, driver_id=driver.user_id if i == 0 else None)
     for i, plate in enumerate(NEW):  # days 50..51: younger
-        stay(app, clock, manager, lot.id, plate, 50 + i, driver_id=d.id)
+        stay(app, clock, manager, lot_id, plate, 50 + i, driver_id=driver.user_id)
     clock.set(T0 + timedelta(days=99))
-    app.parking.check_in(manager, lot.id, "OPEN9ZZ")  # open: never masked
+    app.parking.check_in(manager, lot_id, "OPEN9ZZ")  # open: never masked
     clock.set(T0 + timedelta(days=100))
-    return manager, driver, lot.id
+    return manager, driver, lot_id
 
 
 def figures(app: App, manager: Actor, driver: Actor) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -20,6 +21,8 @@ from parking_desktop.ui.common.ops import live_ops, wait_for_workers
 from parking_desktop.ui.common.qtapp import ensure_qapplication
 from parking_desktop.ui.desktop.mainwindow import MainWindow
 from parking_desktop.ui.desktop.screen import Screen, SignedIn
+from tests.integration.hardening_support import TcpProxy
+from tests.integration.proxied_support import proxied_app
 
 S = TypeVar("S", bound=Screen)
 
@@ -120,3 +123,11 @@ def make_lot(app: App, manager: Actor, name: str = "Central Station", spots: int
 
 def wait_for(qtbot: QtBot, condition: Callable[[], object], timeout: int = 15_000) -> None:
     qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
+
+
+@pytest.fixture
+def proxied(pg_database_url: str, tmp_path: Path) -> Iterator[tuple[App, TcpProxy]]:
+    """An App on the emptied PostgreSQL database through a TCP proxy the test can cut."""
+    data_dir = tmp_path / "kiosk"
+    with proxied_app(pg_database_url, data_dir, TcpProxy, SCHEDULER_ENABLED="false") as pair:
+        yield pair

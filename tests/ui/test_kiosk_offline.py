@@ -3,48 +3,21 @@ the kiosk and PostgreSQL is cut and restored (no mock of the driver or the monit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy.engine import make_url
 
-from parking_desktop.bootstrap import App, build_app
-from parking_desktop.config import load_settings
+from parking_desktop.bootstrap import App
 from parking_desktop.services.kiosks.link import build_link
 from parking_desktop.services.kiosks.monitor import ConnectionMonitor
 from parking_desktop.services.kiosks.views import Seen
 from parking_desktop.ui.common.ops import wait_for_workers
 from parking_desktop.ui.kiosk.link_banner import OFFLINE_TEXT, back_text
 from parking_desktop.ui.kiosk.window import KioskWindow
-from tests.conftest import truncate_all
 from tests.integration.hardening_support import TcpProxy
 from tests.ui.test_kiosk_support import LONG
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def proxied(pg_database_url: str, tmp_path: Path) -> Iterator[tuple[App, TcpProxy]]:
-    truncate_all(pg_database_url)
-    server = make_url(pg_database_url)
-    proxy = TcpProxy(server.port or 5432).start()
-    url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = build_app(
-        load_settings(
-            data_dir=tmp_path / "kiosk",
-            database_url=url,
-            environ={"APP_TIMEZONE": "UTC", "SCHEDULER_ENABLED": "false"},
-            dotenv_path=tmp_path / "no.env",
-        )
-    )
-    try:
-        yield app, proxy
-    finally:
-        app.close()
-        proxy.cut()
 
 
 def test_the_kiosk_shows_offline_when_the_database_is_cut_and_back_after(

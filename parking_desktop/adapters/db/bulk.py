@@ -9,9 +9,7 @@ other column type (so tables added later still copy correctly)."""
 from __future__ import annotations
 
 import json
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from itertools import islice
@@ -19,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.engine import Dialect
+
+from parking_desktop.adapters.db.stream import read_ahead
 
 Encoder = Callable[[Any], Any]
 BATCH_ROWS = 20_000
@@ -125,46 +125,18 @@ def bulk_insert(connection: Connection, table: Table | str, columns: Sequence[st
     return written
 
 
-_END = object()
-
-
 def prefetched_batches(rows: Iterable[Sequence[Any]], batch_rows: int,
                        ahead: int = 2) -> Iterator[list[Sequence[Any]]]:
     """Lists of up to ``batch_rows`` rows, read from ``rows`` on a helper thread. An error
     while producing is raised here, in the consumer; a consumer that stops early stops the
     producer too."""
-    ready: queue.Queue[Any] = queue.Queue(maxsize=ahead)
-    stop = threading.Event()
 
-    def offer(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def batched() -> Generator[list[Sequence[Any]], None, None]:
+        iterator = iter(rows)
+        while batch := list(islice(iterator, batch_rows)):
+            yield batch
 
-    def produce() -> None:
-        try:
-            iterator = iter(rows)
-            while batch := list(islice(iterator, batch_rows)):
-                if not offer(batch):
-                    return
-            offer(_END)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            offer(exc)
-
-    worker = threading.Thread(target=produce, name="bulk-rows", daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+    return read_ahead(batched(), ahead, name="bulk-rows")
 
 
 @contextmanager

@@ -14,11 +14,12 @@ import threading
 from collections.abc import Generator, Mapping
 from datetime import UTC, datetime
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 Batches = Generator[list[tuple[Any, ...]], None, None]
+T = TypeVar("T")
 _END = object()
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 _cursors = count(1)
@@ -56,12 +57,13 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def read_ahead(batches: Batches, ahead: int = 2) -> Batches:
+def read_ahead(batches: Generator[T, None, None], ahead: int = 2,
+               name: str = "stream-rows") -> Generator[T, None, None]:
     """``batches`` read on a helper thread, up to ``ahead`` batches before they are used: both
-    drivers let go of the GIL while the database works, so the next batch is read while this
-    one is priced, on the second core. An error while reading is raised here; a consumer that
-    stops early (closes this generator) stops the reader, which closes ``batches`` (and its
-    cursor) on its own thread."""
+    drivers let go of the GIL while the database works, so the next batch is read (or, for
+    ``bulk``, produced) while this one is used, on the second core. An error while reading is
+    raised here; a consumer that stops early (closes this generator) stops the reader, which
+    closes ``batches`` (and its cursor) on its own thread."""
     ready: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
@@ -85,7 +87,7 @@ def read_ahead(batches: Batches, ahead: int = 2) -> Batches:
         finally:
             batches.close()
 
-    worker = threading.Thread(target=produce, name="stream-rows", daemon=True)
+    worker = threading.Thread(target=produce, name=name, daemon=True)
     worker.start()
     try:
         while (item := ready.get()) is not _END:

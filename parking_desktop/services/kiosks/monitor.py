@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
+from parking_desktop.adapters.db.lost import is_connection_error as is_connection_error
 from parking_desktop.domain.clock import Clock
 from parking_desktop.files import atomic_write
 from parking_desktop.services.kiosks.views import HeartbeatReport, LinkState
@@ -57,21 +56,6 @@ class LinkChange:
     ops_waiting: int
     reason: str
     detected_after: float | None = None  # seconds from the last good beat (offline only)
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    """The database could not be talked to (not: it refused the request). Services raise
-    their own one-line errors ``from None``; the driver's error is still the context."""
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            return False
-        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
-            return True
-        if isinstance(seen, OperationalError | InterfaceError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _one_line(exc: BaseException) -> str:

@@ -31,7 +31,7 @@ from parking_desktop.domain.money import (
     ReceiptData,
     split_vat,
 )
-from parking_desktop.domain.roles import SYSTEM, Actor, Role
+from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager, require_self_or_staff, require_staff
 from parking_desktop.services.mail.outbox import OutgoingMail
@@ -51,7 +51,7 @@ from parking_desktop.services.money.payments import (
 )
 from parking_desktop.services.money.policy import MoneyPolicy
 from parking_desktop.services.money.receipts import receipt_label
-from parking_desktop.services.money.shifts import QueueMail, ShiftService
+from parking_desktop.services.money.shifts import QueueMail, ShiftService, manager_addresses
 from parking_desktop.services.money.views import (
     DigestSummary,
     ExceptionFilter,
@@ -403,16 +403,7 @@ class MoneyService(ShiftService):
         if self.queue_mail is None:
             return DigestSummary(day, len(found), 0)
         with self.ctx.write("outbox") as session:
-            managers = session.execute(
-                select(User.id, User.email)
-                .where(
-                    User.role == Role.MANAGER.value,
-                    User.is_active.is_(True),
-                    User.email.is_not(None),
-                )
-                .order_by(User.id)
-            ).all()
-            for manager_id, address in managers:
+            for manager_id, address in manager_addresses(session):
                 self.queue_mail(
                     session,
                     OutgoingMail(

@@ -54,6 +54,16 @@ QueueMail = Callable[[Session, OutgoingMail], object]
 RenderPdf = Callable[[ShiftReport], bytes]
 
 
+def manager_addresses(session: Session) -> list[tuple[int, str]]:
+    """(id, email) of the active managers who have an address: who money mail goes to."""
+    rows = session.execute(
+        select(User.id, User.email)
+        .where(User.role == Role.MANAGER.value, User.is_active.is_(True), User.email.is_not(None))
+        .order_by(User.id)
+    ).all()
+    return [(int(manager_id), str(address)) for manager_id, address in rows]
+
+
 def _amount(raw: Decimal, what: str) -> Decimal:
     if not raw.is_finite() or raw < 0 or raw >= MAX_FLOAT:
         raise ValidationError(f"{what} must be an amount of at least 0.")
@@ -459,15 +469,8 @@ class ShiftService:
             files = (
                 attachment(f"z-report-{report.shift_id}.txt", "text/plain", text.encode("utf-8")),
             )
-        managers = session.execute(
-            select(User.id, User.email)
-            .where(
-                User.role == Role.MANAGER.value, User.is_active.is_(True), User.email.is_not(None)
-            )
-            .order_by(User.id)
-        ).all()
         day = f"{report.opened_at:%Y-%m-%d}"
-        for manager_id, address in managers:
+        for manager_id, address in manager_addresses(session):
             self.queue_mail(
                 session,
                 OutgoingMail(
