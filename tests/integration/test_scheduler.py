@@ -59,11 +59,11 @@ def test_jobs_and_next_runs_in_the_site_time_zone(
 ) -> None:
     scheduler.start(catch_up=False)
     jobs = {j.name: j for j in scheduler.jobs(manager)}
-    assert list(jobs) == ["daily_reminder", "monthly_report", "cleanup_exports", "no_shows",
-                          "outbox_dispatch", "exceptions_digest"]
+    assert list(jobs) == ["daily_reminder", "monthly_report", "cleanup_exports", "retention",
+                          "no_shows", "outbox_dispatch", "exceptions_digest"]
     assert [j.schedule for j in jobs.values()] == [
-        "daily at 18:00", "monthly on day 1 at 09:00", "daily at 02:00", "every 5 minutes",
-        "every minute", "daily at 07:00"]
+        "daily at 18:00", "monthly on day 1 at 09:00", "daily at 02:00", "daily at 02:00",
+        "every 5 minutes", "every minute", "daily at 07:00"]
     reminder = jobs["daily_reminder"].next_run
     assert reminder is not None
     local = reminder.astimezone(PARIS)

@@ -91,7 +91,7 @@ def test_check_in_and_out_while_cut_off_then_the_journal_is_sent(
             lambda: checkout.pages.currentWidget() is checkout.confirm_page, timeout=10_000
         )
         wait_idle(qtbot, window)
-        assert checkout.fee_text() == "2.50"  # the one-hour minimum at the synced price
+        assert checkout.fee_text() == "€2.50"  # the one-hour minimum at the synced price
         qtbot.mouseClick(checkout.confirm_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: window.current.name == "receipt", timeout=10_000)
         assert window.screens["receipt"].grid.text("Receipt no.") == "offline 1"

@@ -330,6 +330,9 @@ class ReceiptScreen(KioskScreen):
         if layout is not None:
             # The gaps shrink with the text: a long stay's fee lines fit at 1024x768 too.
             layout.setSpacing(max(4, round(12 * factor)))
+            # So do the card's top and bottom margins: a receipt with its payment, number and
+            # six fee lines must still fit at 1024x768 without a scroll bar.
+            layout.setContentsMargins(44, round(30 * factor), 44, round(34 * factor))
             # A wrapped line's height depends on the width; the box layouts around the card
             # would otherwise give the headline one line. Its height for the card's width:
             margins = layout.contentsMargins()
