@@ -352,11 +352,12 @@ KIOSK_SHOTS: list[tuple[str, Builder, tuple[int, int]]] = [
 
 def shrink_png(path: Path) -> None:
     """With ImageMagick installed, a 256-colour PNG: half the size, the same to the eye for
-    flat screens (the repository keeps dozens of them). Without it the file stays as it is."""
+    flat screens (the repository keeps dozens of them). Without it, or when a `convert` on
+    the PATH is not ImageMagick and refuses, the file stays as it is."""
     convert = shutil.which("convert")
     if convert is not None:
         subprocess.run([convert, str(path), "-colors", "256", "+dither", f"PNG8:{path}"],
-                       check=True, capture_output=True)
+                       check=False, capture_output=True)
 
 
 def render(studio: Studio, name: str, builder: Builder, size: tuple[int, int],

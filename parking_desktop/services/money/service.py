@@ -34,7 +34,6 @@ from parking_desktop.domain.money import (
 from parking_desktop.domain.roles import SYSTEM, Actor
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_manager, require_self_or_staff, require_staff
-from parking_desktop.services.mail.outbox import OutgoingMail
 from parking_desktop.services.money.documents import receipt_document
 from parking_desktop.services.money.exceptions import (
     exception_view,
@@ -51,7 +50,7 @@ from parking_desktop.services.money.payments import (
 )
 from parking_desktop.services.money.policy import MoneyPolicy
 from parking_desktop.services.money.receipts import receipt_label
-from parking_desktop.services.money.shifts import QueueMail, ShiftService, manager_addresses
+from parking_desktop.services.money.shifts import QueueMail, ShiftService
 from parking_desktop.services.money.views import (
     DigestSummary,
     ExceptionFilter,
@@ -399,24 +398,14 @@ class MoneyService(ShiftService):
             f"{self.policy.site_name}: exceptions of {day:%A %d %B %Y} "
             f"({len(found)})\n\n" + "\n".join(lines) + "\n"
         )
-        queued = 0
-        if self.queue_mail is None:
-            return DigestSummary(day, len(found), 0)
         with self.ctx.write("outbox") as session:
-            for manager_id, address in manager_addresses(session):
-                self.queue_mail(
-                    session,
-                    OutgoingMail(
-                        recipient=str(address),
-                        subject=f"Exceptions of {day:%d %b %Y}: {len(found)}",
-                        text=text,
-                        html=None,
-                        kind="exceptions_digest",
-                        idempotency_key=f"exceptions-digest:{day.isoformat()}:{manager_id}",
-                        user_id=int(manager_id),
-                    ),
-                )
-                queued += 1
+            queued = self._mail_managers(
+                session,
+                subject=f"Exceptions of {day:%d %b %Y}: {len(found)}",
+                text=text,
+                kind="exceptions_digest",
+                key=f"exceptions-digest:{day.isoformat()}",
+            )
         return DigestSummary(day, len(found), queued)
 
     def _digest_line(self, e: ExceptionView) -> str:

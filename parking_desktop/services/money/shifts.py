@@ -470,17 +470,42 @@ class ShiftService:
                 attachment(f"z-report-{report.shift_id}.txt", "text/plain", text.encode("utf-8")),
             )
         day = f"{report.opened_at:%Y-%m-%d}"
-        for manager_id, address in manager_addresses(session):
+        self._mail_managers(
+            session,
+            subject=f"Z-report: shift {report.shift_id}, {report.attendant}, {day}",
+            text=text,
+            kind="shift_report",
+            key=f"z-report:{report.shift_id}",
+            attachments=files,
+        )
+
+    def _mail_managers(
+        self,
+        session: Session,
+        *,
+        subject: str,
+        text: str,
+        kind: str,
+        key: str,
+        attachments: tuple[dict[str, Any], ...] = (),
+    ) -> int:
+        """Queue one mail per active manager with an address (keyed ``key:manager id``, so a
+        second run queues nothing); returns how many were queued."""
+        if self.queue_mail is None:
+            return 0
+        addresses = manager_addresses(session)
+        for manager_id, address in addresses:
             self.queue_mail(
                 session,
                 OutgoingMail(
-                    recipient=str(address),
-                    subject=f"Z-report: shift {report.shift_id}, {report.attendant}, {day}",
+                    recipient=address,
+                    subject=subject,
                     text=text,
                     html=None,
-                    kind="shift_report",
-                    idempotency_key=f"z-report:{report.shift_id}:{manager_id}",
-                    user_id=int(manager_id),
-                    attachments=files,
+                    kind=kind,
+                    idempotency_key=f"{key}:{manager_id}",
+                    user_id=manager_id,
+                    attachments=attachments,
                 ),
             )
+        return len(addresses)

@@ -26,7 +26,7 @@ from parking_desktop.domain.tariffs import (
 )
 from parking_desktop.domain.tariffs.model import SINCE_ALWAYS
 from parking_desktop.services.context import ServiceContext
-from parking_desktop.services.guards import require_manager
+from parking_desktop.services.guards import require_manager, require_self_or_staff
 from parking_desktop.services.tariffs import simulation, store
 from parking_desktop.services.tariffs.simulation import Cancelled, Progress, SimulationResult
 
@@ -100,6 +100,20 @@ class TariffService:
             raise ValidationError("The end of the stay is before its start.")
         with self.ctx.read() as session:
             version = store.in_force(session, _lot(session, lot_id), arrived)[1]
+        return store.price(version, arrived, left, self.ctx.tz)
+
+    def completed_stay(self, actor: Actor, reservation_id: int) -> PricedStay | None:
+        """A completed stay priced again by the version it recorded (a stay from before
+        tariffs: the flat rule at its own price), with its lines; None while it is open."""
+        with self.ctx.read() as session:
+            r = session.get(Reservation, reservation_id)
+            if r is None:
+                raise NotFoundError("No such reservation.")
+            require_self_or_staff(actor, r.user_id, "see how a fee was made")
+            if r.parked_at is None or r.left_at is None:
+                return None
+            version = store.version_of(session, r)[1]
+            arrived, left = r.parked_at, r.left_at
         return store.price(version, arrived, left, self.ctx.tz)
 
     # --- changing ---------------------------------------------------------------------------

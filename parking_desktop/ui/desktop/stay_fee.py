@@ -2,22 +2,20 @@
 thread (it asks the services).
 
 - A car still parked: the service's quote, with its lines (the fee if it left now).
-- A completed stay: the lot's tariff version in force when the car parked (what the stay was
-  charged by) priced again by the rate engine. The lines are shown only if they add up to the
-  fee that was charged; otherwise (a stay from before tariffs, priced by the flat rule) one
-  line, its billed hours at its price, or the fee as charged."""
+- A completed stay: the tariff service prices it again by the version it recorded (what it
+  was charged by). The lines are shown only if they add up to the fee that was charged;
+  otherwise (a discount or a waiver) one line, its billed hours at its price, or the fee as
+  charged."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from parking_desktop.bootstrap import App
 from parking_desktop.domain.fee import compute_fee
 from parking_desktop.domain.roles import Actor
 from parking_desktop.domain.states import BookingStatus
-from parking_desktop.domain.tariffs import TariffVersion, quote
 from parking_desktop.services.views import ReservationView
 from parking_desktop.ui.common.fee_lines import fee_rows, flat_line
 
@@ -38,22 +36,12 @@ def stay_fee(app: App, actor: Actor, view: ReservationView) -> StayFee:
         return StayFee(fee_rows(priced.lines, cost=priced.cost, single=single), priced.cost, True)
     if view.left_at is None or view.cost is None:
         return StayFee([], view.cost)
-    version = _version_at(app, view.lot_id, view.parked_at)
-    if version is not None:
-        priced_stay = quote(version, view.parked_at, view.left_at, app.ctx.tz)
-        if priced_stay.total == view.cost:
-            return StayFee(fee_rows(priced_stay.lines), view.cost)
+    priced_stay = app.tariffs.completed_stay(actor, view.id)
+    if priced_stay is not None and priced_stay.total == view.cost:
+        return StayFee(fee_rows(priced_stay.lines), view.cost)
     flat = compute_fee(view.left_at - view.parked_at, view.price_per_hour)
     single = (
         flat_line(flat.hours, view.price_per_hour) if flat.cost == view.cost else "fee as charged"
     )
     return StayFee(fee_rows((), cost=view.cost, single=single), view.cost)
 
-
-def _version_at(app: App, lot_id: int, moment: datetime) -> TariffVersion | None:
-    """The version in force at ``moment``: the last one in force from then or before."""
-    found: TariffVersion | None = None
-    for stored in app.tariffs.versions(lot_id):  # oldest first
-        if stored.effective_from <= moment:
-            found = stored.version
-    return found
