@@ -289,6 +289,9 @@ COMPACT = (1024, 768)
 SIZES = {"-1024": COMPACT, "": SMALL, "-1920": LARGE}  # file-name suffix -> window size
 
 
+_SHIFT_CLOSED: list[int] = []
+
+
 def shifts_with_detail(studio: Studio) -> QWidget:
     """A closed shift with a cash difference, chosen: its payments, count and Z-report."""
     from parking_desktop.domain.money import PaymentMethod, ReasonCode
@@ -296,17 +299,20 @@ def shifts_with_detail(studio: Studio) -> QWidget:
 
     app = studio.app
     attendant = studio.session("attendant").actor
-    if app.money.current_shift(attendant) is None:
-        app.money.open_shift(attendant, Decimal("150"))
-    shift = app.money.current_shift(attendant)
-    assert shift is not None
-    lot = app.lots.search()[0]
-    for plate, method in (("SHOT1", PaymentMethod.CASH), ("SHOT2", PaymentMethod.CARD)):
-        app.parking.check_in(attendant, lot.id, plate)
-        app.money.check_out(attendant, plate, PaymentRequest(method=method))
-    count = app.money.cash_count(attendant, shift.id)
-    app.money.close_shift(attendant, shift.id, count.expected - Decimal("2"),
-                          reason="coins dropped behind the till", code=ReasonCode.STAFF_ERROR)
+    if not _SHIFT_CLOSED:  # once for all sizes: one closed shift, one cash difference
+        if app.money.current_shift(attendant) is None:
+            app.money.open_shift(attendant, Decimal("150"))
+        shift = app.money.current_shift(attendant)
+        assert shift is not None
+        lot = app.lots.search()[0]
+        for plate, method in (("SHOT1", PaymentMethod.CASH), ("SHOT2", PaymentMethod.CARD)):
+            app.parking.check_in(attendant, lot.id, plate)
+            app.money.check_out(attendant, plate, PaymentRequest(method=method))
+        count = app.money.cash_count(attendant, shift.id)
+        app.money.close_shift(attendant, shift.id, count.expected - Decimal("2"),
+                              reason="coins dropped behind the till",
+                              code=ReasonCode.STAFF_ERROR)
+        _SHIFT_CLOSED.append(shift.id)
     window, screen = _main_window(studio, "shifts")
     screen.table.selectRow(0)
     studio.wait(lambda: screen.payments.rowCount() > 0)
