@@ -63,6 +63,7 @@ from parking_desktop.adapters.passwords import Argon2Hasher  # noqa: E402
 from parking_desktop.bootstrap import App, build_app  # noqa: E402
 from parking_desktop.config import load_settings  # noqa: E402
 from parking_desktop.domain.clock import FixedClock  # noqa: E402
+from parking_desktop.domain.fee import money  # noqa: E402
 from parking_desktop.domain.roles import SYSTEM  # noqa: E402
 from parking_desktop.services.demo.demo import DemoLoader, DemoOptions  # noqa: E402
 from parking_desktop.services.mail import monthly_report as mr  # noqa: E402
@@ -159,16 +160,16 @@ def per_driver_report(session: Session, month: mr.Month, tz: Any,
                                      left_at=left_utc,
                                      hours=mr._hours(Decimal((left_utc - parked_utc)
                                                              .total_seconds())),
-                                     cost=mr.money(amount)))
+                                     cost=money(amount)))
     best = min(visits.items(), key=lambda item: (-item[1], item[0]))
     return mr.MonthlyReport(
         user_id=recipient.user_id, username=recipient.username, full_name=recipient.full_name,
         email=recipient.email, month=month, timezone=tz.key, bookings=len(stays),
-        total_spent=mr.money(spent), hours_parked=mr._hours(seconds),
+        total_spent=money(spent), hours_parked=mr._hours(seconds),
         most_used_lot=best[0], most_used_lot_visits=best[1], last_bookings=tuple(lines),
-        spending_by_lot=tuple(sorted(((n, mr.money(a)) for n, a in by_lot.items()),
+        spending_by_lot=tuple(sorted(((n, money(a)) for n, a in by_lot.items()),
                                      key=lambda item: (-item[1], item[0]))),
-        daily_spending=tuple((d, mr.money(by_day[d]) if d in by_day else mr.ZERO)
+        daily_spending=tuple((d, money(by_day[d]) if d in by_day else mr.ZERO)
                              for d in days))
 
 
@@ -233,7 +234,7 @@ def measure(kind: str, drivers: int, folder: Path, args: argparse.Namespace) -> 
             # --- monthly report -------------------------------------------------------------
             month = mr.Month.previous(NOW, app.ctx.tz)
             with app.db.read() as session:
-                recipients = mr._recipients(session)
+                recipients = mr.recipients_of(session)
             everyone = len(recipients) <= args.reference_all
             sample = (recipients if everyone else
                       sorted(random.Random(7).sample(recipients, min(args.reference_sample,

@@ -19,12 +19,8 @@ from parking_desktop.jobs.schedules import DailyAt, Every, EveryMinutes, Monthly
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.exports.cleanup import CleanupSummary, cleanup_exports
 from parking_desktop.services.mail.batches import MailQueue
-from parking_desktop.services.mail.monthly_report import (
-    Month,
-    MonthlyReport,
-    count_to_report,
-    run_monthly_report,
-)
+from parking_desktop.services.mail.monthly_report import Month, MonthlyReport, count_to_report
+from parking_desktop.services.mail.monthly_run import ReportWorkers, run_monthly_report
 from parking_desktop.services.mail.reminders import Reminder, count_to_remind, run_daily_reminder
 from parking_desktop.services.money.views import DigestSummary
 from parking_desktop.services.parking.no_shows import NoShowSummary
@@ -98,6 +94,8 @@ class JobDeps:
     ctx: ServiceContext
     reminder_queue: MailQueue[Reminder]
     monthly_queue: MailQueue[MonthlyReport]
+    # Worker processes for a monthly report to many drivers (None: always in this process).
+    monthly_workers: Callable[[], ReportWorkers] | None = None
     # The outbox dispatcher; its argument says when to stop (between mails).
     dispatch: Callable[[Callable[[], bool]], dict[str, Any]] | None = None
     # The export feature's cleanup (it also removes stray temporary files); by default the
@@ -162,8 +160,9 @@ def build_specs(settings: Settings, deps: JobDeps) -> dict[str, JobSpec]:
 
     def monthly(run: RunContext) -> JobOutcome:
         assert run.period is not None
+        workers = deps.monthly_workers() if deps.monthly_workers is not None else None
         summary = run_monthly_report(ctx, deps.monthly_queue, Month.parse(run.period),
-                                     heartbeat=run.heartbeat)
+                                     heartbeat=run.heartbeat, workers=workers)
         return JobOutcome(summary.as_counts(), summary.text())
 
     def cleanup(run: RunContext) -> JobOutcome:

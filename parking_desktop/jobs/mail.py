@@ -5,6 +5,7 @@ job's activity rows; the outbox's idempotency keys turn a repeat into a no-op.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from parking_desktop.services.mail.batches import JobMail, Recipient, StoreMails
 from parking_desktop.services.mail.email import EmailService
 from parking_desktop.services.mail.monthly_report import MonthlyReport
+from parking_desktop.services.mail.monthly_run import ReportWorkers
 from parking_desktop.services.mail.outbox import OutgoingMail
 from parking_desktop.services.mail.reminders import Reminder
 
@@ -48,6 +50,24 @@ class MonthlyReportQueue:
         built = [self.email.build_monthly_report(m.recipient, m.payload, key=m.idempotency_key)
                  for m in mails]
         return _store(self.email, built)
+
+
+# More report processes than this gain little: each reads the month again, and on SQLite they
+# take turns to write.
+MAX_REPORT_PROCESSES = 4
+
+
+def report_workers(email: EmailService) -> ReportWorkers:
+    """How a monthly report to many drivers is spread over processes: one per core (up to
+    MAX_REPORT_PROCESSES); one only for a database other processes cannot open (in memory)."""
+    url = email.ctx.db.url
+    shared = ":memory:" not in url and "mode=memory" not in url
+    folder = email.renderer.directory
+    return ReportWorkers(
+        url=url,
+        processes=min(MAX_REPORT_PROCESSES, os.cpu_count() or 1) if shared else 1,
+        site_fields=email.site_fields(), sender=email.sender(),
+        templates=str(folder) if folder is not None else None)
 
 
 def render_report_html(email: EmailService, report: MonthlyReport) -> str:

@@ -33,6 +33,7 @@ from parking_desktop.jobs.mail import (
     ReminderQueue,
     dispatch_counts,
     render_report_html,
+    report_workers,
 )
 from parking_desktop.jobs.runner import JobRunner, heartbeat_every
 from parking_desktop.jobs.scheduler import SWEEP_EVERY, SchedulerService
@@ -155,6 +156,7 @@ def build_scheduler(
         ctx=ctx,
         reminder_queue=ReminderQueue(email),
         monthly_queue=MonthlyReportQueue(email),
+        monthly_workers=lambda: report_workers(email),
         dispatch=lambda should_stop: dispatch_counts(email, should_stop),
         exceptions_digest=exceptions_digest,
     )

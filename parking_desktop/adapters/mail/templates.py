@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
 
 from parking_desktop.adapters.mail import preinline
 from parking_desktop.adapters.mail.charts import bars, text_bar
@@ -36,6 +38,33 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "templates"
 
 
+class FragmentCache:
+    """A macro's output kept by its arguments: a monthly report draws ~30 chart cells, and
+    across a hundred thousand reports most of them are the same cell (an empty day, the same
+    amount on the same day). The macro stays in the template; only its repeats are skipped.
+    The arguments must be hashable and the macro's output must depend on them alone."""
+
+    LIMIT = 50_000  # cells; emptied when full (a month's reports repeat the same few)
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[Any, ...], Any] = {}
+
+    def call(self, macro: Any, *args: Any) -> Any:
+        # The macro's compiled code identifies it across renders (the Macro object may not).
+        key = (macro._func.__code__, *args)
+        found = self._kept.get(key)
+        if found is None:
+            if len(self._kept) >= self.LIMIT:
+                self._kept.clear()
+            found = self._kept[key] = macro(*args)
+        return found
+
+    def each(self, macro: Any, items: Iterable[Any], *args: Any) -> Markup:
+        """``macro(item, *args)`` for every item, joined: one call from the template for a
+        whole row (a call from a template costs more than the lookup)."""
+        return Markup("".join([self.call(macro, item, *args) for item in items]))
+
+
 @dataclass(frozen=True)
 class RenderedMail:
     html: str
@@ -52,6 +81,12 @@ class MailRenderer:
         self._templates: dict[str, Template] = {}
         self._inline_at_load = inline_at_load  # False: every mail is inlined (tests compare)
         self.preinlined = False  # True once the CSS is in the templates themselves
+        self._fragments = FragmentCache()
+
+    @property
+    def directory(self) -> Path | None:
+        """The templates folder given (None: the one shipped with the program)."""
+        return self._directory
 
     @property
     def env(self) -> Environment:
@@ -94,6 +129,7 @@ class MailRenderer:
         env.filters["hours"] = _hours
         env.globals["bars"] = bars
         env.globals["text_bar"] = text_bar
+        env.globals["memo_each"] = self._fragments.each
         return env
 
     def names(self) -> list[str]:

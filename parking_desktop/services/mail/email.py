@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import User
-from parking_desktop.adapters.mail.charts import bars
 from parking_desktop.adapters.mail.message import attachment
 from parking_desktop.adapters.mail.templates import MailRenderer
 from parking_desktop.adapters.notifiers.base import NotifyResult
@@ -40,12 +39,10 @@ from parking_desktop.services.mail.messages import (
     ExportJobInfo,
     MailUser,
     MonthlyReportLike,
-    days_of_month,
-    month_start,
     recipient_address,
     user_id,
-    weeks,
 )
+from parking_desktop.services.mail.monthly_mail import build_monthly_mail
 from parking_desktop.services.mail.notify import Notifiers, sms_notifier
 from parking_desktop.services.mail.outbox import (
     CHAT_KIND,
@@ -118,19 +115,7 @@ class EmailService:
 
     def build_monthly_report(self, user: MailUser, report_data: MonthlyReportLike, *,
                              key: str | None = None) -> OutgoingMail:
-        month = month_start(report_data.month)
-        label = month.strftime("%B %Y")
-        by_day = days_of_month(month, report_data.daily_spending)
-        active = report_data.bookings > 0
-        body = self.renderer.render(
-            "monthly_report", **self._base(user), report=report_data, month_label=label,
-            by_day=bars([(str(d.day), v) for d, v in by_day]) if active else [],
-            by_week=bars(weeks(by_day)) if active else [],
-            by_lot=bars(list(report_data.spending_by_lot)) if active else [],
-        )
-        return self._mail(user, "monthly_report",
-                          key or f"monthly:{user_id(user)}:{month:%Y-%m}",
-                          f"Your parking report for {label}", body.text, body.html)
+        return build_monthly_mail(self.renderer, self.site_fields(), user, report_data, key)
 
     def send_monthly_report(self, user: MailUser, report_data: MonthlyReportLike, *,
                             key: str | None = None, session: Session | None = None) -> Enqueued:
@@ -307,8 +292,17 @@ class EmailService:
 
     # --- helpers --------------------------------------------------------------------------
     def _base(self, user: MailUser) -> dict[str, Any]:
-        return {"site_name": self.site_name, "name": user.full_name or user.username,
-                "subject": "", "unsubscribe_address": self.box.settings.mail_unsubscribe_address}
+        return {**self.site_fields(), "name": user.full_name or user.username}
+
+    def site_fields(self) -> dict[str, Any]:
+        """What every mail's template gets besides its own data (plain values: a report
+        worker process gets them too)."""
+        return {"site_name": self.site_name, "subject": "",
+                "unsubscribe_address": self.box.settings.mail_unsubscribe_address}
+
+    def sender(self) -> str:
+        """The From address (message ids are made from it)."""
+        return self.box.sender
 
     def _mail(self, user: MailUser, kind: str, key: str, subject: str, text: str,
               html: str, *, attachments: tuple[dict[str, Any], ...] = ()) -> OutgoingMail:

@@ -14,26 +14,27 @@ offset (also half-hour ones)."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, String, case, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
 from parking_desktop.domain.errors import NotFoundError, ValidationError
-from parking_desktop.domain.fee import money
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import BookingStatus
 from parking_desktop.domain.tariffs import TariffVersion
 from parking_desktop.services.context import ServiceContext
 from parking_desktop.services.guards import require_self_or_manager
 from parking_desktop.services.mail.batches import (
+    BatchResult,
     JobMail,
     MailQueue,
     Recipient,
@@ -109,8 +110,7 @@ class Month:
         return [datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(UTC) for d in self.days()]
 
 
-@dataclass(frozen=True)
-class StayLine:
+class StayLine(NamedTuple):  # a tuple: made for five stays of every driver, cheaply
     reservation_id: int
     lot_name: str
     spot_number: str
@@ -155,13 +155,26 @@ class MonthlyReport:
 @dataclass
 class _Totals:
     bookings: int = 0
-    spent: Decimal = field(default_factory=Decimal)
-    seconds: Decimal = field(default_factory=Decimal)
-    per_day: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    cents: int = 0
+    seconds: Any = 0  # float on SQLite, Decimal on PostgreSQL: made a Decimal once, at the end
+    per_day: dict[int, int] = field(default_factory=lambda: defaultdict(int))  # cents
 
 
 def _dec(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value))
+
+
+@functools.lru_cache(maxsize=65536)
+def _amount(cents: int) -> Decimal:
+    """Whole cents as a two-place amount (the same amounts recur across many drivers)."""
+    return Decimal(cents).scaleb(-2)
+
+
+def _cents(column: Any) -> Any:
+    """SUM-able whole cents of a money column, read without the Money type's per-value
+    conversion (a hundred thousand drivers' months are several million values); summed as
+    integers, they are exact on both databases."""
+    return type_coerce(func.round(column * literal_column("100")), Integer)
 
 
 def compute_reports(
@@ -171,10 +184,12 @@ def compute_reports(
     recipients: Sequence[Recipient],
     *,
     only_user: int | None = None,
+    user_range: tuple[int, int] | None = None,
 ) -> Iterator[MonthlyReport]:
     """Reports for ``recipients`` (in their order) from three set-based queries. The
     queries run now; the reports are built one by one as they are consumed (a hundred
-    thousand of them are never all in memory at once)."""
+    thousand of them are never all in memory at once). ``user_range`` (first, last user id)
+    narrows the queries to a report worker's share of the drivers."""
     dialect = session.get_bind().dialect.name
     start, end = month.bounds(tz)
     day_starts = month.day_starts(tz)
@@ -189,6 +204,10 @@ def compute_reports(
     ]
     if only_user is not None:
         conditions.append(Reservation.user_id == only_user)
+    if user_range is not None:
+        # `+ 0`: a filter on the rows the month's range gives, not a walk of the user index
+        # over every stay those drivers ever made (which SQLite would choose).
+        conditions.append((Reservation.user_id + 0).between(*user_range))
     parked_at = func.coalesce(Reservation.parked_at, Reservation.reserved_at)
     # Day index of left_at: the last day whose start is <= left_at.
     day_index = case(
@@ -197,34 +216,34 @@ def compute_reports(
     )
 
     totals: dict[int, _Totals] = defaultdict(_Totals)
-    for uid, index, count, spent, seconds in session.execute(
+    for uid, index, count, cents, seconds in session.execute(
         select(Reservation.user_id, day_index, func.count(Reservation.id),
-               func.sum(Reservation.cost),
+               func.sum(_cents(Reservation.cost)),
                func.sum(seconds_between(parked_at, Reservation.left_at, dialect)))
         .where(*conditions)
         .group_by(Reservation.user_id, day_index)
     ):
-        t = totals[int(uid)]
-        t.bookings += int(count)
-        t.spent += _dec(spent)
-        t.seconds += _dec(seconds)
-        t.per_day[int(index)] += _dec(spent)
+        t = totals[uid]
+        t.bookings += count
+        t.cents += int(cents or 0)
+        t.seconds += seconds or 0
+        t.per_day[index] += int(cents or 0)
 
     lots: dict[int, tuple[str, int]] = {}
     per_lot: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for uid, name, count, spent in session.execute(
+    for uid, name, count, cents in session.execute(
         select(Reservation.user_id, ParkingLot.name, func.count(Reservation.id),
-               func.sum(Reservation.cost))
+               func.sum(_cents(Reservation.cost)))
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
         .where(*conditions)
         .group_by(Reservation.user_id, ParkingLot.name)
     ):
-        per_lot[int(uid)].append((name, money(_dec(spent))))
-        best = lots.get(int(uid))
+        per_lot[uid].append((name, _amount(int(cents or 0))))
+        best = lots.get(uid)
         # Most stays wins; a tie goes to the name first in alphabetical order.
-        if best is None or (-int(count), name) < (-best[1], best[0]):
-            lots[int(uid)] = (name, int(count))
+        if best is None or (-count, name) < (-best[1], best[0]):
+            lots[uid] = (name, count)
 
     ranked = (
         select(
@@ -240,9 +259,10 @@ def compute_reports(
     )
     recent: dict[int, list[StayLine]] = defaultdict(list)
     stays = session.execute(
+        # The times as the driver gives them (text on SQLite): _utc reads them, once each.
         select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number, parked_at,
-               Reservation.left_at, Reservation.cost, ParkingLot.name, ParkingSpot.number,
-               Reservation.tariff_version_id)
+               type_coerce(Reservation.left_at, String), _cents(Reservation.cost),
+               ParkingLot.name, ParkingSpot.number, Reservation.tariff_version_id)
         .join(Reservation, Reservation.id == ranked.c.rid)
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
@@ -251,15 +271,14 @@ def compute_reports(
     ).all()
     # A few stays per driver: their versions are read once, each stay priced again by its own.
     versions = tariffs.versions_by_id(session, (row[8] for row in stays if row[8] is not None))
-    for rid, uid, plate, parked, left, cost, lot_name, spot_number, version_id in stays:
-        parked_utc = _utc(parked)
-        charged = money(_dec(cost))
-        recent[int(uid)].append(StayLine(
-            reservation_id=int(rid), lot_name=lot_name, spot_number=spot_number,
-            vehicle_number=plate, parked_at=parked_utc, left_at=left,
-            hours=_hours(Decimal((left - parked_utc).total_seconds())),
-            cost=charged, lines=_lines(versions.get(version_id), parked_utc, left, charged, tz),
-        ))
+    for rid, uid, plate, parked, left, cents, lot_name, spot_number, version_id in stays:
+        parked_utc, left_utc = _utc(parked), _utc(left)
+        charged = _amount(int(cents or 0))
+        lines = (_lines(versions[version_id], parked_utc, left_utc, charged, tz)
+                 if version_id in versions else ())
+        recent[uid].append(StayLine(
+            rid, lot_name, spot_number, plate, parked_utc, left_utc,
+            _hours(Decimal((left_utc - parked_utc).total_seconds())), charged, lines))
 
     no_spending = tuple((d, ZERO) for d in days)  # shared: reports are immutable
 
@@ -275,27 +294,25 @@ def compute_reports(
             t, lot = found, lots.get(r.user_id)
             yield MonthlyReport(
                 user_id=r.user_id, username=r.username, full_name=r.full_name, email=r.email,
-                month=month, timezone=tz.key, bookings=t.bookings, total_spent=money(t.spent),
-                hours_parked=_hours(t.seconds),
+                month=month, timezone=tz.key, bookings=t.bookings,
+                total_spent=_amount(t.cents), hours_parked=_hours(_dec(t.seconds)),
                 most_used_lot=lot[0] if lot else None,
                 most_used_lot_visits=lot[1] if lot else 0,
                 last_bookings=tuple(recent.get(r.user_id, ())),
                 spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
                                              key=lambda item: (-item[1], item[0]))),
-                daily_spending=tuple((d, money(t.per_day[i]) if i in t.per_day else ZERO)
+                daily_spending=tuple((d, _amount(t.per_day[i]) if i in t.per_day else ZERO)
                                      for i, d in enumerate(days)),
             )
 
     return build()
 
 
-def _lines(version: TariffVersion | None, parked: datetime, left: datetime, charged: Decimal,
+def _lines(version: TariffVersion, parked: datetime, left: datetime, charged: Decimal,
            tz: ZoneInfo) -> tuple[FeeLine, ...]:
     """The stay's lines if it takes more than one to explain and they add up to what was
     charged (they always do for a stay priced by its recorded version)."""
-    if version is None:
-        return ()
-    priced = tariffs.price(version, parked, _utc(left), tz)
+    priced = tariffs.price(version, parked, left, tz)
     if len(priced.lines) < 2 or priced.total != charged:
         return ()
     return tariffs.fee_lines(priced)
@@ -328,7 +345,7 @@ def count_opted_out(session: Session) -> int:
         *_reachable(), User.id.in_(opted_out(session, "reports")))) or 0)
 
 
-def _recipients(session: Session, user_id: int | None = None) -> list[Recipient]:
+def recipients_of(session: Session, user_id: int | None = None) -> list[Recipient]:
     """Every reachable driver who did not turn the report off; or the one ``user_id``."""
     query = select(User.id, User.username, User.email, User.full_name)
     if user_id is None:
@@ -377,20 +394,21 @@ def count_to_report(ctx: ServiceContext, month: Month) -> int:
                 User.id.not_in(opted_out(session, "reports")))) or 0)
 
 
-def run_monthly_report(
+def queue_reports(
     ctx: ServiceContext,
     queue: MailQueue[MonthlyReport],
     month: Month,
+    recipients: Sequence[Recipient],
     *,
     heartbeat: Callable[[], None] = lambda: None,
     batch_size: int = BATCH_SIZE,
-) -> MonthlySummary:
-    """Queue ``month``'s report for every active driver with an e-mail address. Running it
-    again for the same month queues nothing twice."""
+    user_range: tuple[int, int] | None = None,
+) -> tuple[BatchResult, int]:
+    """Compute and queue ``month``'s report for ``recipients`` (all of them, or one report
+    worker's share: ``user_range``); the batch result and how many had stays. Queueing a
+    report a second time does nothing."""
     with ctx.read() as session:
-        recipients = _recipients(session)
-        opted = count_opted_out(session)
-        reports = compute_reports(session, month, ctx.tz, recipients)
+        reports = compute_reports(session, month, ctx.tz, recipients, user_range=user_range)
     with_activity = 0
 
     def mails() -> Iterator[JobMail[MonthlyReport]]:
@@ -408,9 +426,7 @@ def run_monthly_report(
                                  "total_spent": f"{m.payload.total_spent:.2f}"},
         heartbeat=heartbeat, batch_size=batch_size, also_recorded_as=(OLD_ACTIVITY,),
     )
-    return MonthlySummary(month=month.key, recipients=len(recipients),
-                          with_activity=with_activity, queued=result.queued,
-                          already_queued=result.repeated, skipped_opted_out=opted)
+    return result, with_activity
 
 
 def preview_report(
@@ -419,7 +435,7 @@ def preview_report(
     """One driver's report for any month (managers: anyone; a driver: their own)."""
     require_self_or_manager(actor, user_id, "see this monthly report")
     with ctx.read() as session:
-        recipients = _recipients(session, user_id)
+        recipients = recipients_of(session, user_id)
         if not recipients:
             raise NotFoundError(f"There is no user with id {user_id}.")
         return next(compute_reports(session, month, ctx.tz, recipients, only_user=user_id))
