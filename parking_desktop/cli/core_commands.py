@@ -170,13 +170,14 @@ def _read_password() -> str:
 
 # --- lots and parking -------------------------------------------------------------------------
 def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
-    # The cached list first, with the cache alone: a hit needs no database code loaded (most
-    # of this command's time); a miss builds the App and reads the database as before.
+    # The cached list, else two SELECTs over the plain DB-API (services/cache/peek.py):
+    # neither loads SQLAlchemy or the models (most of this command's time). The App only for
+    # what they leave to it (a new database, a schema to upgrade, ...).
     from parking_desktop.config import load_settings
-    from parking_desktop.services.cache.peek import cached_lot_list
+    from parking_desktop.services.cache.peek import quick_lot_list
 
     settings = load_settings(data_dir=args.data_dir, database_url=args.db)
-    lots = cached_lot_list(settings)
+    lots = quick_lot_list(settings)
     if lots is None:
         lots = app_factory().lots.search()
     if args.json:
