@@ -33,6 +33,7 @@ from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
 if TYPE_CHECKING:  # the demo builder loads when `demo` runs, not for every command
     from parking_desktop.services.demo.demo import DemoResult
+    from parking_desktop.services.views import LotView
 
 PASSWORD_ENV = "PARKING_PASSWORD"
 
@@ -181,13 +182,7 @@ def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
     if lots is None:
         lots = app_factory().lots.search()
     if args.json:
-        print_json([
-            {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
-             "price_per_hour": lot.price_per_hour, "free": lot.available,
-             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
-             "tariff": lot.tariff}
-            for lot in lots
-        ])
+        print_json(lots_document(lots))
         return EXIT_OK
     if not lots:
         print("No parking lots yet.")
@@ -198,6 +193,17 @@ def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
           lot.occupied, lot.number_of_spots] for lot in lots],
     )
     return EXIT_OK
+
+
+def lots_document(lots: list[LotView]) -> list[dict[str, Any]]:
+    """What `lots --json` prints for ``lots``."""
+    return [
+        {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
+         "price_per_hour": lot.price_per_hour, "free": lot.available,
+         "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
+         "tariff": lot.tariff}
+        for lot in lots
+    ]
 
 
 def _park(args: argparse.Namespace, app_factory: AppFactory) -> int:
