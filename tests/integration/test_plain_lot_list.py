@@ -15,11 +15,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from parking_desktop.adapters.db.engine import make_engine, normalise_url
 from parking_desktop.adapters.db.plain import money_from_db, pg_connect_arguments
+from parking_desktop.adapters.db.schema_version import HEAD_REVISION
 from parking_desktop.bootstrap import App, build_app
 from parking_desktop.cli.base import print_json
 from parking_desktop.cli.core_commands import lots_document
@@ -134,17 +135,22 @@ def test_a_newer_schema_is_refused_in_one_line_and_left_alone(
     assert main_py(data, db_url, "cache", "clear").returncode == 0  # as after any write
     engine = make_engine(db_url)
     try:
-        with engine.begin() as connection:
-            connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+        set_revision(engine, "0999")
         done = main_py(data, db_url, "lots", "--json")
         assert done.returncode == 1 and done.stdout == ""
         assert done.stderr.splitlines() == [
             "error: Can't locate revision identified by '0999' (run with -v for details)"]
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT version_num FROM alembic_version")).all() \
-                == [("0999",)]
+            assert connection.execute(
+                text("SELECT version_num FROM alembic_version")).scalars().all() == ["0999"]
     finally:
+        set_revision(engine, HEAD_REVISION)  # the PostgreSQL database serves later tests
         engine.dispose()
+
+
+def set_revision(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
 
 
 @pytest.mark.parametrize("url", [

@@ -146,9 +146,13 @@ def _open_sqlite(url: str) -> PlainReader | None:
     try:
         connection = sqlite3.connect(target, uri=True, timeout=SQLITE_BUSY_TIMEOUT_S,
                                      isolation_level=None)
+    except sqlite3.Error:
+        return None  # a file it cannot open (permissions ...): the App says why, at once
+    try:
         connection.execute("BEGIN")  # one snapshot for every query of the read
-    except sqlite3.Error as exc:
-        raise as_sqlalchemy_error(exc, sqlite3, None, None) from exc
+    except sqlite3.Error:
+        connection.close()
+        return None
     return PlainReader(connection, sqlite3, is_sqlite=True)
 
 

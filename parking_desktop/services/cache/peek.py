@@ -11,12 +11,9 @@ exist yet (the App creates it, privately), or the plain read cannot serve this d
 
 from __future__ import annotations
 
-import time
-
 from parking_desktop.config import Settings
 from parking_desktop.domain.clock import SystemClock
 from parking_desktop.services.cache.caching import LOTS, CacheService, lots_key, namespace_for
-from parking_desktop.services.timing import Timings
 from parking_desktop.services.views import LotView
 
 
@@ -29,31 +26,25 @@ def quick_lot_list(settings: Settings) -> list[LotView] | None:
     if settings.cache_dir is not None and not settings.cache_dir.is_dir():
         return None  # never create the folder here: the App does that, privately
     clock = SystemClock()
-    timings = Timings()  # the Cache screen's figures, under the App's names
     cache = CacheService(
         settings.cache_dir,
         clock,
         namespace=namespace_for(settings.database_url, settings.app_timezone),
-        timings=timings,
     )
 
     def compute() -> list[LotView]:
         from parking_desktop.services.parking.lot_list import read_active_lots
 
-        start = time.perf_counter()
         lots = read_active_lots(settings.database_url, currency=settings.currency, clock=clock)
         if lots is None:
             raise _AppNeeded
-        timings.record("lots.search:uncached", time.perf_counter() - start)
         return lots
 
-    start = time.perf_counter()
     try:
-        lots = cache.get_or_compute(LOTS, lots_key(), compute)
+        return cache.get_or_compute(LOTS, lots_key(), compute)
     except _AppNeeded:
         return None
-    else:
-        timings.record("lots.search", time.perf_counter() - start)
-        return lots
     finally:
-        cache.close()  # adds this hit (or miss) and the timings to the machine's figures
+        # Adds this hit (or miss) to the machine's counters. No timings are published: one
+        # entry per run of a command called in a loop would crowd the Cache screen's list.
+        cache.close()
