@@ -11,9 +11,9 @@ not depend on the data's size; `lots --json` reads only the lots). One unmeasure
 command comes first (compiled bytecode, the page cache); then the commands take turns, so a
 busy moment on the machine weighs on all of them. `lots --json` is measured twice: as it
 runs again and again (its list served by the cache, which it opens before any database code)
-and right after `main.py cache clear` (not timed; the list read from the database, SQLAlchemy
-and the models loaded). Aims: `lots --json` <= 0.35 s and `--help` <= 0.15 s. Figures only:
-it never fails on time."""
+and right after `main.py cache clear` (not timed; the list read from the database, over the
+plain DB-API when the schema is current: services/parking/lot_list.py). Aims: `lots --json`
+<= 0.35 s and `--help` <= 0.15 s. Figures only: it never fails on time."""
 
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ def main() -> int:
         for name, command in commands.items():  # warm-up, unmeasured
             checked(run_process(command, env=env), name)
         # The same command after `cache clear` (not timed): the lot list read from the
-        # database, with SQLAlchemy and the models loaded - what a first run after any write
-        # costs. A cached run opens only the cache (services/cache/peek.py).
+        # database (plain DB-API, services/parking/lot_list.py) - what a first run after any
+        # write costs. A cached run opens only the cache (services/cache/peek.py).
         uncached = "lots --json, cache cleared"
         clear = main_command(*where, "cache", "clear")
         samples[uncached] = []

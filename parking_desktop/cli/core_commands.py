@@ -33,6 +33,7 @@ from parking_desktop.services.parking.activity_types import KNOWN_TYPES
 
 if TYPE_CHECKING:  # the demo builder loads when `demo` runs, not for every command
     from parking_desktop.services.demo.demo import DemoResult
+    from parking_desktop.services.views import LotView
 
 PASSWORD_ENV = "PARKING_PASSWORD"
 
@@ -170,23 +171,18 @@ def _read_password() -> str:
 
 # --- lots and parking -------------------------------------------------------------------------
 def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
-    # The cached list first, with the cache alone: a hit needs no database code loaded (most
-    # of this command's time); a miss builds the App and reads the database as before.
+    # The cached list, else two SELECTs over the plain DB-API (services/cache/peek.py):
+    # neither loads SQLAlchemy or the models (most of this command's time). The App only for
+    # what they leave to it (a new database, a schema to upgrade, ...).
     from parking_desktop.config import load_settings
-    from parking_desktop.services.cache.peek import cached_lot_list
+    from parking_desktop.services.cache.peek import quick_lot_list
 
     settings = load_settings(data_dir=args.data_dir, database_url=args.db)
-    lots = cached_lot_list(settings)
+    lots = quick_lot_list(settings)
     if lots is None:
         lots = app_factory().lots.search()
     if args.json:
-        print_json([
-            {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
-             "price_per_hour": lot.price_per_hour, "free": lot.available,
-             "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
-             "tariff": lot.tariff}
-            for lot in lots
-        ])
+        print_json(lots_document(lots))
         return EXIT_OK
     if not lots:
         print("No parking lots yet.")
@@ -197,6 +193,17 @@ def _lots(args: argparse.Namespace, app_factory: AppFactory) -> int:
           lot.occupied, lot.number_of_spots] for lot in lots],
     )
     return EXIT_OK
+
+
+def lots_document(lots: list[LotView]) -> list[dict[str, Any]]:
+    """What `lots --json` prints for ``lots``."""
+    return [
+        {"id": lot.id, "name": lot.name, "address": lot.address, "pin_code": lot.pin_code,
+         "price_per_hour": lot.price_per_hour, "free": lot.available,
+         "total": lot.number_of_spots, "reserved": lot.reserved, "occupied": lot.occupied,
+         "tariff": lot.tariff}
+        for lot in lots
+    ]
 
 
 def _park(args: argparse.Namespace, app_factory: AppFactory) -> int:

@@ -99,10 +99,18 @@ class ServiceContext:
             with self.db.read() as session:
                 session.info[CURRENCY_KEY] = self.currency
                 yield session
-        except OperationalError as exc:
-            raise DomainError(_operational_message(exc)) from None
-        except DataError as exc:
-            raise ValidationError(_data_message(exc)) from None
+        except (OperationalError, DataError) as exc:
+            raise read_failure(exc) from None
+
+
+def read_failure(exc: Exception) -> Exception:
+    """What a read reports for ``exc``: a database that is busy, unreachable or out of space
+    as a DomainError, bad data as a ValidationError, anything else as itself."""
+    if isinstance(exc, OperationalError):
+        return DomainError(_operational_message(exc))
+    if isinstance(exc, DataError):
+        return ValidationError(_data_message(exc))
+    return exc
 
 
 BUSY_HINTS = ("locked", "busy", "deadlock", "could not serialize", "lock timeout",

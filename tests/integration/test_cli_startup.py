@@ -75,8 +75,10 @@ def test_a_cached_lot_list_is_served_without_database_code(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
     assert "sqlalchemy" not in modules  # the cache alone answered
+    assert "parking_desktop.adapters.db.plain" not in modules
 
-    # A write drops the cached list: the next run reads the database and shows the new lot.
+    # A write drops the cached list: the next run reads the database and shows the new lot,
+    # over the plain DB-API (services/parking/lot_list.py), still without SQLAlchemy.
     app = build_app(load_settings(data_dir=data))
     try:
         app.lots.create(SYSTEM, name="Harbour", address="1 Quay", pin_code="PIN01",
@@ -86,7 +88,7 @@ def test_a_cached_lot_list_is_served_without_database_code(tmp_path: Path) -> No
     done, modules = loaded("lots", "--json", data_dir=data)
     assert done.returncode == 0, done.stderr
     assert [(lot["name"], lot["free"]) for lot in json.loads(done.stdout)] == [("Harbour", 3)]
-    assert "sqlalchemy" in modules
+    assert "sqlalchemy" not in modules and "parking_desktop.adapters.db.plain" in modules
     done, modules = loaded("lots", "--json", data_dir=data)  # cached again
     assert [lot["name"] for lot in json.loads(done.stdout)] == ["Harbour"]
     assert "sqlalchemy" not in modules

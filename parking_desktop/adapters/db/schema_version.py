@@ -7,15 +7,21 @@ Alembic and upgrade (``migrate.upgrade``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# Importable without SQLAlchemy: the plain read path (plain.py) compares with it too.
 HEAD_REVISION = "0013"
 
 
 def stored_revisions(engine: Engine) -> list[str] | None:
     """The revisions recorded in the database, or None when it has no version table yet (a new
     database). Any other failure (the server cannot be reached) is raised."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     with engine.connect() as connection:
         try:
             rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()

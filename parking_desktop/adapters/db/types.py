@@ -10,6 +10,7 @@ from sqlalchemy import DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from parking_desktop.adapters.db.plain import money_from_db, utc_from_db
 from parking_desktop.domain.fee import money
 
 
@@ -28,14 +29,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):  # raw SQL paths on SQLite
-            value = datetime.fromisoformat(value)
-        moment: datetime = value
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        return utc_from_db(value)  # also text, from raw SQL paths on SQLite
 
 
 class Money(TypeDecorator[Decimal]):
@@ -48,4 +42,4 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else money(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else money(Decimal(str(value)))
+        return money_from_db(value)

@@ -6,11 +6,9 @@ acyclic."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -23,25 +21,14 @@ from parking_desktop.domain.tariffs import (
     TariffVersion,
     flat_tariff,
     quote,
-    tariff_from_json,
     tariff_to_json,
 )
 from parking_desktop.services.context import CURRENCY_KEY, OPERATOR_KEY
+from parking_desktop.services.tariffs.parsing import parse as parse
 from parking_desktop.services.views import FeeLine
 
 HOURS_SHOWN = Decimal("0.0001")
 Priced = tuple[int | None, TariffVersion]  # a version and its row id (None: not stored)
-
-
-@lru_cache(maxsize=512)
-def _parse(text: str) -> TariffVersion:
-    return tariff_from_json(json.loads(text))
-
-
-def parse(document: dict[str, Any]) -> TariffVersion:
-    """A stored document as a version. Cached by its text: versions never change, and checking
-    a version's bands on every check-out would be wasted work."""
-    return _parse(json.dumps(document, sort_keys=True))
 
 
 def in_force_query(lot_id: int, at: datetime) -> Any:
