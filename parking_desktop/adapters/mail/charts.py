@@ -47,6 +47,11 @@ def _money_shown(value: Decimal) -> str:
     return _MONEY.format(value)
 
 
+def label_width(items: Sequence[Bar]) -> int:
+    """The longest label's length: the plain-text chart's label column."""
+    return max((len(bar.label) for bar in items), default=0)
+
+
 def text_bar(percent: int, width: int = 30) -> str:
     """The plain-text part's version of a bar: '#' characters."""
     filled = round(percent * width / 100)

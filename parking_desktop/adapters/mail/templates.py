@@ -8,6 +8,7 @@ template's source, every rendered mail is inlined instead, as before."""
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from parking_desktop.adapters.mail import preinline
-from parking_desktop.adapters.mail.charts import bars, text_bar
+from parking_desktop.adapters.mail.charts import bars, label_width, text_bar
 from parking_desktop.adapters.mail.message import inline_css
 from parking_desktop.domain.fee import money
 
@@ -129,6 +130,7 @@ class MailRenderer:
         env.filters["hours"] = _hours
         env.globals["bars"] = bars
         env.globals["text_bar"] = text_bar
+        env.globals["label_width"] = label_width
         env.globals["memo_each"] = self._fragments.each
         return env
 
@@ -162,10 +164,22 @@ class MailRenderer:
 def _money(value: Decimal | int | float | str | None) -> str:
     if value is None:
         return "—"
-    return f"{money(Decimal(str(value))):,.2f}"
+    return _money_text(value if type(value) is Decimal else Decimal(str(value)))
 
 
 def _hours(value: Decimal | float | int | None) -> str:
     if value is None:
         return "—"
-    return f"{Decimal(str(value)).quantize(Decimal('0.1')):,}"
+    return _hours_text(value if type(value) is Decimal else Decimal(str(value)))
+
+
+# Keyed on the amount: a report shows a dozen amounts and hours, and they recur from one driver
+# to the next. (Equal amounts such as 2.5 and 2.50 share an entry; they show the same.)
+@functools.lru_cache(maxsize=8192)
+def _money_text(value: Decimal) -> str:
+    return f"{money(value):,.2f}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _hours_text(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.1')):,}"

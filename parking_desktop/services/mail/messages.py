@@ -124,12 +124,16 @@ def month_start(month: object) -> date:
 def days_of_month(month: date, spending: Sequence[tuple[date, Decimal]]
                   ) -> list[tuple[date, Decimal]]:
     """Every day of the month with its spending (zero where none), for the chart."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    count = (following - first).days
+    start = first.toordinal()
+    if [d.toordinal() for d, _ in spending] == list(range(start, start + count)):
+        return list(spending)  # already one entry per day in order (the monthly report's own)
     totals: dict[date, Decimal] = {}
     for day, value in spending:
         totals[day] = totals.get(day, Decimal(0)) + Decimal(value)
-    first = month.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    days = [first + timedelta(days=i) for i in range((following - first).days)]
+    days = [first + timedelta(days=i) for i in range(count)]
     return [(d, totals.get(d, Decimal(0))) for d in days]
 
 
