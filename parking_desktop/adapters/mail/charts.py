@@ -18,6 +18,12 @@ class Bar(NamedTuple):  # a tuple: made ~40 times per monthly report, cheaply
     display: str  # the value as shown, e.g. "12.50"
     percent: int  # 0..100 of the largest value; at least 1 for a non-zero value
 
+    @property
+    def drawn(self) -> tuple[str, str, int]:
+        """What the chart macros draw of a bar, and so what their kept cells are keyed by
+        (templates.FragmentCache): a macro must not use ``value``."""
+        return self.label, self.display, self.percent
+
 
 def bars(items: Sequence[tuple[str, Decimal | int | float]], fmt: str = "{:,.2f}") -> list[Bar]:
     # A report has a bar per day of the month, for every driver: no needless Decimal round
@@ -26,14 +32,11 @@ def bars(items: Sequence[tuple[str, Decimal | int | float]], fmt: str = "{:,.2f}
               for label, value in items]
     top = max((v for _, v in values), default=_ZERO)
     shown = _money_shown if fmt == _MONEY else fmt.format
-    out = []
-    for label, value in values:
-        if top <= _ZERO or value <= _ZERO:
-            percent = 0
-        else:
-            percent = max(1, int((value * _HUNDRED / top).to_integral_value()))
-        out.append(Bar(label=label, value=value, display=shown(value), percent=percent))
-    return out
+    if top <= _ZERO:
+        return [Bar(label, value, shown(value), 0) for label, value in values]
+    return [Bar(label, value, shown(value),
+                max(1, int((value * _HUNDRED / top).to_integral_value())) if value > _ZERO else 0)
+            for label, value in values]
 
 
 _ZERO = Decimal(0)

@@ -40,30 +40,33 @@ def templates_dir() -> Path:
 
 
 class FragmentCache:
-    """A macro's output kept by its arguments: a monthly report draws ~30 chart cells, and
-    across a hundred thousand reports most of them are the same cell (an empty day, the same
-    amount on the same day). The macro stays in the template; only its repeats are skipped.
-    The arguments must be hashable and the macro's output must depend on them alone."""
+    """Chart cells kept by what they draw: a monthly report draws ~60 chart cells, and across
+    a hundred thousand reports most of them are the same cell (an empty day, a day's label).
+    The macro stays in the template; only its repeats are skipped. An item is keyed by its
+    ``drawn`` attribute when it has one (a chart Bar: label, shown value, length), else by
+    itself; the macro's output must depend on that and the other arguments alone."""
 
     LIMIT = 50_000  # cells; emptied when full (a month's reports repeat the same few)
 
     def __init__(self) -> None:
         self._kept: dict[tuple[Any, ...], Any] = {}
 
-    def call(self, macro: Any, *args: Any) -> Any:
-        # The macro's compiled code identifies it across renders (the Macro object may not).
-        key = (macro._func.__code__, *args)
-        found = self._kept.get(key)
-        if found is None:
-            if len(self._kept) >= self.LIMIT:
-                self._kept.clear()
-            found = self._kept[key] = macro(*args)
-        return found
-
     def each(self, macro: Any, items: Iterable[Any], *args: Any) -> Markup:
         """``macro(item, *args)`` for every item, joined: one call from the template for a
-        whole row (a call from a template costs more than the lookup)."""
-        return Markup("".join([self.call(macro, item, *args) for item in items]))
+        whole row (a call from a template costs more than the lookups)."""
+        # The macro's compiled code identifies it across renders (the Macro object may not).
+        code = macro._func.__code__
+        kept = self._kept
+        out = []
+        for item in items:
+            key = (code, getattr(item, "drawn", item), args)
+            found = kept.get(key)
+            if found is None:
+                if len(kept) >= self.LIMIT:
+                    kept.clear()
+                found = kept[key] = macro(item, *args)
+            out.append(found)
+        return Markup("".join(out))
 
 
 @dataclass(frozen=True)

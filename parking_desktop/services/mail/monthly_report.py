@@ -215,8 +215,10 @@ def compute_reports(
         else_=len(day_starts) - 1,
     )
 
+    # Core rows, not the ORM's: a hundred thousand drivers' months are over a million rows.
+    connection = session.connection()
     totals: dict[int, _Totals] = defaultdict(_Totals)
-    for uid, index, count, cents, seconds in session.execute(
+    for uid, index, count, cents, seconds in connection.execute(
         select(Reservation.user_id, day_index, func.count(Reservation.id),
                func.sum(_cents(Reservation.cost)),
                func.sum(seconds_between(parked_at, Reservation.left_at, dialect)))
@@ -231,7 +233,7 @@ def compute_reports(
 
     lots: dict[int, tuple[str, int]] = {}
     per_lot: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for uid, name, count, cents in session.execute(
+    for uid, name, count, cents in connection.execute(
         select(Reservation.user_id, ParkingLot.name, func.count(Reservation.id),
                func.sum(_cents(Reservation.cost)))
         .join(ParkingSpot, ParkingSpot.id == Reservation.spot_id)
@@ -258,9 +260,10 @@ def compute_reports(
         .subquery()
     )
     recent: dict[int, list[StayLine]] = defaultdict(list)
-    stays = session.execute(
+    stays = connection.execute(
         # The times as the driver gives them (text on SQLite): _utc reads them, once each.
-        select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number, parked_at,
+        select(ranked.c.rid, ranked.c.uid, Reservation.vehicle_number,
+               type_coerce(parked_at, String),
                type_coerce(Reservation.left_at, String), _cents(Reservation.cost),
                ParkingLot.name, ParkingSpot.number, Reservation.tariff_version_id)
         .join(Reservation, Reservation.id == ranked.c.rid)
