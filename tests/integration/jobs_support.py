@@ -175,3 +175,32 @@ def child_dies_half_way(url: str, data_dir: str, now: datetime) -> None:
     runner.set_specs({**runner.specs, "daily_reminder": dc_replace(spec, work=work)})
     runner.run_due("daily_reminder", now)
     os._exit(1)  # not reached
+
+
+def child_killed_while_reports_run(url: str, data_dir: str, now: datetime, pids_file: str) -> None:
+    """Run February's report in two worker processes, one mail per batch; once the first mail
+    is queued, write the workers' pids to ``pids_file`` and die by SIGKILL (no clean-up)."""
+    import multiprocessing
+    import os
+    import signal
+    from dataclasses import replace as dc_replace
+    from pathlib import Path
+
+    from parking_desktop.jobs.mail import MonthlyReportQueue, report_workers
+    from parking_desktop.services.mail.monthly_report import Month
+    from parking_desktop.services.mail.monthly_run import run_monthly_report
+
+    app = child_app(url, data_dir, now)
+
+    def beat() -> None:
+        with app.db.read() as session:
+            if not session.scalar(select(func.count(EmailOutbox.id))):
+                return
+        Path(pids_file).write_text(
+            " ".join(str(p.pid) for p in multiprocessing.active_children()), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    workers = dc_replace(report_workers(app.email), processes=2)
+    run_monthly_report(app.ctx, MonthlyReportQueue(app.email), Month(2026, 2), heartbeat=beat,
+                       workers=workers, processes_from=1, batch_size=1)
+    os._exit(1)  # not reached

@@ -3,6 +3,9 @@ mails and activity rows as one process, once each, and a worker's failure fails 
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +17,17 @@ from parking_desktop.bootstrap import App
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.roles import Actor
 from parking_desktop.jobs.mail import MonthlyReportQueue, render_report_html, report_workers
+from parking_desktop.jobs.runner import JobInterrupted
 from parking_desktop.services.mail.monthly_report import Month, MonthlySummary
 from parking_desktop.services.mail.monthly_run import run_monthly_report
-from tests.integration.jobs_support import activity, add_driver, add_stay, outbox_rows, spot_ids
+from tests.integration.jobs_support import (
+    activity,
+    add_driver,
+    add_stay,
+    child_killed_while_reports_run,
+    outbox_rows,
+    spot_ids,
+)
 
 FEBRUARY = Month(2026, 2)
 
@@ -79,3 +90,62 @@ def test_a_failing_worker_fails_the_run_in_one_line(app: App, drivers: list[int]
     assert "A monthly report process failed: TemplateNotFound" in str(failed.value)
     assert "\n" not in str(failed.value)
     assert outbox_rows(app, "monthly_report") == []  # no mail without its template
+
+
+def test_a_stop_leaves_whole_batches_and_the_next_run_finishes(app: App,
+                                                               drivers: list[int]) -> None:
+    def shutting_down() -> None:
+        raise JobInterrupted  # what the job's heartbeat raises when the program shuts down
+
+    workers = replace(report_workers(app.email), processes=2)
+    with pytest.raises(JobInterrupted):
+        run_monthly_report(app.ctx, MonthlyReportQueue(app.email), FEBRUARY, workers=workers,
+                           processes_from=1, batch_size=1, heartbeat=shutting_down)
+
+    # Each worker stopped between batches: every mail queued so far has its activity row.
+    queued = {r.user_id for r in outbox_rows(app, "monthly_report")}
+    assert queued == {a.user_id for a in activity(app, "monthly_report_queued")}
+    assert len(queued) < len(drivers)
+
+    finished = run_in(app, 2)
+
+    assert (finished.queued, finished.already_queued) == (len(drivers) - len(queued),
+                                                          len(queued))
+    keys = [r.idempotency_key for r in outbox_rows(app, "monthly_report")]
+    assert sorted(keys) == sorted(f"monthly:{uid}:2026-02" for uid in drivers)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a dead child of a dead parent may wait to be reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_workers_stop_by_themselves_when_the_run_is_killed(
+        app: App, db_url: str, tmp_path: Path) -> None:
+    drivers = [add_driver(app, f"many{i}") for i in range(60)]
+    pids_file = tmp_path / "workers.txt"
+    child = multiprocessing.get_context("spawn").Process(
+        target=child_killed_while_reports_run,
+        args=(db_url, str(tmp_path / "killed"), app.ctx.clock.now(), str(pids_file)))
+    child.start()
+    child.join(timeout=120)
+    assert child.exitcode == -signal.SIGKILL
+    workers = [int(p) for p in pids_file.read_text(encoding="utf-8").split()]
+    assert len(workers) == 2
+
+    # Orphaned, each worker ends at its next batch (waiting is not timing: a worker that
+    # never noticed would still be running after the minute).
+    deadline = time.monotonic() + 60
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+    queued = {r.user_id for r in outbox_rows(app, "monthly_report")}
+    assert queued == {a.user_id for a in activity(app, "monthly_report_queued")}
+    finished = run_in(app, 2)
+    assert finished.queued == len(drivers) - len(queued)
+    assert sorted(r.user_id for r in outbox_rows(app, "monthly_report")) == sorted(drivers)
