@@ -38,12 +38,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
+from parking_desktop.files import WriteBehind
 
 HEADER = (
     "Reservation ID", "Spot Number", "Parking Lot", "Address", "Vehicle Number",
@@ -488,14 +489,14 @@ def temporary_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _private_file(path: Path) -> Iterator[BinaryIO]:
+def _private_file(path: Path) -> Iterator[WriteBehind]:
     """Open ``path``'s temporary twin for writing (0600, must not exist); on success it is
     synced and renamed to ``path``; on any failure it is removed."""
     temp = temporary_path(path)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            yield handle
+            yield WriteBehind(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)

@@ -37,6 +37,7 @@ from parking_desktop.domain.errors import (
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.files import (
     UnsafePathError,
+    WriteBehind,
     atomic_write,
     check_file_target,
     describe_write_error,
@@ -226,7 +227,7 @@ class ExportService:
         copy = _Copy()
         try:
             with _saving(target), atomic_write(target) as handle:
-                copy.handle = handle
+                copy.handle = WriteBehind(handle)
                 written = self.run(job_id, on_progress, copy=copy)
                 if copy.error is not None:
                     raise copy.error  # a failed save, as in save(): the export is complete
@@ -531,7 +532,7 @@ class _Copy:
     not raised: the export in UPLOAD_FOLDER goes on, and run_to reports it as a failed save."""
 
     def __init__(self) -> None:
-        self.handle: BinaryIO | None = None
+        self.handle: WriteBehind | None = None
         self.error: OSError | None = None
         self.used = False
 
