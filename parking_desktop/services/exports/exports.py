@@ -226,13 +226,21 @@ class ExportService:
             raise ConflictError("That export is not waiting to be run here.")
         copy = _Copy()
         try:
-            with _saving(target), atomic_write(target) as handle:
+            with contextlib.ExitStack() as stack:
+                try:
+                    stack.enter_context(_saving(target))
+                    handle = stack.enter_context(atomic_write(target))
+                except BaseException:
+                    # The destination cannot be opened: the export is made all the same (in
+                    # the history, as when save() fails after run()), then the save's error.
+                    self.run(job_id, on_progress)
+                    raise
                 copy.handle = WriteBehind(handle)
                 written = self.run(job_id, on_progress, copy=copy)
-                if copy.error is not None:
-                    raise copy.error  # a failed save, as in save(): the export is complete
                 if written.status != "completed" or not copy.used:
                     raise _NotSaved(written)  # nothing at destination
+                if copy.error is not None:
+                    raise copy.error  # a failed save, as in save(): the export is complete
         except _NotSaved as not_saved:
             if not_saved.view.status == "completed":  # a data bundle: written in one go
                 self.save(actor, job_id, target)
