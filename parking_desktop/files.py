@@ -13,6 +13,8 @@ anything it did not create.
 * ``atomic_write`` writes through a hidden temporary file in the destination folder and renames
   it over the destination. The temporary is locked while it is written; one that a killed
   process left behind (unlocked) is removed by the next ``atomic_write`` into that folder.
+* ``WriteBehind`` sends a big file to the disk while it is being written, so the fsync that
+  ends the write has little left to wait for.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ PRIVATE_FILE_MODE = 0o600
 _TEMP_RE = re.compile(r"^\..+\.pd-[0-9a-f]{8}\.part$")
 _NO_SPACE = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
+WRITE_BEHIND_STEP = 32 << 20  # bytes between two pushes to the disk
 
 
 class UnsafePathError(OSError):
@@ -149,6 +152,32 @@ def atomic_write(target: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+class WriteBehind:
+    """``handle``'s writes, with the file pushed towards the disk every ``step`` bytes.
+
+    An export of hundreds of MB otherwise leaves it all to its closing fsync (about 0.1 s per
+    180 MB here, once per file, while the user waits). POSIX_FADV_DONTNEED starts write-back
+    of the dirty pages without waiting for it, and lets the kernel drop the pages already on
+    disk (the file is not read back); a write error still reaches the fsync. Where the call
+    does not exist this is a plain write."""
+
+    def __init__(self, handle: BinaryIO, step: int = WRITE_BEHIND_STEP) -> None:
+        self._handle = handle
+        self._step = step
+        self._pending = 0
+        self._advise = getattr(os, "posix_fadvise", None)
+
+    def write(self, data: bytes, /) -> int:
+        written = self._handle.write(data)
+        self._pending += len(data)
+        if self._pending >= self._step and self._advise is not None:
+            self._pending = 0
+            self._handle.flush()
+            with contextlib.suppress(OSError):  # only a hint
+                self._advise(self._handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        return written
 
 
 def _replace(temp: Path, target: Path) -> None:

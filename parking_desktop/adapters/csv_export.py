@@ -25,7 +25,10 @@ cancel request), so a cancel takes effect within a fraction of a second."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import itertools
+import operator
 import os
 import re
 import select
@@ -35,12 +38,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from parking_desktop.domain.states import OPEN_BOOKINGS, BookingStatus
+from parking_desktop.files import WriteBehind
 
 HEADER = (
     "Reservation ID", "Spot Number", "Parking Lot", "Address", "Vehicle Number",
@@ -60,6 +64,14 @@ INTERRUPT_INTERVAL = 0.1  # seconds between interrupts once cancelled, until the
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class CopySink(Protocol):
+    """A second place the file's bytes go as they are written (``main.py export``'s --out
+    file), so the finished export need not be read back and copied. Its ``write`` must not
+    raise: a failed copy is the caller's to report, not a failed export."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 class ExportCancelled(Exception):
@@ -477,14 +489,14 @@ def temporary_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _private_file(path: Path) -> Iterator[BinaryIO]:
+def _private_file(path: Path) -> Iterator[WriteBehind]:
     """Open ``path``'s temporary twin for writing (0600, must not exist); on success it is
     synced and renamed to ``path``; on any failure it is removed."""
     temp = temporary_path(path)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as handle:
-            yield handle
+            yield WriteBehind(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
@@ -564,12 +576,15 @@ def write_csv(
     now: datetime,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    copy: CopySink | None = None,
 ) -> WriteResult:
-    """Write the export to ``path`` (via a temporary name). ``progress(done, total)`` is called
-    from a helper thread about twice a second and once at the end; setting ``cancel`` stops the
-    export (ExportCancelled) within a fraction of a second."""
+    """Write the export to ``path`` (via a temporary name), and every byte to ``copy`` too when
+    given. ``progress(done, total)`` is called from a helper thread about twice a second and
+    once at the end; setting ``cancel`` stops the export (ExportCancelled) within a fraction of
+    a second."""
     cancel = cancel or threading.Event()
     counter = _Counter()
+    out = _Discard() if copy is None else copy
     report = progress or (lambda _done, _total: None)
 
     def tick() -> None:
@@ -580,9 +595,10 @@ def write_csv(
     try:
         driver = raw.driver_connection
         if dialect == "sqlite":
-            rows = _write_sqlite(driver, flt, options, path, now, counter, cancel, tick)
+            rows = _write_sqlite(driver, flt, options, path, now, counter, cancel, tick, out)
         else:
-            rows = _write_postgresql(driver, flt, options, path, now, counter, cancel, tick)
+            rows = _write_postgresql(driver, flt, options, path, now, counter, cancel, tick,
+                                     out)
     except Exception as exc:
         if cancel.is_set():
             raise ExportCancelled() from exc
@@ -596,13 +612,19 @@ def write_csv(
     return WriteResult(path=path, rows=rows, size=path.stat().st_size)
 
 
+class _Discard:
+    def write(self, data: bytes, /) -> object:
+        return None
+
+
 def _check(cancel: threading.Event) -> None:
     if cancel.is_set():
         raise ExportCancelled()
 
 
 def _write_sqlite(conn: Any, flt: ExportFilter, options: CsvOptions, path: Path, now: datetime,
-                  counter: _Counter, cancel: threading.Event, tick: Callable[[], None]) -> int:
+                  counter: _Counter, cancel: threading.Event, tick: Callable[[], None],
+                  copy: CopySink) -> int:
     if options.anonymize:
         key = options.pseudonym_key
         conn.create_function("pd_pseudonym", 1,
@@ -616,12 +638,16 @@ def _write_sqlite(conn: Any, flt: ExportFilter, options: CsvOptions, path: Path,
     conn.text_factory = bytes  # the lines go to the file as SQLite holds them: UTF-8
     try:
         with _private_file(path) as handle, _Watcher(cancel, conn.interrupt, tick):
-            handle.write(header_bytes(options))
+            head = header_bytes(options)
+            handle.write(head)
+            copy.write(head)
             _check(cancel)
             cursor = conn.execute(sql)
             while batch := cursor.fetchmany(BATCH_ROWS):
                 _check(cancel)
-                handle.write(b"\n".join([row[0] for row in batch]) + b"\n")
+                chunk = b"\n".join([row[0] for row in batch]) + b"\n"
+                handle.write(chunk)
+                copy.write(chunk)
                 counter.done += len(batch)
             _check(cancel)
             cursor.close()
@@ -633,7 +659,7 @@ def _write_sqlite(conn: Any, flt: ExportFilter, options: CsvOptions, path: Path,
 
 def _write_postgresql(conn: Any, flt: ExportFilter, options: CsvOptions, path: Path,
                       now: datetime, counter: _Counter, cancel: threading.Event,
-                      tick: Callable[[], None]) -> int:
+                      tick: Callable[[], None], copy: CopySink) -> int:
     conn.rollback()  # start clean: the pool's ping may have opened a transaction
     with conn.cursor() as cur:
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -641,17 +667,19 @@ def _write_postgresql(conn: Any, flt: ExportFilter, options: CsvOptions, path: P
         counter.total = cur.execute(build_count("postgresql", flt)).fetchone()[0]
         sql = build_select("postgresql", flt, options)
         with _private_file(path) as handle, _Watcher(cancel, conn.cancel_safe, tick):
-            handle.write(header_bytes(options))
+            head = header_bytes(options)
+            handle.write(head)
+            copy.write(head)
             _check(cancel)
-            _copy_out(conn, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", handle, counter,
-                      cancel)
+            _copy_out(conn, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", (handle, copy),
+                      counter, cancel)
             _check(cancel)
     return counter.done
 
 
-def _copy_out(conn: Any, statement: str, handle: BinaryIO, counter: _Counter,
+def _copy_out(conn: Any, statement: str, outputs: tuple[CopySink, ...], counter: _Counter,
               cancel: threading.Event) -> None:
-    """Run a ``COPY ... TO STDOUT`` and append its bytes to ``handle``.
+    """Run a ``COPY ... TO STDOUT`` and append its bytes to each of ``outputs``.
 
     Straight on libpq (psycopg's ``pgconn``): psycopg's ``Copy`` iterator costs a few
     microseconds of Python per message, and COPY sends one message per row, which made the
@@ -669,26 +697,52 @@ def _copy_out(conn: Any, statement: str, handle: BinaryIO, counter: _Counter,
     if started is None or started.status != ExecStatus.COPY_OUT:
         _finish(pgconn, started)
         return
-    get = pgconn.get_copy_data
+    get = functools.partial(pgconn.get_copy_data, 1)
     rows: list[Any] = []
     while True:
-        nbytes, data = get(1)
-        if nbytes > 0:
-            rows.append(data)
-            if len(rows) >= BATCH_ROWS:
-                handle.write(b"".join(rows))
-                counter.done += len(rows)  # COPY sends exactly one message per row
-                rows.clear()
-                _check(cancel)
-        elif nbytes == 0:  # nothing buffered: wait for the socket, then read what came
+        wanted = BATCH_ROWS - len(rows)
+        taken, ended = _take_rows(get, wanted)
+        rows += taken
+        if len(rows) >= BATCH_ROWS or ended:
+            chunk = b"".join(rows)
+            for out in outputs:
+                out.write(chunk)
+            counter.done += len(rows)  # COPY sends exactly one message per row
+            rows.clear()
+            _check(cancel)
+        if ended:
+            break
+        if len(taken) < wanted:  # nothing buffered: wait for the socket, then read what came
             select.select([pgconn.socket], [], [], WATCH_INTERVAL)
             pgconn.consume_input()
-        else:  # -1: the COPY is over (its result says how); -2 raises in get_copy_data
-            break
-    handle.write(b"".join(rows))
-    counter.done += len(rows)
     _wait_ready(pgconn)
     _finish(pgconn, pgconn.get_result())
+
+
+_NO_DATA = (0, b"")  # get_copy_data(1): no complete row buffered yet
+_END = (-1, b"")  # the COPY is over; calling again would be an error
+_has_data = functools.partial(operator.lt, _NO_DATA)  # (0, b"") < (n, row) when n > 0
+_row = operator.itemgetter(1)
+
+
+def _take_rows(get: Callable[[], tuple[int, Any]], limit: int) -> tuple[list[bytes], bool]:
+    """Up to ``limit`` rows that libpq has buffered, and whether the COPY has ended.
+
+    Each ``get`` (PQgetCopyData) gives (n, row), (0, b"") when nothing is buffered, or
+    (-1, b"") at the end, after which another call is an error. The loop over the rows is
+    made of C iterators, with no Python bytecode per row: ``calls`` stops at the end,
+    ``pulls`` at an empty buffer (and yields _END once ``calls`` is over), ``takewhile`` at
+    either; asking ``pulls`` once more tells which, without calling ``get`` again. Each row is
+    copied into ``bytes``, which the cyclic GC does not track: a batch of memoryviews kept
+    alive set off collections that walked the whole heap (SQLAlchemy's) every few thousand
+    rows, a third of the process's CPU, CPU the server's COPY needs on a small machine."""
+    calls = iter(get, _END)
+    pulls = iter(functools.partial(next, calls, _END), _NO_DATA)
+    rows = list(map(bytes, map(_row, itertools.takewhile(
+        _has_data, itertools.islice(pulls, limit)))))
+    if len(rows) == limit:
+        return rows, False
+    return rows, next(pulls, None) is not None
 
 
 def _wait_ready(pgconn: Any) -> None:

@@ -93,12 +93,14 @@ def _export(args: argparse.Namespace, app_factory: AppFactory) -> int:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
     job_id = app.exports.request(SYSTEM, scope, start=False)
     started = time.monotonic()
-    view = app.exports.run(job_id, on_progress=bar.update if bar else None)
-    if bar is not None:
-        bar.finish()
+    try:
+        # Written to --out as it is made (and to UPLOAD_FOLDER for the history), not copied.
+        view = app.exports.run_to(SYSTEM, job_id, out, on_progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.finish()
     if view.status != "completed":
         raise CommandError(view.error_message or f"the export ended as {view.status}")
-    app.exports.save(SYSTEM, job_id, out)
     seconds = time.monotonic() - started
     if args.json:
         print_json({"job_id": job_id, "rows": view.row_count, "file": str(out),

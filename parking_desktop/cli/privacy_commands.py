@@ -142,10 +142,9 @@ def _user_data(args: argparse.Namespace, app_factory: AppFactory) -> int:
     app = app_factory()
     user = app.users.find_by_username(SYSTEM, args.username)
     job_id = app.exports.request(SYSTEM, ExportScope.data(user.id), start=False)
-    view = app.exports.run(job_id)
+    view = app.exports.run_to(SYSTEM, job_id, out)
     if view.status != "completed":
         raise CommandError(view.error_message or f"the export ended as {view.status}")
-    app.exports.save(SYSTEM, job_id, out)
     print(f"Wrote the data of {user.username} ({view.row_count} rows) to {out}.")
     return EXIT_OK
 

@@ -4,6 +4,7 @@ line with exit code 1, and the progress bar on a terminal."""
 from __future__ import annotations
 
 import io
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from parking_desktop.bootstrap import App
 from parking_desktop.cli.main import run
 from parking_desktop.domain.clock import FixedClock
-from parking_desktop.domain.roles import Actor
+from parking_desktop.domain.roles import SYSTEM, Actor
 from tests.integration.export_support import LOT_A, build_history, cells
 
 
@@ -42,6 +43,26 @@ def test_export_all_lot_and_user(cli, tmp_path: Path, capsys) -> None:  # type: 
     assert cli("export", "--out", str(mine), "--user", "sumdriver", "--from", "2026-03-29",
                "--to", "2026-03-29") == 0
     assert [r[0] for r in cells(mine.read_bytes())[1:]] == ["5"]
+
+
+def test_the_file_is_the_historys_copy_private_and_its_saving_recorded(  # type: ignore[no-untyped-def]
+        cli, app: App, tmp_path: Path) -> None:
+    # --out is written as the export is made, not copied from the finished one afterwards:
+    # the result is the same two files, and the same history.
+    out = tmp_path / "all.csv"
+    out.write_bytes(b"an older export")
+    out.chmod(0o600)
+    assert cli("export", "--out", str(out), "--all") == 0
+    job = app.exports.history(SYSTEM)[0]
+    assert job.status == "completed" and job.row_count == 5 and job.file_path
+    kept = Path(job.file_path)
+    assert out.read_bytes() == kept.read_bytes() and len(cells(out.read_bytes())) == 6
+    for path in (out, kept):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+    saved = [a for a in app.activity.history(SYSTEM, limit=50).items
+             if a.activity_type == "csv_export_downloaded"]
+    assert len(saved) == 1 and saved[0].activity_data["to"] == str(out)
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -283,7 +283,9 @@ def wide_history(data: Path, db_url: str, count: int) -> App:
     return app
 
 
-def test_export_on_a_full_disk_fails_in_one_line(tmp_path: Path, db_url: str) -> None:
+@pytest.mark.parametrize("existing", [False, True], ids=["new-file", "existing-file"])
+def test_export_on_a_full_disk_fails_in_one_line(tmp_path: Path, db_url: str,
+                                                 existing: bool) -> None:
     data = tmp_path / "data"
     app = wide_history(data, db_url, 3000)
     try:
@@ -296,6 +298,8 @@ def test_export_on_a_full_disk_fails_in_one_line(tmp_path: Path, db_url: str) ->
     assert csv_size > limit + 64 * 1024, "the export must not fit under the limit"
     before = export_jobs(db_url)
     out = tmp_path / "report.csv"
+    if existing:  # --out is written while the export runs: a failure must leave it as it was
+        out.write_bytes(b"last month's report")
 
     run = main(data, db_url, "export", "--out", str(out), "--all",
                preexec=file_size_limit(limit))
@@ -307,7 +311,11 @@ def test_export_on_a_full_disk_fails_in_one_line(tmp_path: Path, db_url: str) ->
     status, message = jobs[-1]
     assert status == "failed" and message and "no space left" in message
     assert [p.name for p in (data / "exports").iterdir() if p.name.endswith(".part")] == []
-    assert not out.exists() and hidden_parts(tmp_path) == []
+    if existing:
+        assert out.read_bytes() == b"last month's report"
+    else:
+        assert not out.exists()
+    assert hidden_parts(tmp_path) == []
 
 
 # --- 15. leftovers of a killed process -----------------------------------------------------------

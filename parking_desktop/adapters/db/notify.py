@@ -6,6 +6,8 @@ What is announced, what a notice means and when to reconnect are decided by the 
 from __future__ import annotations
 
 import contextlib
+import select
+import socket
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
@@ -57,7 +59,9 @@ def _one_line(exc: BaseException) -> str:
 class NotifyChannel:
     """An autocommit connection that LISTENs on ``channel`` while open (``with`` block).
 
-    ``application_name`` is how the connection shows in ``pg_stat_activity``."""
+    ``application_name`` is how the connection shows in ``pg_stat_activity``. ``wake`` ends a
+    ``receive`` that is waiting, from any thread (a program that closes does not wait out the
+    listener's poll interval)."""
 
     def __init__(self, database_url: str, channel: str, *, application_name: str) -> None:
         if not channel.isidentifier():  # it is written into the LISTEN statement
@@ -66,6 +70,7 @@ class NotifyChannel:
         self.channel = channel
         self.application_name = application_name
         self._conn: Any = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # while connected
 
     def __enter__(self) -> NotifyChannel:
         import psycopg  # only PostgreSQL sites need the driver loaded
@@ -75,6 +80,10 @@ class NotifyChannel:
                                          connect_timeout=CONNECT_TIMEOUT,
                                          application_name=self.application_name)
             self._conn.execute(f"LISTEN {self.channel}")
+            pair = socket.socketpair()  # a pipe that select() takes on Windows too
+            for end in pair:
+                end.setblocking(False)
+            self._wake = pair
         except psycopg.Error as exc:
             self._close()
             raise ChannelError(_one_line(exc)) from exc
@@ -85,15 +94,33 @@ class NotifyChannel:
         self._close()
 
     def receive(self, timeout: float) -> Iterator[str]:
-        """The payloads of the notices that arrive within ``timeout`` seconds, as they come
-        (0: only those already waiting)."""
+        """The payloads of the notices already waiting, or else of those that arrive within
+        ``timeout`` seconds (0: only those already waiting); ``wake`` ends the wait."""
         import psycopg
 
         try:
-            for notice in self._conn.notifies(timeout=timeout):
+            waiting = [notice.payload for notice in self._conn.notifies(timeout=0)]
+            if waiting or timeout <= 0:
+                yield from waiting
+                return
+            assert self._wake is not None
+            woken = self._wake[0]
+            ready, _, _ = select.select([self._conn.pgconn.socket, woken], [], [], timeout)
+            if woken in ready:
+                with contextlib.suppress(OSError):
+                    woken.recv(4096)
+            for notice in self._conn.notifies(timeout=0):
                 yield notice.payload
         except psycopg.Error as exc:
             raise ChannelError(_one_line(exc)) from exc
+        except OSError as exc:  # select() on a connection that was lost
+            raise ChannelError(_one_line(exc)) from exc
+
+    def wake(self) -> None:
+        pair = self._wake
+        if pair is not None:
+            with contextlib.suppress(OSError):  # already woken (buffer full), or just closed
+                pair[1].send(b"\0")
 
     def send(self, payload: str) -> None:
         import psycopg
@@ -104,6 +131,9 @@ class NotifyChannel:
             raise ChannelError(_one_line(exc)) from exc
 
     def _close(self) -> None:
+        pair, self._wake = self._wake, None
+        for end in pair or ():
+            end.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):  # a broken connection: nothing left to save

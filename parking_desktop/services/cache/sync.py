@@ -72,6 +72,7 @@ class CacheSync:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self.channel.wake()  # now, not at the end of its poll: a one-shot command waits
         if self._thread.is_alive():
             self._thread.join(timeout)
 

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Protocol
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from parking_desktop.adapters.csv_export import temporary_path
+from parking_desktop.adapters.csv_export import CopySink, temporary_path
 from parking_desktop.adapters.db.models import ExportJob, User
 from parking_desktop.adapters.job_lease import JobLeases, Lease
 from parking_desktop.config import Settings
@@ -37,6 +37,7 @@ from parking_desktop.domain.errors import (
 from parking_desktop.domain.roles import SYSTEM, Actor, Role
 from parking_desktop.files import (
     UnsafePathError,
+    WriteBehind,
     atomic_write,
     check_file_target,
     describe_write_error,
@@ -201,13 +202,51 @@ class ExportService:
             scope = scope_from_form(session, actor, form)
         return self.request(actor, scope, on_progress=on_progress)
 
-    def run(self, job_id: str, on_progress: ProgressHook | None = None) -> ExportJobView:
-        """Run a job created with ``start=False`` on the calling thread; returns its end state."""
+    def run(self, job_id: str, on_progress: ProgressHook | None = None, *,
+            copy: CopySink | None = None) -> ExportJobView:
+        """Run a job created with ``start=False`` on the calling thread; returns its end state.
+        A CSV job's bytes also go to ``copy`` as they are written (see ``run_to``)."""
         lease = self._held.pop(job_id, None)
         if lease is None:
             raise ConflictError("That export is not waiting to be run here.")
-        self.runner.run(job_id, lease, on_progress)
+        self.runner.run(job_id, lease, on_progress, copy)
         return self._view_of(job_id)
+
+    def run_to(self, actor: Actor, job_id: str, destination: Path | str,
+               on_progress: ProgressHook | None = None) -> ExportJobView:
+        """``run`` then ``save`` (``main.py export --out``), with the file written to
+        ``destination`` as it is made instead of copied from the finished one: the same two
+        private files, each complete or absent, without writing hundreds of MB twice in a row.
+        ``destination`` is only replaced when the export completes."""
+        target = _save_target(destination)
+        with self.ctx.read() as session:
+            job, _ = self._load(session, job_id)
+            self._check_owner(actor, job, "save")
+        if job_id not in self._held:
+            raise ConflictError("That export is not waiting to be run here.")
+        copy = _Copy()
+        try:
+            with contextlib.ExitStack() as stack:
+                try:
+                    stack.enter_context(_saving(target))
+                    handle = stack.enter_context(atomic_write(target))
+                except BaseException:
+                    # The destination cannot be opened: the export is made all the same (in
+                    # the history, as when save() fails after run()), then the save's error.
+                    self.run(job_id, on_progress)
+                    raise
+                copy.handle = WriteBehind(handle)
+                written = self.run(job_id, on_progress, copy=copy)
+                if written.status != "completed" or not copy.used:
+                    raise _NotSaved(written)  # nothing at destination
+                if copy.error is not None:
+                    raise copy.error  # a failed save, as in save(): the export is complete
+        except _NotSaved as not_saved:
+            if not_saved.view.status == "completed":  # a data bundle: written in one go
+                self.save(actor, job_id, target)
+            return not_saved.view
+        self._record_download(actor, job_id, written.row_count, target)
+        return written
 
     def email_my_history(self, actor: Actor) -> HistoryRequest:
         """The kiosk's "E-mail me my history": export the driver's own history and mail it.
@@ -299,11 +338,7 @@ class ExportService:
 
     def save(self, actor: Actor, job_id: str, destination: Path | str) -> Path:
         """Copy the finished file to ``destination`` (the path the save dialog returned)."""
-        target = Path(destination).expanduser()
-        try:
-            check_file_target(target)
-        except UnsafePathError as exc:
-            raise ValidationError(f"{exc} Choose a file name.") from None
+        target = _save_target(destination)
         with self.ctx.read() as session:
             job, _ = self._load(session, job_id)
             self._check_owner(actor, job, "save")
@@ -320,10 +355,13 @@ class ExportService:
             raise NotFoundError("The export's file is not on this computer (it was made on "
                                 "another one, or has been deleted); request a new export here.")
         _copy_private(source, target)
+        self._record_download(actor, job_id, rows, target)
+        return target
+
+    def _record_download(self, actor: Actor, job_id: str, rows: int, target: Path) -> None:
         with self.ctx.write("activity") as session:
             record(session, actor.user_id, "csv_export_downloaded",
                    {"job_id": job_id, "rows": rows, "to": str(target)}, self.ctx.clock.now())
-        return target
 
     # --- housekeeping ---------------------------------------------------------------------
     def cleanup(self, actor: Actor = SYSTEM) -> CleanupSummary:
@@ -488,22 +526,65 @@ class ExportService:
         )
 
 
+class _NotSaved(Exception):
+    """run_to: the export ended without a file for the destination (failed, cancelled, or a
+    bundle, which is saved afterwards)."""
+
+    def __init__(self, view: ExportJobView) -> None:
+        super().__init__(view.status)
+        self.view = view
+
+
+class _Copy:
+    """The destination's bytes as the export writes them (a CopySink). A write error is kept,
+    not raised: the export in UPLOAD_FOLDER goes on, and run_to reports it as a failed save."""
+
+    def __init__(self) -> None:
+        self.handle: WriteBehind | None = None
+        self.error: OSError | None = None
+        self.used = False
+
+    def write(self, data: bytes, /) -> object:
+        self.used = True
+        if self.error is None and self.handle is not None:
+            try:
+                self.handle.write(data)
+            except OSError as exc:
+                self.error = exc
+        return None
+
+
+def _save_target(destination: Path | str) -> Path:
+    target = Path(destination).expanduser()
+    try:
+        check_file_target(target)
+    except UnsafePathError as exc:
+        raise ValidationError(f"{exc} Choose a file name.") from None
+    return target
+
+
+@contextlib.contextmanager
+def _saving(target: Path) -> Iterator[None]:
+    """Errors writing ``target`` as the one-line refusals of a save."""
+    if not target.parent.is_dir():
+        raise ValidationError(f"The folder {target.parent} does not exist.")
+    try:
+        yield
+    except UnsafePathError as exc:
+        raise ValidationError(f"{exc} Choose a file name.") from None
+    except OSError as exc:
+        raise DomainError("The export could not be saved: "
+                          + describe_write_error(exc, target.parent, "the folder")) from None
+
+
 def _copy_private(source: Path, target: Path) -> None:
     """Copy through a temporary file in the target folder, then rename over the target (a
     regular file or a new name, never a device, FIFO, folder or link): the user never sees a
     half-copied file under the name they chose. The copy is private (0600): it holds personal
     data. A temporary that a killed copy left there is removed by the next copy into that
     folder (files.py)."""
-    if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist.")
-    try:
-        with atomic_write(target) as out, source.open("rb") as src:
-            _copy_bytes(src, out)
-    except UnsafePathError as exc:
-        raise ValidationError(f"{exc} Choose a file name.") from None
-    except OSError as exc:
-        raise DomainError("The export could not be saved: "
-                          + describe_write_error(exc, target.parent, "the folder")) from None
+    with _saving(target), atomic_write(target) as out, source.open("rb") as src:
+        _copy_bytes(src, out)
 
 
 def _copy_bytes(src: BinaryIO, out: BinaryIO) -> None:

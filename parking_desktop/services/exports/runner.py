@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from parking_desktop.adapters.csv_export import (
+    CopySink,
     CsvOptions,
     ExportCancelled,
     temporary_path,
@@ -111,14 +112,16 @@ class ExportRunner:
                 item.thread.join(timeout)
 
     # --- one job --------------------------------------------------------------------------
-    def run(self, job_id: str, lease: Lease, on_progress: ProgressHook | None = None) -> None:
-        """Run a job to its end on the calling thread (the CLI uses this directly)."""
+    def run(self, job_id: str, lease: Lease, on_progress: ProgressHook | None = None,
+            copy: CopySink | None = None) -> bool:
+        """Run a job to its end on the calling thread (the CLI uses this directly). A CSV job
+        also writes its bytes to ``copy``; returns whether it did (a bundle does not)."""
         with self._lock:
             running = self._running.setdefault(job_id, _Running(None))
             if self._closing:
                 running.cancel.set()
         try:
-            self._run(job_id, running.cancel, on_progress)
+            return self._run(job_id, running.cancel, on_progress, copy)
         finally:
             with contextlib.suppress(Exception):
                 lease.release()
@@ -135,18 +138,18 @@ class ExportRunner:
                     self._running.pop(job_id, None)
 
     def _run(self, job_id: str, cancel: threading.Event,
-             on_progress: ProgressHook | None) -> None:
+             on_progress: ProgressHook | None, copy: CopySink | None = None) -> bool:
         with self.ctx.write("exports") as session:
             job = session.scalar(select(ExportJob).where(ExportJob.job_id == job_id)
                                  .with_for_update())
             if job is None or job.status != "pending":
-                return  # cancelled before it began
+                return False  # cancelled before it began
             job.status = "processing"
             scope = ResolvedScope.from_json(dict(job.scope))
             requester = job.requested_by
         if scope.scope.is_bundle:
             self._bundle(job_id, requester, scope)
-            return
+            return False
         options = CsvOptions(
             tz=self.ctx.tz, driver_column=scope.scope.driver_column,
             anonymize=scope.scope.anonymize,
@@ -163,26 +166,28 @@ class ExportRunner:
 
         try:
             result = write_csv(self.ctx.db.engine, scope.export_filter(self.ctx.tz), options,
-                               path, now=self.ctx.clock.now(), progress=progress, cancel=cancel)
+                               path, now=self.ctx.clock.now(), progress=progress, cancel=cancel,
+                               copy=copy)
         except ExportCancelled:
             if self._closing:
                 self._fail(job_id, requester, CLOSED_REASON)
-            return
+            return True
         except OSError as exc:
             # Disk full, a file size limit, no permission: the reason goes to the job (and so
             # to the screen or the one error line of the CLI), not as a traceback.
             reason = FAILED_PREFIX + describe_write_error(exc, self.folder, "the export folder")
             log.info("Export %s failed: %s", job_id, reason)
             self._fail(job_id, requester, reason)
-            return
+            return True
         except Exception as exc:
             log.exception("Export %s failed", job_id)
             self._fail(job_id, requester, FAILED_PREFIX + _plain(exc))
-            return
+            return True
         except BaseException:  # Ctrl+C in the CLI: the job must not stay "processing"
             self._fail(job_id, requester, STOPPED_REASON)
             raise
         self._complete(job_id, requester, path, result.rows)
+        return True
 
     def _bundle(self, job_id: str, requester: int | None, scope: ResolvedScope) -> None:
         """A driver's data bundle: small (one person's rows), written in one go."""
