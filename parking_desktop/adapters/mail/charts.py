@@ -1,8 +1,8 @@
 """Charts for e-mail as plain HTML tables (no JavaScript, no SVG, no images to block).
 
-These helpers only compute the bars; the ``_charts.html`` / ``_charts.txt`` template macros
-draw them: table cells whose width or height is proportional to the value, which render in
-common mail clients (including those that strip <style>)."""
+These helpers compute the bars. The ``_charts.html`` template macros draw them in HTML: table
+cells whose width or height is proportional to the value, which render in common mail clients
+(including those that strip <style>). ``text_chart`` draws them for the plain-text part."""
 
 from __future__ import annotations
 
@@ -50,11 +50,15 @@ def _money_shown(value: Decimal) -> str:
     return _MONEY.format(value)
 
 
-def label_width(items: Sequence[Bar]) -> int:
-    """The longest label's length: the plain-text chart's label column."""
-    return max((len(bar.label) for bar in items), default=0)
+def text_chart(items: Sequence[Bar]) -> str:
+    """The plain-text part's bar chart: a line per bar (label, '#' bar, value), the labels
+    padded to the longest. Plain text needs no template: built here in one go."""
+    width = max((len(bar.label) for bar in items), default=0)
+    return "".join(f"{bar.label.ljust(width)}  {text_bar(bar.percent).ljust(30)}  {bar.display}\n"
+                   for bar in items)
 
 
+@functools.lru_cache(maxsize=128)
 def text_bar(percent: int, width: int = 30) -> str:
     """The plain-text part's version of a bar: '#' characters."""
     filled = round(percent * width / 100)

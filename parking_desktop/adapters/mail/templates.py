@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from parking_desktop.adapters.mail import preinline
-from parking_desktop.adapters.mail.charts import bars, label_width, text_bar
+from parking_desktop.adapters.mail.charts import bars, text_bar, text_chart
 from parking_desktop.adapters.mail.message import inline_css
 from parking_desktop.domain.fee import money
 
@@ -86,6 +86,7 @@ class MailRenderer:
         self._inline_at_load = inline_at_load  # False: every mail is inlined (tests compare)
         self.preinlined = False  # True once the CSS is in the templates themselves
         self._fragments = FragmentCache()
+        self._moments: dict[datetime, str] = {}
 
     @property
     def directory(self) -> Path | None:
@@ -133,7 +134,7 @@ class MailRenderer:
         env.filters["hours"] = _hours
         env.globals["bars"] = bars
         env.globals["text_bar"] = text_bar
-        env.globals["label_width"] = label_width
+        env.globals["text_chart"] = text_chart
         env.globals["memo_each"] = self._fragments.each
         return env
 
@@ -154,7 +155,16 @@ class MailRenderer:
         return RenderedMail(html=html if self.preinlined else inline_css(html), text=text)
 
     def _when(self, value: datetime | None, empty: str = "—") -> str:
-        return empty if value is None else value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        return empty if value is None else self._moment_text(value)
+
+    def _moment_text(self, value: datetime) -> str:
+        # A mail's HTML and text parts show the same few moments, one right after the other.
+        found = self._moments.get(value)
+        if found is None:
+            if len(self._moments) >= 64:
+                self._moments.clear()
+            found = self._moments[value] = value.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        return found
 
     def _day(self, value: date | datetime | None, fmt: str = "%Y-%m-%d") -> str:
         if value is None:
