@@ -17,12 +17,7 @@ class Bar(NamedTuple):  # a tuple: made ~40 times per monthly report, cheaply
     value: Decimal
     display: str  # the value as shown, e.g. "12.50"
     percent: int  # 0..100 of the largest value; at least 1 for a non-zero value
-
-    @property
-    def drawn(self) -> tuple[str, str, int]:
-        """What the chart macros draw of a bar, and so what their kept cells are keyed by
-        (templates.FragmentCache): a macro must not use ``value``."""
-        return self.label, self.display, self.percent
+    # (The HTML chart macros draw label, display and percent only: templates.FragmentCache.)
 
 
 def bars(items: Sequence[tuple[str, Decimal | int | float]], fmt: str = "{:,.2f}") -> list[Bar]:

@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from parking_desktop.adapters.mail import preinline
-from parking_desktop.adapters.mail.charts import bars, text_bar, text_chart
+from parking_desktop.adapters.mail.charts import Bar, bars, text_bar, text_chart
 from parking_desktop.adapters.mail.message import inline_css
 from parking_desktop.domain.fee import money
 
@@ -40,32 +40,35 @@ def templates_dir() -> Path:
 
 
 class FragmentCache:
-    """Chart cells kept by what they draw: a monthly report draws ~60 chart cells, and across
-    a hundred thousand reports most of them are the same cell (an empty day, a day's label).
-    The macro stays in the template; only its repeats are skipped. An item is keyed by its
-    ``drawn`` attribute when it has one (a chart Bar: label, shown value, length), else by
-    itself; the macro's output must depend on that and the other arguments alone."""
+    """Chart cells kept by what they draw. A monthly report draws ~60 chart cells, and across a
+    hundred thousand reports most of them repeat: the empty days, the day labels, a bar of the
+    same length on the same day. Only the amount a cell shows (``Bar.display``, e.g. in a
+    tooltip) makes each one unique, so a cell is kept by its label and length with a slot where
+    the amount goes, and the amount (escaped) is put into the slot for each report. The macro
+    stays in the template; it must show ``display`` as it is (no filter on it)."""
 
-    LIMIT = 50_000  # cells; emptied when full (a month's reports repeat the same few)
+    LIMIT = 20_000  # kept cells; emptied when full (a month needs a few thousand)
+    SLOT = "\ue000"  # a private-use character: in no template and in no amount
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[Any, ...], Any] = {}
+        self._kept: dict[tuple[Any, ...], list[str]] = {}
 
-    def each(self, macro: Any, items: Iterable[Any], *args: Any) -> Markup:
-        """``macro(item, *args)`` for every item, joined: one call from the template for a
+    def each(self, macro: Any, items: Iterable[Bar], *args: Any) -> Markup:
+        """``macro(bar, *args)`` for every bar, joined: one call from the template for a
         whole row (a call from a template costs more than the lookups)."""
         # The macro's compiled code identifies it across renders (the Macro object may not).
         code = macro._func.__code__
         kept = self._kept
         out = []
-        for item in items:
-            key = (code, getattr(item, "drawn", item), args)
-            found = kept.get(key)
-            if found is None:
+        for bar in items:
+            key = (code, bar.label, bar.percent, args)
+            parts = kept.get(key)
+            if parts is None:
                 if len(kept) >= self.LIMIT:
                     kept.clear()
-                found = kept[key] = macro(item, *args)
-            out.append(found)
+                drawn = str(macro(bar._replace(display=self.SLOT), *args))
+                parts = kept[key] = drawn.split(self.SLOT)
+            out.append(parts[0] if len(parts) == 1 else str(escape(bar.display)).join(parts))
         return Markup("".join(out))
 
 
