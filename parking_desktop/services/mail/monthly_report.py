@@ -304,11 +304,20 @@ def compute_reports(
                 last_bookings=tuple(recent.get(r.user_id, ())),
                 spending_by_lot=tuple(sorted(per_lot.get(r.user_id, ()),
                                              key=lambda item: (-item[1], item[0]))),
-                daily_spending=tuple((d, _amount(t.per_day[i]) if i in t.per_day else ZERO)
-                                     for i, d in enumerate(days)),
+                daily_spending=_by_day(no_spending, t.per_day),
             )
 
     return build()
+
+
+def _by_day(none: tuple[tuple[date, Decimal], ...],
+            cents: dict[int, int]) -> tuple[tuple[date, Decimal], ...]:
+    """Every day of the month with its spending: the empty month with the few days that had
+    some filled in."""
+    days = list(none)
+    for index, amount in cents.items():
+        days[index] = (days[index][0], _amount(amount))
+    return tuple(days)
 
 
 def _lines(version: TariffVersion, parked: datetime, left: datetime, charged: Decimal,
