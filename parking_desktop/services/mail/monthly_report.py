@@ -224,7 +224,7 @@ def compute_reports(
                func.sum(seconds_between(parked_at, Reservation.left_at, dialect)))
         .where(*conditions)
         .group_by(Reservation.user_id, day_index)
-    ):
+    ).all():  # fetched at once: row by row costs a Python call per row
         t = totals[uid]
         t.bookings += count
         t.cents += int(cents or 0)
@@ -240,7 +240,7 @@ def compute_reports(
         .join(ParkingLot, ParkingLot.id == ParkingSpot.lot_id)
         .where(*conditions)
         .group_by(Reservation.user_id, ParkingLot.name)
-    ):
+    ).all():
         per_lot[uid].append((name, _amount(int(cents or 0))))
         best = lots.get(uid)
         # Most stays wins; a tie goes to the name first in alphabetical order.
