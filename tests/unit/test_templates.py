@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import UndefinedError
 
-from parking_desktop.adapters.mail.charts import bars, text_bar
+from parking_desktop.adapters.mail.charts import bars, text_bar, text_chart
 from parking_desktop.adapters.mail.templates import MailRenderer
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -118,3 +118,27 @@ def test_the_monthly_report_explains_a_stay_of_several_lines(renderer: MailRende
         assert "Mon 20:10–22:10, night rate, 8 × 15 min at 1.20/h … 2.40" in part
         # A stay of one line is its row already (hours and cost): not repeated.
         assert "standard rate" not in part
+
+
+def test_kept_chart_cells_show_each_reports_own_amounts() -> None:
+    """The same bar lengths on the same days, different amounts: a renderer that has drawn
+    the first report's cells draws the second exactly as a fresh renderer does."""
+    first = {**CONTEXTS["monthly_report"], "by_day": bars([("1", 2), ("2", 0), ("3", 8)])}
+    second = {**CONTEXTS["monthly_report"],
+              "by_day": bars([("1", Decimal("2.5")), ("2", 0), ("3", 10)])}
+    shared = MailRenderer(ZoneInfo("Europe/Paris"))
+    shared.render("monthly_report", site_name="Parking", subject="S", **first)
+
+    again = shared.render("monthly_report", site_name="Parking", subject="S", **second)
+    fresh = MailRenderer(ZoneInfo("Europe/Paris")).render(
+        "monthly_report", site_name="Parking", subject="S", **second)
+
+    assert again == fresh
+    assert 'title="1: 2.50"' in again.html and 'title="3: 10.00"' in again.html
+    assert 'title="1: 2.00"' not in again.html
+
+
+def test_plain_text_chart_pads_labels_and_bars() -> None:
+    assert text_chart(bars([("North", 10), ("Old Town", 5)])) == (
+        "North     " + "#" * 30 + "  10.00\n"
+        "Old Town  " + "#" * 15 + " " * 15 + "  5.00\n")
