@@ -320,10 +320,12 @@ class ShiftService:
             query = query.where(Shift.opened_at < self.ctx.aware(end))
         now = self.ctx.clock.now()
         with self.ctx.read() as session:
-            return [
-                self._view(session, s, now)
-                for s in session.scalars(query.limit(max(1, min(limit, 5000))))
-            ]
+            shifts = list(session.scalars(query.limit(max(1, min(limit, 5000)))))
+            # Every name the rows show, in one query (not one per shift: a list of 500 shifts
+            # kept a core busy long enough to stall the screen).
+            names = self._names(session, [i for s in shifts
+                                          for i in (s.attendant_id, s.approved_by) if i])
+            return [self._view(session, s, now, names) for s in shifts]
 
     # --- internals ---------------------------------------------------------------------------
     def _load(self, session: Session, actor: Actor, shift_id: int, lock: bool = False) -> Shift:
@@ -336,15 +338,18 @@ class ShiftService:
             raise ConflictError("That is another attendant's shift.")
         return shift
 
-    def _view(self, session: Session, shift: Shift, now: datetime) -> ShiftView:
-        names: dict[int, str] = {
-            int(i): str(n)
-            for i, n in session.execute(
-                select(User.id, User.username).where(
-                    User.id.in_([i for i in (shift.attendant_id, shift.approved_by) if i])
-                )
-            )
-        }
+    @staticmethod
+    def _names(session: Session, user_ids: list[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        return {int(i): str(n) for i, n in session.execute(
+            select(User.id, User.username).where(User.id.in_(sorted(set(user_ids)))))}
+
+    def _view(self, session: Session, shift: Shift, now: datetime,
+              names: dict[int, str] | None = None) -> ShiftView:
+        if names is None:
+            names = self._names(session, [i for i in (shift.attendant_id, shift.approved_by)
+                                          if i])
         end = shift.closed_at or now
         difference = (
             shift.counted_cash - shift.expected_cash

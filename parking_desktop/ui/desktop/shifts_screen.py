@@ -17,14 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from parking_desktop.adapters.pdf import render_shift_report_pdf
 from parking_desktop.domain.documents import method_label
 from parking_desktop.services.money.documents import shift_document
 from parking_desktop.services.money.report_text import report_text
 from parking_desktop.services.money.views import PaymentView, ShiftState, ShiftView
 from parking_desktop.ui.common import formatting as fmt
 from parking_desktop.ui.common.holds import set_enabled
-from parking_desktop.ui.common.print_pdf import print_pdf
 from parking_desktop.ui.common.table import Column, RowTableModel
 from parking_desktop.ui.common.widgets import (
     ColumnFitter,
@@ -353,13 +351,19 @@ class ShiftsScreen(Screen):
             return
         app, actor = self.app, self.actor
 
+        # The PDF maker (fpdf2, fontTools) and Qt's printing load when a report is printed, not
+        # with the screen: imported on its first visit, they held the GUI thread 0.4 s.
         def render() -> bytes:
+            from parking_desktop.adapters.pdf import render_shift_report_pdf
+
             report = app.money.shift_report(actor, shift.id)
             return render_shift_report_pdf(
                 shift_document(report, time_zone=app.settings.app_timezone)
             )
 
         def print_it(pdf: bytes) -> None:
+            from parking_desktop.ui.common.print_pdf import print_pdf
+
             print_pdf(self, pdf, f"Z-report of shift {shift.id}")
 
         self.call(render, on_success=print_it, disable=[self.print_button])
