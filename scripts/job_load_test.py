@@ -282,9 +282,9 @@ def measure(kind: str, drivers: int, folder: Path, args: argparse.Namespace) -> 
                 full_s, run = timed(lambda: app.jobs.scheduler.run_job_now("monthly_report"))
             out.update(monthly_run_s=full_s, monthly_reads=full.reads,
                        monthly_writes=full.writes, monthly_queued=run.counts["queued"])
-            print(f"  monthly run {full_s:.1f} s: {full.reads} reads + {full.writes} writes in this "
-                  "process (from 5,000 recipients the report workers' statements are their "
-                  "own, not counted)", flush=True)
+            print(f"  monthly run {full_s:.1f} s: {full.reads} reads + {full.writes} writes in "
+                  "this process (from 5,000 recipients the report workers' statements are "
+                  "their own, not counted)", flush=True)
 
             history = app.jobs.scheduler.history(SYSTEM, limit=5)
             out["ledger"] = [(h.job, h.status, h.counts.get("queued")) for h in history]
