@@ -8,17 +8,14 @@ own database connection, in the same batches as the one-process run (a batch's m
 activity rows in one transaction). So a run stopped or killed half-way leaves whole batches,
 and the next run of the month queues nothing twice, however many processes either used.
 
-Processes are started with 'spawn' (never 'fork': the program has threads, and a forked copy
-of a thread-holding process can deadlock). The parent keeps the job's heartbeat, stops the
-workers between batches when the job is asked to stop, and fails the run with the first
-worker's error (one line). A worker whose parent died stops at its next batch."""
+Processes are started by ``services/processes.py`` (spawned, one queue, a stop event). The
+parent keeps the job's heartbeat, stops the workers between batches when the job is asked to
+stop, and fails the run with the first worker's error (one line). A worker whose parent died
+stops at its next batch."""
 
 from __future__ import annotations
 
-import logging
-import multiprocessing
 import os
-import queue
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,8 +42,7 @@ from parking_desktop.services.mail.monthly_report import (
     recipients_of,
 )
 from parking_desktop.services.mail.outbox import enqueue_many_in
-
-log = logging.getLogger(__name__)
+from parking_desktop.services.processes import spawned
 
 # Below this many recipients one process is quicker: a worker spends about a second starting.
 PROCESSES_FROM = 5_000
@@ -126,47 +122,23 @@ def _frozen_time(clock: Clock) -> datetime | None:
 def _in_processes(ctx: ServiceContext, workers: ReportWorkers, month: Month,
                   shares: list[list[Recipient]], heartbeat: Callable[[], None],
                   batch_size: int) -> tuple[BatchResult, int]:
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    stop = context.Event()
-    procs = [
-        context.Process(
-            target=work,
-            args=(workers, _Share(share, month.key, ctx.tz.key, ctx.currency,
-                                  _frozen_time(ctx.clock), batch_size),
-                  out, stop, os.getpid()),
-            name=f"monthly-report-{i + 1}", daemon=True)
-        for i, share in enumerate(shares)
-    ]
-    for proc in procs:
-        proc.start()
+    args = [(workers, _Share(share, month.key, ctx.tz.key, ctx.currency, _frozen_time(ctx.clock),
+                             batch_size), os.getpid())
+            for share in shares]
     queued = repeated = with_activity = finished = 0
-    try:
-        while finished < len(procs):
-            heartbeat()  # raises when the job is asked to stop: the workers are stopped below
-            try:
-                kind, value = out.get(timeout=POLL_S)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs) and out.empty():
-                    raise DomainError("A monthly report process ended without its result.") \
-                        from None
-                continue
+    # The heartbeat raises when the job is asked to stop: leaving the block stops the workers.
+    with spawned(work, args, name="monthly-report", join_s=JOIN_S) as pool:
+        for kind, value in pool.messages(
+                poll_s=POLL_S, idle=heartbeat,
+                lost="A monthly report process ended without its result."):
             if kind != "done":
                 raise DomainError(f"A monthly report process failed: {value}")
             finished += 1
             queued += value[0]
             repeated += value[1]
             with_activity += value[2]
-    finally:
-        stop.set()
-        for proc in procs:
-            proc.join(timeout=JOIN_S)
-            if proc.is_alive():  # stuck in a database call: its open batch is rolled back
-                log.warning("Ending monthly report process %s, which did not stop", proc.name)
-                proc.terminate()
-                proc.join()
-        out.close()
-        out.join_thread()
+            if finished == len(args):
+                break
     return BatchResult(queued=queued, repeated=repeated), with_activity
 
 
@@ -190,7 +162,7 @@ class _WorkerQueue:
         return store
 
 
-def work(workers: ReportWorkers, share: _Share, out: Any, stop: Any, parent: int) -> None:
+def work(workers: ReportWorkers, share: _Share, parent: int, out: Any, stop: Any) -> None:
     """A worker's life: its own connection, its share queued batch by batch, then one 'done'
     with (queued, repeated, with activity) - or 'error' with one line, or 'stopped'."""
     try:

@@ -4,15 +4,13 @@ into id ranges and each of ``procs`` processes reads and prices its share over i
 database connection; the parent only adds the integer sums, so the result is exactly the
 one-process result.
 
-Processes are started with 'spawn' (never 'fork': the program has threads, and a forked copy
-of a thread-holding process can deadlock). A worker reports rows done through a queue (the
-parent turns that into progress) and stops between batches when the parent sets the stop
-event (cancel). A worker's error comes back as one line and fails the whole run."""
+Processes are started by ``services/processes.py`` (spawned, one queue, a stop event). A worker
+reports rows done through the queue (the parent turns that into progress) and stops between
+batches when the parent sets the stop event (cancel). A worker's error comes back as one line
+and fails the whole run."""
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -22,6 +20,7 @@ from parking_desktop.adapters.db.engine import make_engine
 from parking_desktop.adapters.db.stream import read_ahead, stream_rows
 from parking_desktop.domain.errors import DomainError
 from parking_desktop.domain.tariffs import pricer, tariff_from_json
+from parking_desktop.services.processes import spawned
 from parking_desktop.services.tariffs.repricing import (
     BATCH,
     Sums,
@@ -53,49 +52,27 @@ def run_workers(
 ) -> dict[int, Sums]:
     """One process per list of ``tasks``; the sums per lot. ``rows_done(n)`` after each batch
     of any worker; raises WorkerCancelled when ``cancelled()`` (the workers stop first)."""
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    stop = context.Event()
-    procs = [
-        context.Process(
-            target=work,
-            args=(url, is_sqlite, scan, share, document, zone, since, until, out, stop),
-            daemon=True,
-        )
-        for share in tasks
-    ]
-    for proc in procs:
-        proc.start()
+
+    def check_cancel() -> None:
+        if cancelled is not None and cancelled():
+            raise WorkerCancelled
+
     sums: dict[int, Sums] = {}
     finished = 0
-    try:
-        while finished < len(procs):
-            if cancelled is not None and cancelled():
-                raise WorkerCancelled
-            try:
-                message = out.get(timeout=POLL_S)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs) and out.empty():
-                    raise DomainError("A repricing process ended without its result.") from None
-                continue
-            kind, value = message
+    shares = [(url, is_sqlite, scan, share, document, zone, since, until) for share in tasks]
+    with spawned(work, shares, name="repricing") as pool:
+        for kind, value in pool.messages(poll_s=POLL_S, idle=check_cancel,
+                                         lost="A repricing process ended without its result."):
             if kind == "rows":
                 rows_done(value)
             elif kind == "done":
                 finished += 1
                 for lot_id, plain in value.items():
                     sums.setdefault(lot_id, Sums()).add(plain)
+                if finished == len(shares):
+                    break
             else:
                 raise DomainError(f"Repricing failed in a worker process: {value}")
-    finally:
-        stop.set()
-        for proc in procs:
-            proc.join(timeout=5)
-            if proc.is_alive():  # stuck in a database call: it has no work worth waiting for
-                proc.terminate()
-                proc.join()
-        out.close()
-        out.join_thread()
     return sums
 
 
