@@ -94,9 +94,13 @@ def run_monthly_report(
         opted = count_opted_out(session)
     processes = workers.processes if workers and len(recipients) >= processes_from else 1
     if workers is not None and processes > 1:
-        result, with_activity = _in_processes(ctx, workers, month, split(recipients, processes),
-                                              heartbeat, batch_size)
-        if result.queued:
+        try:
+            result, with_activity = _in_processes(ctx, workers, month,
+                                                  split(recipients, processes), heartbeat,
+                                                  batch_size)
+        finally:
+            # What the workers queued - all of it, or whole batches before a stop or a
+            # failure - is announced here: their own writes reach no listener.
             ctx.changed("activity", "outbox")
     else:
         result, with_activity = queue_reports(ctx, queue, month, recipients,
