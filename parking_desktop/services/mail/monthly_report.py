@@ -27,6 +27,7 @@ from sqlalchemy import Integer, String, case, func, literal_column, select, type
 from sqlalchemy.orm import Session
 
 from parking_desktop.adapters.db.models import ParkingLot, ParkingSpot, Reservation, User
+from parking_desktop.adapters.db.plain import utc_from_db
 from parking_desktop.domain.errors import NotFoundError, ValidationError
 from parking_desktop.domain.roles import Actor, Role
 from parking_desktop.domain.states import BookingStatus
@@ -331,11 +332,11 @@ def _lines(version: TariffVersion, parked: datetime, left: datetime, charged: De
 
 
 def _utc(value: Any) -> datetime:
-    # coalesce() loses the column type on SQLite, where the value comes back as text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    moment: datetime = value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """A stay's time as the report reads it (text on SQLite), converted as the UTCDateTime
+    column converts it; a completed stay's times are never missing."""
+    moment = utc_from_db(value)
+    assert moment is not None
+    return moment
 
 
 def _hours(seconds: Decimal) -> Decimal:
